@@ -1,0 +1,1 @@
+"""accountbot: the app, settings, status service, store, alert engine and CLI."""

@@ -1,0 +1,187 @@
+"""One typed settings object, built from the environment (and ./.env) once."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Final, Mapping
+
+SYSTEMS: Final = ("slack", "hubspot", "asana", "quickbooks")
+
+QBO_BASE_URLS: Final = {
+    "production": "https://quickbooks.api.intuit.com/v3",
+    "sandbox": "https://sandbox-quickbooks.api.intuit.com/v3",
+}
+
+# What each system needs before it can run against a real service.
+REQUIRED: Final[dict[str, tuple[str, ...]]] = {
+    "slack": ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"),
+    "hubspot": ("HUBSPOT_ACCESS_TOKEN", "HUBSPOT_PORTAL_ID"),
+    "asana": ("ASANA_ACCESS_TOKEN", "ASANA_WORKSPACE_GID"),
+    "quickbooks": ("QBO_CLIENT_ID", "QBO_CLIENT_SECRET", "QBO_REALM_ID", "QBO_REFRESH_TOKEN"),
+}
+
+TRUE_WORDS: Final = {"1", "true", "yes", "on"}
+FALSE_WORDS: Final = {"0", "false", "no", "off", ""}
+
+
+class SettingsError(Exception):
+    """The configuration is incomplete or malformed; the message says what to fix."""
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """Parse a .env file: KEY=VALUE lines, # comments, optional quotes, optional `export`."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        if line.startswith("export "):
+            line = line[len("export ") :]
+        key, _, value = line.partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of accountbot; names match the environment variables of DESIGN.md."""
+
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_api_url: str = "https://slack.com/api/"
+
+    hubspot_access_token: str | None = None
+    hubspot_portal_id: str | None = None
+    hubspot_base_url: str = "https://api.hubapi.com"
+    hubspot_app_secret: str | None = None
+
+    asana_access_token: str | None = None
+    asana_workspace_gid: str | None = None
+    asana_base_url: str = "https://app.asana.com/api/1.0"
+    asana_deal_field: str = "HubSpot Deal ID"
+    asana_webhook_secret: str | None = None
+
+    qbo_client_id: str | None = None
+    qbo_client_secret: str | None = None
+    qbo_realm_id: str | None = None
+    qbo_refresh_token: str | None = None
+    qbo_environment: str = "production"
+    qbo_base_url: str = ""  # derived from qbo_environment when empty
+    qbo_token_url: str = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer"
+    qbo_webhook_verifier: str | None = None
+    qbo_deal_field: str = "Deal ID"
+
+    database_url: str = "sqlite:///accountbot.db"
+    host: str = "0.0.0.0"
+    public_url: str | None = None
+    poll_interval_seconds: float = 60.0
+    alert_owner_dm: bool = True
+    port: int = 3000
+
+    sandbox: bool = False  # ACCOUNTBOT_SANDBOX: missing systems run on the built-in sandbox
+    sandbox_systems: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def from_env(
+        cls,
+        env: Mapping[str, str] | None = None,
+        *,
+        dotenv: Path | None = Path(".env"),
+        **overrides: object,
+    ) -> "Settings":
+        """Build settings from `env` (default os.environ) over ./.env; `overrides` win."""
+        merged: dict[str, str] = {}
+        if dotenv is not None:
+            merged.update(read_dotenv(dotenv))
+        merged.update(os.environ if env is None else env)
+        values: dict[str, object] = {}
+        errors: list[str] = []
+        for f in fields(cls):
+            if f.name == "sandbox_systems":
+                continue
+            name = "ACCOUNTBOT_SANDBOX" if f.name == "sandbox" else f.name.upper()
+            raw = merged.get(name)
+            if raw is None:
+                continue
+            raw = raw.strip()
+            try:
+                values[f.name] = _coerce(f.name, raw, f.type)
+            except ValueError as exc:
+                errors.append(f"{name}={raw!r}: {exc}")
+        if errors:
+            raise SettingsError("Invalid configuration:\n  " + "\n  ".join(errors))
+        values.update(overrides)
+        settings = cls(**values)  # type: ignore[arg-type]
+        if settings.qbo_environment not in QBO_BASE_URLS:
+            raise SettingsError(
+                f"QBO_ENVIRONMENT must be 'production' or 'sandbox', not {settings.qbo_environment!r}"
+            )
+        if not settings.qbo_base_url:
+            settings = replace(settings, qbo_base_url=QBO_BASE_URLS[settings.qbo_environment])
+        return settings
+
+    def missing(self, system: str) -> list[str]:
+        """Environment variables that `system` still needs to reach the real service."""
+        return [name for name in REQUIRED[system] if not getattr(self, name.lower())]
+
+    def configured(self, system: str) -> bool:
+        """True when `system` has every credential it needs."""
+        return not self.missing(system)
+
+    def require(self, systems: tuple[str, ...] = SYSTEMS) -> None:
+        """Raise SettingsError naming every missing variable of the systems not on the sandbox."""
+        problems = []
+        for system in systems:
+            if system in self.sandbox_systems:
+                continue
+            missing = self.missing(system)
+            if missing:
+                problems.append(f"{system}: {', '.join(missing)}")
+        if problems:
+            raise SettingsError(
+                "Missing configuration (set these environment variables, or put them in .env; "
+                "or run with --sandbox / ACCOUNTBOT_SANDBOX=1 to try the built-in sandbox):\n  "
+                + "\n  ".join(problems)
+            )
+
+    @property
+    def qbo_company_url(self) -> str:
+        """`{QBO_BASE_URL}/company/{realm}`: every QuickBooks request goes under it."""
+        return f"{self.qbo_base_url.rstrip('/')}/company/{self.qbo_realm_id}"
+
+
+def _coerce(name: str, raw: str, annotation: object) -> object:
+    text = str(annotation)
+    if "bool" in text:
+        low = raw.lower()
+        if low in TRUE_WORDS:
+            return True
+        if low in FALSE_WORDS:
+            return False
+        raise ValueError("expected true or false")
+    if text.startswith("int"):
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValueError("expected a whole number") from None
+        if name == "port" and not 0 < value < 65536:
+            raise ValueError("expected a port between 1 and 65535")
+        return value
+    if text.startswith("float"):
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ValueError("expected a number of seconds") from None
+        if value <= 0:
+            raise ValueError("must be positive")
+        return value
+    if name.endswith("_url") and raw and not raw.startswith(("http://", "https://", "sqlite", "postgres")):
+        raise ValueError("expected a URL starting with http:// or https://")
+    return raw or None if "None" in text else raw

@@ -1,0 +1,335 @@
+"""The store: SQLAlchemy 2 async on SQLite (default) or PostgreSQL (several instances).
+
+It keeps what must survive a restart and be shared between processes: the QuickBooks
+OAuth tokens (compare-and-swap on a version), the join indexes (Asana project by deal ID,
+QuickBooks invoices by deal ID) and sync cursors.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any, Final, Iterable
+
+from sqlalchemy import (
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    and_,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+SCHEMA_LOCK_ID: Final = 0x616363_7462  # "acctb": advisory lock that serialises schema creation
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData()
+
+
+class OAuthToken(Base):
+    __tablename__ = "oauth_tokens"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    refresh_token: Mapped[str] = mapped_column(Text)
+    access_token: Mapped[str | None] = mapped_column(Text, nullable=True)
+    access_expires_at: Mapped[float] = mapped_column(Float, default=0.0)
+    refresh_expires_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[float] = mapped_column(Float, default=time.time)
+
+
+class AsanaProjectIndex(Base):
+    __tablename__ = "asana_project_index"
+    workspace_gid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    project_gid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    deal_id: Mapped[str] = mapped_column(String(64), index=True)
+    project_name: Mapped[str] = mapped_column(Text, default="")
+    archived: Mapped[int] = mapped_column(Integer, default=0)
+    indexed_at: Mapped[float] = mapped_column(Float, default=time.time)
+
+
+class QboInvoiceIndex(Base):
+    __tablename__ = "qbo_invoice_index"
+    realm_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    invoice_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    deal_id: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
+    last_updated: Mapped[str] = mapped_column(String(64), default="")
+
+
+class SyncState(Base):
+    __tablename__ = "sync_state"
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[float] = mapped_column(Float, default=time.time)
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    """A stored OAuth token set; `version` is what a compare-and-swap must match."""
+
+    key: str
+    refresh_token: str
+    access_token: str | None
+    access_expires_at: float
+    refresh_expires_at: float | None
+    version: int
+
+
+@dataclass(frozen=True)
+class IndexedProject:
+    """An Asana project carrying a deal ID in its custom field."""
+
+    project_gid: str
+    deal_id: str
+    project_name: str
+    archived: bool
+    indexed_at: float
+
+
+def async_url(url: str) -> str:
+    """Map a DATABASE_URL (sqlite:///x.db, postgresql://...) to its async driver URL."""
+    if url.startswith("sqlite+") or url.startswith("postgresql+"):
+        return url
+    if url.startswith("sqlite:"):
+        return "sqlite+aiosqlite:" + url[len("sqlite:") :]
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    raise ValueError(
+        f"DATABASE_URL must start with sqlite:/// or postgresql://, not {url.split(':', 1)[0]!r}"
+    )
+
+
+class Store:
+    """Async access to the accountbot database; create with `await Store.open(url)`."""
+
+    def __init__(self, engine: AsyncEngine, schema: str | None = None) -> None:
+        self.engine = engine
+        self.schema = schema
+        self.dialect = engine.dialect.name
+
+    @classmethod
+    async def open(cls, url: str, *, schema: str | None = None) -> "Store":
+        """Connect and create the schema if needed (safe when many processes start at once)."""
+        aurl = async_url(url)
+        kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        if aurl.startswith("sqlite"):
+            kwargs["connect_args"] = {"timeout": 30}
+        elif schema:
+            kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
+        engine = create_async_engine(aurl, **kwargs)
+        store = cls(engine, schema)
+        await store._create_schema()
+        return store
+
+    async def _create_schema(self) -> None:
+        if self.dialect == "postgresql":
+            async with self.engine.begin() as conn:
+                # Serialise concurrent starts: the lock is released at commit.
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": SCHEMA_LOCK_ID})
+                if self.schema:
+                    await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
+                await conn.run_sync(Base.metadata.create_all)
+            return
+        for attempt in range(10):
+            try:
+                async with self.engine.begin() as conn:
+                    await conn.execute(text("PRAGMA journal_mode=WAL"))
+                    await conn.run_sync(Base.metadata.create_all)
+                return
+            except (OperationalError, ProgrammingError) as exc:  # another process won the race
+                if "already exists" not in str(exc) and "locked" not in str(exc) or attempt == 9:
+                    raise
+                await asyncio.sleep(0.05 * (attempt + 1))
+
+    async def close(self) -> None:
+        """Dispose of the connection pool."""
+        await self.engine.dispose()
+
+    # -- OAuth tokens -------------------------------------------------------------------
+
+    async def get_token(self, key: str) -> TokenRecord | None:
+        """The stored token set for `key`, or None."""
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(OAuthToken.__table__).where(OAuthToken.key == key))).first()
+        if row is None:
+            return None
+        return TokenRecord(
+            key=row.key,
+            refresh_token=row.refresh_token,
+            access_token=row.access_token,
+            access_expires_at=row.access_expires_at or 0.0,
+            refresh_expires_at=row.refresh_expires_at,
+            version=row.version,
+        )
+
+    async def seed_token(self, key: str, refresh_token: str) -> TokenRecord:
+        """Insert the first refresh token (from the environment) unless one is stored already."""
+        existing = await self.get_token(key)
+        if existing is not None:
+            return existing
+        try:
+            async with self.engine.begin() as conn:
+                await conn.execute(
+                    insert(OAuthToken.__table__).values(
+                        key=key, refresh_token=refresh_token, access_token=None,
+                        access_expires_at=0.0, refresh_expires_at=None, version=1,
+                        updated_at=time.time(),
+                    )
+                )
+        except IntegrityError:
+            pass  # another process seeded it first
+        record = await self.get_token(key)
+        assert record is not None
+        return record
+
+    async def swap_token(
+        self,
+        key: str,
+        expected_version: int,
+        *,
+        refresh_token: str,
+        access_token: str,
+        access_expires_at: float,
+        refresh_expires_at: float | None,
+    ) -> TokenRecord | None:
+        """Compare-and-swap: store the new token set only if the version is unchanged."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(OAuthToken.__table__)
+                .where(and_(OAuthToken.key == key, OAuthToken.version == expected_version))
+                .values(
+                    refresh_token=refresh_token,
+                    access_token=access_token,
+                    access_expires_at=access_expires_at,
+                    refresh_expires_at=refresh_expires_at,
+                    version=expected_version + 1,
+                    updated_at=time.time(),
+                )
+            )
+        if result.rowcount != 1:
+            return None
+        return TokenRecord(key, refresh_token, access_token, access_expires_at, refresh_expires_at,
+                           expected_version + 1)
+
+    async def reset_token(self, key: str, refresh_token: str) -> None:
+        """Replace the stored refresh token by a new one from an admin (re-authorisation)."""
+        async with self.engine.begin() as conn:
+            await conn.execute(delete(OAuthToken.__table__).where(OAuthToken.key == key))
+        await self.seed_token(key, refresh_token)
+
+    # -- Asana project index ------------------------------------------------------------
+
+    async def replace_asana_index(self, workspace_gid: str, projects: Iterable[IndexedProject]) -> None:
+        """Replace the workspace's index with a full scan's result, in one transaction."""
+        now = time.time()
+        rows = [
+            dict(workspace_gid=workspace_gid, project_gid=p.project_gid, deal_id=p.deal_id,
+                 project_name=p.project_name, archived=int(p.archived), indexed_at=now)
+            for p in projects
+        ]
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                delete(AsanaProjectIndex.__table__).where(AsanaProjectIndex.workspace_gid == workspace_gid)
+            )
+            if rows:
+                await conn.execute(insert(AsanaProjectIndex.__table__), rows)
+        await self.set_sync(f"asana-index:{workspace_gid}", str(now))
+
+    async def asana_projects_for(self, workspace_gid: str, deal_id: str) -> list[IndexedProject]:
+        """Indexed projects whose deal field equals `deal_id`, unarchived first."""
+        t = AsanaProjectIndex.__table__
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(t)
+                    .where(and_(t.c.workspace_gid == workspace_gid, t.c.deal_id == deal_id))
+                    .order_by(t.c.archived, t.c.project_gid)
+                )
+            ).all()
+        return [IndexedProject(r.project_gid, r.deal_id, r.project_name, bool(r.archived), r.indexed_at)
+                for r in rows]
+
+    async def asana_index_age(self, workspace_gid: str) -> float | None:
+        """Seconds since the last full index scan, or None if never."""
+        value = await self.get_sync(f"asana-index:{workspace_gid}")
+        return None if value is None else max(0.0, time.time() - float(value))
+
+    # -- QuickBooks invoice index -------------------------------------------------------
+
+    async def upsert_invoices(self, realm_id: str, entries: Iterable[tuple[str, str | None, str]]) -> int:
+        """Record (invoice_id, deal_id or None, LastUpdatedTime) rows; returns how many."""
+        rows = list(entries)
+        if not rows:
+            return 0
+        t = QboInvoiceIndex.__table__
+        ids = [r[0] for r in rows]
+        async with self.engine.begin() as conn:
+            for chunk in _chunks(ids, 500):
+                await conn.execute(delete(t).where(and_(t.c.realm_id == realm_id, t.c.invoice_id.in_(chunk))))
+            await conn.execute(
+                insert(t),
+                [dict(realm_id=realm_id, invoice_id=i, deal_id=d, last_updated=u) for i, d, u in rows],
+            )
+        return len(rows)
+
+    async def delete_invoices(self, realm_id: str, invoice_ids: Iterable[str]) -> None:
+        """Forget invoices deleted in QuickBooks."""
+        t = QboInvoiceIndex.__table__
+        ids = list(invoice_ids)
+        async with self.engine.begin() as conn:
+            for chunk in _chunks(ids, 500):
+                await conn.execute(delete(t).where(and_(t.c.realm_id == realm_id, t.c.invoice_id.in_(chunk))))
+
+    async def invoices_for(self, realm_id: str, deal_id: str) -> list[str]:
+        """Invoice IDs whose deal field equals `deal_id`."""
+        t = QboInvoiceIndex.__table__
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(t.c.invoice_id).where(and_(t.c.realm_id == realm_id, t.c.deal_id == deal_id))
+                )
+            ).all()
+        return sorted((r.invoice_id for r in rows), key=lambda s: (len(s), s))
+
+    async def invoice_count(self, realm_id: str) -> int:
+        """How many invoices of the company are indexed."""
+        t = QboInvoiceIndex.__table__
+        async with self.engine.connect() as conn:
+            return (await conn.execute(select(func.count()).select_from(t).where(t.c.realm_id == realm_id))).scalar_one()
+
+    # -- sync cursors -------------------------------------------------------------------
+
+    async def get_sync(self, name: str) -> str | None:
+        """A stored cursor (e.g. the last LastUpdatedTime seen), or None."""
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(SyncState.value).where(SyncState.name == name))).first()
+        return None if row is None else row.value
+
+    async def set_sync(self, name: str, value: str) -> None:
+        """Store a cursor (insert or update)."""
+        t = SyncState.__table__
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(t).where(t.c.name == name).values(value=value, updated_at=time.time())
+            )
+            if result.rowcount == 0:
+                try:
+                    async with conn.begin_nested():
+                        await conn.execute(insert(t).values(name=name, value=value, updated_at=time.time()))
+                except IntegrityError:
+                    await conn.execute(update(t).where(t.c.name == name).values(value=value, updated_at=time.time()))
+
+
+def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]

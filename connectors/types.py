@@ -1,0 +1,154 @@
+"""Typed results shared by the connectors; plain frozen dataclasses, no I/O."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+CommunicationKind = Literal["email", "call", "meeting", "note", "other"]
+ChangeKind = Literal["due_date_moved", "reassigned", "pm_changed"]
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone in one of the systems; email is the cross-system key when known."""
+
+    name: str
+    email: str | None = None
+    id: str | None = None
+
+
+@dataclass(frozen=True)
+class DealMatch:
+    """One candidate for a /account query, ranked by `score` (higher is better)."""
+
+    deal_id: str
+    name: str
+    stage_label: str
+    amount: Decimal | None
+    close_date: date | None
+    company_name: str | None = None
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class Deal:
+    """The HubSpot deal, with its stage resolved through the pipeline metadata."""
+
+    id: str
+    name: str
+    stage_id: str
+    stage_label: str
+    pipeline_label: str
+    is_closed: bool
+    is_won: bool
+    amount: Decimal | None
+    currency: str | None
+    close_date: date | None
+    owner: Person | None
+    company_name: str | None
+    url: str
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """An open HubSpot ticket associated with the deal."""
+
+    id: str
+    subject: str
+    priority: str | None  # LOW / MEDIUM / HIGH / URGENT as HubSpot stores it
+    created_at: datetime
+    stage_label: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Communication:
+    """A client-facing communication: HubSpot email, call, meeting, or a note the bot logged."""
+
+    id: str
+    kind: CommunicationKind
+    at: datetime
+    summary: str
+    author: str | None = None
+
+
+@dataclass(frozen=True)
+class Phase:
+    """The delivery phase derived from the work: the first section still holding open tasks."""
+
+    name: str
+    done: int  # tasks done in this section
+    total: int  # tasks in this section
+    project_done: int
+    project_total: int
+
+
+@dataclass(frozen=True)
+class Deliverable:
+    """The next deliverable: earliest-due incomplete task, milestones first."""
+
+    id: str
+    name: str
+    due_on: date | None
+    assignee: str | None
+    is_milestone: bool
+
+    def days_overdue(self, today: date) -> int:
+        """Days past due as of `today` (0 when not overdue or undated)."""
+        if self.due_on is None or self.due_on >= today:
+            return 0
+        return (today - self.due_on).days
+
+
+@dataclass(frozen=True)
+class Change:
+    """Something that changed recently: a due date moved, a reassignment, a new PM."""
+
+    kind: ChangeKind
+    at: datetime
+    subject: str | None  # task or project name
+    old: str | None
+    new: str | None
+    by: str | None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """The Asana delivery project joined on the deal ID."""
+
+    project_id: str
+    project_name: str
+    url: str
+    pm: Person | None
+    phase: Phase | None  # None when every task is done (or there are no tasks)
+    next_deliverable: Deliverable | None
+    changes: tuple[Change, ...] = ()
+    completed: bool = False
+
+
+@dataclass(frozen=True)
+class PaymentInfo:
+    """A payment applied to one of the deal's invoices."""
+
+    id: str
+    on: date
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Money:
+    """Totals over all of the deal's QuickBooks invoices, exact to the cent."""
+
+    currency: str
+    invoiced: Decimal
+    paid: Decimal
+    outstanding: Decimal
+    overdue: Decimal
+    invoice_count: int
+    overdue_count: int = 0
+    oldest_overdue_due: date | None = None
+    last_payment: PaymentInfo | None = None
+    customer_name: str | None = None
+    invoice_ids: tuple[str, ...] = field(default=())

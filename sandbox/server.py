@@ -1,0 +1,91 @@
+"""Start every emulator on loopback, each on its own port, and say how to reach them."""
+from __future__ import annotations
+
+import socket
+from datetime import date
+from typing import Sequence
+
+from aiohttp import web
+
+from sandbox.book import DEMO_ACCOUNTS, Account, generated_book
+from sandbox.core import Emulator
+
+
+class Sandbox:
+    """The four emulators in one process; `env()` gives the variables that point the bot at them.
+
+    Each emulator takes the book and `today` and exposes `env()` (its credentials and the
+    variables naming its base URL, given the URL it is served on).
+    """
+
+    def __init__(self, accounts: Sequence[Account] | None = None, *, today: date | None = None,
+                 host: str = "127.0.0.1", latency: float = 0.0, accounts_count: int | None = None,
+                 ports: dict[str, int] | None = None) -> None:
+        from sandbox.asana import AsanaEmulator
+        from sandbox.hubspot import HubSpotEmulator
+        from sandbox.quickbooks import QuickBooksEmulator
+        from sandbox.slack import SlackEmulator
+
+        if accounts is None:
+            accounts = generated_book(accounts_count) if accounts_count else DEMO_ACCOUNTS
+        self.accounts = tuple(accounts)
+        self.today = today or date.today()
+        self.host = host
+        self.hubspot = HubSpotEmulator(self.accounts, today=self.today)
+        self.asana = AsanaEmulator(self.accounts, today=self.today)
+        self.quickbooks = QuickBooksEmulator(self.accounts, today=self.today)
+        self.slack = SlackEmulator(self.accounts, today=self.today)
+        self.emulators: dict[str, Emulator] = {
+            "hubspot": self.hubspot, "asana": self.asana,
+            "quickbooks": self.quickbooks, "slack": self.slack,
+        }
+        self._ports = ports or {}
+        self._runners: list[web.AppRunner] = []
+        for emulator in self.emulators.values():
+            emulator.faults.latency = latency
+
+    async def start(self) -> "Sandbox":
+        """Serve every emulator on its own loopback port."""
+        for name, emulator in self.emulators.items():
+            runner = web.AppRunner(emulator.build_app(), access_log=None, handle_signals=False)
+            await runner.setup()
+            port = self._ports.get(name, 0) or _free_port(self.host)
+            site = web.TCPSite(runner, self.host, port, reuse_address=True)
+            await site.start()
+            self._runners.append(runner)
+            emulator.base_url = f"http://{self.host}:{port}"
+        return self
+
+    async def stop(self) -> None:
+        """Stop serving."""
+        for runner in self._runners:
+            await runner.cleanup()
+        self._runners.clear()
+
+    async def __aenter__(self) -> "Sandbox":
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    def set_latency(self, seconds: float) -> None:
+        """Inject the same latency on every service."""
+        for emulator in self.emulators.values():
+            emulator.faults.latency = seconds
+
+    def reset_calls(self) -> None:
+        for emulator in self.emulators.values():
+            emulator.reset_calls()
+
+    def env(self) -> dict[str, str]:
+        """Environment variables pointing accountbot at this sandbox (credentials included)."""
+        values: dict[str, str] = {"OAUTHLIB_INSECURE_TRANSPORT": "1"}
+        for emulator in self.emulators.values():
+            values.update(emulator.env())  # type: ignore[attr-defined]
+        return values
+
+
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
