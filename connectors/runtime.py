@@ -1,0 +1,123 @@
+"""How a connector calls a blocking SDK: bounded executor, client-side rate limit,
+deadline, and retries of 429 (Retry-After) and 5xx with exponential backoff."""
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import random
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Callable, Deque, TypeVar
+from collections import deque
+
+from connectors.errors import ConnectorError, RateLimitedError, UnavailableError
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+class RateLimiter:
+    """At most `limit` calls per `window` seconds (sliding window), waiting when full."""
+
+    def __init__(self, limit: int, window: float) -> None:
+        self.limit = limit
+        self.window = window
+        self._stamps: Deque[float] = deque()
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            while True:
+                now = time.monotonic()
+                while self._stamps and self._stamps[0] <= now - self.window:
+                    self._stamps.popleft()
+                if len(self._stamps) < self.limit:
+                    self._stamps.append(now)
+                    return
+                await asyncio.sleep(self._stamps[0] + self.window - now + 0.001)
+
+    def penalise(self, seconds: float) -> None:
+        """After a 429: make the window look full for `seconds`."""
+        until = time.monotonic() + seconds - self.window
+        self._stamps.extend([until] * max(0, self.limit - len(self._stamps)))
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Limits for one connector (or one class of its calls)."""
+
+    timeout: float = 10.0  # deadline of one attempt, seconds
+    retries: int = 3  # further attempts after the first
+    backoff: float = 0.25  # first backoff, doubled each time, with jitter
+    max_retry_after: float = 30.0  # never sleep longer than this on one Retry-After
+
+
+class Runner:
+    """Runs blocking SDK calls for one system off the event loop, within its limits.
+
+    `classify` turns an SDK exception into a ConnectorError (or returns None to re-raise).
+    """
+
+    def __init__(self, system: str, classify: Callable[[BaseException], ConnectorError | None], *,
+                 max_workers: int = 8, limiters: dict[str, RateLimiter] | None = None,
+                 policy: Policy = Policy()) -> None:
+        self.system = system
+        self.classify = classify
+        self.executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=f"{system}-sdk")
+        self.concurrency = asyncio.Semaphore(max_workers)
+        self.limiters = limiters or {}
+        self.policy = policy
+        self.calls = 0  # upstream attempts made, for /healthz and the benchmark
+        self.retries = 0
+
+    async def call(self, fn: Callable[..., T], *args: Any, limiter: str = "default",
+                   retry_server_errors: bool = True, policy: Policy | None = None, **kwargs: Any) -> T:
+        """Call `fn(*args, **kwargs)` in the executor; retry 429 and (optionally) 5xx."""
+        policy = policy or self.policy
+        attempt = 0
+        while True:
+            for name in ("default", limiter) if limiter != "default" else ("default",):
+                if name in self.limiters:
+                    await self.limiters[name].acquire()
+            try:
+                return await self._attempt(fn, args, kwargs, policy.timeout)
+            except RateLimitedError as exc:
+                wait = min(exc.retry_after if exc.retry_after is not None else policy.backoff * 2 ** attempt,
+                           policy.max_retry_after)
+                for name in {"default", limiter}:
+                    if name in self.limiters:
+                        self.limiters[name].penalise(wait)
+                if attempt >= policy.retries:
+                    raise
+                log.info("%s rate limited; retrying in %.2fs", self.system, wait)
+            except UnavailableError:
+                if not retry_server_errors or attempt >= policy.retries:
+                    raise
+                wait = policy.backoff * 2 ** attempt * (0.5 + random.random())
+                log.info("%s unavailable; retrying in %.2fs", self.system, wait)
+            attempt += 1
+            self.retries += 1
+            await asyncio.sleep(wait)
+
+    async def _attempt(self, fn: Callable[..., T], args: tuple, kwargs: dict, timeout: float) -> T:
+        loop = asyncio.get_running_loop()
+        async with self.concurrency:
+            self.calls += 1
+            future = loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
+            try:
+                return await asyncio.wait_for(future, timeout)
+            except asyncio.TimeoutError:
+                raise UnavailableError(self.system, f"no answer within {timeout:g}s") from None
+            except ConnectorError:
+                raise
+            except Exception as exc:  # SDK exceptions: sort them into the hierarchy
+                mapped = self.classify(exc)
+                if mapped is None:
+                    raise
+                raise mapped from exc
+
+    def close(self) -> None:
+        """Stop the executor without waiting for stuck calls."""
+        self.executor.shutdown(wait=False, cancel_futures=True)
