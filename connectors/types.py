@@ -152,3 +152,5 @@ class Money:
     last_payment: PaymentInfo | None = None
     customer_name: str | None = None
     invoice_ids: tuple[str, ...] = field(default=())
+    url: str | None = None  # the customer (or sole invoice) in the QuickBooks web app
+    mixed_currencies: bool = False  # invoices in several currencies: totals are of `currency` only

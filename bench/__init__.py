@@ -1,0 +1,1 @@
+"""The benchmark: card latency, upstream calls, coalescing (python -m bench)."""

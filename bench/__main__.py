@@ -1,0 +1,128 @@
+"""python -m bench: card latency and upstream calls against the sandbox with injected latency.
+
+Prints: cold-card time (indexes warm, caches empty), warm-card time, upstream calls per
+cold card per system, the calls of 20 simultaneous lookups of one account, and the same
+cold card fetched sequentially (every upstream call after the previous one) as a baseline.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Awaitable, Callable
+
+from bot.lookup import lookup
+from bot.settings import Settings
+from bot.status import StatusService
+from bot.wiring import Services, open_services, settings_on_sandbox
+from sandbox.server import Sandbox
+
+SYSTEMS = ("hubspot", "asana", "quickbooks")
+CRITICAL_PATH_ROUND_TRIPS = 3  # name search -> associations / first pages -> the associated records
+
+
+async def _card(services: Services, query: str) -> None:
+    result = await lookup(services.status, query)
+    assert result.deal_id is not None, result.message
+    await services.status.get_status(result.deal_id)
+
+
+def _fresh_status(services: Services) -> StatusService:
+    status = StatusService(services.hubspot, services.asana, services.quickbooks, timing=services.status.timing)  # type: ignore[arg-type]
+    services.status = status
+    return status
+
+
+async def _timed(fn: Callable[[], Awaitable[None]]) -> float:
+    start = time.perf_counter()
+    await fn()
+    return time.perf_counter() - start
+
+
+def _runners(services: Services) -> list:
+    return [getattr(c, "runner") for c in (services.hubspot, services.asana, services.quickbooks)]
+
+
+async def run(latency: float, query: str, repeats: int) -> int:
+    async with Sandbox(latency=0.0) as sandbox:
+        with tempfile.TemporaryDirectory() as tmp:
+            settings = settings_on_sandbox(Settings.from_env(dotenv=None), sandbox.env(), database_dir=Path(tmp))
+            services = await open_services(settings)
+            try:
+                # Warm the join indexes (a running bot keeps them warm) and connector metadata.
+                await services.asana.refresh_index()  # type: ignore[attr-defined]
+                await services.quickbooks.sync_index()  # type: ignore[attr-defined]
+                await _card(services, query)
+                sandbox.set_latency(latency)
+
+                cold, calls = [], []
+                for _ in range(repeats):
+                    _fresh_status(services)
+                    sandbox.reset_calls()
+                    cold.append(await _timed(lambda: _card(services, query)))
+                    calls.append({n: len(sandbox.emulators[n].calls) for n in SYSTEMS})
+                warm = []
+                for _ in range(max(20, repeats)):
+                    warm.append(await _timed(lambda: _card(services, query)))
+
+                _fresh_status(services)
+                sandbox.reset_calls()
+                await _card(services, query)
+                one = {n: len(sandbox.emulators[n].calls) for n in SYSTEMS}
+                _fresh_status(services)
+                sandbox.reset_calls()
+                crowd_time = await _timed(lambda: asyncio.gather(*(_card(services, query) for _ in range(20))))
+                crowd = {n: len(sandbox.emulators[n].calls) for n in SYSTEMS}
+
+                # Sequential baseline: one shared gate lets a single upstream call run at a time.
+                gate = asyncio.Semaphore(1)
+                saved = [(r, r.concurrency) for r in _runners(services)]
+                for r, _ in saved:
+                    r.concurrency = gate
+                seq = []
+                for _ in range(repeats):
+                    _fresh_status(services)
+                    seq.append(await _timed(lambda: _card(services, query)))
+                for r, sem in saved:
+                    r.concurrency = sem
+            finally:
+                await services.close()
+
+    critical = CRITICAL_PATH_ROUND_TRIPS * latency
+    cold_med, warm_med, seq_med = statistics.median(cold), statistics.median(warm), statistics.median(seq)
+    per_system = {n: statistics.median(c[n] for c in calls) for n in SYSTEMS}
+    ok_cold = cold_med <= 1.3 * critical
+    ok_ratio = seq_med / cold_med >= 2
+    ok_warm = warm_med < 0.020
+    ok_crowd = sum(crowd.values()) <= sum(one.values())
+    print(f"accountbot benchmark — query {query!r}, injected latency {latency * 1000:.0f} ms per upstream request, "
+          f"median of {repeats} runs")
+    print(f"  cold card (indexes warm, caches empty): {cold_med * 1000:7.1f} ms   "
+          f"critical path {CRITICAL_PATH_ROUND_TRIPS} round trips = {critical * 1000:.0f} ms; "
+          f"ratio {cold_med / critical:.2f} (target <= 1.30) {'OK' if ok_cold else 'MISSED'}")
+    print(f"  warm card:                              {warm_med * 1000:7.2f} ms   (target < 20 ms) {'OK' if ok_warm else 'MISSED'}")
+    print(f"  sequential baseline (cold):             {seq_med * 1000:7.1f} ms   "
+          f"concurrent is {seq_med / cold_med:.1f}x faster (target >= 2x) {'OK' if ok_ratio else 'MISSED'}")
+    print("  upstream calls per cold card:           " + ", ".join(f"{n} {per_system[n]:g}" for n in SYSTEMS)
+          + f"  (total {sum(per_system.values()):g})")
+    print(f"  20 simultaneous lookups of one account: {sum(crowd.values())} calls in {crowd_time * 1000:.0f} ms "
+          f"vs {sum(one.values())} for one ({', '.join(f'{n} {crowd[n]}' for n in SYSTEMS)}) "
+          f"{'OK' if ok_crowd else 'MISSED'}")
+    return 0 if (ok_cold and ok_warm and ok_ratio and ok_crowd) else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--latency-ms", type=float, default=100.0)
+    parser.add_argument("--query", default="Globex")
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args(argv)
+    return asyncio.run(run(args.latency_ms / 1000.0, args.query, args.repeats))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

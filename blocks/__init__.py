@@ -1,0 +1,1 @@
+"""Pure rendering: AccountStatus -> Block Kit (and plain text for the terminal). No I/O."""

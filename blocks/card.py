@@ -1,0 +1,106 @@
+"""The account card in Block Kit: pure functions of AccountStatus."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Final
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from blocks import format as fmt
+from blocks import ids
+from blocks.content import CardContent, Segment, card_content
+from bot.models import AccountStatus
+
+SECTION_LIMIT: Final = 3000
+HEADER_LIMIT: Final = 150
+# Characters Slack would turn into formatting; replaced by look-alikes in data we show.
+_LOOKALIKES: Final = str.maketrans({"*": "∗", "_": "ˍ", "~": "∼", "`": "ˋ"})
+
+
+def escape(text: str) -> str:
+    """Make any text safe inside mrkdwn: &, <, > escaped, formatting characters neutralised."""
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")).translate(_LOOKALIKES)
+
+
+def mrkdwn(segments: list[Segment]) -> str:
+    """Styled segments as mrkdwn; bold and warnings in *bold*, muted in _italics_."""
+    out = []
+    for text, style in segments:
+        if not text.strip():
+            out.append(escape(text))
+            continue
+        lead = text[: len(text) - len(text.lstrip())]
+        trail = text[len(text.rstrip()):]
+        core = escape(text.strip())
+        if style in ("bold", "warn"):
+            core = f"*{core}*"
+        elif style == "muted":
+            core = f"_{core}_"
+        out.append(f"{lead}{core}{trail}")
+    return "".join(out)
+
+
+def status_card(status: AccountStatus, now: datetime, *, ephemeral: bool = False) -> dict[str, Any]:
+    """The full card: a message payload with `text` fallback and `blocks`."""
+    content = card_content(status, now)
+    blocks: list[Block] = [
+        HeaderBlock(text=PlainTextObject(text=fmt.truncate(content.title, HEADER_LIMIT), emoji=False)),
+        ContextBlock(elements=[MarkdownTextObject(text=fmt.truncate(mrkdwn(content.subtitle), 2000))]),
+    ]
+    for part in content.parts:
+        body = "\n".join(mrkdwn(line) for line in part.lines)
+        text = f"*{escape(part.title)}*\n{body}"
+        blocks.append(SectionBlock(block_id=f"card_{part.key}", text=MarkdownTextObject(text=fmt.truncate(text, SECTION_LIMIT))))
+    blocks.append(ContextBlock(block_id="card_sources", elements=[
+        MarkdownTextObject(text=fmt.truncate(escape(line), 2000)) for line in content.sources[:10]
+    ]))
+    actions = _buttons(status, ephemeral)
+    if actions:
+        blocks.append(DividerBlock())
+        blocks.append(ActionsBlock(block_id=ids.CARD_ACTIONS_BLOCK, elements=actions))
+    return {"text": fallback_text(status, content), "blocks": [b.to_dict() for b in blocks]}
+
+
+def fallback_text(status: AccountStatus, content: CardContent | None = None) -> str:
+    """The notification / screen-reader text: the name and the headline facts."""
+    deal = status.deal.value
+    bits = [status.name]
+    if deal is not None:
+        bits.append(deal.stage_label)
+    delivery = status.delivery.value
+    if delivery is not None and delivery.phase is not None:
+        bits.append(fmt.phase_text(delivery.phase))
+    escalations = status.escalations.value or ()
+    if escalations:
+        bits.append(f"{len(escalations)} open escalation{'s' if len(escalations) != 1 else ''}")
+    return fmt.truncate(" · ".join(bits), 3000)
+
+
+def _buttons(status: AccountStatus, ephemeral: bool) -> list[ButtonElement]:
+    value = status.deal_id
+    buttons = [
+        ButtonElement(text="Log client communication", action_id=ids.LOG_COMMUNICATION, value=value, style="primary"),
+        ButtonElement(text="Refresh", action_id=ids.REFRESH_CARD, value=value),
+    ]
+    if ephemeral:
+        buttons.append(ButtonElement(text="Share in channel", action_id=ids.SHARE_CARD, value=value))
+    deal = status.deal.value
+    if deal is not None and deal.url:
+        buttons.append(ButtonElement(text="Open in HubSpot", action_id=ids.OPEN_HUBSPOT, url=deal.url))
+    delivery = status.delivery.value
+    if delivery is not None and delivery.url:
+        buttons.append(ButtonElement(text="Open in Asana", action_id=ids.OPEN_ASANA, url=delivery.url))
+    money = status.money.value
+    if money is not None and money.url:
+        buttons.append(ButtonElement(text="Open in QuickBooks", action_id=ids.OPEN_QUICKBOOKS, url=money.url))
+    return buttons

@@ -1,0 +1,163 @@
+"""The `accountbot` command: serve, worker, card, sandbox, demo."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Sequence
+
+from bot.settings import Settings, SettingsError
+
+DEMO_QUERY = "Globex"
+DEMO_TRY = ("Acme", "Umbrella Health", "Stark", "Hooli", "Vandelay", "18340012006")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING").upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return asyncio.run(args.func(args))
+    except SettingsError as exc:
+        print(f"accountbot: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="accountbot", description="The account card for deals after close: HubSpot + Asana + QuickBooks, in Slack.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    card = sub.add_parser("card", help="print one account card (terminal, or Block Kit JSON)")
+    card.add_argument("query", help="a deal name, company name, deal ID or HubSpot deal URL")
+    card.add_argument("--json", action="store_true", help="print the Block Kit JSON Slack receives")
+    card.add_argument("--sandbox", action="store_true", help="use the built-in sandbox for systems without credentials")
+    card.add_argument("--no-color", action="store_true", help="plain text, no terminal colours")
+    card.set_defaults(func=_cmd_card)
+
+    sandbox = sub.add_parser("sandbox", help="run the HubSpot/Asana/QuickBooks/Slack emulators on loopback")
+    sandbox.add_argument("--accounts", type=int, default=None, help="seed a large synthetic book of N accounts")
+    sandbox.add_argument("--latency", type=float, default=0.0, help="milliseconds added to every request")
+    sandbox.add_argument("--port", type=int, default=4100, help="first port (services take PORT..PORT+3); 0 for any")
+    sandbox.set_defaults(func=_cmd_sandbox)
+
+    demo = sub.add_parser("demo", help="the sandbox plus a card: try accountbot with no credentials")
+    demo.add_argument("query", nargs="?", default=DEMO_QUERY, help=f"account to show (default {DEMO_QUERY!r})")
+    demo.add_argument("--no-color", action="store_true")
+    demo.set_defaults(func=_cmd_demo)
+
+    for name, text in (("serve", "the Slack app (HTTP on PORT, or Socket Mode)"),
+                       ("worker", "pollers and the alert outbox sender")):
+        p = sub.add_parser(name, help=text)
+        p.set_defaults(func=_cmd_not_yet, command_name=name)
+    return parser
+
+
+def _sandbox_requested(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "sandbox", False)) or os.environ.get("ACCOUNTBOT_SANDBOX", "").lower() in ("1", "true", "yes", "on")
+
+
+async def _cmd_card(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    if not _sandbox_requested(args):
+        settings.require(("hubspot", "asana", "quickbooks"))
+        return await _print_card(settings, args.query, as_json=args.json, color=_color(args))
+    from sandbox.server import Sandbox
+    from bot.wiring import settings_on_sandbox
+
+    async with Sandbox() as sandbox:
+        on_sandbox = settings_on_sandbox(settings, sandbox.env())
+        return await _print_card(on_sandbox, args.query, as_json=args.json, color=_color(args))
+
+
+async def _print_card(settings: Settings, query: str, *, as_json: bool, color: bool) -> int:
+    from blocks.card import status_card
+    from blocks.text import status_text
+    from bot.lookup import Lookup, lookup
+    from bot.wiring import open_services
+
+    services = await open_services(settings)
+    try:
+        result: Lookup = await lookup(services.status, query)
+        if result.deal_id is None:
+            print(result.message, file=sys.stderr)
+            for match in result.matches:
+                print(f"  {match.deal_id}  {match.name}  ({match.stage_label})", file=sys.stderr)
+            return 1
+        status = await services.status.get_status(result.deal_id)
+        now = datetime.now(timezone.utc)
+        if as_json:
+            print(json.dumps(status_card(status, now), indent=2, ensure_ascii=False))
+        else:
+            print(status_text(status, now, color=color))
+        return 0
+    finally:
+        await services.close()
+
+
+async def _cmd_sandbox(args: argparse.Namespace) -> int:
+    from sandbox.server import Sandbox
+
+    ports = None
+    if args.port:
+        ports = {name: args.port + i for i, name in enumerate(("hubspot", "asana", "quickbooks", "slack"))}
+    sandbox = Sandbox(accounts_count=args.accounts, latency=args.latency / 1000.0, ports=ports)
+    await sandbox.start()
+    db = Path.cwd() / "accountbot-sandbox.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)  # the sandbox's tokens die with it
+    env = dict(sandbox.env(), DATABASE_URL=f"sqlite:///{db}")
+    print(f"# accountbot sandbox: {len(sandbox.accounts)} accounts; HubSpot, Asana, QuickBooks and Slack on loopback.")
+    print("# Paste these into another shell (or a .env file), then try: accountbot card Acme")
+    for key, value in env.items():
+        print(f"export {key}={value}")
+    print("# Ctrl-C to stop.", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await sandbox.stop()
+    return 0
+
+
+async def _cmd_demo(args: argparse.Namespace) -> int:
+    from sandbox.book import DEMO_ACCOUNTS
+    from sandbox.server import Sandbox
+    from bot.wiring import settings_on_sandbox
+
+    print("Starting the sandbox: emulated HubSpot, Asana, QuickBooks and Slack on loopback, "
+          f"seeded with {len(DEMO_ACCOUNTS)} demo accounts. No credentials needed.\n")
+    async with Sandbox() as sandbox:
+        settings = settings_on_sandbox(Settings.from_env(), sandbox.env())
+        print(f"$ accountbot card {args.query!r} --sandbox\n")
+        code = await _print_card(settings, args.query, as_json=False, color=_color(args))
+    print("\nThe demo book (each shows a different state a rep meets):")
+    for account in DEMO_ACCOUNTS:
+        print(f"  {account.deal_id}  {account.deal_name:<48} {account.state}")
+    print("\nGo further:")
+    print("  accountbot card \"Umbrella Health\" --sandbox     another account (name, deal ID or HubSpot deal URL)")
+    print("  accountbot card Acme --sandbox --json           the Block Kit JSON Slack receives")
+    print("  accountbot sandbox                               keep the emulators running and print their variables")
+    print("  Slack set-up: see README.md, 'Install in Slack' (manifest.yml creates the app in one step).")
+    return code
+
+
+async def _cmd_not_yet(args: argparse.Namespace) -> int:
+    print(f"accountbot {args.command_name}: not in this release yet; `accountbot card` and `accountbot demo` work today.",
+          file=sys.stderr)
+    return 2
+
+
+def _color(args: argparse.Namespace) -> bool:
+    return not getattr(args, "no_color", False) and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,47 @@
+"""Turn what a user typed into one deal, several candidates, or a helpful 'no match'."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Final
+
+from bot.status import ForeignPortal, StatusService
+from connectors.types import DealMatch
+
+NO_QUERY: Final = "Type an account name, a HubSpot deal ID or paste a deal link."
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """The outcome: `deal_id` when one deal is meant, else `matches` and a message."""
+
+    query: str
+    deal_id: str | None = None
+    matches: tuple[DealMatch, ...] = field(default=())
+    message: str = ""
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.lower().replace("–", "-").split())
+
+
+async def lookup(status: StatusService, query: str) -> Lookup:
+    """One deal for an ID, a URL, a unique or exact name; otherwise the candidates."""
+    query = query.strip()
+    if not query:
+        return Lookup(query, message=NO_QUERY)
+    try:
+        deal_id = status.deal_id_from(query)
+    except ForeignPortal as exc:
+        return Lookup(query, message=str(exc))
+    if deal_id is not None:
+        return Lookup(query, deal_id=deal_id)
+    matches = tuple(await status.resolve(query))
+    if not matches:
+        return Lookup(query, message=f"No deal matches “{query}”.")
+    if len(matches) == 1:
+        return Lookup(query, deal_id=matches[0].deal_id, matches=matches)
+    wanted = _norm(query)
+    exact = [m for m in matches if _norm(m.name) == wanted or _norm(m.company_name or "") == wanted]
+    if len(exact) == 1:
+        return Lookup(query, deal_id=exact[0].deal_id, matches=matches)
+    return Lookup(query, matches=matches, message=f"{len(matches)} deals match “{query}”; pick one:")

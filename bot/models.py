@@ -1,0 +1,94 @@
+"""AccountStatus: the plain typed model that flows from the status service to `blocks`."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Final, Generic, TypeVar
+
+from connectors.types import Communication, Deal, Delivery, Escalation, Money
+
+T = TypeVar("T")
+
+SOURCE_LABELS: Final = {"hubspot": "HubSpot", "asana": "Asana", "quickbooks": "QuickBooks"}
+
+
+@dataclass(frozen=True)
+class Section(Generic[T]):
+    """One part of the card with where it came from, when, and what went wrong if anything.
+
+    `value` None with no error means "nothing there" (no project yet, no invoices yet).
+    With an error, `value` is the last good value (then `stale` is True) or None.
+    """
+
+    source: str
+    value: T | None = None
+    fetched_at: datetime | None = None
+    error: str | None = None
+    stale: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """Fresh data, no error."""
+        return self.error is None
+
+    @property
+    def available(self) -> bool:
+        """There is something to show: fresh, or last known."""
+        return self.error is None or self.stale
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """How one backend answered for this card: for the context line."""
+
+    source: str
+    fetched_at: datetime | None
+    error: str | None
+    stale: bool
+
+    @property
+    def label(self) -> str:
+        return SOURCE_LABELS.get(self.source, self.source)
+
+
+@dataclass(frozen=True)
+class AccountStatus:
+    """Everything a rep needs about one account, each section carrying its source."""
+
+    deal_id: str
+    deal: Section[Deal]
+    escalations: Section[tuple[Escalation, ...]]
+    communication: Section[Communication]
+    delivery: Section[Delivery]
+    money: Section[Money]
+    generated_at: datetime
+    today: date
+
+    @property
+    def name(self) -> str:
+        """The deal name, or a neutral label when HubSpot could not say."""
+        deal = self.deal.value
+        return deal.name if deal else f"Deal {self.deal_id}"
+
+    def sections(self) -> tuple[Section, ...]:
+        return (self.deal, self.escalations, self.communication, self.delivery, self.money)
+
+    def sources(self) -> list[SourceState]:
+        """Per backend: the oldest fetch time and the first error among its sections."""
+        states: dict[str, SourceState] = {}
+        for section in self.sections():
+            current = states.get(section.source)
+            if current is None:
+                states[section.source] = SourceState(section.source, section.fetched_at, section.error, section.stale)
+                continue
+            fetched = min((t for t in (current.fetched_at, section.fetched_at) if t), default=None)
+            states[section.source] = SourceState(
+                section.source, fetched, current.error or section.error, current.stale or section.stale
+            )
+        order = list(SOURCE_LABELS)
+        return sorted(states.values(), key=lambda s: order.index(s.source) if s.source in order else 99)
+
+    @property
+    def partial(self) -> bool:
+        """True when at least one source failed (the card says so)."""
+        return any(s.error for s in self.sections())

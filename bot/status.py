@@ -1,0 +1,270 @@
+"""The status service: one account's status from the three systems, fetched concurrently.
+
+Every source has its own deadline, a TTL cache and a single-flight guard; a source that
+fails or misses its deadline yields its last good value (with its age) instead of blocking
+the card. Twenty simultaneous lookups of one account make the upstream calls of one.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any, Awaitable, Callable, Final, Protocol
+
+from cachetools import TTLCache
+
+from bot.models import AccountStatus, Section
+from connectors.errors import ConnectorError, NotFoundError
+from connectors.types import Communication, Deal, DealMatch, Delivery, Escalation, Money
+
+log = logging.getLogger(__name__)
+
+DEAL_ID_RE: Final = re.compile(r"^\s*(\d{1,20})\s*$")
+
+
+class HubSpotLike(Protocol):
+    portal_id: str | None
+
+    async def resolve(self, query: str, limit: int = 10) -> list[DealMatch]: ...
+    async def get_deal(self, deal_id: str) -> Deal: ...
+    async def open_escalations(self, deal_id: str) -> list[Escalation]: ...
+    async def last_communication(self, deal_id: str) -> Communication | None: ...
+
+
+class AsanaLike(Protocol):
+    async def delivery(self, deal_id: str, *, today: date) -> Delivery | None: ...
+
+
+class QuickBooksLike(Protocol):
+    async def money(self, deal_id: str, *, today: date) -> Money | None: ...
+
+
+class DealNotFound(Exception):
+    """No HubSpot deal has this ID."""
+
+    def __init__(self, deal_id: str) -> None:
+        super().__init__(f"No HubSpot deal with ID {deal_id}")
+        self.deal_id = deal_id
+
+
+class ForeignPortal(Exception):
+    """A deal URL from another HubSpot portal than the one configured."""
+
+    def __init__(self, portal_id: str) -> None:
+        super().__init__(f"That link is from HubSpot portal {portal_id}, not this workspace's portal")
+        self.portal_id = portal_id
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Deadlines (seconds a card waits for each source) and cache lifetimes."""
+
+    hubspot_deadline: float = 6.0
+    asana_deadline: float = 6.0
+    quickbooks_deadline: float = 6.0
+    fresh_ttl: float = 60.0  # a section this young is served from cache
+    last_good_ttl: float = 24 * 3600.0  # how long a last good value may stand in for a failure
+    resolve_ttl: float = 60.0
+    cache_size: int = 5000
+
+
+@dataclass(frozen=True)
+class _Fetched:
+    value: Any
+    at: float
+
+
+# (section name, source, deadline attribute)
+SECTIONS: Final = (
+    ("deal", "hubspot", "hubspot_deadline"),
+    ("escalations", "hubspot", "hubspot_deadline"),
+    ("communication", "hubspot", "hubspot_deadline"),
+    ("delivery", "asana", "asana_deadline"),
+    ("money", "quickbooks", "quickbooks_deadline"),
+)
+
+
+class StatusService:
+    """Builds AccountStatus from the connectors; the one place the card's I/O happens."""
+
+    def __init__(self, hubspot: HubSpotLike, asana: AsanaLike, quickbooks: QuickBooksLike, *,
+                 timing: Timing = Timing(), today: Callable[[], date] | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.hubspot = hubspot
+        self.asana = asana
+        self.quickbooks = quickbooks
+        self.timing = timing
+        self._today = today or (lambda: datetime.now(timezone.utc).date())
+        self._clock = clock
+        self._fresh: TTLCache[tuple[str, str], _Fetched] = TTLCache(timing.cache_size, timing.fresh_ttl)
+        self._last_good: TTLCache[tuple[str, str], _Fetched] = TTLCache(timing.cache_size, timing.last_good_ttl)
+        self._resolved: TTLCache[str, list[DealMatch]] = TTLCache(1000, timing.resolve_ttl)
+        self._inflight: dict[tuple[str, str], asyncio.Task] = {}
+
+    # -- queries ------------------------------------------------------------------------
+
+    def deal_id_from(self, query: str) -> str | None:
+        """A deal ID typed or pasted (bare number or HubSpot deal URL), without any call."""
+        from connectors.hubspot import parse_deal_url
+
+        match = DEAL_ID_RE.match(query)
+        if match:
+            return match.group(1)
+        parsed = parse_deal_url(query.strip().strip("<>"))
+        if parsed is None:
+            return None
+        portal, deal_id = parsed
+        if self.hubspot.portal_id and portal and portal != str(self.hubspot.portal_id):
+            raise ForeignPortal(portal)
+        return deal_id
+
+    async def resolve(self, query: str, limit: int = 10) -> list[DealMatch]:
+        """Deals matching a name (deal or company), best first; cached and coalesced."""
+        key = " ".join(query.lower().split())
+        cached = self._resolved.get(key)
+        if cached is not None:
+            return cached[:limit]
+        matches = await self._single_flight(("resolve", key), lambda: self.hubspot.resolve(query, limit=10))
+        self._resolved[key] = matches
+        return matches[:limit]
+
+    # -- status -------------------------------------------------------------------------
+
+    async def get_status(self, deal_id: str, *, refresh: bool = False) -> AccountStatus:
+        """The account's status; sources fetched concurrently, each within its deadline.
+
+        Raises DealNotFound when HubSpot says the deal does not exist.
+        """
+        if refresh:
+            self.invalidate(deal_id)
+        today = self._today()
+        fetchers: dict[str, Callable[[], Awaitable[Any]]] = {
+            "deal": lambda: self.hubspot.get_deal(deal_id),
+            "escalations": lambda: self._tuple(self.hubspot.open_escalations(deal_id)),
+            "communication": lambda: self.hubspot.last_communication(deal_id),
+            "delivery": lambda: self.asana.delivery(deal_id, today=today),
+            "money": lambda: self.quickbooks.money(deal_id, today=today),
+        }
+        results = await asyncio.gather(*(
+            self._section(name, source, deal_id, fetchers[name], getattr(self.timing, deadline))
+            for name, source, deadline in SECTIONS
+        ))
+        sections = dict(zip((s[0] for s in SECTIONS), results))
+        deal_section = sections["deal"]
+        if isinstance(deal_section, _NotFound):
+            raise DealNotFound(deal_id)
+        for name, value in sections.items():
+            if isinstance(value, _NotFound):  # a deal-scoped lookup 404'd: nothing there
+                sections[name] = Section(source=dict((s[0], s[1]) for s in SECTIONS)[name],
+                                         value=None, fetched_at=self._now())
+        return AccountStatus(
+            deal_id=deal_id,
+            generated_at=self._now(),
+            today=today,
+            **sections,
+        )
+
+    def invalidate(self, deal_id: str, sections: tuple[str, ...] | None = None) -> None:
+        """Forget cached sections of a deal (after an event, or on Refresh)."""
+        for name, _, _ in SECTIONS:
+            if sections is None or name in sections:
+                self._fresh.pop((name, deal_id), None)
+
+    # -- internals ----------------------------------------------------------------------
+
+    async def _section(self, name: str, source: str, deal_id: str,
+                       fetch: Callable[[], Awaitable[Any]], deadline: float) -> "Section | _NotFound":
+        key = (name, deal_id)
+        cached = self._fresh.get(key)
+        if cached is not None:
+            return Section(source, cached.value, self._dt(cached.at))
+        task = self._start(key, fetch)
+        try:
+            value = await asyncio.wait_for(asyncio.shield(task), deadline)
+        except asyncio.TimeoutError:
+            return self._fallback(source, key, f"didn't answer within {deadline:g} s")
+        except NotFoundError:
+            return _NotFound()
+        except ConnectorError as exc:
+            return self._fallback(source, key, _describe(exc))
+        except Exception as exc:  # a bug in a connector must not take the card down
+            log.exception("%s fetch of %s for deal %s failed", source, name, deal_id)
+            return self._fallback(source, key, f"failed unexpectedly ({type(exc).__name__})")
+        fetched = self._fresh.get(key) or _Fetched(value, self._clock())
+        return Section(source, value, self._dt(fetched.at))
+
+    def _start(self, key: tuple[str, str], fetch: Callable[[], Awaitable[Any]]) -> asyncio.Task:
+        task = self._inflight.get(key)
+        if task is not None:
+            return task
+
+        async def run() -> Any:
+            try:
+                value = await fetch()
+            finally:
+                self._inflight.pop(key, None)
+            entry = _Fetched(value, self._clock())
+            self._fresh[key] = entry
+            self._last_good[key] = entry
+            return value
+
+        task = asyncio.get_running_loop().create_task(run())
+        task.add_done_callback(_consume)
+        self._inflight[key] = task
+        return task
+
+    async def _single_flight(self, key: tuple[str, str], fetch: Callable[[], Awaitable[Any]]) -> Any:
+        task = self._inflight.get(key)
+        if task is None:
+            async def run() -> Any:
+                try:
+                    return await fetch()
+                finally:
+                    self._inflight.pop(key, None)
+
+            task = asyncio.get_running_loop().create_task(run())
+            task.add_done_callback(_consume)
+            self._inflight[key] = task
+        return await asyncio.shield(task)
+
+    def _fallback(self, source: str, key: tuple[str, str], error: str) -> Section:
+        last = self._last_good.get(key)
+        if last is None:
+            return Section(source, None, None, error=error)
+        return Section(source, last.value, self._dt(last.at), error=error, stale=True)
+
+    @staticmethod
+    async def _tuple(awaitable: Awaitable[list]) -> tuple:
+        return tuple(await awaitable)
+
+    def _now(self) -> datetime:
+        return self._dt(self._clock())
+
+    @staticmethod
+    def _dt(ts: float) -> datetime:
+        return datetime.fromtimestamp(ts, timezone.utc)
+
+
+class _NotFound:
+    """Marker: the source said 404."""
+
+
+def _consume(task: asyncio.Task) -> None:
+    """Retrieve a background task's exception so it is never reported as unhandled."""
+    if not task.cancelled():
+        task.exception()
+
+
+def _describe(exc: ConnectorError) -> str:
+    from connectors.errors import AuthError, RateLimitedError, UnavailableError
+
+    if isinstance(exc, AuthError):
+        return "refused our credentials"
+    if isinstance(exc, RateLimitedError):
+        return "is rate limiting us"
+    if isinstance(exc, UnavailableError):
+        return "didn't answer"
+    return exc.message

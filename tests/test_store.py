@@ -1,0 +1,93 @@
+"""The store on both backends: tokens by compare-and-swap, join indexes, cursors, schema races."""
+from __future__ import annotations
+
+import asyncio
+import os
+
+import pytest
+
+from bot.store import IndexedProject, Store, async_url
+
+
+async def test_token_seed_then_compare_and_swap(store: Store) -> None:
+    """The first refresh token is seeded once; a stale version cannot overwrite a newer token."""
+    first = await store.seed_token("qbo:1", "RT-1")
+    again = await store.seed_token("qbo:1", "RT-ignored")
+    assert again.refresh_token == "RT-1" and again.version == first.version
+    swapped = await store.swap_token("qbo:1", first.version, refresh_token="RT-2", access_token="AT-2",
+                                     access_expires_at=10.0, refresh_expires_at=20.0)
+    assert swapped is not None and swapped.version == first.version + 1
+    lost = await store.swap_token("qbo:1", first.version, refresh_token="RT-X", access_token="AT-X",
+                                  access_expires_at=10.0, refresh_expires_at=None)
+    assert lost is None
+    stored = await store.get_token("qbo:1")
+    assert stored is not None and stored.refresh_token == "RT-2" and stored.access_token == "AT-2"
+
+
+async def test_asana_index_replace_and_lookup(store: Store) -> None:
+    """A full scan replaces the index; lookups return unarchived projects first."""
+    await store.replace_asana_index("W", [IndexedProject("P1", "D1", "One", True, 0),
+                                          IndexedProject("P2", "D1", "Two", False, 0),
+                                          IndexedProject("P3", "D2", "Three", False, 0)])
+    found = await store.asana_projects_for("W", "D1")
+    assert [p.project_gid for p in found] == ["P2", "P1"]
+    await store.replace_asana_index("W", [IndexedProject("P3", "D2", "Three", False, 0)])
+    assert await store.asana_projects_for("W", "D1") == []
+    age = await store.asana_index_age("W")
+    assert age is not None and age < 60
+
+
+async def test_invoice_index_upsert_moves_and_deletes(store: Store) -> None:
+    """An invoice whose deal field changes moves to the new deal; deleted ones vanish."""
+    await store.upsert_invoices("R", [("1", "D1", "t1"), ("2", "D1", "t1"), ("3", None, "t1")])
+    assert await store.invoices_for("R", "D1") == ["1", "2"]
+    await store.upsert_invoices("R", [("2", "D2", "t2")])
+    assert await store.invoices_for("R", "D1") == ["1"]
+    assert await store.invoices_for("R", "D2") == ["2"]
+    await store.delete_invoices("R", ["1"])
+    assert await store.invoices_for("R", "D1") == []
+    assert await store.invoice_count("R") == 2
+
+
+async def test_sync_cursor_upsert(store: Store) -> None:
+    """Cursors are inserted, then updated in place."""
+    assert await store.get_sync("qbo:cursor") is None
+    await store.set_sync("qbo:cursor", "a")
+    await store.set_sync("qbo:cursor", "b")
+    assert await store.get_sync("qbo:cursor") == "b"
+
+
+async def test_many_processes_creating_the_schema_at_once(tmp_path) -> None:
+    """Several stores opening one fresh database at the same moment do not race."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        import uuid
+        schema = f"race_{uuid.uuid4().hex[:8]}"
+        stores = await asyncio.gather(*(Store.open(url, schema=schema) for _ in range(5)))
+    else:
+        stores = await asyncio.gather(*(Store.open(f"sqlite:///{tmp_path}/race.db") for _ in range(5)))
+    await stores[0].set_sync("x", "1")
+    assert await stores[-1].get_sync("x") == "1"
+    if url:
+        from sqlalchemy import text
+        async with stores[0].engine.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    for s in stores:
+        await s.close()
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("sqlite:///accountbot.db", "sqlite+aiosqlite:///accountbot.db"),
+    ("sqlite:////var/lib/a.db", "sqlite+aiosqlite:////var/lib/a.db"),
+    ("postgresql://u@h:5432/db", "postgresql+asyncpg://u@h:5432/db"),
+    ("postgres://u@h/db", "postgresql+asyncpg://u@h/db"),
+])
+def test_database_url_mapping(url: str, expected: str) -> None:
+    """DATABASE_URL forms map to their async drivers."""
+    assert async_url(url) == expected
+
+
+def test_unknown_database_url_is_refused() -> None:
+    """A MySQL URL gets a message naming what is accepted."""
+    with pytest.raises(ValueError, match="sqlite:/// or postgresql://"):
+        async_url("mysql://x")
