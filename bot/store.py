@@ -72,6 +72,16 @@ class SyncState(Base):
     updated_at: Mapped[float] = mapped_column(Float, default=time.time)
 
 
+class Claim(Base):
+    """A one-time key: a Slack event_id, a modal submission, an outbox delivery."""
+
+    __tablename__ = "claims"
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    result: Mapped[str | None] = mapped_column(Text, nullable=True)
+    at: Mapped[float] = mapped_column(Float, default=time.time, index=True)
+
+
 @dataclass(frozen=True)
 class TokenRecord:
     """A stored OAuth token set; `version` is what a compare-and-swap must match."""
@@ -306,6 +316,40 @@ class Store:
         t = QboInvoiceIndex.__table__
         async with self.engine.connect() as conn:
             return (await conn.execute(select(func.count()).select_from(t).where(t.c.realm_id == realm_id))).scalar_one()
+
+    # -- one-time claims (dedupe across processes) ------------------------------------------
+
+    async def claim(self, key: str, kind: str) -> bool:
+        """True the first time `key` is claimed by any process; False for a repeat."""
+        try:
+            async with self.engine.begin() as conn:
+                await conn.execute(insert(Claim.__table__).values(key=key, kind=kind, result=None, at=time.time()))
+            return True
+        except IntegrityError:
+            return False
+
+    async def release(self, key: str) -> None:
+        """Give a claim back (the work failed and may be tried again)."""
+        async with self.engine.begin() as conn:
+            await conn.execute(delete(Claim.__table__).where(Claim.key == key))
+
+    async def set_claim_result(self, key: str, result: str) -> None:
+        """Remember what the claimed work produced (e.g. the engagement ID)."""
+        async with self.engine.begin() as conn:
+            await conn.execute(update(Claim.__table__).where(Claim.key == key).values(result=result))
+
+    async def claim_result(self, key: str) -> str | None:
+        """What the claimed work produced, if it finished."""
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(Claim.result).where(Claim.key == key))).first()
+        return None if row is None else row.result
+
+    async def prune_claims(self, kind: str, older_than: float) -> int:
+        """Forget claims of `kind` older than `older_than` seconds."""
+        cutoff = time.time() - older_than
+        async with self.engine.begin() as conn:
+            result = await conn.execute(delete(Claim.__table__).where(and_(Claim.kind == kind, Claim.at < cutoff)))
+        return result.rowcount or 0
 
     # -- sync cursors -------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Deque, TypeVar
 from collections import deque
 
-from connectors.errors import ConnectorError, RateLimitedError, UnavailableError
+from connectors.errors import ConnectorError, NotFoundError, RateLimitedError, UnavailableError
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -71,6 +71,10 @@ class Runner:
         self.policy = policy
         self.calls = 0  # upstream attempts made, for /healthz and the benchmark
         self.retries = 0
+        self.last_ok: float | None = None
+        self.last_error: str | None = None
+        self.last_error_at: float | None = None
+        self.available = True  # flips on failure/recovery, logged once each way
 
     async def call(self, fn: Callable[..., T], *args: Any, limiter: str = "default",
                    retry_server_errors: bool = True, policy: Policy | None = None, **kwargs: Any) -> T:
@@ -82,24 +86,58 @@ class Runner:
                 if name in self.limiters:
                     await self.limiters[name].acquire()
             try:
-                return await self._attempt(fn, args, kwargs, policy.timeout)
-            except RateLimitedError as exc:
-                wait = min(exc.retry_after if exc.retry_after is not None else policy.backoff * 2 ** attempt,
-                           policy.max_retry_after)
-                for name in {"default", limiter}:
-                    if name in self.limiters:
-                        self.limiters[name].penalise(wait)
-                if attempt >= policy.retries:
-                    raise
-                log.info("%s rate limited; retrying in %.2fs", self.system, wait)
-            except UnavailableError:
-                if not retry_server_errors or attempt >= policy.retries:
-                    raise
-                wait = policy.backoff * 2 ** attempt * (0.5 + random.random())
-                log.info("%s unavailable; retrying in %.2fs", self.system, wait)
+                result = await self._attempt(fn, args, kwargs, policy.timeout)
+                self._mark_ok()
+                return result
+            except (UnavailableError, RateLimitedError) as exc:
+                final = attempt >= policy.retries or (isinstance(exc, UnavailableError) and not retry_server_errors)
+                if final:
+                    self._mark_failed(exc)
+                if isinstance(exc, UnavailableError):
+                    if final:
+                        raise
+                    wait = policy.backoff * 2 ** attempt * (0.5 + random.random())
+                    log.info("%s unavailable; retrying in %.2fs", self.system, wait)
+                else:
+                    wait = self._rate_wait(exc, attempt, policy, limiter)
+                    if final:
+                        raise
+                    log.info("%s rate limited; retrying in %.2fs", self.system, wait)
+            except ConnectorError as exc:
+                if not isinstance(exc, NotFoundError):
+                    self._mark_failed(exc)
+                else:
+                    self._mark_ok()
+                raise
             attempt += 1
             self.retries += 1
             await asyncio.sleep(wait)
+
+    def _rate_wait(self, exc: RateLimitedError, attempt: int, policy: Policy, limiter: str) -> float:
+        wait = min(exc.retry_after if exc.retry_after is not None else policy.backoff * 2 ** attempt,
+                   policy.max_retry_after)
+        for name in {"default", limiter}:
+            if name in self.limiters:
+                self.limiters[name].penalise(wait)
+        return wait
+
+    def _mark_ok(self) -> None:
+        self.last_ok = time.time()
+        if not self.available:
+            self.available = True
+            log.warning("%s is answering again", self.system)
+
+    def _mark_failed(self, exc: ConnectorError) -> None:
+        self.last_error = exc.message
+        self.last_error_at = time.time()
+        if self.available:
+            self.available = False
+            log.warning("%s unavailable: %s", self.system, exc.message)
+
+    def health(self) -> dict[str, object]:
+        """For /healthz: is the system answering, when it last did, the last error."""
+        return {"available": self.available, "last_ok": self.last_ok, "last_error": self.last_error,
+                "last_error_at": self.last_error_at, "calls": self.calls, "retries": self.retries}
 
     async def _attempt(self, fn: Callable[..., T], args: tuple, kwargs: dict, timeout: float) -> T:
         loop = asyncio.get_running_loop()

@@ -91,3 +91,20 @@ def test_unknown_database_url_is_refused() -> None:
     """A MySQL URL gets a message naming what is accepted."""
     with pytest.raises(ValueError, match="sqlite:/// or postgresql://"):
         async_url("mysql://x")
+
+
+async def test_claims_are_one_time_across_stores(store: Store) -> None:
+    """A key is claimed once; a release lets it be claimed again; results are remembered."""
+    assert await store.claim("evt:Ev1", "event") is True
+    assert await store.claim("evt:Ev1", "event") is False
+    await store.set_claim_result("evt:Ev1", "done")
+    assert await store.claim_result("evt:Ev1") == "done"
+    await store.release("evt:Ev1")
+    assert await store.claim("evt:Ev1", "event") is True
+    assert await store.prune_claims("event", older_than=-1) == 1
+
+
+async def test_concurrent_claims_have_one_winner(store: Store) -> None:
+    """Ten simultaneous claims of one key: exactly one wins."""
+    results = await asyncio.gather(*(store.claim("k", "event") for _ in range(10)))
+    assert results.count(True) == 1

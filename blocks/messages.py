@@ -1,0 +1,97 @@
+"""Small messages: help, the deal picker, no match, refusals, errors. User-facing text lives here."""
+from __future__ import annotations
+
+from typing import Any, Final, Sequence
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    ContextBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from blocks import format as fmt
+from blocks import ids
+from blocks.card import escape
+from connectors.types import DealMatch
+
+HELP_LINES: Final = (
+    ("/account QUERY", "the account card for a deal name, company, deal ID or HubSpot deal link"),
+    ("/account subscribe ACCOUNT|all [escalations] [payments] [min=AMOUNT]", "alerts in this channel"),
+    ("/account unsubscribe ACCOUNT|all [escalations] [payments]", "stop them"),
+    ("/account subscriptions", "what this channel is subscribed to"),
+    ("/account doctor", "check the connections to HubSpot, Asana and QuickBooks"),
+    ("/account help", "this text"),
+)
+REFUSAL: Final = ("Sorry — account cards are only available to members of this workspace. "
+                  "Ask your account team if you need something.")
+NO_QUERY: Final = "Tell me which account: `/account Acme`, a HubSpot deal ID, or paste a deal link."
+DEAL_GONE: Final = "HubSpot has no deal with ID {deal_id} (it may have been deleted or merged)."
+HUBSPOT_DOWN: Final = "HubSpot didn't answer, so I couldn't look up “{query}”. Try again in a minute."
+MAX_PICKER: Final = 10
+
+
+def message(text: str, *, blocks: list[Any] | None = None) -> dict[str, Any]:
+    """A plain message payload with a fallback text."""
+    payload: dict[str, Any] = {"text": text}
+    if blocks is not None:
+        payload["blocks"] = blocks
+    return payload
+
+
+def help_message(unknown: str | None = None) -> dict[str, Any]:
+    """Usage of /account, every subcommand, one line each."""
+    lead = f"I don't know “{escape(unknown)}”. " if unknown else ""
+    lines = "\n".join(f"`{usage}` — {what}" for usage, what in HELP_LINES)
+    text = f"{lead}*How to use /account*\n{lines}"
+    return message("How to use /account", blocks=[SectionBlock(text=MarkdownTextObject(text=text)).to_dict()])
+
+
+def picker(query: str, matches: Sequence[DealMatch], today=None) -> dict[str, Any]:
+    """Several deals match: one line per deal (stage, amount, close date) with a button."""
+    blocks: list[Any] = [SectionBlock(text=MarkdownTextObject(
+        text=f"{len(matches)} deals match “{escape(fmt.truncate(query, 200))}”. Which one?")).to_dict()]
+    for match in list(matches)[:MAX_PICKER]:
+        facts = [match.stage_label]
+        if match.amount is not None:
+            facts.append(fmt.money(match.amount, None))
+        if match.close_date:
+            facts.append(f"close {fmt.day(match.close_date, today)}")
+        if match.company_name:
+            facts.append(match.company_name)
+        text = f"*{escape(fmt.truncate(match.name, 200))}*\n{escape(' · '.join(facts))}"
+        blocks.append(SectionBlock(
+            block_id=f"pick_{match.deal_id}",
+            text=MarkdownTextObject(text=fmt.truncate(text, 3000)),
+            accessory=ButtonElement(text="Show card", action_id=ids.PICK_DEAL, value=match.deal_id),
+        ).to_dict())
+    return message(f"{len(matches)} deals match “{query}”", blocks=blocks)
+
+
+def no_match(query: str, suggestions: Sequence[DealMatch], reason: str | None = None) -> dict[str, Any]:
+    """Nothing matches: say so, with the closest names as buttons."""
+    text = escape(reason) if reason else f"No deal matches “{escape(fmt.truncate(query, 200))}”."
+    blocks: list[Any] = []
+    if suggestions:
+        text += " Did you mean:"
+    blocks.append(SectionBlock(text=MarkdownTextObject(text=text)).to_dict())
+    if suggestions:
+        blocks.append(ActionsBlock(block_id="suggestions", elements=[
+            ButtonElement(text=fmt.truncate(s.name, 75), action_id=f"{ids.SUGGEST_DEAL}_{i}", value=s.deal_id)
+            for i, s in enumerate(list(suggestions)[:5])
+        ]).to_dict())
+    else:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(
+            text="Try part of the deal or company name, the HubSpot deal ID, or paste the deal's link.")]).to_dict())
+    return message(f"No deal matches “{query}”", blocks=blocks)
+
+
+def refusal() -> dict[str, Any]:
+    """For guests and people from other organisations: no account data at all."""
+    return message(REFUSAL)
+
+
+def error(text: str) -> dict[str, Any]:
+    """A short error for the user."""
+    return message(text)

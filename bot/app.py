@@ -1,0 +1,158 @@
+"""The Slack app: Bolt AsyncApp on aiohttp (POST /slack/events, GET /healthz), or Socket Mode."""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Awaitable, Callable
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.access import Gatekeeper
+from bot.cards import CardService
+from bot.settings import Settings
+from bot.store import Store
+from bot.wiring import Services
+
+log = logging.getLogger(__name__)
+SIGNATURE_WINDOW = 300  # seconds either side of now a Slack request may be stamped
+EVENT_CLAIM_TTL = 3 * 3600.0  # Slack retries within minutes; keep event ids for hours
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class AppDeps:
+    """What the handlers may use: services, never raw HTTP."""
+
+    settings: Settings
+    services: Services
+    cards: CardService
+    gate: Gatekeeper
+    store: Store
+    clock: Callable[[], datetime] = field(default=utcnow)
+
+
+def slack_client(settings: Settings) -> AsyncWebClient:
+    """The Web API client: SLACK_API_URL, and retries of 429 (Retry-After), 5xx and connection errors."""
+    return AsyncWebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        timeout=10,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def create_app(settings: Settings, services: Services, *, clock: Callable[[], datetime] = utcnow) -> tuple[AsyncApp, AppDeps]:
+    """The Bolt app with every listener registered."""
+    from handlers import register
+
+    client = slack_client(settings)
+    app = AsyncApp(
+        client=client,
+        signing_secret=settings.slack_signing_secret,
+        process_before_response=False,
+        token_verification_enabled=False,  # auth.test happens on first use, not at import
+    )
+    deps = AppDeps(settings, services, CardService(services.status, services.hubspot), Gatekeeper(client),
+                   services.store, clock)
+    app.use(_dedupe_events(deps.store))
+    register(app, deps)
+    return app, deps
+
+
+def _dedupe_events(store: Store) -> Callable[..., Awaitable[Any]]:
+    """Slack retries events (X-Slack-Retry-Num); the work runs once per event_id, across instances."""
+
+    async def middleware(req: Any, resp: BoltResponse, next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
+        body = req.body or {}
+        event_id = body.get("event_id") if isinstance(body, dict) else None
+        if body.get("type") == "event_callback" and event_id:
+            if not await store.claim(f"slack-event:{event_id}", "slack-event"):
+                log.info("event %s already handled (retry %s)", event_id,
+                         req.headers.get("x-slack-retry-num", ["?"])[0])
+                return BoltResponse(status=200, body="")
+        return await next()
+
+    return middleware
+
+
+def _valid_timestamp(value: str | None) -> bool:
+    if not value or not value.strip().isdigit():
+        return False
+    return abs(time.time() - int(value)) <= SIGNATURE_WINDOW
+
+
+def create_web_app(app: AsyncApp, deps: AppDeps) -> web.Application:
+    """The aiohttp application: POST /slack/events and GET /healthz."""
+    web_app = web.Application()
+
+    async def slack_events(request: web.Request) -> web.Response:
+        # Bolt answers 500 to a non-integer timestamp; a malformed or stale request is a 401.
+        if not _valid_timestamp(request.headers.get("X-Slack-Request-Timestamp")) or \
+                not request.headers.get("X-Slack-Signature", "").startswith("v0="):
+            return web.json_response({"error": "invalid request signature"}, status=401)
+        bolt_response = await app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
+
+    async def healthz(request: web.Request) -> web.Response:
+        return web.json_response(health(deps))
+
+    web_app.router.add_post("/slack/events", slack_events)
+    web_app.router.add_get("/healthz", healthz)
+    return web_app
+
+
+def health(deps: AppDeps) -> dict[str, Any]:
+    """Per-connector status: configured or sandbox, answering, last success, last error."""
+    connectors: dict[str, Any] = {}
+    for name in ("hubspot", "asana", "quickbooks"):
+        connector = getattr(deps.services, name)
+        runner = getattr(connector, "runner", None)
+        state = runner.health() if runner is not None else {}
+        state["mode"] = "sandbox" if name in deps.settings.sandbox_systems else "live"
+        connectors[name] = state
+    ok = all(c.get("available", True) for c in connectors.values())
+    return {"status": "ok" if ok else "degraded", "connectors": connectors}
+
+
+async def run_server(settings: Settings, services: Services) -> None:  # pragma: no cover - exercised by `serve`
+    """Serve HTTP on HOST:PORT; with SLACK_APP_TOKEN, Slack traffic comes over Socket Mode."""
+    import asyncio
+
+    app, deps = create_app(settings, services)
+    web_app = create_web_app(app, deps)
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, settings.host, settings.port).start()
+    log.warning("accountbot listening on http://%s:%s (POST /slack/events, GET /healthz)", settings.host, settings.port)
+    handler = None
+    if settings.slack_app_token:
+        from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+        handler = AsyncSocketModeHandler(app, settings.slack_app_token)
+        await handler.connect_async()
+        log.warning("Socket Mode connected")
+    try:
+        await asyncio.Event().wait()
+    finally:
+        if handler is not None:
+            await handler.close_async()
+        await runner.cleanup()

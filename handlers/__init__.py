@@ -1,0 +1,17 @@
+"""Thin Slack listeners: ack, parse, call one service, render with `blocks`, send."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from slack_bolt.async_app import AsyncApp
+
+if TYPE_CHECKING:
+    from bot.app import AppDeps
+
+
+def register(app: AsyncApp, deps: "AppDeps") -> None:
+    """Wire every listener module."""
+    from handlers import actions, commands, events, unfurls, views
+
+    for module in (commands, actions, views, unfurls, events):
+        module.register(app, deps)
