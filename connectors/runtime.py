@@ -19,18 +19,25 @@ log = logging.getLogger(__name__)
 
 
 class RateLimiter:
-    """At most `limit` calls per `window` seconds (sliding window), waiting when full."""
+    """At most `limit` calls per `window` seconds (sliding window), waiting when full.
+
+    After a 429, `penalise(seconds)` holds every caller until the service's Retry-After.
+    """
 
     def __init__(self, limit: int, window: float) -> None:
         self.limit = limit
         self.window = window
         self._stamps: Deque[float] = deque()
+        self._blocked_until = 0.0
         self._lock = asyncio.Lock()
 
     async def acquire(self) -> None:
         async with self._lock:
             while True:
                 now = time.monotonic()
+                if self._blocked_until > now:
+                    await asyncio.sleep(self._blocked_until - now)
+                    continue
                 while self._stamps and self._stamps[0] <= now - self.window:
                     self._stamps.popleft()
                 if len(self._stamps) < self.limit:
@@ -39,9 +46,8 @@ class RateLimiter:
                 await asyncio.sleep(self._stamps[0] + self.window - now + 0.001)
 
     def penalise(self, seconds: float) -> None:
-        """After a 429: make the window look full for `seconds`."""
-        until = time.monotonic() + seconds - self.window
-        self._stamps.extend([until] * max(0, self.limit - len(self._stamps)))
+        """After a 429: nobody calls through this limiter for `seconds`."""
+        self._blocked_until = max(self._blocked_until, time.monotonic() + seconds)
 
 
 @dataclass(frozen=True)

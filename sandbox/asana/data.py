@@ -1,0 +1,277 @@
+"""The emulated Asana workspace: records seeded from the book, the views the API renders,
+the events log, and the small control methods tests use to change things."""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any, Final, Iterable, Sequence
+
+from sandbox.book import ASANA_WORKSPACE_GID, PEOPLE, PEOPLE_BY_KEY, Account, Project, Story, Task
+
+DEAL_FIELD_NAME: Final = "HubSpot Deal ID"
+BUDGET_OPTIONS: Final = ("On budget", "At risk", "Over budget")
+# Internal projects carry no deal: (name, owner, has the deal field but left empty).
+INTERNAL_PROJECTS: Final = (
+    ("Internal: website refresh", "maya", False),
+    ("Hiring plan 2026", "tom", True),
+    ("Ops runbook", "raj", False),
+)
+
+
+def iso(moment: datetime) -> str:
+    """Asana's timestamp format: 2026-11-25T15:00:00.000Z."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+@dataclass
+class ProjectRec:
+    gid: str
+    name: str
+    owner: str | None  # user gid
+    created_at: datetime
+    archived: bool = False
+    deal: str | None = None  # text value of the deal field; None: empty
+    has_deal_field: bool = True
+    budget: int = 0  # index into BUDGET_OPTIONS
+    sections: list[str] = field(default_factory=list)  # section gids, board order
+    tasks: list[str] = field(default_factory=list)  # task gids, as created
+    modified_at: datetime | None = None
+
+
+@dataclass
+class TaskRec:
+    gid: str
+    name: str
+    project: str
+    section: str
+    created_at: datetime
+    modified_at: datetime
+    completed: bool = False
+    completed_at: datetime | None = None
+    due_on: date | None = None
+    assignee: str | None = None  # user gid
+    milestone: bool = False
+    stories: list[dict[str, Any]] = field(default_factory=list)
+
+
+class AsanaData:
+    """Records and control methods; mixed into AsanaEmulator."""
+
+    today: date
+
+    def _seed(self, accounts: Sequence[Account]) -> None:
+        self._gids = itertools.count(1205000000000001)
+        self.workspace = {"gid": ASANA_WORKSPACE_GID, "resource_type": "workspace", "name": "Brightline",
+                          "is_organization": True, "email_domains": ["brightline.example"]}
+        self.users: dict[str, dict[str, Any]] = {
+            h.asana_gid: {"gid": h.asana_gid, "resource_type": "user", "name": h.name, "email": h.email,
+                          "photo": None, "workspaces": [self.workspace]}
+            for h in PEOPLE
+        }
+        self.deal_field_gid = self._gid()
+        self.budget_field_gid = self._gid()
+        self.budget_options = [{"gid": self._gid(), "resource_type": "enum_option", "name": n,
+                                "color": c, "enabled": True}
+                               for n, c in zip(BUDGET_OPTIONS, ("green", "yellow", "red"))]
+        self.projects: dict[str, ProjectRec] = {}
+        self.sections: dict[str, dict[str, Any]] = {}
+        self.tasks: dict[str, TaskRec] = {}
+        self.events: list[tuple[int, frozenset[str], dict[str, Any]]] = []
+        for n, (name, owner, has_field) in enumerate(INTERNAL_PROJECTS):
+            self.add_project(name, owner=owner, has_deal_field=has_field,
+                             sections=("To do", "Doing", "Done"), created_days_ago=200 + n)
+        for account in accounts:
+            if account.project is not None:
+                value = account.project.deal_field if account.project.deal_field is not None else account.deal_id
+                self.add_book_project(account.project, value, max(account.close_days_ago, 30))
+        acme = next((a for a in accounts if a.key == "acme"), None)
+        if acme is not None:  # an archived earlier phase that carries the same deal ID
+            self.add_project("ACME fleet portal – discovery (2025)", deal_id=acme.deal_id, owner="sam",
+                             archived=True, sections=("Discovery",), created_days_ago=300)
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def _gid(self) -> str:
+        return str(next(self._gids))
+
+    def at(self, days_offset: int) -> datetime:
+        """The sandbox's clock: `today + days_offset` at 15:00 UTC."""
+        return datetime.combine(self.today + timedelta(days=days_offset), time(15), timezone.utc)
+
+    def _user(self, key: str | None) -> str | None:
+        return None if key is None else PEOPLE_BY_KEY[key].asana_gid
+
+    def _emit(self, resources: Iterable[str], kind: str, resource: dict[str, Any], by: str | None,
+              change: dict[str, Any] | None, parent: dict[str, Any] | None = None) -> None:
+        event = {"user": self.users.get(by or ""), "resource": resource, "type": kind,
+                 "action": "changed" if change else "added", "created_at": iso(datetime.now(timezone.utc)),
+                 "parent": parent, "change": change}
+        self.events.append((len(self.events) + 1, frozenset(resources), event))
+
+    # -- views: full records the renderer picks fields from -----------------------------
+
+    def project_view(self, p: ProjectRec) -> dict[str, Any]:
+        fields = []
+        if p.has_deal_field:
+            fields.append({"gid": self.deal_field_gid, "resource_type": "custom_field", "name": DEAL_FIELD_NAME,
+                           "type": "text", "resource_subtype": "text", "text_value": p.deal,
+                           "display_value": p.deal, "number_value": None, "enum_value": None,
+                           "enabled": True, "description": "Deal ID of the HubSpot deal this project delivers",
+                           "is_global_to_workspace": True})
+        option = self.budget_options[p.budget]
+        fields.append({"gid": self.budget_field_gid, "resource_type": "custom_field", "name": "Budget status",
+                       "type": "enum", "resource_subtype": "enum", "text_value": None,
+                       "display_value": option["name"], "number_value": None, "enum_value": option,
+                       "enum_options": self.budget_options, "enabled": True, "description": "",
+                       "is_global_to_workspace": True})
+        owner = self.users.get(p.owner or "")
+        return {"gid": p.gid, "resource_type": "project", "name": p.name, "archived": p.archived,
+                "color": "light-green", "created_at": iso(p.created_at),
+                "modified_at": iso(p.modified_at or p.created_at), "notes": "", "owner": owner,
+                "custom_fields": fields, "workspace": self.workspace,
+                "permalink_url": f"https://app.asana.com/0/{p.gid}/{p.gid}", "public": True,
+                "due_on": None, "start_on": None, "current_status": None,
+                "members": [owner] if owner else [], "followers": [owner] if owner else []}
+
+    def section_view(self, gid: str) -> dict[str, Any]:
+        s = self.sections[gid]
+        return {**s, "project": self.project_view(self.projects[s["project"]])}
+
+    def task_view(self, t: TaskRec) -> dict[str, Any]:
+        project = self.projects[t.project]
+        compact_project = {"gid": project.gid, "resource_type": "project", "name": project.name}
+        return {"gid": t.gid, "resource_type": "task", "name": t.name,
+                "resource_subtype": "milestone" if t.milestone else "default_task",
+                "completed": t.completed, "completed_at": iso(t.completed_at) if t.completed_at else None,
+                "due_on": t.due_on.isoformat() if t.due_on else None, "due_at": None, "start_on": None,
+                "assignee": self.users.get(t.assignee or ""),
+                "memberships": [{"project": compact_project, "section": self.sections[t.section]}],
+                "projects": [compact_project], "workspace": self.workspace,
+                "modified_at": iso(t.modified_at), "created_at": iso(t.created_at), "notes": "",
+                "permalink_url": f"https://app.asana.com/0/{project.gid}/{t.gid}", "parent": None,
+                "num_subtasks": 0, "custom_fields": [], "followers": []}
+
+    def project_tasks(self, project_gid: str) -> list[TaskRec]:
+        """The project's tasks in board order: by section, then as created."""
+        project = self.projects[project_gid]
+        order = {gid: n for n, gid in enumerate(project.sections)}
+        return sorted((self.tasks[g] for g in project.tasks), key=lambda t: order.get(t.section, len(order)))
+
+    # -- control: what tests (and the demo) change --------------------------------------
+
+    def add_project(self, name: str, *, deal_id: str | None = None, owner: str | None = "sam",
+                    sections: Sequence[str] = ("Build",), tasks: Sequence[Task] = (),
+                    archived: bool = False, has_deal_field: bool = True, created_days_ago: int = 1) -> str:
+        """Create a project (owner, sections, tasks are book keys/records); returns its gid."""
+        p = ProjectRec(self._gid(), name, self._user(owner), self.at(-created_days_ago), archived,
+                       deal_id, has_deal_field)
+        p.budget = int(p.gid) % len(BUDGET_OPTIONS)
+        self.projects[p.gid] = p
+        for section in sections:
+            gid = self._gid()
+            self.sections[gid] = {"gid": gid, "resource_type": "section", "name": section,
+                                  "created_at": iso(p.created_at), "project": p.gid}
+            p.sections.append(gid)
+        p.modified_at = max([p.created_at] + [self._add_task(p, task).modified_at for task in tasks])
+        self._emit([p.gid], "project", {"gid": p.gid, "resource_type": "project", "name": name}, None, None)
+        return p.gid
+
+    def add_book_project(self, project: Project, deal_value: str, created_days_ago: int) -> str:
+        """Seed one of the book's delivery projects."""
+        return self.add_project(project.name, deal_id=deal_value, owner=project.owner, sections=project.sections,
+                                tasks=project.tasks, archived=project.archived, created_days_ago=created_days_ago)
+
+    def _add_task(self, p: ProjectRec, task: Task) -> TaskRec:
+        section = next(g for g in p.sections if self.sections[g]["name"] == task.section)
+        completed_at = self.at(min(task.due, -1) if task.due is not None else -1) if task.completed else None
+        t = TaskRec(self._gid(), task.name, p.gid, section, p.created_at, completed_at or p.created_at,
+                    task.completed, completed_at, self.today + timedelta(days=task.due) if task.due is not None else None,
+                    self._user(task.assignee), task.milestone)
+        self.tasks[t.gid] = t
+        p.tasks.append(t.gid)
+        t.stories.append(self._story(t, "added_to_project", p.created_at, None, text=f"added to {p.name}"))
+        for story in sorted(task.stories, key=lambda s: -s.days_ago):
+            self._book_story(t, story)
+        return t
+
+    def _story(self, t: TaskRec, subtype: str, when: datetime, by: str | None, **extra: Any) -> dict[str, Any]:
+        story = {"gid": self._gid(), "resource_type": "story", "resource_subtype": subtype,
+                 "type": "comment" if subtype == "comment_added" else "system", "text": "", "html_text": "",
+                 "created_at": iso(when), "created_by": self.users.get(by or ""), "old_dates": None,
+                 "new_dates": None, "assignee": None, "is_pinned": False, "is_edited": False,
+                 "target": {"gid": t.gid, "resource_type": "task", "name": t.name}, **extra}
+        if when > t.modified_at and subtype != "comment_added":  # comments do not touch modified_at
+            t.modified_at = when
+        return story
+
+    def _book_story(self, t: TaskRec, s: Story) -> None:
+        by, when = self._user(s.by), self.at(-s.days_ago)
+        if s.kind == "due_date_changed":
+            old = self.today + timedelta(days=s.old_due) if s.old_due is not None else None
+            new = self.today + timedelta(days=s.new_due) if s.new_due is not None else None
+            t.stories.append(self._due_story(t, old, new, when, by))
+        elif s.kind == "assigned":
+            user = self.users[self._user(s.assignee) or ""]
+            t.stories.append(self._story(t, "assigned", when, by, assignee=user, text=f"assigned to {user['name']}"))
+        else:
+            t.stories.append(self._story(t, s.kind, when, by, text=s.text or ""))
+
+    def _due_story(self, t: TaskRec, old: date | None, new: date | None, when: datetime, by: str | None) -> dict:
+        def dates(d: date | None) -> dict[str, Any]:
+            return {"start_on": None, "due_at": None, "due_on": d.isoformat() if d else None}
+        text = f"changed the due date to {new:%b %d}" if new else "removed the due date"
+        return self._story(t, "due_date_changed", when, by, old_dates=dates(old), new_dates=dates(new), text=text)
+
+    def project_gid(self, deal_id: str) -> str:
+        """The gid of the live project carrying `deal_id`."""
+        return next(p.gid for p in self.projects.values() if p.deal == deal_id and not p.archived)
+
+    def task_gid(self, project_gid: str, name: str) -> str:
+        """The gid of the task called `name` in the project."""
+        return next(g for g in self.projects[project_gid].tasks if self.tasks[g].name == name)
+
+    def _task_changed(self, t: TaskRec, by: str | None, field_name: str, when: datetime) -> None:
+        t.modified_at = max(t.modified_at, when)
+        resource = {"gid": t.gid, "resource_type": "task", "name": t.name}
+        parent = {"gid": t.project, "resource_type": "project", "name": self.projects[t.project].name}
+        self._emit([t.gid, t.project], "task", resource, by, {"field": field_name, "action": "changed"}, parent)
+
+    def move_due_date(self, task_gid: str, new_due: date | None, *, by: str = "sam", days_ago: int = 0) -> None:
+        """Move a task's due date, leaving a `due_date_changed` story by `by` (a book key)."""
+        t, user, when = self.tasks[task_gid], self._user(by), self.at(-days_ago)
+        t.stories.append(self._due_story(t, t.due_on, new_due, when, user))
+        t.due_on = new_due
+        self._task_changed(t, user, "due_on", when)
+
+    def reassign_task(self, task_gid: str, assignee: str, *, by: str = "sam", days_ago: int = 0) -> None:
+        """Assign the task to someone else, leaving an `assigned` story."""
+        t, user, when = self.tasks[task_gid], self._user(by), self.at(-days_ago)
+        t.assignee = self._user(assignee)
+        target = self.users[t.assignee or ""]
+        t.stories.append(self._story(t, "assigned", when, user, assignee=target, text=f"assigned to {target['name']}"))
+        self._task_changed(t, user, "assignee", when)
+
+    def complete_task(self, task_gid: str, *, by: str = "sam", days_ago: int = 0) -> None:
+        """Mark a task complete."""
+        t, when = self.tasks[task_gid], self.at(-days_ago)
+        t.completed, t.completed_at = True, when
+        t.stories.append(self._story(t, "marked_complete", when, self._user(by), text="marked this task complete"))
+        self._task_changed(t, self._user(by), "completed", when)
+
+    def set_owner(self, project_gid: str, owner: str | None) -> None:
+        """Hand the project to another PM (a book key), or to nobody."""
+        p = self.projects[project_gid]
+        p.owner = self._user(owner)
+        self._project_changed(p, "owner")
+
+    def set_deal_field(self, project_gid: str, value: str | None) -> None:
+        """Set (or clear) the project's deal field."""
+        p = self.projects[project_gid]
+        p.deal = value
+        self._project_changed(p, "custom_fields")
+
+    def _project_changed(self, p: ProjectRec, field_name: str) -> None:
+        p.modified_at = datetime.now(timezone.utc)
+        self._emit([p.gid], "project", {"gid": p.gid, "resource_type": "project", "name": p.name}, None,
+                   {"field": field_name, "action": "changed"})

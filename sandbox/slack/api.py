@@ -1,0 +1,467 @@
+"""The Web API methods: each takes the merged arguments and returns the fields after `ok`.
+
+A mixin of `SlackEmulator`; the state it reads (users, channels, members, messages...) is
+created in the emulator's `__init__`.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import secrets
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable
+
+from sandbox.slack.blocks import block_errors, view_errors
+from sandbox.slack.common import SlackError, invalid, truthy
+from sandbox.slack.directory import APP_ID, BOT_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID
+
+Args = dict[str, Any]
+
+
+@dataclass
+class Trigger:
+    """A trigger_id the emulator issued: valid for `trigger_ttl` seconds, once."""
+
+    id: str
+    user_id: str | None
+    issued_at: float
+    used: bool = False
+
+
+JSON_ARGS = {"blocks": "invalid_blocks_format", "attachments": "invalid_attachments",
+             "view": "invalid_arguments", "unfurls": "invalid_unfurls_format",
+             "metadata": "invalid_metadata_format"}
+UNFURL_SOURCES = ("composer", "conversations_history")
+
+
+class WebApi:
+    """Slack Web API method implementations (mixed into SlackEmulator)."""
+
+    users: dict[str, dict[str, Any]]
+    channels: dict[str, dict[str, Any]]
+    members: dict[str, set[str]]
+    teams: dict[str, dict[str, Any]]
+    scopes: set[str]
+    clock: Callable[[], float]
+    trigger_ttl: float
+    strict_unfurls: bool
+    base_url: str
+    _messages: dict[str, list[dict[str, Any]]]
+    _triggers: dict[str, Trigger]
+    _link_shares: dict[str, set[str]]
+    deleted: list[dict[str, Any]]
+    ephemerals: list[dict[str, Any]]
+    unfurls: list[dict[str, Any]]
+    views: dict[str, dict[str, Any]]
+    view_log: list[dict[str, Any]]
+    modal_stacks: dict[str, list[str]]
+    homes: dict[str, str]
+
+    if TYPE_CHECKING:  # provided by the emulator
+        def next_ts(self) -> str: ...
+
+        def check_post_rate(self, channel_id: str) -> None: ...
+
+    # -- helpers --------------------------------------------------------------------------
+
+    @staticmethod
+    def json_arg(a: Args, key: str) -> Any:
+        """An argument that may arrive as a JSON string (form bodies) or as JSON already."""
+        value = a.get(key)
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                raise SlackError(JSON_ARGS.get(key, "invalid_arguments")) from None
+            a[key] = value
+        return value
+
+    def user_view(self, user: dict[str, Any]) -> dict[str, Any]:
+        """A user as this token may see it (email only with users:read.email)."""
+        out = copy.deepcopy(user)
+        if "users:read.email" not in self.scopes:
+            out["profile"].pop("email", None)
+        return out
+
+    def channel_view(self, channel: dict[str, Any], *, num_members: bool = False) -> dict[str, Any]:
+        """A channel as conversations.info shows it to the bot."""
+        out = copy.deepcopy(channel)
+        members = self.members.get(channel["id"], set())
+        if not channel.get("is_im"):
+            out["is_member"] = BOT_USER_ID in members
+        if num_members:
+            out["num_members"] = len(members - {BOT_USER_ID})
+        return out
+
+    def find_channel(self, ref: Any, *, by_name: bool = False) -> dict[str, Any]:
+        """The channel for an ID (or a name / user ID when `by_name`), as the bot can see it."""
+        if not ref or not isinstance(ref, str):
+            raise SlackError("channel_not_found")
+        channel = self.channels.get(ref)
+        if channel is None and by_name:
+            name = ref.lstrip("#")
+            channel = next((c for c in self.channels.values() if c.get("name") == name), None)
+            if channel is None and ref in self.users:
+                channel = self.open_dm(ref)
+        if channel is None:
+            raise SlackError("channel_not_found")
+        if channel.get("is_private") and BOT_USER_ID not in self.members.get(channel["id"], ()):
+            raise SlackError("channel_not_found")  # a private channel the bot is not in is invisible
+        return channel
+
+    def open_dm(self, user_id: str) -> dict[str, Any]:
+        """The app's DM channel with a user, created on first use."""
+        user = self.users.get(user_id)
+        if user is None or user.get("is_bot"):
+            raise SlackError("user_not_found")
+        if user.get("deleted"):
+            raise SlackError("user_disabled")
+        dm_id = "D" + user_id[1:]
+        if dm_id not in self.channels:
+            self.channels[dm_id] = {"id": dm_id, "created": 1700000000, "is_im": True,
+                                    "is_org_shared": False, "user": user_id,
+                                    "is_user_deleted": False, "priority": 0,
+                                    "is_archived": False, "is_private": True}
+            self.members[dm_id] = {user_id, BOT_USER_ID}
+        return self.channels[dm_id]
+
+    def writable(self, channel: dict[str, Any]) -> None:
+        """Raise as Slack does when the bot may not post in `channel`."""
+        if channel.get("is_archived"):
+            raise SlackError("is_archived")
+        if (BOT_USER_ID not in self.members.get(channel["id"], ())
+                and "chat:write.public" not in self.scopes):
+            raise SlackError("not_in_channel")
+
+    def content(self, a: Args, *, surface: str = "message", require: bool = True) -> Args:
+        """Validated text / blocks / attachments of a message."""
+        out: Args = {}
+        blocks = self.json_arg(a, "blocks")
+        attachments = self.json_arg(a, "attachments")
+        text = a.get("text")
+        if blocks is not None:
+            if not isinstance(blocks, list):
+                raise SlackError("invalid_blocks_format")
+            errors = block_errors(blocks, surface)
+            if errors:
+                raise invalid("invalid_blocks", errors)
+            out["blocks"] = blocks
+        if attachments is not None:
+            if not isinstance(attachments, list):
+                raise SlackError("invalid_attachments")
+            for i, att in enumerate(attachments):
+                if isinstance(att, dict) and "blocks" in att:
+                    errors = block_errors(att["blocks"], surface, f"/attachments/{i}/blocks")
+                    if errors:
+                        raise invalid("invalid_blocks", errors)
+            out["attachments"] = attachments
+        if text is not None:
+            if len(str(text)) > 40000:
+                raise SlackError("msg_too_long")
+            out["text"] = str(text)
+        if require and not (out.get("text") or out.get("blocks") or out.get("attachments")):
+            raise SlackError("no_text")
+        return out
+
+    def bot_message(self, ts: str, body: Args) -> dict[str, Any]:
+        """A message object as posted by the app's bot user."""
+        msg: dict[str, Any] = {
+            "type": "message", "user": BOT_USER_ID, "bot_id": BOT_ID, "app_id": APP_ID,
+            "text": body.get("text", ""), "ts": ts, "team": TEAM_ID,
+            "bot_profile": {"id": BOT_ID, "app_id": APP_ID, "name": "accountbot",
+                            "team_id": TEAM_ID, "deleted": False},
+        }
+        for key in ("blocks", "attachments", "metadata"):
+            if body.get(key) is not None:
+                msg[key] = body[key]
+        return msg
+
+    def find_message(self, channel_id: str, ts: Any) -> dict[str, Any]:
+        """A stored message or message_not_found."""
+        for msg in self._messages.get(channel_id, []):
+            if msg["ts"] == ts:
+                return msg
+        raise SlackError("message_not_found")
+
+    # -- auth, team, users ----------------------------------------------------------------
+
+    async def auth_test(self, a: Args) -> Args:
+        """auth.test: who the token is (team, bot user, URL)."""
+        return {"url": f"https://{TEAM_DOMAIN}.slack.com/", "team": self.teams[TEAM_ID]["name"],
+                "user": "accountbot", "team_id": TEAM_ID, "user_id": BOT_USER_ID,
+                "bot_id": BOT_ID, "is_enterprise_install": False}
+
+    async def team_info(self, a: Args) -> Args:
+        """team.info: our team, or a connected team by `team`."""
+        team = self.teams.get(a.get("team") or TEAM_ID)
+        if team is None:
+            raise SlackError("team_not_found")
+        return {"team": copy.deepcopy(team)}
+
+    async def users_info(self, a: Args) -> Args:
+        """users.info: a user, or user_not_found."""
+        user = self.users.get(a.get("user") or "")
+        if user is None:
+            raise SlackError("user_not_found")
+        return {"user": self.user_view(user)}
+
+    async def users_lookup_by_email(self, a: Args) -> Args:
+        """users.lookupByEmail: a member of our team by email, or users_not_found."""
+        email = (a.get("email") or "").strip().lower()
+        for user in self.users.values():
+            if (user["team_id"] == TEAM_ID and not user.get("is_bot")
+                    and user["profile"].get("email", "").lower() == email and email):
+                return {"user": self.user_view(user)}
+        raise SlackError("users_not_found")
+
+    # -- conversations --------------------------------------------------------------------
+
+    async def conversations_info(self, a: Args) -> Args:
+        """conversations.info: a channel the bot can see, or channel_not_found."""
+        channel = self.find_channel(a.get("channel"))
+        if channel.get("is_private") and not channel.get("is_im") and "groups:read" not in self.scopes:
+            raise SlackError("missing_scope", needed="groups:read",
+                             provided=",".join(sorted(self.scopes)))
+        return {"channel": self.channel_view(channel,
+                                             num_members=truthy(a.get("include_num_members")))}
+
+    async def conversations_members(self, a: Args) -> Args:
+        """conversations.members: member IDs, paged with cursor/limit."""
+        channel = self.find_channel(a.get("channel"))
+        members = sorted(self.members.get(channel["id"], set()))
+        start = int(a.get("cursor") or 0)
+        limit = max(1, min(int(a.get("limit") or 100), 1000))
+        page = members[start:start + limit]
+        nxt = str(start + limit) if start + limit < len(members) else ""
+        return {"members": page, "response_metadata": {"next_cursor": nxt}}
+
+    async def conversations_join(self, a: Args) -> Args:
+        """conversations.join: put the bot in a public, unarchived channel."""
+        channel = self.channels.get(a.get("channel") or "")
+        if channel is None:
+            raise SlackError("channel_not_found")
+        if channel.get("is_private") or channel.get("is_im"):
+            if BOT_USER_ID not in self.members.get(channel["id"], ()):
+                raise SlackError("channel_not_found")
+            raise SlackError("method_not_supported_for_channel_type")
+        if channel.get("is_archived"):
+            raise SlackError("is_archived")
+        members = self.members.setdefault(channel["id"], set())
+        already = BOT_USER_ID in members
+        members.add(BOT_USER_ID)
+        out: Args = {"channel": self.channel_view(channel)}
+        if already:
+            out["warning"] = "already_in_channel"
+            out["response_metadata"] = {"warnings": ["already_in_channel"]}
+        return out
+
+    async def conversations_open(self, a: Args) -> Args:
+        """conversations.open: the app's DM with one user."""
+        users = [u for u in str(a.get("users") or "").split(",") if u]
+        if len(users) != 1:
+            raise SlackError("not_enough_users" if not users else "too_many_users")
+        return {"channel": {"id": self.open_dm(users[0])["id"]}}
+
+    # -- chat -----------------------------------------------------------------------------
+
+    async def chat_post_message(self, a: Args) -> Args:
+        """chat.postMessage: post as the bot (channel ID, name or user ID)."""
+        channel = self.find_channel(a.get("channel"), by_name=True)
+        self.writable(channel)
+        body = self.content(a)
+        self.check_post_rate(channel["id"])  # counts messages, not refused requests
+        ts = self.next_ts()
+        msg = self.bot_message(ts, {**body, "metadata": self.json_arg(a, "metadata")})
+        if a.get("thread_ts"):
+            msg["thread_ts"] = str(a["thread_ts"])
+        self._messages.setdefault(channel["id"], []).append(msg)
+        return {"channel": channel["id"], "ts": ts, "message": msg}
+
+    async def chat_post_ephemeral(self, a: Args) -> Args:
+        """chat.postEphemeral: a message only `user` sees."""
+        channel = self.find_channel(a.get("channel"), by_name=True)
+        user_id = a.get("user") or ""
+        if user_id not in self.users:
+            raise SlackError("user_not_found")
+        self.writable(channel)
+        if user_id not in self.members.get(channel["id"], ()):
+            raise SlackError("user_not_in_channel")
+        body = self.content(a)
+        ts = self.next_ts()
+        self.ephemerals.append({"channel": channel["id"], "user": user_id, "ts": ts,
+                                "via": "chat.postEphemeral", "message": self.bot_message(ts, body)})
+        return {"message_ts": ts}
+
+    async def chat_update(self, a: Args) -> Args:
+        """chat.update: edit one of the bot's messages."""
+        channel = self.find_channel(a.get("channel"))
+        msg = self.find_message(channel["id"], a.get("ts"))
+        if msg.get("user") != BOT_USER_ID:
+            raise SlackError("cant_update_message")
+        if channel.get("is_archived"):
+            raise SlackError("is_archived")
+        body = self.content(a)
+        msg.update(body)
+        msg["edited"] = {"user": BOT_USER_ID, "ts": self.next_ts()}
+        return {"channel": channel["id"], "ts": msg["ts"], "text": msg.get("text", ""),
+                "message": msg}
+
+    async def chat_delete(self, a: Args) -> Args:
+        """chat.delete: delete one of the bot's messages."""
+        channel = self.find_channel(a.get("channel"))
+        msg = self.find_message(channel["id"], a.get("ts"))
+        if msg.get("user") != BOT_USER_ID:
+            raise SlackError("cant_delete_message")
+        self._messages[channel["id"]].remove(msg)
+        self.deleted.append({"channel": channel["id"], **msg})
+        return {"channel": channel["id"], "ts": msg["ts"]}
+
+    async def chat_get_permalink(self, a: Args) -> Args:
+        """chat.getPermalink: a message's permalink."""
+        channel = self.find_channel(a.get("channel"))
+        msg = self.find_message(channel["id"], a.get("message_ts"))
+        return {"channel": channel["id"], "permalink":
+                f"https://{TEAM_DOMAIN}.slack.com/archives/{channel['id']}/p{msg['ts'].replace('.', '')}"}
+
+    async def chat_unfurl(self, a: Args) -> Args:
+        """chat.unfurl: by channel+ts or unfurl_id+source, `unfurls` keyed by URL."""
+        unfurls = self.json_arg(a, "unfurls")
+        unfurl_id, source = a.get("unfurl_id"), a.get("source")
+        if unfurl_id or source:
+            if not unfurl_id:
+                raise SlackError("missing_unfurl_id")
+            if not source:
+                raise SlackError("missing_source")
+            if source not in UNFURL_SOURCES:
+                raise SlackError("invalid_source")
+            key, channel_id, ts = f"id:{unfurl_id}", a.get("channel"), a.get("ts")
+        else:
+            if not a.get("channel"):
+                raise SlackError("missing_channel")
+            if not a.get("ts"):
+                raise SlackError("missing_ts")
+            channel_id = self.find_channel(a.get("channel"))["id"]
+            ts = str(a["ts"])
+            key = f"ts:{channel_id}:{ts}"
+        if unfurls is None:
+            raise SlackError("missing_unfurls")
+        if not isinstance(unfurls, dict) or not all(isinstance(v, dict) for v in unfurls.values()):
+            raise SlackError("invalid_unfurls_format")
+        errors: list[str] = []
+        for url, unfurl in unfurls.items():
+            if "blocks" in unfurl:
+                errors += block_errors(unfurl["blocks"], "unfurl", f"/unfurls/{url}/blocks")
+        if errors:
+            raise invalid("invalid_blocks", errors)
+        shared = self._link_shares.get(key)
+        if shared is None and self.strict_unfurls:
+            raise SlackError("invalid_unfurl_id" if unfurl_id else "cannot_unfurl_message")
+        if shared is not None and not set(unfurls) <= shared:
+            raise SlackError("cannot_unfurl_url")
+        self.unfurls.append({"channel": channel_id, "ts": ts, "unfurl_id": unfurl_id,
+                             "source": source, "unfurls": unfurls, "known": shared is not None})
+        return {}
+
+    # -- views ----------------------------------------------------------------------------
+
+    def take_trigger(self, trigger_id: Any) -> Trigger:
+        """Check a trigger_id: issued here, unused, younger than `trigger_ttl`."""
+        trigger = self._triggers.get(trigger_id or "")
+        if trigger is None:
+            raise SlackError("invalid_trigger_id")
+        if trigger.used:
+            raise SlackError("exchanged_trigger_id")
+        if self.clock() - trigger.issued_at > self.trigger_ttl:
+            raise SlackError("expired_trigger_id")
+        return trigger
+
+    def checked_view(self, a: Args, expect: str) -> dict[str, Any]:
+        """The `view` argument, validated (invalid_arguments with messages otherwise)."""
+        view = self.json_arg(a, "view")
+        if view is None:
+            raise invalid("invalid_arguments", ["[ERROR] missing required field: view"])
+        errors = view_errors(view, expect=expect)
+        if errors:
+            raise invalid("invalid_arguments", errors)
+        external_id = view.get("external_id")
+        if external_id and any(v.get("external_id") == external_id and v["id"] != a.get("view_id")
+                               for v in self.views.values()):
+            raise SlackError("duplicate_external_id")
+        return view
+
+    def store_view(self, view: dict[str, Any], user_id: str | None, *,
+                   view_id: str | None = None, root: str | None = None,
+                   previous: str | None = None) -> dict[str, Any]:
+        """Render and keep a view as Slack returns it."""
+        vid = view_id or "V" + secrets.token_hex(5).upper()
+        stored = {
+            "id": vid, "team_id": TEAM_ID, "type": view["type"],
+            "title": view.get("title"), "submit": view.get("submit"), "close": view.get("close"),
+            "blocks": view.get("blocks", []), "private_metadata": view.get("private_metadata", ""),
+            "callback_id": view.get("callback_id", ""), "external_id": view.get("external_id", ""),
+            "state": {"values": {}}, "hash": f"{int(self.clock())}.{secrets.token_hex(4)}",
+            "clear_on_close": bool(view.get("clear_on_close")),
+            "notify_on_close": bool(view.get("notify_on_close")),
+            "root_view_id": root or vid, "previous_view_id": previous, "app_id": APP_ID,
+            "app_installed_team_id": TEAM_ID, "bot_id": BOT_ID, "user_id": user_id,
+        }
+        self.views[vid] = stored
+        return stored
+
+    async def views_open(self, a: Args) -> Args:
+        """views.open: a modal from a fresh trigger_id."""
+        trigger = self.take_trigger(a.get("trigger_id"))
+        view = self.checked_view(a, "modal")
+        trigger.used = True
+        user = trigger.user_id or "unknown"
+        stored = self.store_view(view, user)
+        self.modal_stacks[user] = [stored["id"]]
+        self.view_log.append({"method": "views.open", "user": user, "view": stored})
+        return {"view": stored}
+
+    async def views_push(self, a: Args) -> Args:
+        """views.push: stack a modal (at most 3)."""
+        trigger = self.take_trigger(a.get("trigger_id"))
+        view = self.checked_view(a, "modal")
+        user = trigger.user_id or "unknown"
+        stack = self.modal_stacks.setdefault(user, [])
+        if len(stack) >= 3:
+            raise SlackError("push_limit_reached")
+        trigger.used = True
+        stored = self.store_view(view, user, root=stack[0] if stack else None,
+                                 previous=stack[-1] if stack else None)
+        stack.append(stored["id"])
+        self.view_log.append({"method": "views.push", "user": user, "view": stored})
+        return {"view": stored}
+
+    async def views_update(self, a: Args) -> Args:
+        """views.update: replace a view by view_id or external_id, honouring hash."""
+        current = self.views.get(a.get("view_id") or "")
+        if current is None and a.get("external_id"):
+            current = next((v for v in self.views.values()
+                            if v["external_id"] == a["external_id"]), None)
+        if current is None:
+            raise SlackError("not_found")
+        if a.get("hash") and a["hash"] != current["hash"]:
+            raise SlackError("hash_conflict")
+        a["view_id"] = current["id"]
+        view = self.checked_view(a, current["type"])
+        stored = self.store_view(view, current["user_id"], view_id=current["id"],
+                                 root=current["root_view_id"], previous=current["previous_view_id"])
+        self.view_log.append({"method": "views.update", "user": current["user_id"], "view": stored})
+        return {"view": stored}
+
+    async def views_publish(self, a: Args) -> Args:
+        """views.publish: a user's Home tab."""
+        user_id = a.get("user_id") or ""
+        user = self.users.get(user_id)
+        if user is None or user["team_id"] != TEAM_ID:
+            raise SlackError("user_not_found")
+        view = self.checked_view(a, "home")
+        current = self.views.get(self.homes.get(user_id, ""))
+        if current and a.get("hash") and a["hash"] != current["hash"]:
+            raise SlackError("hash_conflict")
+        stored = self.store_view(view, user_id, view_id=current["id"] if current else None)
+        self.homes[user_id] = stored["id"]
+        self.view_log.append({"method": "views.publish", "user": user_id, "view": stored})
+        return {"view": stored}
