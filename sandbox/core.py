@@ -97,6 +97,7 @@ class Emulator:
         self.base_url = ""  # set by Sandbox once the port is known
         self.inflight = 0
         self.max_inflight = 0
+        self.closing = False  # set on shutdown: hung requests let go
 
     # -- subclass hooks -----------------------------------------------------------------
 
@@ -164,8 +165,8 @@ class Emulator:
                 raise asyncio.CancelledError
             if faults.latency:
                 await asyncio.sleep(faults.latency)
-            if faults.hang:
-                await asyncio.sleep(3600)
+            while faults.hang and not self.closing:
+                await asyncio.sleep(0.05)  # until the client gives up, the fault is lifted, or we stop
             if faults.down:
                 response: web.StreamResponse = self.error_response(503, "Service Unavailable")
             else:

@@ -58,6 +58,8 @@ class Sandbox:
 
     async def stop(self) -> None:
         """Stop serving."""
+        for emulator in self.emulators.values():
+            emulator.closing = True
         for runner in self._runners:
             await runner.cleanup()
         self._runners.clear()

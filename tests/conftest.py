@@ -58,8 +58,10 @@ async def store(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[Store
 async def serve() -> AsyncIterator[Callable]:
     """Serve an emulator on a loopback port: `await serve(emulator)` sets its base_url."""
     runners: list[web.AppRunner] = []
+    served: list[Emulator] = []
 
     async def _serve(emulator: Emulator) -> Emulator:
+        served.append(emulator)
         runner = web.AppRunner(emulator.build_app(), access_log=None)
         await runner.setup()
         port = _free_port("127.0.0.1")
@@ -69,5 +71,7 @@ async def serve() -> AsyncIterator[Callable]:
         return emulator
 
     yield _serve
+    for emulator in served:
+        emulator.closing = True
     for runner in runners:
         await runner.cleanup()

@@ -1,0 +1,340 @@
+"""HubSpotConnector: deals, open escalations (tickets) and client communications.
+
+Calls the official SDK (hubspot-api-client 12, blocking urllib3) through `Runner`: every
+call is rate limited client-side, bounded by a deadline and retried by us only (urllib3's
+own retries are off, so no POST is ever replayed behind our back). Knows nothing of Slack.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import date, datetime, timezone
+from typing import Any, Awaitable, Callable, Final, Iterable, TypeVar
+
+from hubspot import HubSpot
+from urllib3.util.retry import Retry
+
+from connectors.errors import ConfigError, ConnectorError, NotFoundError
+from connectors.hubspot.records import (APP_URL, COMM_PROPERTIES, DEAL_ID, DEAL_PROPERTIES, LOG_KINDS, PRIORITY_ORDER,
+                                        SYSTEM, TICKET_PROPERTIES, Stage, check_id, classify, communication_from,
+                                        engagement_properties, find_stage, is_closed, is_won, match_score, parse_deal_url,
+                                        person_from, primary_company, ticket_state, to_date, to_datetime, to_decimal)
+from connectors.runtime import Policy, RateLimiter, Runner
+from connectors.types import Communication, Deal, DealMatch, Escalation, Person
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+REFRESH_AFTER: Final = 60.0  # seconds: an unknown stage reloads the pipelines at most this often
+
+
+class HubSpotConnector:
+    """Deals, escalations and communications of one HubSpot portal."""
+
+    system = SYSTEM
+
+    def __init__(self, access_token: str, portal_id: str | None, base_url: str = "https://api.hubapi.com", *,
+                 max_workers: int = 8, policy: Policy = Policy(timeout=5.0, retries=2),
+                 general_limit: tuple[int, float] = (100, 10.0), search_limit: tuple[int, float] = (4, 1.1),
+                 search_page_size: int = 100, max_search_results: int = 500, cache_ttl: float = 600.0,
+                 connect_timeout: float = 3.0, app_url: str = APP_URL) -> None:
+        if not access_token:
+            raise ConfigError(SYSTEM, "HUBSPOT_ACCESS_TOKEN is not set")
+        self.portal_id = str(portal_id) if portal_id else None
+        self.base_url = base_url.rstrip("/")
+        self.app_url = app_url.rstrip("/")
+        self.search_page_size = search_page_size
+        self.max_search_results = max_search_results
+        self.cache_ttl = cache_ttl
+        self._timeout = (connect_timeout, policy.timeout + 0.5)  # the Runner's deadline fires first
+        client = HubSpot(access_token=access_token, host=self.base_url, connection_pool_maxsize=max_workers,
+                         retry=Retry(total=0, redirect=0, raise_on_status=False))
+        # Each attribute access builds a new ApiClient (and connection pool): build them once.
+        self._objects = client.crm.objects.basic_api
+        self._batch = client.crm.objects.batch_api
+        self._search = client.crm.objects.search_api
+        self._pipelines_api = client.crm.pipelines.pipelines_api
+        self._owners_api = client.crm.owners.owners_api
+        self._associations_api = client.crm.associations.v4.batch_api
+        self.runner = Runner(SYSTEM, classify, max_workers=max_workers, policy=policy, limiters={
+            "default": RateLimiter(*general_limit), "search": RateLimiter(*search_limit)})
+        self._cache: dict[tuple, tuple[float, Any]] = {}
+        self._locks: dict[tuple, asyncio.Lock] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Any, **kwargs: Any) -> "HubSpotConnector":
+        """Build from bot.settings.Settings (token, portal, base URL)."""
+        return cls(settings.hubspot_access_token, settings.hubspot_portal_id, settings.hubspot_base_url, **kwargs)
+
+    @property
+    def calls(self) -> int:
+        """Upstream HTTP attempts made so far."""
+        return self.runner.calls
+
+    def close(self) -> None:
+        """Stop the executor and drop pooled connections."""
+        self.runner.close()
+        for api in (self._objects, self._batch, self._search, self._pipelines_api, self._owners_api,
+                    self._associations_api):
+            api.api_client.rest_client.pool_manager.clear()
+
+    # -- public API -----------------------------------------------------------------------
+
+    async def resolve(self, query: str, limit: int = 10) -> list[DealMatch]:
+        """Deals for a /account query: a deal URL or ID exactly, else deal and company names, ranked."""
+        text = " ".join(query.split())
+        if not text or limit <= 0:
+            return []
+        parsed = parse_deal_url(text.strip("<>"))
+        if parsed or DEAL_ID.match(text):
+            portal, deal_id = parsed or (None, text)
+            if portal and self.portal_id and portal != self.portal_id:
+                return []
+            try:
+                deal = await self.get_deal(deal_id)
+                return [DealMatch(deal.id, deal.name, deal.stage_label, deal.amount, deal.close_date,
+                                  deal.company_name, score=4.0)]
+            except NotFoundError:
+                if parsed:
+                    return []
+        deals, companies, stages = await _all(
+            self._search_all("deals", text, DEAL_PROPERTIES), self._search_all("companies", text, ["name"]),
+            self._stages("deals"))
+        company_names = {c.id: (c.properties or {}).get("name") or "" for c in companies}
+        by_company = await self._associated("companies", list(company_names), "deals")
+        found = {d.id: d for d in deals}
+        company_of = {deal_id: cid for cid, ids in by_company.items() for deal_id in ids}
+        extra = [i for i in company_of if i not in found]
+        found.update((d.id, d) for d in await self._batch_read("deals", extra, DEAL_PROPERTIES))
+        matches = []
+        for deal in found.values():
+            props = deal.properties or {}
+            company = company_names.get(company_of.get(deal.id, ""))
+            score = max(match_score(text, props.get("dealname") or ""), match_score(text, company or ""))
+            stage = find_stage(stages, props.get("pipeline"), props.get("dealstage"))
+            matches.append((is_won(stage), DealMatch(
+                deal.id, props.get("dealname") or f"Deal {deal.id}", stage.label if stage else props.get("dealstage") or "",
+                to_decimal(props.get("amount")), to_date(props.get("closedate")), company, score)))
+        matches.sort(key=lambda m: (-m[1].score, not m[0], -(m[1].close_date or date.min).toordinal(), m[1].name))
+        return [m for _, m in matches[:limit]]
+
+    async def get_deal(self, deal_id: str) -> Deal:
+        """The deal with its stage resolved through pipeline metadata, owner and company."""
+        deal_id = check_id(deal_id)
+        obj, stages, owners = await _all(
+            self.runner.call(self._objects.get_by_id, "deals", deal_id, properties=DEAL_PROPERTIES,
+                             associations=["companies"], archived=False, _request_timeout=self._timeout),
+            self._stages("deals"), self._owners_or_empty())
+        props = obj.properties or {}
+        stage = find_stage(stages, props.get("pipeline"), props.get("dealstage"))
+        if stage is None and props.get("dealstage"):
+            stage = find_stage(await self._stages("deals", refresh=True), props.get("pipeline"), props["dealstage"])
+        company_name, owner = await _all(self._company_name(primary_company(obj)),
+                                         self._owner(props.get("hubspot_owner_id"), owners))
+        return Deal(
+            id=str(obj.id), name=props.get("dealname") or f"Deal {obj.id}", stage_id=props.get("dealstage") or "",
+            stage_label=stage.label if stage else props.get("dealstage") or "",
+            pipeline_label=stage.pipeline_label if stage else props.get("pipeline") or "",
+            is_closed=is_closed(stage), is_won=is_won(stage), amount=to_decimal(props.get("amount")),
+            currency=props.get("deal_currency_code") or None, close_date=to_date(props.get("closedate")),
+            owner=owner, company_name=company_name, url=self._record_url("0-3", str(obj.id)))
+
+    async def open_escalations(self, deal_id: str) -> list[Escalation]:
+        """Tickets on the deal whose stage metadata says ticketState OPEN, most urgent then newest first."""
+        deal_id = check_id(deal_id)
+        links, stages = await _all(self._associated("deals", [deal_id], "tickets"), self._stages("tickets"))
+        tickets = await self._batch_read("tickets", links.get(deal_id, []), TICKET_PROPERTIES)
+        if any((t.properties or {}).get("hs_pipeline_stage") not in stages for t in tickets):
+            stages = await self._stages("tickets", refresh=True)
+        out = []
+        for ticket in tickets:
+            props = ticket.properties or {}
+            stage = find_stage(stages, props.get("hs_pipeline"), props.get("hs_pipeline_stage"))
+            state = ticket_state(stage)
+            if state == "CLOSED":
+                continue
+            if state != "OPEN":
+                log.warning("hubspot ticket %s: stage %r has no ticketState; counted as open",
+                            ticket.id, props.get("hs_pipeline_stage"))
+            out.append(Escalation(
+                id=str(ticket.id), subject=props.get("subject") or "(no subject)",
+                priority=(props.get("hs_ticket_priority") or "").upper() or None,
+                created_at=to_datetime(props.get("createdate")) or ticket.created_at,
+                stage_label=stage.label if stage else props.get("hs_pipeline_stage") or "",
+                url=self._record_url("0-5", str(ticket.id))))
+        out.sort(key=lambda e: (PRIORITY_ORDER.get(e.priority or "", 4), -e.created_at.timestamp()))
+        return out
+
+    async def last_communication(self, deal_id: str) -> Communication | None:
+        """The newest email, call or meeting on the deal, or note the bot logged as client communication."""
+        deal_id = check_id(deal_id)
+        types = list(COMM_PROPERTIES)
+        *links, owners = await _all(*(self._associated("deals", [deal_id], t) for t in types),
+                                    self._owners_or_empty())
+        reads = await _all(*(self._batch_read(t, l.get(deal_id, []), ["hs_timestamp", "hubspot_owner_id",
+                                                                        *filter(None, COMM_PROPERTIES[t])])
+                             for t, l in zip(types, links)))
+        found = [c for t, objs in zip(types, reads) for o in objs if (c := communication_from(t, o, owners))]
+        return max(found, key=lambda c: (c.at, c.id), default=None)
+
+    async def log_communication(self, deal_id: str, kind: str, summary: str, when: datetime, author: str, *,
+                                author_email: str | None = None) -> Communication:
+        """Log a client communication on the deal (email/call/meeting, or a marked note for "other").
+
+        The body names `author` (a display name); when `author_email` is a HubSpot owner's, the
+        engagement is also owned by them.
+        """
+        if kind not in LOG_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(LOG_KINDS)}, not {kind!r}")
+        summary = summary.strip()
+        if not summary:
+            raise ValueError("summary is empty")
+        deal_id = check_id(deal_id)
+        when = (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+        when = when.replace(microsecond=when.microsecond // 1000 * 1000)  # HubSpot keeps milliseconds
+        object_type, type_id = LOG_KINDS[kind]
+        props = engagement_properties(kind, summary, author, when)
+        if author_email:
+            owners = await self._owners_or_empty()
+            owner = next((p for p in owners.values() if (p.email or "").lower() == author_email.lower()), None)
+            if owner and owner.id:
+                props["hubspot_owner_id"] = owner.id
+        body = {"properties": props, "associations": [{"to": {"id": deal_id}, "types": [
+            {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}]}]}
+        # Not idempotent: a 5xx or a timeout may still have created it, so never retried (429 is).
+        created = await self.runner.call(self._objects.create, object_type, body, retry_server_errors=False,
+                                         _request_timeout=self._timeout)
+        return Communication(str(created.id), kind, when, summary, author)  # type: ignore[arg-type]
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _record_url(self, object_type_id: str, record_id: str) -> str | None:
+        if not self.portal_id:
+            return None
+        return f"{self.app_url}/contacts/{self.portal_id}/record/{object_type_id}/{record_id}"
+
+    async def _cached(self, key: tuple, load: Callable[[], Awaitable[T]], refresh: bool = False) -> T:
+        """A TTL cache with single flight; `refresh` reloads unless the entry is under a minute old."""
+        async with self._locks.setdefault(key, asyncio.Lock()):
+            at, value = self._cache.get(key, (float("-inf"), None))
+            age = time.monotonic() - at
+            if age < self.cache_ttl and not (refresh and age >= REFRESH_AFTER):
+                return value
+            value = await load()
+            self._cache[key] = (time.monotonic(), value)
+            return value
+
+    async def _stages(self, object_type: str, refresh: bool = False) -> dict[str, Stage]:
+        """Every stage of every pipeline of `object_type`, by stage id (cached)."""
+        async def load() -> dict[str, Stage]:
+            page = await self.runner.call(self._pipelines_api.get_all, object_type, _request_timeout=self._timeout)
+            stages: dict[str, Stage] = {}
+            for p in page.results:
+                for s in p.stages:
+                    stage = Stage(str(s.id), s.label, p.label, {k: str(v) for k, v in (s.metadata or {}).items()})
+                    stages[f"{p.id}/{s.id}"] = stage
+                    stages.setdefault(str(s.id), stage)  # stage ids are unique per portal in practice
+            return stages
+        return await self._cached(("pipelines", object_type), load, refresh)
+
+    async def _owners(self) -> dict[str, Person]:
+        """Active owners by owner id (cached)."""
+        async def load() -> dict[str, Person]:
+            owners: dict[str, Person] = {}
+            after = None
+            while True:
+                page = await self.runner.call(self._owners_api.get_page, limit=500, after=after, archived=False,
+                                              _request_timeout=self._timeout)
+                owners.update((str(o.id), person_from(o)) for o in page.results)
+                after = page.paging.next.after if page.paging and page.paging.next else None
+                if not after:
+                    return owners
+        return await self._cached(("owners",), load)
+
+    async def _owners_or_empty(self) -> dict[str, Person]:
+        try:
+            return await self._owners()
+        except ConnectorError as exc:  # the deal is still worth showing without owner names
+            log.warning("hubspot owners unavailable: %s", exc)
+            return {}
+
+    async def _owner(self, owner_id: str | None, owners: dict[str, Person]) -> Person | None:
+        if not owner_id:
+            return None
+        if owner_id in owners:
+            return owners[owner_id]
+
+        async def load() -> Person | None:  # not in the list: deactivated, or newer than the cache
+            try:
+                return person_from(await self.runner.call(self._owners_api.get_by_id, owner_id, id_property="id",
+                                                      archived=False, _request_timeout=self._timeout))
+            except NotFoundError:
+                return None
+        try:
+            return await self._cached(("owner", owner_id), load)
+        except ConnectorError as exc:
+            log.warning("hubspot owner %s unavailable: %s", owner_id, exc)
+            return None
+
+    async def _company_name(self, company_id: str | None) -> str | None:
+        if not company_id:
+            return None
+        try:
+            company = await self.runner.call(self._objects.get_by_id, "companies", company_id, properties=["name"],
+                                             archived=False, _request_timeout=self._timeout)
+        except NotFoundError:
+            return None
+        return (company.properties or {}).get("name") or None
+
+    async def _search_all(self, object_type: str, query: str, properties: list[str]) -> list[Any]:
+        """Every match of a text search, following `after` pages up to max_search_results."""
+        results: list[Any] = []
+        after: str | None = None
+        while len(results) < self.max_search_results:
+            body: dict[str, Any] = {"query": query, "limit": self.search_page_size, "properties": properties,
+                                    "sorts": [{"propertyName": "hs_lastmodifieddate", "direction": "DESCENDING"}]}
+            if after:
+                body["after"] = after
+            page = await self.runner.call(self._search.do_search, object_type, body, limiter="search",
+                                          _request_timeout=self._timeout)
+            results.extend(page.results or [])
+            after = page.paging.next.after if page.paging and page.paging.next else None
+            if not after:
+                break
+        return results[:self.max_search_results]
+
+    async def _associated(self, from_type: str, ids: list[str], to_type: str) -> dict[str, list[str]]:
+        """Associated record ids per source id (v4 batch read, following each source's paging)."""
+        out: dict[str, list[str]] = {}
+        pending = [{"id": i} for i in dict.fromkeys(ids)]
+        while pending:
+            chunks = [pending[n:n + 1000] for n in range(0, len(pending), 1000)]
+            pages = await _all(*(self.runner.call(self._associations_api.get_page, from_type, to_type,
+                                                  {"inputs": chunk}, _request_timeout=self._timeout)
+                                 for chunk in chunks))
+            pending = []
+            for page in pages:
+                for result in page.results or []:
+                    source = str(result._from.id)
+                    out.setdefault(source, []).extend(str(t.to_object_id) for t in result.to or [])
+                    if result.paging and result.paging.next and result.paging.next.after:
+                        pending.append({"id": source, "after": result.paging.next.after})
+        return out
+
+    async def _batch_read(self, object_type: str, ids: Iterable[str], properties: list[str]) -> list[Any]:
+        """Records by id, 100 per request, concurrently; ids that no longer exist are skipped."""
+        unique = list(dict.fromkeys(ids))
+        pages = await _all(*(self.runner.call(
+            self._batch.read, object_type, {"inputs": [{"id": i} for i in unique[n:n + 100]],
+                                            "properties": properties, "propertiesWithHistory": []},
+            archived=False, _request_timeout=self._timeout) for n in range(0, len(unique), 100)))
+        return [obj for page in pages for obj in page.results or []]
+
+
+async def _all(*aws: Awaitable[Any]) -> list[Any]:
+    """Await everything; raise the first failure only once all are done (no orphaned errors)."""
+    results = await asyncio.gather(*aws, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results

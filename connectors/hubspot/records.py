@@ -1,0 +1,233 @@
+"""HubSpot records as the bot sees them: URLs, constants, parsing of SDK objects, error sorting.
+
+Pure functions, no I/O; `client.py` does the calls.
+"""
+from __future__ import annotations
+
+import html
+import json
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+import urllib3
+
+from connectors.errors import AuthError, ConnectorError, NotFoundError, RateLimitedError, UnavailableError
+from connectors.types import Communication, CommunicationKind, Person
+
+SYSTEM: Final = "hubspot"
+APP_URL: Final = "https://app.hubspot.com"
+# First line of a note the bot logs as a client communication; other notes are internal.
+BOT_NOTE_MARKER: Final = "Client communication logged from Slack"
+LOGGED_BY_RE: Final = re.compile(r"^Logged by (.+) from Slack$")
+PRIORITY_ORDER: Final = {"URGENT": 0, "HIGH": 1, "MEDIUM": 2, "LOW": 3}
+DEAL_PROPERTIES: Final = ["dealname", "dealstage", "pipeline", "amount", "closedate", "hubspot_owner_id",
+                          "deal_currency_code"]
+TICKET_PROPERTIES: Final = ["subject", "hs_pipeline", "hs_pipeline_stage", "hs_ticket_priority", "createdate"]
+COMM_PROPERTIES: Final = {  # object type -> (title property, body property)
+    "emails": ("hs_email_subject", "hs_email_text"), "calls": ("hs_call_title", "hs_call_body"),
+    "meetings": ("hs_meeting_title", "hs_meeting_body"), "notes": (None, "hs_note_body"),
+}
+# kind -> (object type, HUBSPOT_DEFINED association type id to a deal)
+LOG_KINDS: Final = {"email": ("emails", 210), "call": ("calls", 206), "meeting": ("meetings", 212),
+                    "other": ("notes", 214)}
+DEAL_URL_PATH: Final = re.compile(r"^/contacts/(\d+)/(?:record/0-3|deal)/(\d+)(?:/|$)")
+APP_HOST: Final = re.compile(r"^app(?:-[a-z]{2,4}\d{1,2})?\.hubspot\.com$")
+DEAL_ID: Final = re.compile(r"^\d{1,20}$")
+
+
+def parse_deal_url(url: str) -> tuple[str, str] | None:
+    """(portal id, deal id) of a HubSpot deal record URL, any region; None for anything else."""
+    try:
+        parts = urlsplit(url.strip().split("|", 1)[0])
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not APP_HOST.match((parts.hostname or "").lower()):
+        return None
+    match = DEAL_URL_PATH.match(parts.path)
+    return (match.group(1), match.group(2)) if match else None
+
+
+def classify(exc: BaseException) -> ConnectorError | None:
+    """Sort an SDK/urllib3 exception into the connector hierarchy."""
+    status = getattr(exc, "status", None)
+    if type(exc).__module__.startswith("hubspot.") and isinstance(status, int):  # any sub-package's ApiException
+        message = error_message(exc)
+        if status in (401, 403):
+            return AuthError(SYSTEM, message)
+        if status == 404:
+            return NotFoundError(SYSTEM, message)
+        if status == 429:
+            return RateLimitedError(SYSTEM, message, retry_after_of(exc))
+        if status == 0 or status >= 500:
+            return UnavailableError(SYSTEM, message)
+        return ConnectorError(SYSTEM, message)
+    if isinstance(exc, (urllib3.exceptions.HTTPError, OSError)):  # MaxRetryError, timeouts, resets
+        return UnavailableError(SYSTEM, f"cannot reach HubSpot ({type(exc).__name__}: {exc})")
+    if isinstance(exc, (ValueError, TypeError)):  # a response the SDK could not read
+        return ConnectorError(SYSTEM, f"unexpected response: {exc}")
+    return None
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A pipeline stage: its label and its metadata (string values, as HubSpot sends them)."""
+
+    id: str
+    label: str
+    pipeline_label: str
+    metadata: dict[str, str]
+
+
+
+def match_score(query: str, name: str) -> float:
+    """3 exact, 2 prefix, 1 every query word starts a word of the name, 0.5 otherwise (matched elsewhere)."""
+    q, n = words(query), words(name)
+    if not q or not n:
+        return 0.0
+    if n == q:
+        return 3.0
+    if n[:len(q)] == q:
+        return 2.0
+    return 1.0 if all(any(w.startswith(x) for w in n) for x in q) else 0.5
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.casefold())
+
+
+def engagement_properties(kind: str, summary: str, author: str, when: datetime) -> dict[str, str]:
+    """The engagement's properties; the body says who logged it from Slack."""
+    stamp = when.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    title = summary.splitlines()[0]
+    title = title if len(title) <= 100 else title[:99] + "…"
+    trailer = f"Logged by {author} from Slack"
+    body = f"<p>{html.escape(summary)}</p><p>{html.escape(trailer)}</p>"
+    if kind == "email":
+        return {"hs_timestamp": stamp, "hs_email_subject": title, "hs_email_text": f"{summary}\n\n{trailer}",
+                "hs_email_direction": "EMAIL", "hs_email_status": "SENT"}
+    if kind == "call":
+        return {"hs_timestamp": stamp, "hs_call_title": title, "hs_call_body": body, "hs_call_status": "COMPLETED"}
+    if kind == "meeting":
+        return {"hs_timestamp": stamp, "hs_meeting_title": title, "hs_meeting_body": body,
+                "hs_meeting_start_time": stamp, "hs_meeting_end_time": stamp, "hs_meeting_outcome": "COMPLETED"}
+    return {"hs_timestamp": stamp, "hs_note_body": f"<p><strong>{BOT_NOTE_MARKER}</strong></p>{body}"}
+
+
+def communication_from(object_type: str, obj: Any, owners: dict[str, Person]) -> Communication | None:
+    props = obj.properties or {}
+    title_prop, body_prop = COMM_PROPERTIES[object_type]
+    lines = text_lines(props.get(body_prop) or "")
+    is_bot_note = bool(lines) and lines[0].startswith(BOT_NOTE_MARKER)
+    if object_type == "notes" and not is_bot_note:
+        return None  # an internal note
+    lines = lines[1:] if is_bot_note else lines
+    author = None
+    if lines and (logged := LOGGED_BY_RE.match(lines[-1])):
+        author, lines = logged.group(1), lines[:-1]
+    owner = owners.get(props.get("hubspot_owner_id") or "")
+    title = (props.get(title_prop) or "").strip() if title_prop else ""
+    summary = "\n".join(lines) if author or not title else title
+    kind: CommunicationKind = "other" if object_type == "notes" else object_type[:-1]  # type: ignore[assignment]
+    at = to_datetime(props.get("hs_timestamp")) or obj.created_at
+    return Communication(str(obj.id), kind, at, summary or title, author or (owner.name if owner else None))
+
+
+def text_lines(body: str) -> list[str]:
+    """Non-empty lines of an HTML (or plain text) engagement body."""
+    text = re.sub(r"(?i)<br\s*/?>|</p>|</div>|</li>", "\n", body)
+    text = html.unescape(re.sub(r"<[^>]+>", "", text))
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def primary_company(obj: Any) -> str | None:
+    """The deal's primary company (any associated company when none is marked primary)."""
+    companies = (obj.associations or {}).get("companies")
+    results = list(companies.results or []) if companies else []
+    results.sort(key=lambda a: a.type != "deal_to_company")
+    return str(results[0].id) if results else None
+
+
+def person_from(owner: Any) -> Person:
+    name = " ".join(p for p in (owner.first_name, owner.last_name) if p) or owner.email or f"Owner {owner.id}"
+    return Person(name=name, email=owner.email, id=str(owner.id))
+
+
+def is_closed(stage: Stage | None) -> bool:
+    return stage is not None and stage.metadata.get("isClosed", "").lower() == "true"
+
+
+def is_won(stage: Stage | None) -> bool:
+    """Closed-won: isClosed and probability 1.0 (DESIGN.md)."""
+    try:
+        return is_closed(stage) and float(stage.metadata.get("probability", "")) == 1.0  # type: ignore[union-attr]
+    except ValueError:
+        return False
+
+
+def find_stage(stages: dict[str, Stage], pipeline: str | None, stage_id: str | None) -> Stage | None:
+    """The stage of a record, by pipeline and stage id (by stage id alone when the pipeline is unknown)."""
+    if not stage_id:
+        return None
+    return stages.get(f"{pipeline}/{stage_id}") or stages.get(stage_id)
+
+
+def ticket_state(stage: Stage | None) -> str | None:
+    if stage is None:
+        return None
+    state = stage.metadata.get("ticketState", "").upper()
+    if not state and "isClosed" in stage.metadata:  # older portals
+        state = "CLOSED" if is_closed(stage) else "OPEN"
+    return state or None
+
+
+def check_id(deal_id: str) -> str:
+    deal_id = str(deal_id).strip()
+    if not DEAL_ID.match(deal_id):
+        raise NotFoundError(SYSTEM, f"{deal_id!r} is not a HubSpot record id")
+    return deal_id
+
+
+def to_decimal(raw: str | None) -> Decimal | None:
+    try:
+        return Decimal(raw) if raw not in (None, "") else None
+    except InvalidOperation:
+        return None
+
+
+def to_datetime(raw: str | None) -> datetime | None:
+    """HubSpot timestamps: ISO 8601 (with Z) or epoch milliseconds."""
+    if not raw:
+        return None
+    try:
+        if raw.isdigit():
+            return datetime.fromtimestamp(int(raw) / 1000, timezone.utc)
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def to_date(raw: str | None) -> date | None:
+    moment = to_datetime(raw)
+    return moment.astimezone(timezone.utc).date() if moment else None
+
+
+def error_message(exc: Any) -> str:
+    try:
+        body = json.loads(exc.body or "{}")
+        detail = body.get("message") or exc.reason
+        category = body.get("category") or body.get("errorType")
+    except (ValueError, AttributeError, TypeError):
+        detail, category = exc.reason, None
+    return f"HTTP {exc.status}" + (f" {category}" if category else "") + f": {detail}"
+
+
+def retry_after_of(exc: Any) -> float | None:
+    try:
+        return float((exc.headers or {}).get("Retry-After"))
+    except (TypeError, ValueError):
+        return None
