@@ -7,8 +7,9 @@ QuickBooks invoices by deal ID) and sync cursors.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final, Iterable
 
 from sqlalchemy import (
@@ -28,6 +29,9 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# aiosqlite logs every statement with its parameters at DEBUG: tokens must never reach a log.
+logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 SCHEMA_LOCK_ID: Final = 0x616363_7462  # "acctb": advisory lock that serialises schema creation
 
@@ -87,8 +91,8 @@ class TokenRecord:
     """A stored OAuth token set; `version` is what a compare-and-swap must match."""
 
     key: str
-    refresh_token: str
-    access_token: str | None
+    refresh_token: str = field(repr=False)
+    access_token: str | None = field(repr=False)
     access_expires_at: float
     refresh_expires_at: float | None
     version: int
@@ -131,7 +135,7 @@ class Store:
     async def open(cls, url: str, *, schema: str | None = None) -> "Store":
         """Connect and create the schema if needed (safe when many processes start at once)."""
         aurl = async_url(url)
-        kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        kwargs: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
         if aurl.startswith("sqlite"):
             kwargs["connect_args"] = {"timeout": 30}
         elif schema:
@@ -277,19 +281,23 @@ class Store:
     # -- QuickBooks invoice index -------------------------------------------------------
 
     async def upsert_invoices(self, realm_id: str, entries: Iterable[tuple[str, str | None, str]]) -> int:
-        """Record (invoice_id, deal_id or None, LastUpdatedTime) rows; returns how many."""
-        rows = list(entries)
+        """Record (invoice_id, deal_id or None, LastUpdatedTime) rows; safe when processes race."""
+        rows = [dict(realm_id=realm_id, invoice_id=i, deal_id=d, last_updated=u) for i, d, u in entries]
         if not rows:
             return 0
         t = QboInvoiceIndex.__table__
-        ids = [r[0] for r in rows]
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as upsert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
         async with self.engine.begin() as conn:
-            for chunk in _chunks(ids, 500):
-                await conn.execute(delete(t).where(and_(t.c.realm_id == realm_id, t.c.invoice_id.in_(chunk))))
-            await conn.execute(
-                insert(t),
-                [dict(realm_id=realm_id, invoice_id=i, deal_id=d, last_updated=u) for i, d, u in rows],
-            )
+            for chunk in _chunks(rows, 500):
+                stmt = upsert(t).values(chunk)
+                stmt = stmt.on_conflict_do_update(
+                    index_elements=[t.c.realm_id, t.c.invoice_id],
+                    set_={"deal_id": stmt.excluded.deal_id, "last_updated": stmt.excluded.last_updated},
+                )
+                await conn.execute(stmt)
         return len(rows)
 
     async def delete_invoices(self, realm_id: str, invoice_ids: Iterable[str]) -> None:
@@ -374,6 +382,6 @@ class Store:
                     await conn.execute(update(t).where(t.c.name == name).values(value=value, updated_at=time.time()))
 
 
-def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
+def _chunks(items: list, size: int) -> Iterable[list]:
     for i in range(0, len(items), size):
         yield items[i : i + size]

@@ -108,3 +108,17 @@ async def test_concurrent_claims_have_one_winner(store: Store) -> None:
     """Ten simultaneous claims of one key: exactly one wins."""
     results = await asyncio.gather(*(store.claim("k", "event") for _ in range(10)))
     assert results.count(True) == 1
+
+
+async def test_concurrent_index_writes_do_not_collide(store: Store) -> None:
+    """Two processes indexing the same invoices at once both succeed; the last write stands."""
+    rows = [(str(i), "D1", "t1") for i in range(300)]
+    await asyncio.gather(store.upsert_invoices("R", rows), store.upsert_invoices("R", rows),
+                         store.upsert_invoices("R", [(str(i), "D2", "t2") for i in range(300)]))
+    assert await store.invoice_count("R") == 300
+
+
+async def test_tokens_are_not_in_reprs(store: Store) -> None:
+    """A token record printed in a log or traceback shows no secret."""
+    record = await store.seed_token("qbo:9", "RT-secret-value")
+    assert "RT-secret-value" not in repr(record)

@@ -1,0 +1,289 @@
+"""The QuickBooks Online connector: a deal's invoices and payments through python-quickbooks.
+
+CustomField is not filterable in QBO's query language, so the deal ID -> invoice IDs index
+lives in the store: a paged full scan the first time, then CDC (which also reports deletions).
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import time
+from datetime import date, datetime, timedelta
+from typing import Any, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from bot.store import QboInvoiceIndex, Store
+from connectors.errors import AuthError, ConfigError, ConnectorError
+from connectors.quickbooks.money import APP_URL, deal_of, id_key, linked, summarise
+from connectors.quickbooks.oauth import TokenManager
+from connectors.quickbooks.sdk import SYSTEM, Client, TokenRejected, build_client, check_url, classify, invoke
+from connectors.runtime import Policy, RateLimiter, Runner
+from connectors.types import Money
+
+log = logging.getLogger(__name__)
+
+CDC_MAX_AGE = 29 * 86400.0  # QBO's CDC looks back at most 30 days; older cursors mean a full scan
+CDC_MAX_OBJECTS = 1000  # CDC answers at most this many objects per entity, without paging
+IN_CHUNK = 100  # ids per `Id IN (...)` query
+
+
+class QuickBooksConnector:
+    """Money per HubSpot deal from one QuickBooks Online company (realm)."""
+
+    system = SYSTEM
+
+    def __init__(self, client_id: str, client_secret: str, realm_id: str, refresh_token: str, store: Store,
+                 base_url: str = "https://quickbooks.api.intuit.com/v3",
+                 token_url: str = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer",
+                 deal_field: str = "Deal ID", *, max_workers: int = 10, index_max_age: float = 300.0,
+                 page_size: int = 1000, requests_per_minute: int = 500, policy: Policy | None = None,
+                 token_margin: float = 60.0, refresh_race_wait: float = 3.0, cdc_overlap: float = 120.0,
+                 http_timeout: float = 10.0, app_url: str | None = None) -> None:
+        missing = [name for name, value in (("QBO_CLIENT_ID", client_id), ("QBO_CLIENT_SECRET", client_secret),
+                                            ("QBO_REALM_ID", realm_id), ("QBO_REFRESH_TOKEN", refresh_token)) if not value]
+        if missing:
+            raise ConfigError(SYSTEM, "missing " + ", ".join(missing))
+        if not 1 <= page_size <= 1000:
+            raise ConfigError(SYSTEM, "page_size must be between 1 and 1000 (QBO's MAXRESULTS limit)")
+        self.realm_id = realm_id
+        self.store = store
+        self.base_url = check_url(base_url, "QBO_BASE_URL")
+        self.deal_field = deal_field
+        self.app_url = app_url if app_url is not None else (
+            "https://app.sandbox.qbo.intuit.com/app" if "sandbox" in self.base_url else APP_URL)
+        self.index_max_age = index_max_age
+        self.page_size = page_size
+        self.cdc_overlap = cdc_overlap
+        self._timeout = http_timeout
+        # QBO allows 500 requests/min and 10 in flight per realm: the executor and its semaphore cap both.
+        self.runner = Runner(SYSTEM, classify, max_workers=min(max_workers, 10),
+                             limiters={"default": RateLimiter(requests_per_minute, 60.0)},
+                             policy=policy or Policy(timeout=http_timeout + 5.0))
+        self.tokens = TokenManager(store, realm_id, client_id, client_secret, refresh_token,
+                                   check_url(token_url, "QBO_TOKEN_URL"), self.runner, margin=token_margin,
+                                   race_wait=refresh_race_wait, timeout=http_timeout)
+        self._qb: Client | None = None
+        self._qb_token: str | None = None
+        self._retired: list[Client] = []
+        self._sync_task: asyncio.Future[int] | None = None
+        self._sync_full = False
+        self._sync_name = f"quickbooks:{realm_id}:index"
+
+    @classmethod
+    def from_settings(cls, settings: Any, store: Store) -> "QuickBooksConnector":
+        """Build from `bot.settings.Settings` (QBO_* variables)."""
+        missing = settings.missing("quickbooks") if hasattr(settings, "missing") else []
+        if missing:
+            raise ConfigError(SYSTEM, "missing " + ", ".join(missing))
+        return cls(settings.qbo_client_id, settings.qbo_client_secret, settings.qbo_realm_id,
+                   settings.qbo_refresh_token, store, base_url=settings.qbo_base_url,
+                   token_url=settings.qbo_token_url, deal_field=settings.qbo_deal_field)
+
+    def __repr__(self) -> str:
+        return f"<QuickBooksConnector realm={self.realm_id} base_url={self.base_url}>"
+
+    @property
+    def refresh_token_expires_at(self) -> datetime | None:
+        """When the refresh token stops working for good (for `doctor`), if known."""
+        return self.tokens.refresh_token_expires_at
+
+    def close(self) -> None:
+        """Stop the executor and close the HTTP sessions."""
+        self.runner.close()
+        for qb in [*self._retired, *([self._qb] if self._qb else [])]:
+            qb.session.close()
+        self._retired.clear()
+        self._qb = None
+
+    # -- calls ----------------------------------------------------------------------------
+
+    def _client_for(self, token: str) -> Client:
+        """The SDK client for `token`; a new one after every refresh (qb.session keeps the old token)."""
+        if self._qb is None or self._qb_token != token:
+            if self._qb is not None:
+                self._retired.append(self._qb)
+                while len(self._retired) > 2:  # calls in flight may still use the last ones
+                    self._retired.pop(0).session.close()
+            self._qb = build_client(self.base_url, self.realm_id, token, self._timeout)
+            self._qb_token = token
+        return self._qb
+
+    async def _call(self, method: str, *args: Any) -> Any:
+        """One SDK call through the Runner; a 401 refreshes the token once and retries once."""
+        for attempt in range(2):
+            token = await self.tokens.access_token()
+            try:
+                return await self.runner.call(invoke, self._client_for(token), method, *args)
+            except TokenRejected:
+                if attempt:
+                    raise AuthError(SYSTEM, "QuickBooks refused a freshly refreshed access token (401): "
+                                            "re-authorise the app") from None
+                log.info("QuickBooks refused the access token (401); refreshing once")
+                await self.tokens.refresh(rejected=token)
+        raise AssertionError("unreachable")
+
+    async def query(self, statement: str) -> dict:
+        """Run one query statement; the QueryResponse object."""
+        data = await self._call("query", statement)
+        return data.get("QueryResponse") or {}
+
+    async def query_all(self, entity: str, where: str = "") -> list[dict]:
+        """Every object of `entity` matching `where`, page after page (ORDERBY Id)."""
+        out: list[dict] = []
+        position = 1
+        while True:
+            page = (await self.query(f"SELECT * FROM {entity}{' WHERE ' + where if where else ''} ORDERBY Id "
+                                     f"STARTPOSITION {position} MAXRESULTS {self.page_size}")).get(entity, [])
+            out += page
+            if len(page) < self.page_size:
+                return out
+            position += len(page)
+
+    async def by_ids(self, entity: str, ids: Sequence[str]) -> list[dict]:
+        """The objects with these Ids (Id IN (...), in chunks, every page)."""
+        chunks = [ids[i:i + IN_CHUNK] for i in range(0, len(ids), IN_CHUNK)]
+        pages = await asyncio.gather(*(
+            self.query_all(entity, "Id IN (" + ", ".join("'" + i.replace("'", "\\'") + "'" for i in chunk) + ")")
+            for chunk in chunks))
+        return [obj for page in pages for obj in page]
+
+    # -- the deal index -------------------------------------------------------------------
+
+    async def _state(self) -> dict | None:
+        raw = await self.store.get_sync(self._sync_name)
+        try:
+            return json.loads(raw) if raw else None
+        except ValueError:
+            return None
+
+    async def index_age(self) -> float | None:
+        """Seconds since the index was last synced, or None if never."""
+        state = await self._state()
+        return None if state is None else max(0.0, time.time() - float(state.get("at", 0)))
+
+    async def sync_index(self, full: bool = False) -> int:
+        """Bring the deal index up to date; concurrent calls share one sync. Returns invoices seen."""
+        while True:
+            task = self._sync_task
+            if task is None or task.done():
+                break
+            if self._sync_full or not full:
+                return await asyncio.shield(task)
+            with contextlib.suppress(Exception):
+                await asyncio.shield(task)
+        self._sync_full = full
+        self._sync_task = task = asyncio.ensure_future(self._sync(full))
+        return await asyncio.shield(task)
+
+    async def _sync(self, full: bool) -> int:
+        state = await self._state()
+        if not full and state and state.get("cursor") and time.time() - float(state.get("at", 0)) < CDC_MAX_AGE:
+            try:
+                seen = await self._sync_changes(state)
+            except ConnectorError as exc:
+                if type(exc) is not ConnectorError:  # auth, throttling, outage: not fixed by a full scan
+                    raise
+                log.warning("QuickBooks CDC refused (%s); rescanning every invoice", exc.message)
+                seen = None
+            if seen is not None:
+                return seen
+        return await self._full_scan()
+
+    def _entry(self, invoice: dict) -> tuple[str, str | None, str]:
+        return (str(invoice["Id"]), deal_of(invoice, self.deal_field),
+                str((invoice.get("MetaData") or {}).get("LastUpdatedTime") or ""))
+
+    async def _save(self, cursor: str | None, full_at: float | None) -> None:
+        await self.store.set_sync(self._sync_name, json.dumps({"cursor": cursor, "at": time.time(),
+                                                               "full_at": full_at}))
+
+    async def _full_scan(self) -> int:
+        """Every invoice, page after page; invoices no longer in QBO leave the index."""
+        seen: set[str] = set()
+        cursor: str | None = None
+        position = 1
+        while True:
+            data = await self._call("query", f"SELECT * FROM Invoice ORDERBY Id STARTPOSITION {position} "
+                                             f"MAXRESULTS {self.page_size}")
+            cursor = cursor or data.get("time")  # changes after the first page come back through CDC
+            page = (data.get("QueryResponse") or {}).get("Invoice", [])
+            await self._upsert([self._entry(inv) for inv in page])
+            seen.update(str(inv["Id"]) for inv in page)
+            if len(page) < self.page_size:
+                break
+            position += len(page)
+        gone = await self._indexed_ids() - seen
+        await self.store.delete_invoices(self.realm_id, gone)
+        await self._save(cursor, time.time())
+        log.info("QuickBooks index: full scan of %d invoices (%d forgotten)", len(seen), len(gone))
+        return len(seen)
+
+    async def _upsert(self, entries: list[tuple[str, str | None, str]]) -> None:
+        """Store index rows; another process writing the same rows at once makes the store's
+        delete-then-insert collide (unique violation on PostgreSQL): try again."""
+        for attempt in range(5):
+            try:
+                await self.store.upsert_invoices(self.realm_id, entries)
+                return
+            except IntegrityError:
+                if attempt == 4:
+                    raise
+                await asyncio.sleep(0.02 * (attempt + 1) * (0.5 + random.random()))
+
+    async def _indexed_ids(self) -> set[str]:
+        t = QboInvoiceIndex.__table__
+        async with self.store.engine.connect() as conn:
+            rows = (await conn.execute(select(t.c.invoice_id).where(t.c.realm_id == self.realm_id))).all()
+        return {r.invoice_id for r in rows}
+
+    async def _sync_changes(self, state: dict) -> int | None:
+        """Invoices changed or deleted since the cursor, by CDC; None when a full scan is needed."""
+        since = datetime.fromisoformat(str(state["cursor"]).replace("Z", "+00:00")) - timedelta(seconds=self.cdc_overlap)
+        data = await self._call("change_data_capture", "Invoice", since.isoformat(timespec="seconds"))
+        changed = [obj for block in data.get("CDCResponse") or () for response in block.get("QueryResponse") or ()
+                   for obj in response.get("Invoice") or ()]
+        if len(changed) >= CDC_MAX_OBJECTS:
+            log.info("QuickBooks CDC hit its %d-object cap; rescanning every invoice", CDC_MAX_OBJECTS)
+            return None
+        deleted = [str(obj["Id"]) for obj in changed if str(obj.get("status", "")).lower() == "deleted"]
+        await self.store.delete_invoices(self.realm_id, deleted)
+        await self._upsert([self._entry(obj) for obj in changed if str(obj.get("status", "")).lower() != "deleted"])
+        await self._save(data.get("time") or state["cursor"], state.get("full_at"))
+        return len(changed)
+
+    async def _ensure_index(self) -> None:
+        age = await self.index_age()
+        if age is None or age > self.index_max_age:
+            await self.sync_index()  # a full scan when never synced: _sync decides
+
+    # -- money ----------------------------------------------------------------------------
+
+    async def invoices(self, deal_id: str) -> list[dict]:
+        """The deal's invoices as QBO returns them (the index is checked against each one)."""
+        deal_id = deal_id.strip()
+        await self._ensure_index()
+        ids = await self.store.invoices_for(self.realm_id, deal_id)
+        if not ids:
+            return []
+        found = await self.by_ids("Invoice", ids)
+        gone = set(ids) - {str(inv["Id"]) for inv in found}
+        moved = [inv for inv in found if deal_of(inv, self.deal_field) != deal_id]
+        if gone or moved:  # the index lagged behind: correct it now
+            await self.store.delete_invoices(self.realm_id, gone)
+            await self._upsert([self._entry(inv) for inv in moved])
+        return sorted((inv for inv in found if deal_of(inv, self.deal_field) == deal_id),
+                      key=lambda inv: id_key(inv["Id"]))
+
+    async def money(self, deal_id: str, *, today: date) -> Money | None:
+        """Invoiced, paid, outstanding and overdue for the deal, exact to the cent; None without invoices."""
+        found = await self.invoices(deal_id)
+        if not found:
+            return None
+        payment_ids = sorted({pid for inv in found for pid in linked(inv, "Payment")}, key=id_key)
+        payments = await self.by_ids("Payment", payment_ids) if payment_ids else []
+        return summarise(found, payments, today=today, app_url=self.app_url)
