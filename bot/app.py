@@ -69,7 +69,6 @@ def create_app(settings: Settings, services: Services, *, clock: Callable[[], da
         client=client,
         signing_secret=settings.slack_signing_secret,
         process_before_response=False,
-        token_verification_enabled=False,  # auth.test happens on first use, not at import
     )
     deps = AppDeps(settings, services, CardService(services.status, services.hubspot), Gatekeeper(client),
                    services.store, clock)

@@ -52,30 +52,30 @@ def read_dotenv(path: Path) -> dict[str, str]:
 class Settings:
     """Every knob of accountbot; names match the environment variables of DESIGN.md."""
 
-    slack_bot_token: str | None = None
-    slack_signing_secret: str | None = None
-    slack_app_token: str | None = None
+    slack_bot_token: str | None = field(default=None, repr=False)
+    slack_signing_secret: str | None = field(default=None, repr=False)
+    slack_app_token: str | None = field(default=None, repr=False)
     slack_api_url: str = "https://slack.com/api/"
 
-    hubspot_access_token: str | None = None
+    hubspot_access_token: str | None = field(default=None, repr=False)
     hubspot_portal_id: str | None = None
     hubspot_base_url: str = "https://api.hubapi.com"
-    hubspot_app_secret: str | None = None
+    hubspot_app_secret: str | None = field(default=None, repr=False)
 
-    asana_access_token: str | None = None
+    asana_access_token: str | None = field(default=None, repr=False)
     asana_workspace_gid: str | None = None
     asana_base_url: str = "https://app.asana.com/api/1.0"
     asana_deal_field: str = "HubSpot Deal ID"
-    asana_webhook_secret: str | None = None
+    asana_webhook_secret: str | None = field(default=None, repr=False)
 
     qbo_client_id: str | None = None
-    qbo_client_secret: str | None = None
+    qbo_client_secret: str | None = field(default=None, repr=False)
     qbo_realm_id: str | None = None
-    qbo_refresh_token: str | None = None
+    qbo_refresh_token: str | None = field(default=None, repr=False)
     qbo_environment: str = "production"
     qbo_base_url: str = ""  # derived from qbo_environment when empty
     qbo_token_url: str = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer"
-    qbo_webhook_verifier: str | None = None
+    qbo_webhook_verifier: str | None = field(default=None, repr=False)
     qbo_deal_field: str = "Deal ID"
 
     database_url: str = "sqlite:///accountbot.db"

@@ -1,0 +1,129 @@
+"""The bot as Slack sees it: the real app served on loopback, against the sandbox emulators."""
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+from aiohttp import web
+
+from bot.app import AppDeps, create_app, create_web_app
+from bot.settings import Settings
+from bot.status import Timing
+from bot.wiring import Services, open_services, settings_on_sandbox
+from sandbox.server import Sandbox, _free_port
+from sandbox.slack import block_actions_payload, event_body, interactive_body, signed_headers, view_submission_payload
+
+
+@dataclass
+class Bot:
+    """A running accountbot and the sandbox it talks to."""
+
+    sandbox: Sandbox
+    services: Services
+    deps: AppDeps
+    url: str
+    http: aiohttp.ClientSession
+    runner: web.AppRunner
+
+    @property
+    def slack(self):  # the Slack emulator
+        return self.sandbox.slack
+
+    @property
+    def secret(self) -> str:
+        return self.sandbox.slack.signing_secret
+
+    async def post(self, body: str, *, headers: dict[str, str] | None = None,
+                   content_type: str = "application/x-www-form-urlencoded") -> tuple[int, str]:
+        """POST /slack/events, signed unless `headers` are given."""
+        sent = headers if headers is not None else signed_headers(body, self.secret)
+        sent = {**sent, "Content-Type": content_type}
+        async with self.http.post(f"{self.url}/slack/events", data=body.encode(), headers=sent) as resp:
+            return resp.status, await resp.text()
+
+    async def command(self, text: str, **fields: Any) -> tuple[int, str, str]:
+        """/account TEXT from a user; returns (status, body, response_url)."""
+        form = self.slack.slash_command_fields(text, **fields)
+        status, body = await self.post(urlencode(form))
+        return status, body, form["response_url"]
+
+    async def event(self, event: dict[str, Any], *, event_id: str | None = None,
+                    retry_num: int | None = None) -> tuple[int, str]:
+        """An Events API callback (optionally marked as Slack's retry)."""
+        body = event_body(event, event_id=event_id)
+        headers = signed_headers(body, self.secret)
+        if retry_num is not None:
+            headers.update({"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"})
+        return await self.post(body, headers=headers, content_type="application/json")
+
+    async def click(self, action: dict[str, Any], *, message: dict[str, Any], response_url: str,
+                    user_id: str | None = None, ephemeral: bool = True) -> tuple[int, str]:
+        """A button press on a message the bot posted."""
+        kwargs: dict[str, Any] = {"message": {**message, "ts": message.get("ts", f"{time.time():.6f}")},
+                                  "response_url": response_url,
+                                  "trigger_id": self.slack.new_trigger_id(user_id)}
+        if user_id:
+            kwargs["user_id"] = user_id
+        payload = block_actions_payload(action, **kwargs)
+        payload["container"]["is_ephemeral"] = ephemeral
+        return await self.post(interactive_body(payload))
+
+    async def submit(self, view: dict[str, Any], values: dict[str, Any], **kw: Any) -> tuple[int, str]:
+        """A view_submission of a modal the bot opened."""
+        return await self.post(interactive_body(view_submission_payload(view, values, **kw)))
+
+    async def delivered(self, response_url: str, count: int = 1, timeout: float = 20.0) -> list[dict[str, Any]]:
+        """Wait for `count` accepted posts to a response_url; return them all."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            posts = self.slack.delivered(response_url)
+            if len(posts) >= count:
+                return posts
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"expected {count} posts to the response_url, got {len(posts)}: {posts}")
+            await asyncio.sleep(0.02)
+
+    async def until(self, predicate, timeout: float = 20.0, what: str = "condition") -> Any:
+        """Wait until predicate() is truthy (the bot works after acking)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            value = predicate()
+            if value:
+                return value
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"timed out waiting for {what}")
+            await asyncio.sleep(0.02)
+
+
+async def start_bot(tmp_path: Path, *, timing: Timing = Timing(), sandbox: Sandbox | None = None,
+                    **sandbox_kwargs: Any) -> Bot:
+    """Sandbox + services + the Slack app on a loopback port."""
+    sandbox = sandbox or Sandbox(**sandbox_kwargs)
+    await sandbox.start()
+    settings = settings_on_sandbox(Settings.from_env({}, dotenv=None), sandbox.env(), database_dir=tmp_path)
+    settings = replace(settings, database_url=f"sqlite:///{tmp_path}/bot.db")
+    services = await open_services(settings, timing=timing)
+    app, deps = create_app(settings, services)
+    runner = web.AppRunner(create_web_app(app, deps), access_log=None)
+    await runner.setup()
+    port = _free_port("127.0.0.1")
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return Bot(sandbox, services, deps, f"http://127.0.0.1:{port}", aiohttp.ClientSession(), runner)
+
+
+async def stop_bot(bot: Bot) -> None:
+    await bot.http.close()
+    await bot.runner.cleanup()
+    await bot.services.close()
+    await bot.sandbox.stop()
+
+
+def block_texts(message: dict[str, Any]) -> str:
+    """All the text of a message's blocks, for 'the card says X' assertions."""
+    return json.dumps(message.get("blocks", []), ensure_ascii=False)
