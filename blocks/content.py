@@ -44,8 +44,8 @@ def card_content(status: AccountStatus, now: datetime) -> CardContent:
     return CardContent(
         title=status.name,
         subtitle=_subtitle(status),
-        parts=[_delivery(status), _changes(status, now), _escalations(status, now),
-               _money(status), _communication(status, now)],
+        parts=[p for p in (_delivery(status), _changes(status, now), _escalations(status, now),
+                           _money(status), _communication(status, now)) if p is not None],
         sources=[source_line(s, now) for s in status.sources()],
         partial=status.partial,
     )
@@ -66,7 +66,7 @@ def _subtitle(status: AccountStatus) -> list[Segment]:
         word = "closed" if deal.is_closed else "closes"
         bits.append((f" · {word} {fmt.day(deal.close_date, status.today)}", "plain"))
     if deal.company_name:
-        bits.append((f" · {deal.company_name}", "muted"))
+        bits.extend([(" · ", "plain"), (deal.company_name, "muted")])
     return bits
 
 
@@ -81,8 +81,8 @@ def _delivery(status: AccountStatus) -> Part:
         part.add(("No delivery project yet", "muted"),
                  " — no Asana project carries this deal ID")
         return part
-    part.add(("Phase: ", "bold"), fmt.phase_text(delivery.phase, delivery.completed),
-             *((f" · {fmt.project_progress(delivery.phase)}", "muted") for _ in [0] if delivery.phase))
+    progress: list[Segment | str] = [" · ", (fmt.project_progress(delivery.phase), "muted")] if delivery.phase else []
+    part.add(("Phase: ", "bold"), fmt.phase_text(delivery.phase, delivery.completed), *progress)
     item = delivery.next_deliverable
     if item is not None:
         late = item.days_overdue(status.today)
@@ -98,13 +98,15 @@ def _delivery(status: AccountStatus) -> Part:
     return part
 
 
-def _changes(status: AccountStatus, now: datetime) -> Part:
+def _changes(status: AccountStatus, now: datetime) -> Part | None:
     part = Part("changes", "What changed (30 days)")
-    delivery = status.delivery.value if status.delivery.available else None
-    changes = list(delivery.changes) if delivery else []
     if not status.delivery.available:
         part.add((f"Asana {_why(status.delivery)}", "warn"))
         return part
+    delivery = status.delivery.value
+    if delivery is None:
+        return None  # no project: the delivery part already says so
+    changes = list(delivery.changes)
     if not changes:
         part.add(("Nothing moved in the last 30 days", "muted"))
         return part
@@ -155,7 +157,7 @@ def _escalations(status: AccountStatus, now: datetime) -> Part:
     for esc in items[:MAX_ESCALATIONS]:
         priority = (esc.priority or "no priority").upper()
         style: Style = "warn" if priority in ("HIGH", "URGENT") else "bold"
-        part.add((priority, style), f" {esc.subject}", (f" — opened {fmt.ago(esc.created_at, now)}", "muted"))
+        part.add((priority, style), f" {esc.subject} — ", (f"opened {fmt.ago(esc.created_at, now)}", "muted"))
     if len(items) > MAX_ESCALATIONS:
         part.add((f"and {len(items) - MAX_ESCALATIONS} more open", "muted"))
     return part
@@ -172,9 +174,11 @@ def _money(status: AccountStatus) -> Part:
         part.add(("No invoices yet", "muted"))
         return part
     cur = money.currency
-    part.add(("Invoiced ", "bold"), fmt.money(money.invoiced, cur),
-             ("  ·  Paid ", "bold"), fmt.money(money.paid, cur),
-             ("  ·  Outstanding ", "bold"), fmt.money(money.outstanding, cur))
+    part.add(("Invoiced ", "bold"), fmt.money(money.invoiced, cur), "  ·  ",
+             ("Paid ", "bold"), fmt.money(money.paid, cur), "  ·  ",
+             ("Outstanding ", "bold"), fmt.money(money.outstanding, cur))
+    if money.mixed_currencies:
+        part.add(("Some invoices are in other currencies; totals cover " + cur + " only", "muted"))
     if money.overdue > 0:
         days = (status.today - money.oldest_overdue_due).days if money.oldest_overdue_due else None
         since = f", oldest {days} days past due" if days else ""

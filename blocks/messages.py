@@ -55,7 +55,7 @@ def picker(query: str, matches: Sequence[DealMatch], today=None) -> dict[str, An
     for match in list(matches)[:MAX_PICKER]:
         facts = [match.stage_label]
         if match.amount is not None:
-            facts.append(fmt.money(match.amount, None))
+            facts.append(fmt.money(match.amount, match.currency))
         if match.close_date:
             facts.append(f"close {fmt.day(match.close_date, today)}")
         if match.company_name:

@@ -79,26 +79,34 @@ async def _cmd_card(args: argparse.Namespace) -> int:
 
 
 async def _print_card(settings: Settings, query: str, *, as_json: bool, color: bool) -> int:
+    from blocks import format as fmt
     from blocks.card import status_card
     from blocks.text import status_text
-    from bot.lookup import Lookup, lookup
+    from bot.cards import CardService
     from bot.wiring import open_services
 
     services = await open_services(settings)
     try:
-        result: Lookup = await lookup(services.status, query)
-        if result.deal_id is None:
-            print(result.message, file=sys.stderr)
-            for match in result.matches:
-                print(f"  {match.deal_id}  {match.name}  ({match.stage_label})", file=sys.stderr)
-            return 1
-        status = await services.status.get_status(result.deal_id)
+        result = await CardService(services.status, services.hubspot).for_query(query)
         now = datetime.now(timezone.utc)
-        if as_json:
-            print(json.dumps(status_card(status, now), indent=2, ensure_ascii=False))
+        if result.outcome == "card" and result.status is not None:
+            if as_json:
+                print(json.dumps(status_card(result.status, now), indent=2, ensure_ascii=False))
+            else:
+                print(status_text(result.status, now, color=color))
+            return 0
+        if result.outcome == "picker":
+            print(f"{len(result.matches)} deals match {query!r}; run `accountbot card ID` with one of:", file=sys.stderr)
+        elif result.outcome == "no_match":
+            print(result.message or f"No deal matches {query!r}.", file=sys.stderr)
+            if result.matches:
+                print("Did you mean:", file=sys.stderr)
         else:
-            print(status_text(status, now, color=color))
-        return 0
+            print(result.message, file=sys.stderr)
+        for match in result.matches:
+            amount = f"  {fmt.money(match.amount, match.currency)}" if match.amount is not None else ""
+            print(f"  {match.deal_id}  {match.name}  ({match.stage_label}{amount})", file=sys.stderr)
+        return 1
     finally:
         await services.close()
 

@@ -30,6 +30,7 @@ class DealMatch:
     close_date: date | None
     company_name: str | None = None
     score: float = 0.0
+    currency: str | None = None
 
 
 @dataclass(frozen=True)

@@ -93,7 +93,7 @@ class HubSpotConnector:
             try:
                 deal = await self.get_deal(deal_id)
                 return [DealMatch(deal.id, deal.name, deal.stage_label, deal.amount, deal.close_date,
-                                  deal.company_name, score=4.0)]
+                                  deal.company_name, score=4.0, currency=deal.currency)]
             except NotFoundError:
                 if parsed:
                     return []
@@ -114,7 +114,8 @@ class HubSpotConnector:
             stage = find_stage(stages, props.get("pipeline"), props.get("dealstage"))
             matches.append((is_won(stage), DealMatch(
                 deal.id, props.get("dealname") or f"Deal {deal.id}", stage.label if stage else props.get("dealstage") or "",
-                to_decimal(props.get("amount")), to_date(props.get("closedate")), company, score)))
+                to_decimal(props.get("amount")), to_date(props.get("closedate")), company, score,
+                currency=props.get("deal_currency_code") or None)))
         matches.sort(key=lambda m: (-m[1].score, not m[0], -(m[1].close_date or date.min).toordinal(), m[1].name))
         return [m for _, m in matches[:limit]]
 
