@@ -22,6 +22,9 @@ from bot.wiring import Services, open_services, settings_on_sandbox
 from sandbox.server import Sandbox
 
 SYSTEMS = ("hubspot", "asana", "quickbooks")
+# HubSpot search allows ~4 requests/s per token; runs are spaced so that each starts with an
+# empty search window, as a rep's lookups do (the limiter itself is tested, not benchmarked).
+SEARCH_WINDOW = 1.2
 CRITICAL_PATH_ROUND_TRIPS = 3  # name search -> associations / first pages -> the associated records
 
 
@@ -61,6 +64,7 @@ async def run(latency: float, query: str, repeats: int) -> int:
 
                 cold, calls = [], []
                 for _ in range(repeats):
+                    await asyncio.sleep(SEARCH_WINDOW)  # a rep's lookups are not 4 per second
                     _fresh_status(services)
                     sandbox.reset_calls()
                     cold.append(await _timed(lambda: _card(services, query)))
@@ -69,10 +73,12 @@ async def run(latency: float, query: str, repeats: int) -> int:
                 for _ in range(max(20, repeats)):
                     warm.append(await _timed(lambda: _card(services, query)))
 
+                await asyncio.sleep(SEARCH_WINDOW)
                 _fresh_status(services)
                 sandbox.reset_calls()
                 await _card(services, query)
                 one = {n: len(sandbox.emulators[n].calls) for n in SYSTEMS}
+                await asyncio.sleep(SEARCH_WINDOW)
                 _fresh_status(services)
                 sandbox.reset_calls()
                 crowd_time = await _timed(lambda: asyncio.gather(*(_card(services, query) for _ in range(20))))
@@ -85,6 +91,7 @@ async def run(latency: float, query: str, repeats: int) -> int:
                     r.concurrency = gate
                 seq = []
                 for _ in range(repeats):
+                    await asyncio.sleep(SEARCH_WINDOW)
                     _fresh_status(services)
                     seq.append(await _timed(lambda: _card(services, query)))
                 for r, sem in saved:
@@ -104,6 +111,7 @@ async def run(latency: float, query: str, repeats: int) -> int:
     print(f"  cold card (indexes warm, caches empty): {cold_med * 1000:7.1f} ms   "
           f"critical path {CRITICAL_PATH_ROUND_TRIPS} round trips = {critical * 1000:.0f} ms; "
           f"ratio {cold_med / critical:.2f} (target <= 1.30) {'OK' if ok_cold else 'MISSED'}")
+    print("    each run (ms): " + ", ".join(f"{c * 1000:.0f}" for c in cold))
     print(f"  warm card:                              {warm_med * 1000:7.2f} ms   (target < 20 ms) {'OK' if ok_warm else 'MISSED'}")
     print(f"  sequential baseline (cold):             {seq_med * 1000:7.1f} ms   "
           f"concurrent is {seq_med / cold_med:.1f}x faster (target >= 2x) {'OK' if ok_ratio else 'MISSED'}")

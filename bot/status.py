@@ -28,7 +28,8 @@ DEAL_ID_RE: Final = re.compile(r"^\s*(\d{1,20})\s*$")
 class HubSpotLike(Protocol):
     portal_id: str | None
 
-    async def resolve(self, query: str, limit: int = 10) -> list[DealMatch]: ...
+    async def resolve(self, query: str, limit: int = 10,
+                      on_likely: Callable[[str], None] | None = None) -> list[DealMatch]: ...
     async def get_deal(self, deal_id: str) -> Deal: ...
     async def open_escalations(self, deal_id: str) -> list[Escalation]: ...
     async def last_communication(self, deal_id: str) -> Communication | None: ...
@@ -127,7 +128,8 @@ class StatusService:
         cached = self._resolved.get(key)
         if cached is not None:
             return cached[:limit]
-        matches = await self._single_flight(("resolve", key), lambda: self.hubspot.resolve(query, limit=10))
+        matches = await self._single_flight(
+            ("resolve", key), lambda: self.hubspot.resolve(query, limit=10, on_likely=self.prefetch))
         self._resolved[key] = matches
         return matches[:limit]
 
@@ -141,13 +143,7 @@ class StatusService:
         if refresh:
             self.invalidate(deal_id)
         today = self._today()
-        fetchers: dict[str, Callable[[], Awaitable[Any]]] = {
-            "deal": lambda: self.hubspot.get_deal(deal_id),
-            "escalations": lambda: self._tuple(self.hubspot.open_escalations(deal_id)),
-            "communication": lambda: self.hubspot.last_communication(deal_id),
-            "delivery": lambda: self.asana.delivery(deal_id, today=today),
-            "money": lambda: self.quickbooks.money(deal_id, today=today),
-        }
+        fetchers = self._fetchers(deal_id, today)
         results = await asyncio.gather(*(
             self._section(name, source, deal_id, fetchers[name], getattr(self.timing, deadline))
             for name, source, deadline in SECTIONS
@@ -166,6 +162,21 @@ class StatusService:
             today=today,
             **sections,
         )
+
+    def prefetch(self, deal_id: str) -> None:
+        """Start fetching a deal's sections now (a name search says it is the likely answer)."""
+        for name, fetch in self._fetchers(deal_id, self._today()).items():
+            if (name, deal_id) not in self._fresh:
+                self._start((name, deal_id), fetch)
+
+    def _fetchers(self, deal_id: str, today: date) -> dict[str, Callable[[], Awaitable[Any]]]:
+        return {
+            "deal": lambda: self.hubspot.get_deal(deal_id),
+            "escalations": lambda: self._tuple(self.hubspot.open_escalations(deal_id)),
+            "communication": lambda: self.hubspot.last_communication(deal_id),
+            "delivery": lambda: self.asana.delivery(deal_id, today=today),
+            "money": lambda: self.quickbooks.money(deal_id, today=today),
+        }
 
     def invalidate(self, deal_id: str, sections: tuple[str, ...] | None = None) -> None:
         """Forget cached sections of a deal (after an event, or on Refresh)."""

@@ -80,8 +80,13 @@ class HubSpotConnector:
 
     # -- public API -----------------------------------------------------------------------
 
-    async def resolve(self, query: str, limit: int = 10) -> list[DealMatch]:
-        """Deals for a /account query: a deal URL or ID exactly, else deal and company names, ranked."""
+    async def resolve(self, query: str, limit: int = 10,
+                      on_likely: Callable[[str], None] | None = None) -> list[DealMatch]:
+        """Deals for a /account query: a deal URL or ID exactly, else deal and company names, ranked.
+
+        `on_likely(deal_id)` is called as soon as one deal clearly leads on its own name, before
+        the company leg finishes, so a caller can start fetching that deal's records early.
+        """
         text = " ".join(query.split())
         if not text or limit <= 0:
             return []
@@ -101,6 +106,8 @@ class HubSpotConnector:
             self._search_all("deals", text, DEAL_PROPERTIES), self._search_all("companies", text, ["name"]),
             self._stages("deals"))
         company_names = {c.id: (c.properties or {}).get("name") or "" for c in companies}
+        if on_likely is not None and company_names:
+            _announce_leader(text, deals, on_likely)
         by_company = await self._associated("companies", list(company_names), "deals")
         found = {d.id: d for d in deals}
         company_of = {deal_id: cid for cid, ids in by_company.items() for deal_id in ids}
@@ -339,3 +346,13 @@ async def _all(*aws: Awaitable[Any]) -> list[Any]:
         if isinstance(result, BaseException):
             raise result
     return results
+
+
+def _announce_leader(text: str, deals: list[Any], on_likely: Callable[[str], None]) -> None:
+    """Tell the caller about the one deal whose own name matches best (exact or prefix)."""
+    scored = sorted(((match_score(text, (d.properties or {}).get("dealname") or ""), d.id) for d in deals), reverse=True)
+    if scored and scored[0][0] >= 2 and (len(scored) == 1 or scored[1][0] < scored[0][0]):
+        try:
+            on_likely(scored[0][1])
+        except Exception:  # a caller's prefetch must never break the search
+            log.exception("on_likely callback failed")
