@@ -90,7 +90,7 @@ async def test_card_buttons_carry_the_deal_id(statuses: dict) -> None:
     assert "share_card" not in json.dumps(shared)
 
 
-def test_modal_and_small_messages(snapshot) -> None:
+async def test_modal_and_small_messages(snapshot) -> None:
     """The log modal, help and the refusal, exactly."""
     assert log_modal("18340012001", "Acme Logistics – Fleet Portal Rebuild", date(2026, 11, 25)) == snapshot(name="modal")
     assert messages.help_message() == snapshot(name="help")
