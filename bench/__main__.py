@@ -120,6 +120,12 @@ async def run(latency: float, query: str, repeats: int) -> int:
     print(f"  20 simultaneous lookups of one account: {sum(crowd.values())} calls in {crowd_time * 1000:.0f} ms "
           f"vs {sum(one.values())} for one ({', '.join(f'{n} {crowd[n]}' for n in SYSTEMS)}) "
           f"{'OK' if ok_crowd else 'MISSED'}")
+    from bench.slack import slash_to_card
+
+    slack = await slash_to_card(latency, query, repeats)
+    print(f"  /account {query} → ack:                {slack['ack'] * 1000:7.1f} ms   (Slack wants < 3000 ms)")
+    print(f"  /account {query} → card at response_url: cold {slack['cold'] * 1000:.1f} ms, "
+          f"warm {slack['warm'] * 1000:.1f} ms (the Slack emulator answers at the same injected latency)")
     return 0 if (ok_cold and ok_warm and ok_ratio and ok_crowd) else 1
 
 

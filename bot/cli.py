@@ -54,10 +54,12 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-color", action="store_true")
     demo.set_defaults(func=_cmd_demo)
 
-    for name, text in (("serve", "the Slack app (HTTP on PORT, or Socket Mode)"),
-                       ("worker", "pollers and the alert outbox sender")):
-        p = sub.add_parser(name, help=text)
-        p.set_defaults(func=_cmd_not_yet, command_name=name)
+    serve = sub.add_parser("serve", help="the Slack app (HTTP on PORT, or Socket Mode when SLACK_APP_TOKEN is set)")
+    serve.add_argument("--sandbox", action="store_true", help="use the built-in sandbox for systems without credentials")
+    serve.set_defaults(func=_cmd_serve)
+
+    worker = sub.add_parser("worker", help="pollers and the alert outbox sender")
+    worker.set_defaults(func=_cmd_not_yet, command_name="worker")
     return parser
 
 
@@ -155,6 +157,29 @@ async def _cmd_demo(args: argparse.Namespace) -> int:
     print("  accountbot sandbox                               keep the emulators running and print their variables")
     print("  Slack set-up: see README.md, 'Install in Slack' (manifest.yml creates the app in one step).")
     return code
+
+
+async def _cmd_serve(args: argparse.Namespace) -> int:
+    from bot.app import run_server
+    from bot.wiring import open_services, settings_on_sandbox
+
+    settings = Settings.from_env()
+    sandbox = None
+    if _sandbox_requested(args):
+        from sandbox.server import Sandbox
+
+        sandbox = await Sandbox().start()
+        settings = settings_on_sandbox(settings, sandbox.env())
+        print("Serving on the sandbox: Slack requests must be signed with the sandbox's signing secret.")
+    settings.require()
+    services = await open_services(settings)
+    try:
+        await run_server(settings, services)
+    finally:
+        await services.close()
+        if sandbox is not None:
+            await sandbox.stop()
+    return 0
 
 
 async def _cmd_not_yet(args: argparse.Namespace) -> int:

@@ -14,7 +14,7 @@ from sandbox.book import PEOPLE, PORTAL_ID
 from sandbox.slack import (
     EXTERNAL_ID, GUEST_ID, SALES, SHARED_ACME, SINGLE_GUEST_ID, signed_headers,
 )
-from tests.harness import Bot, block_texts, start_bot, stop_bot
+from sandbox.harness import Bot, block_texts, start_bot, stop_bot
 
 MAYA = PEOPLE[0].slack_id
 GLOBEX = "18340012002"

@@ -9,7 +9,7 @@ from blocks import ids
 from bot.status import Timing
 from sandbox.book import PEOPLE
 from sandbox.slack import SALES
-from tests.harness import Bot, block_texts, start_bot, stop_bot
+from sandbox.harness import Bot, block_texts, start_bot, stop_bot
 
 SAM = PEOPLE[3].slack_id  # a PM
 

@@ -1,4 +1,4 @@
-"""The bot as Slack sees it: the real app served on loopback, against the sandbox emulators."""
+"""The bot as Slack sees it: the real app served on loopback against the emulators (tests, bench)."""
 from __future__ import annotations
 
 import asyncio

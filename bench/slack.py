@@ -1,0 +1,50 @@
+"""Slash command to card: time to ack, and time until the card reaches the response_url."""
+from __future__ import annotations
+
+import asyncio
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from sandbox.harness import start_bot, stop_bot
+
+SEARCH_WINDOW = 1.2
+
+
+async def slash_to_card(latency: float, query: str, repeats: int) -> dict[str, float]:
+    """Median ack time, cold and warm command → card times, in seconds."""
+    with tempfile.TemporaryDirectory() as tmp:
+        bot = await start_bot(Path(tmp))
+        try:
+            await bot.services.asana.refresh_index()  # type: ignore[attr-defined]
+            await bot.services.quickbooks.sync_index()  # type: ignore[attr-defined]
+            _, _, url = await bot.command(query)  # warm connector metadata and user lookups
+            await bot.delivered(url)
+            bot.sandbox.set_latency(latency)
+            acks, cold, warm = [], [], []
+            for _ in range(repeats):
+                await asyncio.sleep(SEARCH_WINDOW)
+                _invalidate_all(bot)
+                start = time.perf_counter()
+                _, _, url = await bot.command(query)
+                acks.append(time.perf_counter() - start)
+                await bot.delivered(url, timeout=60)
+                cold.append(time.perf_counter() - start)
+                start = time.perf_counter()
+                _, _, url = await bot.command(query)
+                await bot.delivered(url, timeout=60)
+                warm.append(time.perf_counter() - start)
+        finally:
+            await stop_bot(bot)
+    return {"ack": statistics.median(acks), "cold": statistics.median(cold), "warm": statistics.median(warm)}
+
+
+def _invalidate_all(bot) -> None:
+    """Empty the status caches (not the join indexes): the next card is cold."""
+    from bot.status import StatusService
+
+    status = bot.services.status
+    fresh = StatusService(status.hubspot, status.asana, status.quickbooks, timing=status.timing)
+    bot.services.status = fresh
+    bot.deps.cards.status = fresh
