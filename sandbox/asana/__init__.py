@@ -19,6 +19,7 @@ from aiohttp import web
 
 from sandbox.asana.data import AsanaData, ProjectRec, TaskRec
 from sandbox.asana.fields import OptFieldError, Tree, check, parse_opt_fields, render
+from sandbox.asana.webhooks import AsanaWebhooks
 from sandbox.book import ASANA_WORKSPACE_GID, PEOPLE, Account
 from sandbox.core import Emulator, RateWindow, bearer_token
 
@@ -40,7 +41,7 @@ class AsanaError(Exception):
 Handler = Callable[[web.Request, "Tree | None"], Awaitable[dict[str, Any]]]
 
 
-class AsanaEmulator(AsanaData, Emulator):
+class AsanaEmulator(AsanaWebhooks, AsanaData, Emulator):
     """Asana on loopback, seeded with one project per account of the book."""
 
     name = "asana"

@@ -15,6 +15,7 @@ from sandbox.core import Emulator, RateWindow, bearer_token
 from sandbox.hubspot import search
 from sandbox.hubspot.data import (ALIASES, ASSOCIATION_TYPES, DATETIME_PROPERTIES, ENGAGEMENTS, SINGULAR,
                                   TICKET_PIPELINE, Crm, deal_pipelines_json, iso, ticket_pipelines_json)
+from sandbox.hubspot.webhooks import HubSpotWebhooks
 
 DEFAULT_TOKEN: Final = "pat-na1-sandbox-0000-4471203"
 DEFAULT_APP_SECRET: Final = "sandbox-hubspot-app-secret"
@@ -33,7 +34,7 @@ class ApiError(Exception):
         self.status, self.message, self.extra = status, message, extra
 
 
-class HubSpotEmulator(Emulator):
+class HubSpotEmulator(HubSpotWebhooks, Emulator):
     """The CRM of portal PORTAL_ID: deals, companies, tickets, engagements, pipelines, owners."""
 
     name = "hubspot"

@@ -19,6 +19,7 @@ from aiohttp import web
 from sandbox.book import QBO_REALM_ID, Account, filler_invoices
 from sandbox.core import Emulator, RateWindow, bearer_token
 from sandbox.quickbooks.query import ENTITIES, PACIFIC, QueryError, parse_query, parse_ts, run_query
+from sandbox.quickbooks.webhooks import QuickBooksWebhooks
 
 DEAL_FIELD = "Deal ID"
 REFRESH_LIFETIME = 8_726_400  # seconds a refresh-token chain lives (101 days)
@@ -32,7 +33,7 @@ def stamp(dt: datetime) -> str:
     return dt.astimezone(PACIFIC).replace(microsecond=0).isoformat()
 
 
-class QuickBooksEmulator(Emulator):
+class QuickBooksEmulator(QuickBooksWebhooks, Emulator):
     """One QBO company (QBO_REALM_ID) seeded from the book, plus >100 filler invoices."""
 
     name = "quickbooks"
@@ -60,6 +61,7 @@ class QuickBooksEmulator(Emulator):
         self.invoices: dict[str, dict] = {}
         self.payments: dict[str, dict] = {}
         self.deleted: list[tuple[str, str, str]] = []  # (entity, id, LastUpdatedTime)
+        self.webhook_changes: list[tuple[str, str, str]] = []  # changes made through the control methods
         self._next = 0
         self._seed(accounts, fillers)
 
@@ -176,8 +178,12 @@ class QuickBooksEmulator(Emulator):
     def add_payment(self, invoice_id: str, amount: Decimal | str, on: date | None = None, *,
                     also: Sequence[tuple[str, Decimal | str]] = ()) -> str:
         """Receive a payment applied to `invoice_id` (and the `also` invoices); its Id."""
-        return self._make_payment([(invoice_id, Decimal(amount)), *[(i, Decimal(a)) for i, a in also]],
-                                  on or self.today, self.now())
+        pid = self._make_payment([(invoice_id, Decimal(amount)), *[(i, Decimal(a)) for i, a in also]],
+                                 on or self.today, self.now())
+        self.record_change("Payment", pid, "Create")  # webhooks: see pending_webhook_delivery
+        for iid in (invoice_id, *[i for i, _ in also]):
+            self.record_change("Invoice", iid, "Update")
+        return pid
 
     def add_invoice(self, customer: str, deal_id: str | None, amount: Decimal | str, *, days_ago: int = 0,
                     terms_days: int = 30, currency: str = "USD", doc: str | None = None) -> str:
@@ -199,6 +205,7 @@ class QuickBooksEmulator(Emulator):
         """Delete an invoice; CDC reports it with status Deleted."""
         del self.invoices[invoice_id]
         self.deleted.append(("Invoice", invoice_id, stamp(self.now())))
+        self.record_change("Invoice", invoice_id, "Delete")  # webhooks: see pending_webhook_delivery
 
     def find_invoice(self, doc: str) -> str:
         """The Id of the invoice with DocNumber `doc`."""
