@@ -155,3 +155,29 @@ class Money:
     invoice_ids: tuple[str, ...] = field(default=())
     url: str | None = None  # the customer (or sole invoice) in the QuickBooks web app
     mixed_currencies: bool = False  # invoices in several currencies: totals are of `currency` only
+
+
+@dataclass(frozen=True)
+class TicketInfo:
+    """A HubSpot ticket as the alert pipeline needs it: open or not, and its deals."""
+
+    escalation: Escalation
+    is_open: bool
+    deal_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PaymentApplication:
+    """One QuickBooks payment applied to one invoice of a deal."""
+
+    payment_id: str
+    deal_id: str
+    invoice_id: str
+    doc_number: str | None
+    amount: Decimal  # applied to this invoice by this payment
+    invoice_total: Decimal
+    balance: Decimal  # what remains on the invoice now
+    due_on: date | None
+    paid_on: date
+    currency: str
+    customer_name: str | None = None
