@@ -44,6 +44,8 @@ class AppDeps:
     gate: Gatekeeper
     store: Store
     clock: Callable[[], datetime] = field(default=utcnow)
+    worker: Any = None  # the alert loop of this process (bot.alerts.worker.AlertWorker)
+    directory: Any = None  # bot.alerts.directory.SlackDirectory
 
 
 def slack_client(settings: Settings) -> AsyncWebClient:
@@ -70,8 +72,13 @@ def create_app(settings: Settings, services: Services, *, clock: Callable[[], da
         signing_secret=settings.slack_signing_secret,
         process_before_response=False,
     )
+    from bot.alerts.directory import SlackDirectory
+    from bot.alerts.setup import build_worker
+
     deps = AppDeps(settings, services, CardService(services.status, services.hubspot), Gatekeeper(client),
                    services.store, clock)
+    deps.directory = SlackDirectory(client)
+    deps.worker = build_worker(settings, services, directory_client=client)
     app.use(_dedupe_events(deps.store))
     register(app, deps)
     return app, deps
@@ -112,24 +119,16 @@ def create_web_app(app: AsyncApp, deps: AppDeps) -> web.Application:
         return await to_aiohttp_response(bolt_response)
 
     async def healthz(request: web.Request) -> web.Response:
-        return web.json_response(health(deps))
+        from bot.doctor import report
+
+        return web.json_response(await report(deps, probe=False))
 
     web_app.router.add_post("/slack/events", slack_events)
     web_app.router.add_get("/healthz", healthz)
+    from bot.webhook_routes import add_routes
+
+    add_routes(web_app, deps)
     return web_app
-
-
-def health(deps: AppDeps) -> dict[str, Any]:
-    """Per-connector status: configured or sandbox, answering, last success, last error."""
-    connectors: dict[str, Any] = {}
-    for name in ("hubspot", "asana", "quickbooks"):
-        connector = getattr(deps.services, name)
-        runner = getattr(connector, "runner", None)
-        state = runner.health() if runner is not None else {}
-        state["mode"] = "sandbox" if name in deps.settings.sandbox_systems else "live"
-        connectors[name] = state
-    ok = all(c.get("available", True) for c in connectors.values())
-    return {"status": "ok" if ok else "degraded", "connectors": connectors}
 
 
 async def run_server(settings: Settings, services: Services) -> None:  # pragma: no cover - exercised by `serve`
@@ -142,6 +141,8 @@ async def run_server(settings: Settings, services: Services) -> None:  # pragma:
     await runner.setup()
     await web.TCPSite(runner, settings.host, settings.port).start()
     log.warning("accountbot listening on http://%s:%s (POST /slack/events, GET /healthz)", settings.host, settings.port)
+    stop = asyncio.Event()
+    alerts = asyncio.create_task(deps.worker.run(stop))  # one process is a complete deployment
     handler = None
     if settings.slack_app_token:
         from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
@@ -152,6 +153,8 @@ async def run_server(settings: Settings, services: Services) -> None:  # pragma:
     try:
         await asyncio.Event().wait()
     finally:
+        stop.set()
+        await alerts
         if handler is not None:
             await handler.close_async()
         await runner.cleanup()

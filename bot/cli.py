@@ -58,8 +58,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--sandbox", action="store_true", help="use the built-in sandbox for systems without credentials")
     serve.set_defaults(func=_cmd_serve)
 
-    worker = sub.add_parser("worker", help="pollers and the alert outbox sender")
-    worker.set_defaults(func=_cmd_not_yet, command_name="worker")
+    worker = sub.add_parser("worker", help="pollers and the alert outbox sender (one leader at a time)")
+    worker.add_argument("--sandbox", action="store_true", help="use the built-in sandbox for systems without credentials")
+    worker.set_defaults(func=_cmd_worker)
     return parser
 
 
@@ -182,10 +183,28 @@ async def _cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _cmd_not_yet(args: argparse.Namespace) -> int:
-    print(f"accountbot {args.command_name}: not in this release yet; `accountbot card` and `accountbot demo` work today.",
-          file=sys.stderr)
-    return 2
+async def _cmd_worker(args: argparse.Namespace) -> int:
+    import signal
+
+    from bot.alerts.setup import build_worker
+    from bot.wiring import open_services
+
+    settings = Settings.from_env()
+    settings.require()
+    services = await open_services(settings)
+    worker = build_worker(settings, services)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    logging.getLogger("bot.alerts.worker").setLevel(logging.INFO)
+    print(f"accountbot worker {worker.holder}: polling every {settings.poll_interval_seconds:g} s; "
+          "standing by if another process holds the lease.", flush=True)
+    try:
+        await worker.run(stop)
+    finally:
+        await services.close()
+    return 0
 
 
 def _color(args: argparse.Namespace) -> bool:

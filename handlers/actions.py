@@ -45,6 +45,12 @@ def register(app: AsyncApp, deps: "AppDeps") -> None:
         if await allowed(body, respond):
             await show(action["value"], respond)
 
+    @app.action(ids.SHOW_CARD)
+    async def on_show(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
+        await ack()  # from an alert: the card, to the person who clicked only
+        if await allowed(body, respond):
+            await show(action["value"], respond, replace=False)
+
     @app.action(ids.REFRESH_CARD)
     async def on_refresh(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
         await ack()

@@ -1,4 +1,4 @@
-"""The store: SQLAlchemy 2 async on SQLite (default) or PostgreSQL (several instances).
+"""The core store: SQLAlchemy 2 async on SQLite (default) or PostgreSQL (several instances).
 
 It keeps what must survive a restart and be shared between processes: the QuickBooks
 OAuth tokens (compare-and-swap on a version), the join indexes (Asana project by deal ID,
@@ -13,11 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Iterable
 
 from sqlalchemy import (
-    Float,
-    Integer,
-    MetaData,
-    String,
-    Text,
     and_,
     delete,
     func,
@@ -28,62 +23,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from bot.store.schema import AsanaProjectIndex, Base, Claim, OAuthToken, QboInvoiceIndex, SyncState
 
 # aiosqlite logs every statement with its parameters at DEBUG: tokens must never reach a log.
 logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 SCHEMA_LOCK_ID: Final = 0x616363_7462  # "acctb": advisory lock that serialises schema creation
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData()
-
-
-class OAuthToken(Base):
-    __tablename__ = "oauth_tokens"
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    refresh_token: Mapped[str] = mapped_column(Text)
-    access_token: Mapped[str | None] = mapped_column(Text, nullable=True)
-    access_expires_at: Mapped[float] = mapped_column(Float, default=0.0)
-    refresh_expires_at: Mapped[float | None] = mapped_column(Float, nullable=True)
-    version: Mapped[int] = mapped_column(Integer, default=1)
-    updated_at: Mapped[float] = mapped_column(Float, default=time.time)
-
-
-class AsanaProjectIndex(Base):
-    __tablename__ = "asana_project_index"
-    workspace_gid: Mapped[str] = mapped_column(String(64), primary_key=True)
-    project_gid: Mapped[str] = mapped_column(String(64), primary_key=True)
-    deal_id: Mapped[str] = mapped_column(String(64), index=True)
-    project_name: Mapped[str] = mapped_column(Text, default="")
-    archived: Mapped[int] = mapped_column(Integer, default=0)
-    indexed_at: Mapped[float] = mapped_column(Float, default=time.time)
-
-
-class QboInvoiceIndex(Base):
-    __tablename__ = "qbo_invoice_index"
-    realm_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    invoice_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    deal_id: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
-    last_updated: Mapped[str] = mapped_column(String(64), default="")
-
-
-class SyncState(Base):
-    __tablename__ = "sync_state"
-    name: Mapped[str] = mapped_column(String(200), primary_key=True)
-    value: Mapped[str] = mapped_column(Text)
-    updated_at: Mapped[float] = mapped_column(Float, default=time.time)
-
-
-class Claim(Base):
-    """A one-time key: a Slack event_id, a modal submission, an outbox delivery."""
-
-    __tablename__ = "claims"
-    key: Mapped[str] = mapped_column(String(255), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(32), index=True)
-    result: Mapped[str | None] = mapped_column(Text, nullable=True)
-    at: Mapped[float] = mapped_column(Float, default=time.time, index=True)
 
 
 @dataclass(frozen=True)
@@ -123,7 +69,7 @@ def async_url(url: str) -> str:
     )
 
 
-class Store:
+class CoreStore:
     """Async access to the accountbot database; create with `await Store.open(url)`."""
 
     def __init__(self, engine: AsyncEngine, schema: str | None = None) -> None:

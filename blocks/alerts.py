@@ -1,0 +1,88 @@
+"""Alert messages: an escalation opened, payments received (a burst is one message)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Final
+
+from slack_sdk.models.blocks import ActionsBlock, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
+
+from blocks import format as fmt
+from blocks import ids
+from blocks.card import escape
+
+PRIORITY_EMOJI: Final = {"URGENT": ":rotating_light:", "HIGH": ":red_circle:", "MEDIUM": ":large_orange_circle:",
+                         "LOW": ":white_circle:"}
+MAX_LINES: Final = 10
+
+
+def alert_message(kind: str, payloads: list[dict[str, Any]]) -> dict[str, Any]:
+    """The message for one or more events of one kind for one account."""
+    if kind == "escalations":
+        return escalation_alert(payloads)
+    return payment_alert(payloads)
+
+
+def _button(deal_id: str) -> ActionsBlock:
+    return ActionsBlock(elements=[ButtonElement(text="Show account card", action_id=ids.SHOW_CARD, value=deal_id)])
+
+
+def escalation_alert(payloads: list[dict[str, Any]]) -> dict[str, Any]:
+    """Escalation opened: account, subject, priority, when."""
+    name = payloads[0].get("deal_name") or f"Deal {payloads[0]['deal_id']}"
+    lines = []
+    for p in payloads[:MAX_LINES]:
+        priority = (p.get("priority") or "no priority").upper()
+        opened = datetime.fromisoformat(p["created_at"])
+        lines.append(f"{PRIORITY_EMOJI.get(priority, ':white_circle:')} *{escape(priority)}* "
+                     f"{escape(fmt.truncate(p.get('subject') or 'Ticket', 300))} — opened {opened:%b %-d, %H:%M} UTC")
+    if len(payloads) > MAX_LINES:
+        lines.append(f"and {len(payloads) - MAX_LINES} more")
+    title = "Escalation opened" if len(payloads) == 1 else f"{len(payloads)} escalations opened"
+    text = f"{title}: {name}"
+    blocks = [SectionBlock(text=MarkdownTextObject(text=fmt.truncate(
+        f":warning: *{escape(title)}* on *{escape(fmt.truncate(name, 300))}*\n" + "\n".join(lines), 3000))),
+        _button(payloads[0]["deal_id"])]
+    return {"text": fmt.truncate(text, 3000), "blocks": [b.to_dict() for b in blocks]}
+
+
+def payment_alert(payloads: list[dict[str, Any]]) -> dict[str, Any]:
+    """Payment received: invoice, amount, what remains (or paid in full), early or late."""
+    name = payloads[0].get("deal_name") or f"Deal {payloads[0]['deal_id']}"
+    currency = payloads[0].get("currency") or "USD"
+    lines = []
+    total = Decimal("0")
+    count = 0
+    for p in payloads:
+        paid_on = date.fromisoformat(p["paid_on"])
+        for inv in p.get("invoices", []):
+            count += 1
+            total += Decimal(inv["amount"])
+            if count > MAX_LINES:
+                continue
+            balance = Decimal(inv["balance"])
+            remains = "paid in full" if balance == 0 else f"{fmt.money(balance, currency)} still open"
+            lines.append(f"Invoice {escape(inv.get('doc') or inv['id'])}: {fmt.money(Decimal(inv['amount']), currency)} "
+                         f"received — {remains}{_timing(paid_on, inv.get('due_on'))}")
+    if count > MAX_LINES:
+        lines.append(f"and {count - MAX_LINES} more invoices")
+    title = "Payment received" if count == 1 else f"{count} payments received"
+    text = f"{title}: {fmt.money(total, currency)} from {name}"
+    blocks = [SectionBlock(text=MarkdownTextObject(text=fmt.truncate(
+        f":moneybag: *{escape(title)}* from *{escape(fmt.truncate(name, 300))}* — {fmt.money(total, currency)}\n"
+        + "\n".join(lines), 3000))),
+        ContextBlock(elements=[MarkdownTextObject(text=f"QuickBooks · paid {fmt.day(date.fromisoformat(payloads[-1]['paid_on']))}")]),
+        _button(payloads[0]["deal_id"])]
+    return {"text": fmt.truncate(text, 3000), "blocks": [b.to_dict() for b in blocks]}
+
+
+def _timing(paid_on: date, due_on: str | None) -> str:
+    if not due_on:
+        return ""
+    due = date.fromisoformat(due_on)
+    delta = (paid_on - due).days
+    if delta > 0:
+        return f", {delta} day{'s' if delta != 1 else ''} late"
+    if delta < 0:
+        return f", {-delta} day{'s' if delta != -1 else ''} early"
+    return ", on the due date"

@@ -1,0 +1,1 @@
+"""Proactive alerts: signals (webhooks, pollers) → events recorded once → outbox → Slack, exactly once."""

@@ -1,0 +1,207 @@
+"""From signals to events: look the change up, decide who hears of it, record it once."""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any, Final, Protocol
+
+from bot.settings import Settings
+from bot.store import Store
+from bot.store.alerts import Subscription
+from bot.webhooks import Signal
+from connectors.errors import ConnectorError, NotFoundError
+from connectors.types import PaymentApplication, TicketInfo
+
+log = logging.getLogger(__name__)
+
+BURST_WINDOW: Final = 3.0  # seconds a delivery waits so that a batch of payments goes as one message
+ESCALATION: Final = "escalations"
+PAYMENT: Final = "payments"
+KINDS: Final = (ESCALATION, PAYMENT)
+TICKET_LOOKBACK: Final = timedelta(minutes=15)
+
+
+class Directory(Protocol):
+    async def user_for_email(self, email: str) -> str | None: ...
+
+
+class AlertEngine:
+    """Turns signals into recorded events and queued deliveries."""
+
+    def __init__(self, store: Store, settings: Settings, hubspot: Any, quickbooks: Any, directory: Directory,
+                 *, status: Any = None, burst_window: float = BURST_WINDOW) -> None:
+        self.store = store
+        self.settings = settings
+        self.hubspot = hubspot
+        self.quickbooks = quickbooks
+        self.directory = directory
+        self.status = status
+        self.burst_window = burst_window
+
+    async def handle(self, signal: Signal) -> int:
+        """One signal from a webhook or a poller; returns how many new events it made."""
+        try:
+            if signal.source == "quickbooks" and signal.entity == "Payment" and signal.action != "deleted":
+                return await self.payment(signal.entity_id)
+            if signal.source == "quickbooks" and signal.entity == "Invoice":
+                self._refresh_money(signal)
+                return 0
+            if signal.source == "hubspot" and signal.entity == "ticket" and signal.action != "deleted":
+                return await self.ticket(signal.entity_id)
+            if signal.source == "hubspot" and signal.entity == "deal" and self.status is not None:
+                self.status.invalidate(signal.entity_id)
+        except NotFoundError:
+            log.info("%s %s %s is gone; nothing to alert", signal.source, signal.entity, signal.entity_id)
+        return 0
+
+    async def payment(self, payment_id: str) -> int:
+        """A QuickBooks payment: one event per deal whose invoices it paid."""
+        applications: list[PaymentApplication] = await self.quickbooks.payment_applications(payment_id)
+        by_deal: dict[str, list[PaymentApplication]] = {}
+        for app in applications:
+            by_deal.setdefault(app.deal_id, []).append(app)
+        made = 0
+        for deal_id, apps in by_deal.items():
+            if self.status is not None:
+                self.status.invalidate(deal_id, ("money",))
+            deal = await self._deal(deal_id)
+            total = sum((a.amount for a in apps), Decimal("0"))
+            payload = {
+                "deal_id": deal_id, "deal_name": deal.get("name"), "payment_id": payment_id,
+                "paid_on": apps[0].paid_on.isoformat(), "currency": apps[0].currency, "amount": str(total),
+                "invoices": [{"id": a.invoice_id, "doc": a.doc_number, "amount": str(a.amount),
+                              "total": str(a.invoice_total), "balance": str(a.balance),
+                              "due_on": a.due_on.isoformat() if a.due_on else None} for a in apps],
+            }
+            key = f"payment:{self.settings.qbo_realm_id}:{payment_id}:{deal_id}"
+            made += await self._record(key, PAYMENT, deal_id, payload, deal.get("owner_email"), amount=total)
+        return made
+
+    async def ticket(self, ticket_id: str) -> int:
+        """A HubSpot ticket: an event per associated deal the first time it is seen open."""
+        info: TicketInfo = await self.hubspot.ticket(ticket_id)
+        return await self.ticket_info(info)
+
+    async def ticket_info(self, info: TicketInfo) -> int:
+        """The same, for a ticket the poller already read."""
+        if not info.is_open:
+            return 0
+        made = 0
+        esc = info.escalation
+        for deal_id in info.deal_ids:
+            if self.status is not None:
+                self.status.invalidate(deal_id, ("escalations",))
+            deal = await self._deal(deal_id)
+            payload = {"deal_id": deal_id, "deal_name": deal.get("name"), "ticket_id": esc.id,
+                       "subject": esc.subject, "priority": esc.priority, "created_at": esc.created_at.isoformat(),
+                       "stage": esc.stage_label, "url": esc.url}
+            key = f"escalation:{self.settings.hubspot_portal_id}:{esc.id}:{deal_id}"
+            made += await self._record(key, ESCALATION, deal_id, payload, deal.get("owner_email"),
+                                       occurred=esc.created_at.timestamp())
+        return made
+
+    async def _record(self, key: str, kind: str, deal_id: str, payload: dict[str, Any],
+                      owner_email: str | None, *, amount: Decimal | None = None,
+                      occurred: float | None = None) -> int:
+        deliveries: list[tuple[str, str, int | None]] = []
+        for sub in await self.store.subscriptions_for(deal_id):
+            if kind in sub.kinds and _over_minimum(sub, amount):
+                deliveries.append((sub.channel_id, f"{sub.channel_id}|{deal_id}|{kind}", sub.id))
+        if self.settings.alert_owner_dm and owner_email:
+            user = await self.directory.user_for_email(owner_email)
+            if user and all(d[0] != user for d in deliveries):
+                deliveries.append((user, f"{user}|{deal_id}|{kind}", None))
+        deliveries = list({d[0]: d for d in reversed(deliveries)}.values())[::-1]  # one per destination
+        new = await self.store.record_event(key, kind, deal_id, payload, occurred or time.time(), deliveries,
+                                            due_at=time.time() + self.burst_window)
+        if new:
+            log.info("event %s: %d deliveries", key, len(deliveries))
+        return int(new)
+
+    async def _deal(self, deal_id: str) -> dict[str, Any]:
+        try:
+            deal = await self.hubspot.get_deal(deal_id)
+        except ConnectorError as exc:
+            log.warning("deal %s for an alert: %s", deal_id, exc)
+            return {"name": f"Deal {deal_id}"}
+        return {"name": deal.name, "owner_email": deal.owner.email if deal.owner else None}
+
+    def _refresh_money(self, signal: Signal) -> None:
+        if self.status is not None and signal.detail.get("deal_id"):
+            self.status.invalidate(signal.detail["deal_id"], ("money",))
+
+    # -- pollers ------------------------------------------------------------------------
+
+    async def poll(self) -> int:
+        """The backstop for webhooks: QuickBooks payments by CDC, HubSpot tickets by creation time."""
+        made = 0
+        for name, fn in (("quickbooks", self._poll_payments), ("hubspot", self._poll_tickets)):
+            try:
+                made += await fn()
+                await self.store.set_sync(f"poll:{name}:ok", str(time.time()))
+            except ConnectorError as exc:
+                log.warning("poll of %s failed: %s", name, exc)
+        return made
+
+    async def _poll_payments(self) -> int:
+        cursor = await self.store.get_sync("poll:quickbooks:cursor")
+        ids, new_cursor = await self.quickbooks.changed_payments(cursor)
+        made = 0
+        for payment_id in ids:
+            made += await self.payment(payment_id)
+        await self.store.set_sync("poll:quickbooks:cursor", new_cursor)
+        return made
+
+    async def _poll_tickets(self) -> int:
+        stored = await self.store.get_sync("poll:hubspot:since")
+        if stored is None:  # first run: start from now, don't alert on history
+            await self.store.set_sync("poll:hubspot:since", datetime.now(timezone.utc).isoformat())
+            return 0
+        since = datetime.fromisoformat(stored)
+        made = 0
+        newest = since
+        # Look back a while: a ticket is often associated with its deal minutes after creation.
+        for info in await self.hubspot.tickets_since(since - TICKET_LOOKBACK):
+            made += await self.ticket_info(info)
+            newest = max(newest, info.escalation.created_at)
+        await self.store.set_sync("poll:hubspot:since", newest.isoformat())
+        return made
+
+    async def drain_inbox(self) -> int:
+        """Process the webhook signals the serve processes stored."""
+        made = 0
+        for entry_id, source, payload in await self.store.take_inbox():
+            signal = _signal(payload)
+            try:
+                made += await self.handle(signal)
+            except ConnectorError as exc:
+                log.warning("signal %s %s %s: %s; the poller will catch it", source, signal.entity,
+                            signal.entity_id, exc)
+            await self.store.inbox_done([entry_id])
+        return made
+
+
+def signal_payload(signal: Signal) -> dict[str, Any]:
+    """A Signal as JSON for the inbox."""
+    data = dataclasses.asdict(signal)
+    data["occurred_at"] = signal.occurred_at.isoformat() if signal.occurred_at else None
+    return data
+
+
+def _signal(payload: dict[str, Any]) -> Signal:
+    occurred = payload.get("occurred_at")
+    return Signal(payload["source"], payload["entity"], payload["entity_id"], payload["action"],
+                  payload.get("account"), datetime.fromisoformat(occurred) if occurred else None,
+                  payload.get("detail") or {})
+
+
+def _over_minimum(sub: Subscription, amount: Decimal | None) -> bool:
+    if amount is None or not sub.min_amount:
+        return True
+    try:
+        return amount >= Decimal(sub.min_amount)
+    except InvalidOperation:
+        return True

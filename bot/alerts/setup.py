@@ -1,0 +1,30 @@
+"""Build the alert pipeline for a process (serve runs it in-process; worker runs only it)."""
+from __future__ import annotations
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from blocks.alerts import alert_message
+from bot.alerts.directory import SlackDirectory
+from bot.alerts.engine import AlertEngine
+from bot.alerts.sender import OutboxSender
+from bot.alerts.worker import AlertWorker
+from bot.settings import Settings
+from bot.wiring import Services
+
+
+def sender_client(settings: Settings) -> AsyncWebClient:
+    """No automatic retries: the sender decides (Retry-After, backoff, reconciliation)."""
+    return AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10,
+                          retry_handlers=[])
+
+
+def build_worker(settings: Settings, services: Services, directory_client: AsyncWebClient | None = None,
+                 **worker_kwargs: object) -> AlertWorker:
+    """The engine, the sender and the loop, on this process's services."""
+    client = sender_client(settings)
+    directory = SlackDirectory(directory_client or client)
+    engine = AlertEngine(services.store, settings, services.hubspot, services.quickbooks, directory,
+                         status=services.status)
+    sender = OutboxSender(services.store, client, alert_message)
+    return AlertWorker(services.store, engine, sender, poll_interval=settings.poll_interval_seconds,
+                       **worker_kwargs)  # type: ignore[arg-type]

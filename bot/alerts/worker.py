@@ -1,0 +1,74 @@
+"""The loop that polls, drains the webhook inbox and sends the outbox — one leader at a time."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+import uuid
+from typing import Callable, Final
+
+from bot.alerts.engine import AlertEngine
+from bot.alerts.sender import OutboxSender
+from bot.store import Store
+from connectors.errors import ConnectorError
+
+log = logging.getLogger(__name__)
+
+LEASE: Final = "alerts"
+LEASE_TTL: Final = 20.0  # a dead holder is replaced within this plus one tick (< 30 s)
+
+
+class AlertWorker:
+    """Holds the lease, then: webhook inbox → pollers (every poll_interval) → reconcile → send."""
+
+    def __init__(self, store: Store, engine: AlertEngine, sender: OutboxSender, *, holder: str | None = None,
+                 lease_ttl: float = LEASE_TTL, poll_interval: float = 60.0, tick: float = 1.0,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.engine = engine
+        self.sender = sender
+        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.lease_ttl = lease_ttl
+        self.poll_interval = poll_interval
+        self.tick = tick
+        self.clock = clock
+        self.wake = asyncio.Event()
+        self.leader = False
+        self._last_poll = 0.0
+
+    async def step(self) -> bool:
+        """One round; False when another process holds the lease."""
+        leader = await self.store.acquire_lease(LEASE, self.holder, self.lease_ttl)
+        if leader != self.leader:
+            log.warning("%s %s the alert lease", self.holder, "took" if leader else "lost")
+            self.leader = leader
+        if not leader:
+            return False
+        await self.engine.drain_inbox()
+        if self.clock() - self._last_poll >= self.poll_interval:
+            self._last_poll = self.clock()
+            await self.engine.poll()
+        await self.sender.reconcile()
+        await self.sender.run_once()
+        return True
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Until `stop` is set; a failing round is logged and the loop goes on."""
+        try:
+            while not stop.is_set():
+                try:
+                    await self.step()
+                except (ConnectorError, OSError) as exc:
+                    log.warning("alert round failed: %s", exc)
+                except Exception:
+                    log.exception("alert round failed")
+                self.wake.clear()
+                try:
+                    await asyncio.wait_for(self.wake.wait(), self.tick)
+                except asyncio.TimeoutError:
+                    pass
+        finally:
+            if self.leader:
+                await self.store.release_lease(LEASE, self.holder)

@@ -1,0 +1,129 @@
+"""The store's tables (SQLAlchemy 2 declarative)."""
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import Float, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData()
+
+
+class OAuthToken(Base):
+    __tablename__ = "oauth_tokens"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    refresh_token: Mapped[str] = mapped_column(Text)
+    access_token: Mapped[str | None] = mapped_column(Text, nullable=True)
+    access_expires_at: Mapped[float] = mapped_column(Float, default=0.0)
+    refresh_expires_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[float] = mapped_column(Float, default=time.time)
+
+
+class AsanaProjectIndex(Base):
+    __tablename__ = "asana_project_index"
+    workspace_gid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    project_gid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    deal_id: Mapped[str] = mapped_column(String(64), index=True)
+    project_name: Mapped[str] = mapped_column(Text, default="")
+    archived: Mapped[int] = mapped_column(Integer, default=0)
+    indexed_at: Mapped[float] = mapped_column(Float, default=time.time)
+
+
+class QboInvoiceIndex(Base):
+    __tablename__ = "qbo_invoice_index"
+    realm_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    invoice_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    deal_id: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
+    last_updated: Mapped[str] = mapped_column(String(64), default="")
+
+
+class SyncState(Base):
+    __tablename__ = "sync_state"
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[float] = mapped_column(Float, default=time.time)
+
+
+class Claim(Base):
+    """A one-time key: a Slack event_id, a modal submission, an outbox delivery."""
+
+    __tablename__ = "claims"
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    result: Mapped[str | None] = mapped_column(Text, nullable=True)
+    at: Mapped[float] = mapped_column(Float, default=time.time, index=True)
+
+
+class SubscriptionRow(Base):
+    """A channel's alert subscription: one account (or "*" for all) and the kinds it wants."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (UniqueConstraint("channel_id", "deal_id", name="uq_subscription"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel_id: Mapped[str] = mapped_column(String(64), index=True)
+    deal_id: Mapped[str] = mapped_column(String(64), index=True)
+    deal_name: Mapped[str] = mapped_column(Text, default="")
+    kinds: Mapped[str] = mapped_column(String(64))
+    min_amount: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[float] = mapped_column(Float, default=time.time)
+    broken_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    broken_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class AlertEvent(Base):
+    """An event worth an alert, recorded once under its stable key however often it is reported."""
+
+    __tablename__ = "alert_events"
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    deal_id: Mapped[str] = mapped_column(String(64), index=True)
+    payload: Mapped[str] = mapped_column(Text)
+    occurred_at: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[float] = mapped_column(Float, default=time.time)
+
+
+class OutboxEntry(Base):
+    """One (event, destination) delivery; marked sent only after Slack accepted it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("event_key", "destination", name="uq_outbox_delivery"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_key: Mapped[str] = mapped_column(String(255))
+    destination: Mapped[str] = mapped_column(String(64), index=True)  # channel id, or a user id for a DM
+    group_key: Mapped[str] = mapped_column(String(255), index=True)  # bursts to one place go as one message
+    kind: Mapped[str] = mapped_column(String(32))
+    deal_id: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)
+    subscription_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), index=True, default="pending")  # pending/sending/sent/failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[float] = mapped_column(Float, index=True)
+    attempt_started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    channel: Mapped[str | None] = mapped_column(String(64), nullable=True)  # where it was posted (DM channel id)
+    sent_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[float] = mapped_column(Float, default=time.time)
+
+
+class Lease(Base):
+    """Who polls and sends: one holder at a time, until expires_at."""
+
+    __tablename__ = "leases"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[float] = mapped_column(Float)
+
+
+class InboxEntry(Base):
+    """A verified webhook signal, stored before the 200 so that no delivery is lost."""
+
+    __tablename__ = "inbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[float] = mapped_column(Float, default=time.time)
+    processed_at: Mapped[float | None] = mapped_column(Float, nullable=True, index=True)

@@ -1,0 +1,67 @@
+"""POST /webhooks/{quickbooks,hubspot,asana}: verify, store the signals, answer fast; the worker does the rest."""
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Awaitable, Callable
+
+from aiohttp import web
+
+from bot import webhooks as wh
+from bot.alerts.engine import signal_payload
+
+if TYPE_CHECKING:
+    from bot.app import AppDeps
+
+log = logging.getLogger(__name__)
+ASANA_SECRET_KEY = "asana:hook-secret"
+
+
+def add_routes(web_app: web.Application, deps: "AppDeps") -> None:
+    """The three webhook endpoints."""
+    settings = deps.settings
+
+    async def accept(source: str, signals: list[wh.Signal]) -> web.Response:
+        await deps.store.add_inbox(source, [signal_payload(s) for s in signals])
+        await deps.store.set_sync(f"webhook:{source}:last", str(time.time()))
+        if deps.worker is not None:
+            deps.worker.wake.set()
+        return web.Response(status=200)
+
+    def guarded(fn: Callable[[web.Request, bytes], Awaitable[web.Response]]) -> Callable[[web.Request], Awaitable[web.Response]]:
+        async def handler(request: web.Request) -> web.Response:
+            body = await request.read()
+            try:
+                return await fn(request, body)
+            except wh.WebhookRejected as exc:
+                log.warning("%s webhook rejected: %s", request.path, exc.reason)
+                return web.json_response({"error": exc.reason}, status=exc.status)
+        return handler
+
+    @guarded
+    async def quickbooks(request: web.Request, body: bytes) -> web.Response:
+        wh.verify_quickbooks(body, request.headers.get("intuit-signature"), settings.qbo_webhook_verifier)
+        return await accept("quickbooks", wh.parse_quickbooks(body, settings.qbo_realm_id))
+
+    @guarded
+    async def hubspot(request: web.Request, body: bytes) -> web.Response:
+        wh.verify_hubspot_v3(request.method, wh.public_uri(settings.public_url, str(request.url)), body,
+                             request.headers.get("X-HubSpot-Signature-v3"),
+                             request.headers.get("X-HubSpot-Request-Timestamp"), settings.hubspot_app_secret,
+                             time.time())
+        return await accept("hubspot", wh.parse_hubspot(body, settings.hubspot_portal_id))
+
+    @guarded
+    async def asana(request: web.Request, body: bytes) -> web.Response:
+        handshake = wh.asana_handshake(request.headers)
+        if handshake is not None:  # the first request of a new webhook: keep the secret, echo it
+            if not settings.asana_webhook_secret:
+                await deps.store.set_sync(ASANA_SECRET_KEY, handshake)
+            return web.Response(status=200, headers={"X-Hook-Secret": handshake})
+        secret = settings.asana_webhook_secret or await deps.store.get_sync(ASANA_SECRET_KEY)
+        wh.verify_asana(body, request.headers.get("X-Hook-Signature"), secret)
+        return await accept("asana", wh.parse_asana(body))
+
+    web_app.router.add_post("/webhooks/quickbooks", quickbooks)
+    web_app.router.add_post("/webhooks/hubspot", hubspot)
+    web_app.router.add_post("/webhooks/asana", asana)
