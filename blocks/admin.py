@@ -11,6 +11,20 @@ from blocks.card import escape
 from bot.store.alerts import Subscription
 
 
+BROKEN_REASONS = {
+    "is_archived": "the channel was archived",
+    "not_in_channel": "I was removed from the channel",
+    "channel_not_found": "the channel is gone, or I can no longer see it",
+    "account_inactive": "the Slack app was deactivated",
+    "missing_scope": "the app lacks a permission",
+}
+
+
+def reason_words(reason: str | None) -> str:
+    """A Slack error code as a sentence an admin understands."""
+    return BROKEN_REASONS.get(reason or "", reason or "unknown")
+
+
 def _when(ts: float | None, now: datetime) -> str:
     return fmt.ago(datetime.fromtimestamp(ts, timezone.utc), now) if ts else "never"
 
@@ -24,8 +38,8 @@ def subscriptions_list(text: str, subs: tuple[Subscription, ...], now: datetime)
         line = (f"• {account}: {', '.join(sorted(sub.kinds))}{floor} — by <@{sub.created_by}>, "
                 f"{_when(sub.created_at, now)}")
         if sub.broken_reason:
-            line += f"\n   :warning: broken since {_when(sub.broken_at, now)} ({escape(sub.broken_reason)}); " \
-                    "fix the channel and subscribe again"
+            line += f"\n   :warning: broken since {_when(sub.broken_at, now)}: {escape(reason_words(sub.broken_reason))}; " \
+                    "fix that, then subscribe again"
         lines.append(line)
     body = fmt.truncate("\n".join(lines), 3000)
     return {"text": text, "blocks": [SectionBlock(text=MarkdownTextObject(text=body)).to_dict()]}
@@ -50,7 +64,7 @@ def doctor_message(report: dict[str, Any], now: datetime) -> dict[str, Any]:
     lines.append(f"Outbox: {box['pending']} pending{oldest}, {box['sent']} sent, {box['failed']} failed")
     broken = report["broken_subscriptions"]
     lines.append(f"Broken subscriptions: {len(broken)}" + "".join(
-        f"\n   • <#{b['channel']}> {escape(b['account'] or '')}: {escape(b['reason'] or '')}" for b in broken[:10]))
+        f"\n   • <#{b['channel']}> {escape(b['account'] or '')}: {escape(reason_words(b['reason']))}" for b in broken[:10]))
     body = fmt.truncate("\n".join(lines), 3000)
     return {"text": f"accountbot doctor: {report['status']}",
             "blocks": [SectionBlock(text=MarkdownTextObject(text=body)).to_dict()]}

@@ -18,8 +18,11 @@ from urllib3.util.retry import Retry
 from connectors.errors import ConfigError, ConnectorError, NotFoundError
 from connectors.hubspot.records import (APP_URL, COMM_PROPERTIES, DEAL_ID, DEAL_PROPERTIES, LOG_KINDS, PRIORITY_ORDER,
                                         SYSTEM, TICKET_PROPERTIES, Stage, check_id, classify, communication_from,
-                                        engagement_properties, find_stage, is_closed, is_won, match_score, parse_deal_url,
-                                        person_from, primary_company, ticket_state, to_date, to_datetime, to_decimal)
+                                        engagement_properties, escalation_from, find_stage, is_closed, is_won,
+                                        match_score, parse_deal_url, person_from, primary_company, ticket_state,
+                                        to_date, to_decimal)
+from connectors.hubspot.records import gather_all as _all
+from connectors.hubspot.tickets import TicketFeed
 from connectors.runtime import Policy, RateLimiter, Runner
 from connectors.types import Communication, Deal, DealMatch, Escalation, Person
 
@@ -28,7 +31,7 @@ log = logging.getLogger(__name__)
 REFRESH_AFTER: Final = 60.0  # seconds: an unknown stage reloads the pipelines at most this often
 
 
-class HubSpotConnector:
+class HubSpotConnector(TicketFeed):
     """Deals, escalations and communications of one HubSpot portal."""
 
     system = SYSTEM
@@ -164,12 +167,7 @@ class HubSpotConnector:
             if state != "OPEN":
                 log.warning("hubspot ticket %s: stage %r has no ticketState; counted as open",
                             ticket.id, props.get("hs_pipeline_stage"))
-            out.append(Escalation(
-                id=str(ticket.id), subject=props.get("subject") or "(no subject)",
-                priority=(props.get("hs_ticket_priority") or "").upper() or None,
-                created_at=to_datetime(props.get("createdate")) or ticket.created_at,
-                stage_label=stage.label if stage else props.get("hs_pipeline_stage") or "",
-                url=self._record_url("0-5", str(ticket.id))))
+            out.append(escalation_from(ticket, stage, self._record_url("0-5", str(ticket.id))))
         out.sort(key=lambda e: (PRIORITY_ORDER.get(e.priority or "", 4), -e.created_at.timestamp()))
         return out
 
@@ -337,15 +335,6 @@ class HubSpotConnector:
                                             "properties": properties, "propertiesWithHistory": []},
             archived=False, _request_timeout=self._timeout) for n in range(0, len(unique), 100)))
         return [obj for page in pages for obj in page.results or []]
-
-
-async def _all(*aws: Awaitable[Any]) -> list[Any]:
-    """Await everything; raise the first failure only once all are done (no orphaned errors)."""
-    results = await asyncio.gather(*aws, return_exceptions=True)
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
-    return results
 
 
 def _announce_leader(text: str, deals: list[Any], on_likely: Callable[[str], None]) -> None:

@@ -4,19 +4,20 @@ Pure functions, no I/O; `client.py` does the calls.
 """
 from __future__ import annotations
 
+import asyncio
 import html
 import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
-from typing import Any, Final
+from typing import Any, Awaitable, Final
 from urllib.parse import urlsplit
 
 import urllib3
 
 from connectors.errors import AuthError, ConnectorError, NotFoundError, RateLimitedError, UnavailableError
-from connectors.types import Communication, CommunicationKind, Person
+from connectors.types import Communication, CommunicationKind, Escalation, Person
 
 SYSTEM: Final = "hubspot"
 APP_URL: Final = "https://app.hubspot.com"
@@ -37,6 +38,15 @@ LOG_KINDS: Final = {"email": ("emails", 210), "call": ("calls", 206), "meeting":
 DEAL_URL_PATH: Final = re.compile(r"^/contacts/(\d+)/(?:record/0-3|deal)/(\d+)(?:/|$)")
 APP_HOST: Final = re.compile(r"^app(?:-[a-z]{2,4}\d{1,2})?\.hubspot\.com$")
 DEAL_ID: Final = re.compile(r"^\d{1,20}$")
+
+
+async def gather_all(*aws: Awaitable[Any]) -> list[Any]:
+    """Await everything; raise the first failure only once all are done (no orphaned errors)."""
+    results = await asyncio.gather(*aws, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results
 
 
 def parse_deal_url(url: str) -> tuple[str, str] | None:
@@ -182,6 +192,16 @@ def ticket_state(stage: Stage | None) -> str | None:
     if not state and "isClosed" in stage.metadata:  # older portals
         state = "CLOSED" if is_closed(stage) else "OPEN"
     return state or None
+
+
+def escalation_from(ticket: Any, stage: Stage | None, url: str | None) -> Escalation:
+    """A ticket (SDK object) as an Escalation: subject, priority, creation time, stage label."""
+    props = ticket.properties or {}
+    return Escalation(
+        id=str(ticket.id), subject=props.get("subject") or "(no subject)",
+        priority=(props.get("hs_ticket_priority") or "").upper() or None,
+        created_at=to_datetime(props.get("createdate")) or ticket.created_at,
+        stage_label=stage.label if stage else props.get("hs_pipeline_stage") or "", url=url)
 
 
 def check_id(deal_id: str) -> str:

@@ -11,19 +11,20 @@ import json
 import logging
 import random
 import time
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from bot.store import QboInvoiceIndex, Store
+from bot.store import Store
+from bot.store.schema import QboInvoiceIndex
 from connectors.errors import AuthError, ConfigError, ConnectorError
-from connectors.quickbooks.money import APP_URL, deal_of, id_key, linked, summarise
+from connectors.quickbooks.money import APP_URL, applications, applied_amounts, deal_of, id_key, linked, summarise
 from connectors.quickbooks.oauth import TokenManager
 from connectors.quickbooks.sdk import SYSTEM, Client, TokenRejected, build_client, check_url, classify, invoke
 from connectors.runtime import Policy, RateLimiter, Runner
-from connectors.types import Money
+from connectors.types import Money, PaymentApplication
 
 log = logging.getLogger(__name__)
 
@@ -287,3 +288,70 @@ class QuickBooksConnector:
         payment_ids = sorted({pid for inv in found for pid in linked(inv, "Payment")}, key=id_key)
         payments = await self.by_ids("Payment", payment_ids) if payment_ids else []
         return summarise(found, payments, today=today, app_url=self.app_url)
+
+    # -- alert sources --------------------------------------------------------------------
+
+    async def payment_applications(self, payment_id: str) -> list[PaymentApplication]:
+        """What the payment paid into each invoice carrying a deal ID; [] for a deleted or unknown payment."""
+        payment_id = str(payment_id).strip()
+        found = await self.by_ids("Payment", [payment_id]) if payment_id else []
+        if not found:
+            log.info("QuickBooks payment %r not found (deleted?); nothing to report", payment_id)
+            return []
+        payment = found[0]
+        invoice_ids = sorted(applied_amounts(payment), key=id_key)
+        invoices = await self.by_ids("Invoice", invoice_ids) if invoice_ids else []
+        return applications(payment, invoices, self.deal_field)
+
+    async def changed_payments(self, cursor: str | None) -> tuple[list[str], str]:
+        """Ids of payments created or updated since `cursor` (deleted ones left out), and the next cursor.
+
+        None starts from now: no ids, just a cursor, so a first poll does not report history. CDC
+        reaches back `cdc_overlap` seconds before the cursor, so an id may come again; a cursor
+        older than CDC's 30 days is clamped (payments before that are not reported).
+        """
+        start = _moment(cursor)
+        if start is None:
+            if cursor is not None:
+                log.warning("QuickBooks payment cursor %r is not a timestamp; starting from now", cursor)
+            return [], await self._server_time()
+        since = start - timedelta(seconds=self.cdc_overlap)
+        try:
+            data = await self._call("change_data_capture", "Payment", since.isoformat(timespec="seconds"))
+        except ConnectorError as exc:
+            now = _moment(await self._server_time()) if type(exc) is ConnectorError else None
+            if now is None or since > now - timedelta(seconds=CDC_MAX_AGE):
+                raise
+            since = now - timedelta(seconds=CDC_MAX_AGE)
+            log.warning("QuickBooks payment cursor %s is beyond CDC's reach; payments changed before %s are not "
+                        "reported", cursor, since.isoformat(timespec="seconds"))
+            data = await self._call("change_data_capture", "Payment", since.isoformat(timespec="seconds"))
+        changed = [obj for block in data.get("CDCResponse") or () for response in block.get("QueryResponse") or ()
+                   for obj in response.get("Payment") or ()]
+        stamped = [(_moment(str((obj.get("MetaData") or {}).get("LastUpdatedTime") or "")) or start, obj)
+                   for obj in changed]
+        stamped.sort(key=lambda pair: pair[0])
+        ids = list(dict.fromkeys(str(obj["Id"]) for _, obj in stamped
+                                 if str(obj.get("status", "")).lower() != "deleted"))
+        if len(changed) >= CDC_MAX_OBJECTS:  # capped without paging: continue from the newest change seen
+            log.warning("QuickBooks CDC hit its %d-object cap for payments; continuing from the newest",
+                        CDC_MAX_OBJECTS)
+            return ids, max(start, stamped[-1][0]).isoformat()
+        newest = stamped[-1][0].isoformat() if stamped else None
+        return ids, str(data.get("time") or newest or cursor)
+
+    async def _server_time(self) -> str:
+        """QuickBooks' clock (the `time` of a cheap query), so cursors never depend on ours."""
+        data = await self._call("query", "SELECT COUNT(*) FROM Payment")
+        return str(data.get("time") or datetime.now(timezone.utc).isoformat(timespec="milliseconds"))
+
+
+def _moment(text: str | None) -> datetime | None:
+    """An ISO timestamp (naive means UTC); None when absent or unreadable."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

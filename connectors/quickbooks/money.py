@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Iterable, Sequence
 
-from connectors.types import Money, PaymentInfo
+from connectors.types import Money, PaymentApplication, PaymentInfo
 
 log = logging.getLogger(__name__)
 CENT = Decimal("0.01")
@@ -105,3 +105,37 @@ def last_payment(payments: Sequence[dict], invoice_ids: set[str]) -> PaymentInfo
         if best is None or rank > best[0]:
             best = (rank, PaymentInfo(id=str(payment["Id"]), on=on, amount=applied))
     return best[1] if best else None
+
+
+def applied_amounts(payment: dict) -> dict[str, Decimal]:
+    """Invoice id -> amount this payment applied to it (Line[].Amount of lines linking the invoice)."""
+    out: dict[str, Decimal] = {}
+    for line in payment.get("Line") or ():
+        for invoice_id in dict.fromkeys(linked(line, "Invoice")):
+            out[invoice_id] = out.get(invoice_id, Decimal("0.00")) + amount(line.get("Amount"))
+    return out
+
+
+def applications(payment: dict, invoices: Sequence[dict], field_name: str) -> list[PaymentApplication]:
+    """One PaymentApplication per invoice of a deal that `payment` paid into (invoices without a deal: skipped)."""
+    applied = applied_amounts(payment)
+    raw_date = payment.get("TxnDate") or (payment.get("MetaData") or {}).get("CreateTime")
+    if not raw_date:
+        log.warning("QuickBooks payment %s has no TxnDate; ignored", payment.get("Id"))
+        return []
+    paid_on = date.fromisoformat(str(raw_date)[:10])
+    out = []
+    for invoice in sorted(invoices, key=lambda inv: id_key(inv.get("Id"))):
+        deal_id, invoice_id = deal_of(invoice, field_name), str(invoice["Id"])
+        if deal_id is None or invoice_id not in applied:
+            continue
+        due = invoice.get("DueDate")
+        out.append(PaymentApplication(
+            payment_id=str(payment["Id"]), deal_id=deal_id, invoice_id=invoice_id,
+            doc_number=str(invoice["DocNumber"]) if invoice.get("DocNumber") else None,
+            amount=applied[invoice_id], invoice_total=amount(invoice.get("TotalAmt")),
+            balance=amount(invoice.get("Balance")), due_on=date.fromisoformat(str(due)[:10]) if due else None,
+            paid_on=paid_on, currency=currency_of(invoice),
+            customer_name=(invoice.get("CustomerRef") or {}).get("name")
+            or (payment.get("CustomerRef") or {}).get("name")))
+    return out

@@ -207,6 +207,22 @@ class QuickBooksEmulator(QuickBooksWebhooks, Emulator):
         self.deleted.append(("Invoice", invoice_id, stamp(self.now())))
         self.record_change("Invoice", invoice_id, "Delete")  # webhooks: see pending_webhook_delivery
 
+    def delete_payment(self, payment_id: str) -> None:
+        """Delete a payment: its invoices owe the amounts again; CDC reports it with status Deleted."""
+        payment = self.payments.pop(payment_id)
+        at = self.now()
+        for line in payment["Line"]:
+            for link in line["LinkedTxn"]:
+                inv = self.invoices.get(link["TxnId"]) if link["TxnType"] == "Invoice" else None
+                if inv is None:
+                    continue
+                inv["Balance"] += Decimal(line["Amount"])
+                inv["LinkedTxn"] = [t for t in inv["LinkedTxn"] if t != {"TxnId": payment_id, "TxnType": "Payment"}]
+                self._touch(inv, at)
+                self.record_change("Invoice", inv["Id"], "Update")
+        self.deleted.append(("Payment", payment_id, stamp(at)))
+        self.record_change("Payment", payment_id, "Delete")
+
     def find_invoice(self, doc: str) -> str:
         """The Id of the invoice with DocNumber `doc`."""
         return next(i for i, inv in self.invoices.items() if inv["DocNumber"] == doc)

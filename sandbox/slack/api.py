@@ -176,6 +176,20 @@ class WebApi:
                 msg[key] = body[key]
         return msg
 
+    def checked_metadata(self, a: Args) -> dict[str, Any] | None:
+        """Message metadata: {"event_type": str, "event_payload": object}, as JSON or a JSON string."""
+        metadata = self.json_arg(a, "metadata")
+        if metadata is None:
+            return None
+        if not isinstance(metadata, dict):
+            raise SlackError("invalid_metadata_format")
+        event_type, payload = metadata.get("event_type"), metadata.get("event_payload")
+        if not isinstance(event_type, str) or not event_type or not isinstance(payload, dict):
+            raise SlackError("invalid_metadata_schema")
+        if len(json.dumps(metadata)) > 8000:  # Slack refuses large metadata; this size is our guess
+            raise SlackError("metadata_too_large")
+        return {"event_type": event_type, "event_payload": payload}
+
     def find_message(self, channel_id: str, ts: Any) -> dict[str, Any]:
         """A stored message or message_not_found."""
         for msg in self._messages.get(channel_id, []):
@@ -269,9 +283,10 @@ class WebApi:
         channel = self.find_channel(a.get("channel"), by_name=True)
         self.writable(channel)
         body = self.content(a)
+        metadata = self.checked_metadata(a)
         self.check_post_rate(channel["id"])  # counts messages, not refused requests
         ts = self.next_ts()
-        msg = self.bot_message(ts, {**body, "metadata": self.json_arg(a, "metadata")})
+        msg = self.bot_message(ts, {**body, "metadata": metadata})
         if a.get("thread_ts"):
             msg["thread_ts"] = str(a["thread_ts"])
         self._messages.setdefault(channel["id"], []).append(msg)

@@ -7,6 +7,7 @@ or a `token` argument. Answers use Slack's envelope (`{"ok": true, ...}` /
 """
 from __future__ import annotations
 
+import asyncio
 import copy
 import itertools
 import json
@@ -22,6 +23,7 @@ from sandbox.book import PEOPLE, Account
 from sandbox.core import CONTROL_PREFIX, Emulator, bearer_token
 from sandbox.slack import directory as d
 from sandbox.slack.api import Trigger, WebApi
+from sandbox.slack.history import HISTORY_SCOPES, History
 from sandbox.slack.responses import ResponseUrl, ResponseUrls
 from sandbox.slack.common import SlackError, Window
 from sandbox.slack.forge import link_shared_event, slash_command_fields
@@ -45,6 +47,8 @@ METHODS: Final[dict[str, Spec]] = {
     "conversations.members": Spec("conversations_members", "channels:read", 4),
     "conversations.join": Spec("conversations_join", "channels:join", 3),
     "conversations.open": Spec("conversations_open", "im:write", 3),
+    # any one of these scopes lets the call through; the handler asks for the channel type's own
+    "conversations.history": Spec("conversations_history", ",".join(HISTORY_SCOPES), 3),
     "chat.postMessage": Spec("chat_post_message", "chat:write", None),
     "chat.postEphemeral": Spec("chat_post_ephemeral", "chat:write", 4),
     "chat.update": Spec("chat_update", "chat:write", 3),
@@ -63,10 +67,11 @@ TIER_LIMITS: Final = {1: 1, 2: 20, 3: 50, 4: 100}
 BOT_SCOPES: Final = frozenset({
     "chat:write", "commands", "links:read", "links:write", "users:read", "users:read.email",
     "channels:read", "groups:read", "channels:join", "im:write", "team:read",
+    "channels:history", "groups:history", "im:history",
 })
 
 
-class SlackEmulator(ResponseUrls, WebApi, SocketMode, Emulator):
+class SlackEmulator(ResponseUrls, History, WebApi, SocketMode, Emulator):
     """The Slack Web API as slack_sdk's clients call it, with Slack's errors and limits."""
 
     name = "slack"
@@ -111,6 +116,7 @@ class SlackEmulator(ResponseUrls, WebApi, SocketMode, Emulator):
         self._link_shares: dict[str, set[str]] = {}
         self._last_ts = 0.0
         self._seq = itertools.count(1)
+        self._lost_posts: list[int | None] = []  # fail_after_post: status per accepted post (None: drop)
         self.init_socket_mode()
 
     # -- wiring ---------------------------------------------------------------------------
@@ -209,7 +215,7 @@ class SlackEmulator(ResponseUrls, WebApi, SocketMode, Emulator):
             args = await self._arguments(request)
             scopes = self._authorize(request, args, method)
             headers["X-OAuth-Scopes"] = ",".join(sorted(scopes))
-            if spec.scope and spec.scope not in scopes:
+            if spec.scope and not scopes & set(spec.scope.split(",")):
                 raise SlackError("missing_scope", needed=spec.scope,
                                  provided=",".join(sorted(scopes)))
             if spec.tier is not None:
@@ -219,7 +225,17 @@ class SlackEmulator(ResponseUrls, WebApi, SocketMode, Emulator):
         except SlackError as exc:
             return web.json_response({"ok": False, "error": exc.error, **exc.extra},
                                      status=exc.status, headers={**headers, **exc.headers})
+        if method == "chat.postMessage" and self._lost_posts:
+            return self._lose_answer(request, self._lost_posts.pop(0))
         return web.json_response({"ok": True, **result}, headers=headers)
+
+    def _lose_answer(self, request: web.Request, status: int | None) -> web.Response:
+        """The post is stored, but the caller hears a 5xx, or the connection drops."""
+        if status is None:
+            assert request.transport is not None
+            request.transport.abort()
+            raise asyncio.CancelledError
+        return web.json_response({"ok": False, "error": "fatal_error"}, status=status)
 
     def next_ts(self) -> str:
         """A fresh, strictly increasing message ts ("1700000000.000100")."""
@@ -351,6 +367,13 @@ class SlackEmulator(ResponseUrls, WebApi, SocketMode, Emulator):
             members.add(user_id)
         else:
             members.discard(user_id)
+
+    def fail_after_post(self, count: int = 1, status: int | None = 500) -> None:
+        """The next `count` accepted chat.postMessage calls store the message, then answer
+        `status` (a 5xx) or, with status None, drop the connection: the answer never arrives."""
+        if status is not None and status < 500:
+            raise ValueError("fail_after_post answers a server error (5xx) or None (dropped connection)")
+        self._lost_posts.extend([status] * count)
 
     def set_rate_limit(self, method: str, limit: int | None, window: float = 60.0) -> None:
         """Override a method's limit (chat.postMessage: per channel); None lifts it."""
