@@ -118,7 +118,8 @@ class OutboxSender:
         await self.store.mark_retry(ids, self.clock() + self._backoff(group), error)
         return 0
 
-    async def _ambiguous(self, group: list[OutboxRow], channel: str, started: float, error: str) -> int:
+    async def _ambiguous(self, group: list[OutboxRow], channel: str, started: float, error: str,
+                         retry_in: float | None = None) -> int:
         ids = [r.id for r in group]
         try:
             found = await self._posted(channel, ids, started)
@@ -129,7 +130,8 @@ class OutboxSender:
             await self.store.mark_sent(ids, channel, found)
             self.sent += 1
             return 1
-        await self.store.mark_retry(ids, self.clock() + self._backoff(group), error)
+        wait = self._backoff(group) if retry_in is None else retry_in
+        await self.store.mark_retry(ids, self.clock() + wait, error)
         return 0
 
     async def _posted(self, channel: str, ids: list[int], since: float) -> str | None:
@@ -161,7 +163,7 @@ class OutboxSender:
                 await self.store.mark_retry(ids, self.clock(), "sender stopped before posting")
                 continue
             settled += await self._ambiguous(group, channel, group[0].attempt_started_at or 0.0,
-                                             "sender stopped mid-send")
+                                             "sender stopped mid-send", retry_in=0.0)
         return settled
 
     def _backoff(self, group: list[OutboxRow]) -> float:
