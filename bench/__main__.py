@@ -126,6 +126,14 @@ async def run(latency: float, query: str, repeats: int) -> int:
     print(f"  /account {query} → ack:                {slack['ack'] * 1000:7.1f} ms   (Slack wants < 3000 ms)")
     print(f"  /account {query} → card at response_url: cold {slack['cold'] * 1000:.1f} ms, "
           f"warm {slack['warm'] * 1000:.1f} ms (the Slack emulator answers at the same injected latency)")
+    from bench.alerts import outbox_throughput, webhook_to_post
+
+    hook = await webhook_to_post(latency)
+    print(f"  QuickBooks webhook → alert in Slack:    {hook * 1000:7.1f} ms median of 20 "
+          "(verify, inbox, payment + invoices + deal lookups, outbox, post)")
+    sent, took = await outbox_throughput()
+    print(f"  outbox sender, 50 channels:             {sent} alerts in {took:.1f} s = {sent / took:.1f} messages/s "
+          f"(Slack allows ~1/s per channel, so {sent // 50} per channel need >= {sent // 50 - 1} s)")
     return 0 if (ok_cold and ok_warm and ok_ratio and ok_crowd) else 1
 
 
@@ -135,6 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--query", default="Globex")
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args(argv)
+    import logging
+
+    logging.basicConfig(level=logging.ERROR)
     return asyncio.run(run(args.latency_ms / 1000.0, args.query, args.repeats))
 
 

@@ -17,7 +17,7 @@ from connectors.types import PaymentApplication, TicketInfo
 
 log = logging.getLogger(__name__)
 
-BURST_WINDOW: Final = 3.0  # seconds a delivery waits so that a batch of payments goes as one message
+BURST_WINDOW: Final = 0.5  # seconds a delivery waits so that near-simultaneous events go as one message
 ESCALATION: Final = "escalations"
 PAYMENT: Final = "payments"
 KINDS: Final = (ESCALATION, PAYMENT)

@@ -28,6 +28,7 @@ GONE: Final = frozenset({"channel_not_found", "not_in_channel", "is_archived", "
                          "team_access_not_granted", "invalid_auth", "missing_scope"})
 RECONCILE_AFTER: Final = 30.0  # a send older than this with no answer is checked against history
 MAX_BACKOFF: Final = 300.0
+CHANNEL_SPACING: Final = 1.0  # Slack: about one message per second per channel
 
 Renderer = Callable[[str, list[dict[str, Any]]], dict[str, Any]]
 
@@ -49,6 +50,7 @@ class OutboxSender:
         self.clock = clock
         self.reconcile_after = reconcile_after
         self.sent = 0
+        self._last_post: dict[str, float] = {}
 
     async def run_once(self) -> int:
         """Send every due group now; returns the messages Slack accepted."""
@@ -65,7 +67,14 @@ class OutboxSender:
     async def _send_in_order(self, groups: list[list[OutboxRow]]) -> int:
         sent = 0
         for group in groups:
-            sent += await self._send(group)
+            destination = group[0].destination
+            wait = self._last_post.get(destination, 0.0) + CHANNEL_SPACING - time.monotonic()
+            if wait > 0:  # pace ourselves rather than collect 429s
+                await asyncio.sleep(wait)
+            done = await self._send(group)
+            if done:
+                self._last_post[destination] = time.monotonic()
+            sent += done
         return sent
 
     async def _send(self, group: list[OutboxRow]) -> int:

@@ -54,6 +54,15 @@ class AlertWorker:
         await self.sender.run_once()
         return True
 
+    async def _sleep_for(self) -> float:
+        """Until the next tick, or sooner when a delivery falls due before it."""
+        if not self.leader:
+            return self.tick
+        due = await self.store.next_due()
+        if due is None:
+            return self.tick
+        return max(0.02, min(self.tick, due - self.clock()))
+
     async def run(self, stop: asyncio.Event) -> None:
         """Until `stop` is set; a failing round is logged and the loop goes on."""
         try:
@@ -66,7 +75,7 @@ class AlertWorker:
                     log.exception("alert round failed")
                 self.wake.clear()
                 try:
-                    await asyncio.wait_for(self.wake.wait(), self.tick)
+                    await asyncio.wait_for(self.wake.wait(), await self._sleep_for())
                 except asyncio.TimeoutError:
                     pass
         finally:

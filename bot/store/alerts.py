@@ -165,6 +165,12 @@ class AlertStore:
                                        .order_by(t.c.id).limit(limit))).all()
         return [_outbox(r) for r in rows]
 
+    async def next_due(self) -> float | None:
+        """When the earliest pending delivery falls due (for the worker's sleep)."""
+        t = OutboxEntry.__table__
+        async with self.engine.connect() as conn:
+            return (await conn.execute(select(func.min(t.c.due_at)).where(t.c.status == "pending"))).scalar()
+
     async def outbox_rows(self, status: str | None = None) -> list[OutboxRow]:
         """Every outbox row (of a status), for tests and doctor."""
         t = OutboxEntry.__table__
