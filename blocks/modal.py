@@ -6,7 +6,6 @@ from datetime import date
 from typing import Any, Final
 
 from slack_sdk.models.blocks import (
-    ContextBlock,
     DatePickerElement,
     InputBlock,
     MarkdownTextObject,

@@ -1,7 +1,6 @@
 """The Slack app: Bolt AsyncApp on aiohttp (POST /slack/events, GET /healthz), or Socket Mode."""
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass, field

@@ -6,7 +6,7 @@ differ across systems on purpose: the join is the deal ID, never the name.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 

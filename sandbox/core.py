@@ -64,14 +64,15 @@ class Faults:
 class RateWindow:
     """A sliding-window limit: at most `limit` hits per `window` seconds per key."""
 
-    def __init__(self, limit: int, window: float) -> None:
+    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.limit = limit
         self.window = window
+        self.clock = clock  # injectable, so tests can move time instead of sleeping
         self.hits: dict[str, Deque[float]] = collections.defaultdict(collections.deque)
 
     def hit(self, key: str) -> float | None:
         """Record a hit; None if allowed, else the seconds until a slot frees up."""
-        now = time.monotonic()
+        now = self.clock()
         hits = self.hits[key]
         while hits and hits[0] <= now - self.window:
             hits.popleft()

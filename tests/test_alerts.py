@@ -113,7 +113,7 @@ async def test_a_burst_of_payments_is_one_message(bot: Bot) -> None:
     bot.deps.worker.engine.burst_window = 2.0
     qbo = bot.sandbox.quickbooks
     for n in range(10):
-        qbo.add_payment(qbo.find_invoice(f"R012"), Decimal("1000.00"))
+        qbo.add_payment(qbo.find_invoice("R012"), Decimal("1000.00"))
     body, headers = qbo.pending_webhook_delivery()
     await _post_webhook(bot, "/webhooks/quickbooks", body, headers)
     await bot.deps.worker.step()

@@ -1,7 +1,6 @@
 """The connector runtime: rate windows, penalties after a 429, retries, deadlines."""
 from __future__ import annotations
 
-import asyncio
 import time
 
 import pytest

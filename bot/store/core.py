@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any, Final, Iterable
+from typing import Any, Final, Iterable, Self
 
 from sqlalchemy import (
     and_,
@@ -78,7 +78,7 @@ class CoreStore:
         self.dialect = engine.dialect.name
 
     @classmethod
-    async def open(cls, url: str, *, schema: str | None = None) -> "Store":
+    async def open(cls, url: str, *, schema: str | None = None) -> Self:
         """Connect and create the schema if needed (safe when many processes start at once)."""
         aurl = async_url(url)
         kwargs: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}

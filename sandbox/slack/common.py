@@ -1,8 +1,7 @@
 """Small pieces the Slack emulator's parts share: the error type, a clock, rate windows."""
 from __future__ import annotations
 
-import time
-from typing import Any, Callable
+from typing import Any
 
 from sandbox.core import RateWindow
 
@@ -38,23 +37,7 @@ class FakeClock:
         self.now += seconds
 
 
-class Window(RateWindow):
-    """RateWindow reading an injectable clock (so tests can move time instead of sleeping)."""
-
-    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic) -> None:
-        super().__init__(limit, window)
-        self.clock = clock
-
-    def hit(self, key: str) -> float | None:
-        """Record a hit; None if allowed, else the seconds until a slot frees up."""
-        now = self.clock()
-        hits = self.hits[key]
-        while hits and hits[0] <= now - self.window:
-            hits.popleft()
-        if len(hits) >= self.limit:
-            return max(0.001, hits[0] + self.window - now)
-        hits.append(now)
-        return None
+Window = RateWindow  # the sandbox's sliding window, with its injectable clock
 
 
 def truthy(value: Any) -> bool:
