@@ -21,6 +21,8 @@ HELP_LINES: Final = (
     ("/account subscribe ACCOUNT|all [escalations] [payments] [min=AMOUNT]", "alerts in this channel"),
     ("/account unsubscribe ACCOUNT|all [escalations] [payments]", "stop them"),
     ("/account subscriptions", "what this channel is subscribed to"),
+    ("/account link ACCOUNT", "bind this channel to an account: bare /account shows its card"),
+    ("/account unlink", "undo that"),
     ("/account doctor", "check the connections to HubSpot, Asana and QuickBooks"),
     ("/account help", "this text"),
 )

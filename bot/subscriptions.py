@@ -13,6 +13,7 @@ from bot.store.alerts import ALL, Subscription
 KIND_WORDS: Final = {"escalation": "escalations", "escalations": "escalations",
                      "payment": "payments", "payments": "payments"}
 ALL_KINDS: Final = frozenset({"escalations", "payments"})
+NO_ACCOUNT: Final = "Which account? `/account subscribe Acme` or `/account subscribe all`."
 MIN_RE: Final = re.compile(r"^min=([$€£]?)([\d,]+(?:\.\d{1,2})?)$", re.IGNORECASE)
 
 
@@ -54,7 +55,7 @@ def parse(text: str) -> Request:
             words.append(token)
     target = " ".join(words).strip()
     if not target:
-        return Request("", frozenset(), error="Which account? `/account subscribe Acme` or `/account subscribe all`.")
+        return Request("", frozenset(kinds or ALL_KINDS), minimum, error=NO_ACCOUNT)
     return Request(ALL if target.lower() == "all" else target, frozenset(kinds or ALL_KINDS), minimum)
 
 
@@ -68,7 +69,7 @@ class SubscriptionService:
 
     async def subscribe(self, channel_id: str, user_id: str, text: str) -> Outcome:
         """Check the channel, resolve the account, store the subscription."""
-        request = parse(text)
+        request = await self._with_link(channel_id, parse(text))
         if request.error:
             return Outcome(False, request.error)
         channel = await self.directory.channel(channel_id)
@@ -89,7 +90,7 @@ class SubscriptionService:
 
     async def unsubscribe(self, channel_id: str, text: str) -> Outcome:
         """Remove kinds, or the whole subscription."""
-        request = parse(text)
+        request = await self._with_link(channel_id, parse(text))
         if request.error:
             return Outcome(False, request.error)
         deal_id = ALL
@@ -107,6 +108,32 @@ class SubscriptionService:
         if not subs:
             return Outcome(True, "This channel has no alert subscriptions. Try `/account subscribe Acme`.", ())
         return Outcome(True, f"{len(subs)} subscription{'s' if len(subs) != 1 else ''} in this channel", subs)
+
+    async def link(self, channel_id: str, user_id: str, text: str) -> Outcome:
+        """Bind this channel to an account: bare /account shows its card, subscribe needs no name."""
+        target = text.strip()
+        if not target:
+            return Outcome(False, "Which account? `/account link Acme`.")
+        deal_id, name, problem = await self._account(target)
+        if problem or deal_id == ALL:
+            return Outcome(False, problem or "A channel links to one account, not all of them.")
+        await self.store.link_channel(channel_id, deal_id, name, user_id)
+        return Outcome(True, f"This channel is now linked to {name}: `/account` here shows its card, "
+                             "and `/account subscribe` needs no account name.")
+
+    async def unlink(self, channel_id: str) -> Outcome:
+        """Undo the binding."""
+        if await self.store.unlink_channel(channel_id):
+            return Outcome(True, "This channel is no longer linked to an account.")
+        return Outcome(False, "This channel isn't linked to an account.")
+
+    async def _with_link(self, channel_id: str, request: Request) -> Request:
+        """In a linked channel, a subscribe without an account means the linked one."""
+        if request.error == NO_ACCOUNT:
+            link = await self.store.channel_link(channel_id)
+            if link is not None:
+                return Request(link[0], request.kinds, request.min_amount)
+        return request
 
     async def _account(self, target: str) -> tuple[str, str, str | None]:
         if target == ALL:

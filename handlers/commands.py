@@ -44,7 +44,11 @@ def register(app: AsyncApp, deps: "AppDeps") -> None:
         verb, _, rest = text.partition(" ")
         handler = SUBCOMMANDS.get(verb.lower())
         if not text:
-            await respond(messages.help_message())
+            linked = await deps.store.channel_link(command["channel_id"])
+            if linked is None:
+                await respond(messages.help_message())
+            else:  # a channel bound to an account: its card
+                await respond(reply(await deps.cards.for_query(linked[0]), deps.clock()))
         elif handler is not None:
             await handler(deps, command, rest.strip(), respond)
         else:

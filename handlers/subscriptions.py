@@ -25,6 +25,18 @@ async def _subscribe(deps: "AppDeps", command: dict[str, Any], rest: str, respon
     await respond(messages.message(outcome.text))
 
 
+@subcommand("link")
+async def _link(deps: "AppDeps", command: dict[str, Any], rest: str, respond: Any) -> None:
+    outcome = await _service(deps).link(command["channel_id"], command["user_id"], rest)
+    await respond(messages.message(outcome.text))
+
+
+@subcommand("unlink")
+async def _unlink(deps: "AppDeps", command: dict[str, Any], rest: str, respond: Any) -> None:
+    outcome = await _service(deps).unlink(command["channel_id"])
+    await respond(messages.message(outcome.text))
+
+
 @subcommand("unsubscribe")
 async def _unsubscribe(deps: "AppDeps", command: dict[str, Any], rest: str, respond: Any) -> None:
     outcome = await _service(deps).unsubscribe(command["channel_id"], rest)

@@ -215,3 +215,18 @@ async def test_doctor_reports_everything_an_admin_needs(bot: Bot) -> None:
     async with bot.http.get(f"{bot.url}/healthz") as resp:
         health = await resp.json()
     assert health["webhooks_last_delivered"]["quickbooks"] is not None and "outbox" in health
+
+
+async def test_a_linked_channel_needs_no_account_name(bot: Bot) -> None:
+    """/account link binds #client-acme: bare /account shows the card, subscribe needs no name."""
+    from sandbox.slack import CLIENT_ACME
+
+    assert "now linked to Acme Logistics" in await _say(bot, "link Acme Logistics", channel=CLIENT_ACME)
+    _, _, url = await bot.command("", channel_id=CLIENT_ACME, user_id=MAYA)
+    [card] = await bot.delivered(url)
+    assert "Acme Logistics – Fleet Portal Rebuild" in block_texts(card) and "Phase" in block_texts(card)
+    assert "payments alerts for Acme Logistics" in await _say(bot, "subscribe payments", channel=CLIENT_ACME)
+    [sub] = await bot.services.store.subscriptions(CLIENT_ACME)
+    assert sub.deal_id == ACME and sub.kinds == {"payments"}
+    assert "no longer linked" in await _say(bot, "unlink", channel=CLIENT_ACME)
+    assert "How to use /account" in await _say(bot, "", channel=CLIENT_ACME)

@@ -122,3 +122,34 @@ async def test_tokens_are_not_in_reprs(store: Store) -> None:
     """A token record printed in a log or traceback shows no secret."""
     record = await store.seed_token("qbo:9", "RT-secret-value")
     assert "RT-secret-value" not in repr(record)
+
+
+async def test_channel_links(store: Store) -> None:
+    """A channel binds to one account; rebinding replaces; unlink undoes."""
+    await store.link_channel("C1", "D1", "Acme", "U1")
+    await store.link_channel("C1", "D2", "Globex", "U2")
+    assert await store.channel_link("C1") == ("D2", "Globex")
+    assert await store.unlink_channel("C1") is True
+    assert await store.channel_link("C1") is None and await store.unlink_channel("C1") is False
+
+
+async def test_snapshots_keep_180_days_and_give_the_latest(store: Store) -> None:
+    """Old snapshots are pruned; latest_snapshots picks each deal's newest; kickoff stays reachable."""
+    import time as _time
+    now = _time.time()
+    await store.add_snapshot("D1", {"n": 0}, taken_at=now - 200 * 86400)
+    await store.add_snapshot("D1", {"n": 1}, taken_at=now - 100 * 86400)
+    await store.add_snapshot("D1", {"n": 2}, taken_at=now - 10)
+    await store.add_snapshot("D2", {"n": 9}, taken_at=now - 5)
+    assert [s["n"] for s in await store.snapshots("D1")] == [1, 2]
+    latest = await store.latest_snapshots(["D1", "D2", "D3"])
+    assert {k: v[1]["n"] for k, v in latest.items()} == {"D1": 2, "D2": 9}
+    assert [s["n"] for s in await store.first_and_recent_snapshots("D1", since=now - 86400)] == [1, 2]
+
+
+async def test_rep_prefs(store: Store) -> None:
+    """Defaults, then changes that stick."""
+    assert await store.rep_prefs("U1") == {"digest_opt_out": False, "home_filter": "all"}
+    await store.set_rep_prefs("U1", digest_opt_out=True)
+    await store.set_rep_prefs("U1", home_filter="upsell")
+    assert await store.rep_prefs("U1") == {"digest_opt_out": True, "home_filter": "upsell"}

@@ -127,3 +127,33 @@ class InboxEntry(Base):
     payload: Mapped[str] = mapped_column(Text)
     received_at: Mapped[float] = mapped_column(Float, default=time.time)
     processed_at: Mapped[float | None] = mapped_column(Float, nullable=True, index=True)
+
+
+class ChannelLink(Base):
+    """A channel bound to an account (#client-acme → Acme): bare /account shows its card."""
+
+    __tablename__ = "channel_links"
+    channel_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    deal_id: Mapped[str] = mapped_column(String(64))
+    deal_name: Mapped[str] = mapped_column(Text, default="")
+    linked_by: Mapped[str] = mapped_column(String(64))
+    linked_at: Mapped[float] = mapped_column(Float, default=time.time)
+
+
+class Snapshot(Base):
+    """An account's status at a moment (daily and on every event), kept 180 days."""
+
+    __tablename__ = "snapshots"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    deal_id: Mapped[str] = mapped_column(String(64), index=True)
+    taken_at: Mapped[float] = mapped_column(Float, index=True)
+    data: Mapped[str] = mapped_column(Text)
+
+
+class RepPrefs(Base):
+    """A rep's choices (digest opt-out) and their Home filter."""
+
+    __tablename__ = "rep_prefs"
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    digest_opt_out: Mapped[int] = mapped_column(Integer, default=0)
+    home_filter: Mapped[str] = mapped_column(String(16), default="all")
