@@ -16,6 +16,7 @@ from hubspot import HubSpot
 from urllib3.util.retry import Retry
 
 from connectors.errors import ConfigError, ConnectorError, NotFoundError
+from connectors.hubspot.book import BookQuery
 from connectors.hubspot.records import (APP_URL, COMM_PROPERTIES, DEAL_ID, DEAL_PROPERTIES, LOG_KINDS, PRIORITY_ORDER,
                                         SYSTEM, TICKET_PROPERTIES, Stage, check_id, classify, communication_from,
                                         engagement_properties, escalation_from, find_stage, is_closed, is_won,
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 REFRESH_AFTER: Final = 60.0  # seconds: an unknown stage reloads the pipelines at most this often
 
 
-class HubSpotConnector(TicketFeed):
+class HubSpotConnector(TicketFeed, BookQuery):
     """Deals, escalations and communications of one HubSpot portal."""
 
     system = SYSTEM
