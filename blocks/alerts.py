@@ -20,7 +20,24 @@ def alert_message(kind: str, payloads: list[dict[str, Any]]) -> dict[str, Any]:
     """The message for one or more events of one kind for one account."""
     if kind == "escalations":
         return escalation_alert(payloads)
+    if kind == "upsell":
+        return upsell_alert(payloads[0])
+    if kind == "digest":
+        from blocks.digest import digest_message
+
+        return digest_message(payloads[0])
     return payment_alert(payloads)
+
+
+def upsell_alert(payload: dict[str, Any]) -> dict[str, Any]:
+    """An upsell moment for the rep: the account and why now."""
+    name = payload.get("deal_name") or f"Deal {payload['deal_id']}"
+    reason = payload.get("reason") or "the project is nearly done and the invoices are paid"
+    text = f"Upsell moment: {name}"
+    blocks = [SectionBlock(text=MarkdownTextObject(text=fmt.truncate(
+        f":seedling: *Upsell moment* — *{escape(fmt.truncate(name, 300))}*: {escape(reason)}. "
+        "A good time to call about what's next.", 3000))), _button(payload["deal_id"])]
+    return {"text": text, "blocks": [b.to_dict() for b in blocks]}
 
 
 def _button(deal_id: str) -> ActionsBlock:

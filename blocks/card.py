@@ -71,6 +71,21 @@ def status_card(status: AccountStatus, now: datetime, *, ephemeral: bool = False
     return {"text": fallback_text(status, content), "blocks": [b.to_dict() for b in blocks]}
 
 
+def card_modal(status: AccountStatus, now: datetime) -> dict[str, Any]:
+    """The card in a modal (from App Home, where there is no message to answer): links only."""
+    card = status_card(status, now, ephemeral=False)
+    blocks = []
+    for block in card["blocks"]:
+        if block.get("block_id") == ids.CARD_ACTIONS_BLOCK:
+            links = [e for e in block["elements"] if e.get("url")]
+            if links:
+                blocks.append({**block, "elements": links})
+            continue
+        blocks.append(block)
+    return {"type": "modal", "title": {"type": "plain_text", "text": "Account card"},
+            "close": {"type": "plain_text", "text": "Close"}, "blocks": blocks[:100]}
+
+
 def fallback_text(status: AccountStatus, content: CardContent | None = None) -> str:
     """The notification / screen-reader text: the name and the headline facts."""
     deal = status.deal.value

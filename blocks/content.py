@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Final, Literal
 
 from blocks import format as fmt
+from bot.health import Health
 from bot.models import AccountStatus, Section, SourceState
 from connectors.types import Change
 
@@ -39,11 +40,16 @@ class CardContent:
     partial: bool
 
 
-def card_content(status: AccountStatus, now: datetime) -> CardContent:
-    """Everything the card says, in order of importance for a rep on the phone."""
+def card_content(status: AccountStatus, now: datetime, health: Health | None = None) -> CardContent:
+    """Everything the card says, in order of importance for a rep on the phone; health under the subtitle."""
+    subtitle = _subtitle(status)
+    if health is not None:
+        subtitle += [("\n", "plain"), *health_line(health)]
+        if health.upsell:
+            subtitle += [("\n", "plain"), *upsell_line(health)]
     return CardContent(
         title=status.name,
-        subtitle=_subtitle(status),
+        subtitle=subtitle,
         parts=[p for p in (_delivery(status), _changes(status, now), _escalations(status, now),
                            _money(status), _communication(status, now)) if p is not None],
         sources=[source_line(s, now) for s in status.sources()],
@@ -68,6 +74,22 @@ def _subtitle(status: AccountStatus) -> list[Segment]:
     if deal.company_name:
         bits.extend([(" · ", "plain"), (deal.company_name, "muted")])
     return bits
+
+
+def health_line(health: Health) -> list[Segment]:
+    """"Health: 🟡 yellow — invoice 34 days overdue; escalation open 3 days"."""
+    line: list[Segment] = [("Health: ", "bold"), (f"{health.emoji} {health.level}",
+                                                   "bold" if health.level == "green" else "warn")]
+    if health.reasons:
+        line.append((" — " + "; ".join(health.reasons), "plain"))
+    return line
+
+
+def upsell_line(health: Health) -> list[Segment]:
+    """"Upsell moment — 85% done, invoices paid" (empty when it is not one)."""
+    if not health.upsell:
+        return []
+    return [("Upsell moment", "bold")] + ([(f" — {health.upsell_reason}", "plain")] if health.upsell_reason else [])
 
 
 def _delivery(status: AccountStatus) -> Part:
@@ -128,6 +150,14 @@ def change_line(change: Change, status: AccountStatus, now: datetime) -> list[Se
     if change.kind == "pm_changed":
         old = f" (was {change.old})" if change.old else ""
         return [("New PM: ", "bold"), f"{change.new or 'nobody'}{old}", who + when]
+    if change.kind == "phase_changed":
+        moved = f"{change.old} → {change.new or 'no tasks'}" if change.old else f"to {change.new or 'no tasks'}"
+        return [("Phase moved ", "bold"), moved, who + when]
+    if change.kind == "scope_added":
+        due = f" (due {_date_word(change.new, status)})" if change.new else ""
+        return [("Added to scope: ", "bold"), f"{change.subject or 'a milestone'}{due}", who + when]
+    if change.kind == "scope_removed":
+        return [("Removed from scope: ", "warn"), change.subject or "a milestone", who + when]
     return [(change.subject or "A task", "bold"), f" reassigned to {change.new or 'nobody'}"
             + (f" (was {change.old})" if change.old else ""), who + when]
 

@@ -35,6 +35,8 @@ class Gatekeeper:
         self._users: TTLCache[str, Verdict] = TTLCache(10_000, USER_TTL)
         self._channels: TTLCache[str, bool] = TTLCache(10_000, CHANNEL_TTL)
         self._names: TTLCache[str, str] = TTLCache(10_000, USER_TTL)
+        self._emails: TTLCache[str, str | None] = TTLCache(10_000, USER_TTL)
+        self._tz: TTLCache[str, str | None] = TTLCache(10_000, USER_TTL)
 
     async def installing_team(self) -> str | None:
         """The team this bot token belongs to (auth.test, once)."""
@@ -56,6 +58,8 @@ class Gatekeeper:
             log.warning("users.info %s failed: %s", user_id, exc.response.get("error"))
             return Verdict(False, "unknown")  # not cached: may be transient
         profile = info.get("profile") or {}
+        self._emails[user_id] = profile.get("email")
+        self._tz[user_id] = info.get("tz")
         self._names[user_id] = profile.get("real_name") or info.get("real_name") or info.get("name") or user_id
         if info.get("is_restricted") or info.get("is_ultra_restricted"):
             verdict = Verdict(False, "guest")
@@ -73,6 +77,18 @@ class Gatekeeper:
         if user_id not in self._names:
             await self.user(user_id)
         return self._names.get(user_id)
+
+    async def email(self, user_id: str) -> str | None:
+        """The person's email (needs users:read.email), after `user` looked them up."""
+        if user_id not in self._emails:
+            await self.user(user_id)
+        return self._emails.get(user_id)
+
+    async def timezone(self, user_id: str) -> str | None:
+        """The person's Slack time zone (e.g. "Europe/Berlin")."""
+        if user_id not in self._tz:
+            await self.user(user_id)
+        return self._tz.get(user_id)
 
     async def channel_is_external(self, channel_id: str) -> bool:
         """True when the channel is shared with another organisation (or we cannot tell)."""

@@ -45,6 +45,7 @@ class AppDeps:
     clock: Callable[[], datetime] = field(default=utcnow)
     worker: Any = None  # the alert loop of this process (bot.alerts.worker.AlertWorker)
     directory: Any = None  # bot.alerts.directory.SlackDirectory
+    book: Any = None  # bot.book.BookService
 
 
 def slack_client(settings: Settings) -> AsyncWebClient:
@@ -76,8 +77,11 @@ def create_app(settings: Settings, services: Services, *, clock: Callable[[], da
 
     deps = AppDeps(settings, services, CardService(services.status, services.hubspot), Gatekeeper(client),
                    services.store, clock)
+    from bot.book import BookService
+
     deps.directory = SlackDirectory(client)
     deps.worker = build_worker(settings, services, directory_client=client)
+    deps.book = BookService(services.store, services.hubspot, deps.gate, deps.worker.snapshotter)
     app.use(_dedupe_events(deps.store))
     register(app, deps)
     return app, deps

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Literal
 
 CommunicationKind = Literal["email", "call", "meeting", "note", "other"]
-ChangeKind = Literal["due_date_moved", "reassigned", "pm_changed"]
+ChangeKind = Literal["due_date_moved", "reassigned", "pm_changed", "phase_changed", "scope_added", "scope_removed"]
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,7 @@ class Phase:
     total: int  # tasks in this section
     project_done: int
     project_total: int
+    is_last: bool = False  # the last section in board order that holds tasks
 
 
 @dataclass(frozen=True)
@@ -104,8 +105,18 @@ class Deliverable:
 
 
 @dataclass(frozen=True)
+class Milestone:
+    """A milestone task of the project, done or not: the scope that history compares."""
+
+    id: str
+    name: str
+    due_on: date | None
+    completed: bool
+
+
+@dataclass(frozen=True)
 class Change:
-    """Something that changed recently: a due date moved, a reassignment, a new PM."""
+    """Something that changed recently: a due date moved, a reassignment, a new PM, a phase or the scope."""
 
     kind: ChangeKind
     at: datetime
@@ -127,6 +138,8 @@ class Delivery:
     next_deliverable: Deliverable | None
     changes: tuple[Change, ...] = ()
     completed: bool = False
+    completed_on: date | None = None  # when the last task was completed, if all are done
+    milestones: tuple[Milestone, ...] = ()  # every milestone task of the project, in Asana's order
 
 
 @dataclass(frozen=True)

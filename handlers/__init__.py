@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 def register(app: AsyncApp, deps: "AppDeps") -> None:
     """Wire every listener module."""
-    from handlers import actions, commands, events, subscriptions, unfurls, views
+    from handlers import actions, commands, events, home, subscriptions, unfurls, views
 
-    for module in (commands, subscriptions, actions, views, unfurls, events):
+    for module in (commands, subscriptions, actions, views, unfurls, events, home):
         module.register(app, deps)

@@ -46,8 +46,14 @@ def register(app: AsyncApp, deps: "AppDeps") -> None:
             await show(action["value"], respond)
 
     @app.action(ids.SHOW_CARD)
-    async def on_show(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
-        await ack()  # from an alert: the card, to the person who clicked only
+    async def on_show(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any, client: Any) -> None:
+        await ack()  # from an alert or Home: the card, to the person who clicked only
+        if (body.get("container") or {}).get("type") == "view":
+            from handlers.home import show_card_in_modal
+
+            if (await deps.gate.user(body["user"]["id"])).allowed:
+                await show_card_in_modal(deps, client, body["trigger_id"], action["value"])
+            return
         if await allowed(body, respond):
             await show(action["value"], respond, replace=False)
 

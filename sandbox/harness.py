@@ -110,6 +110,7 @@ async def start_bot(tmp_path: Path, *, timing: Timing = Timing(), sandbox: Sandb
     settings = replace(settings, database_url=f"sqlite:///{tmp_path}/bot.db")
     services = await open_services(settings, timing=timing)
     app, deps = create_app(settings, services)
+    deps.worker.daily_snapshots = False  # tests step the worker; the daily round has its own tests
     runner = web.AppRunner(create_web_app(app, deps), access_log=None)
     await runner.setup()
     port = _free_port("127.0.0.1")
@@ -118,6 +119,7 @@ async def start_bot(tmp_path: Path, *, timing: Timing = Timing(), sandbox: Sandb
 
 
 async def stop_bot(bot: Bot) -> None:
+    await bot.deps.worker.close()
     await bot.http.close()
     await bot.runner.cleanup()
     await bot.services.close()

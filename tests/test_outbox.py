@@ -13,7 +13,7 @@ from typing import AsyncIterator
 import pytest
 from sqlalchemy import text
 
-from bot.alerts.setup import build_worker
+from bot.alerts.setup import build_worker as _build_worker
 from bot.alerts.worker import LEASE
 from bot.settings import Settings
 from bot.wiring import Services, open_services, settings_on_sandbox
@@ -60,6 +60,13 @@ async def world(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[Sandbo
             yield sandbox, services, env
         finally:
             await services.close()
+
+
+def build_worker(*args, **kwargs):
+    """A worker without the daily snapshot round (it has its own tests)."""
+    worker = _build_worker(*args, **kwargs)
+    worker.daily_snapshots = False
+    return worker
 
 
 def _alerts(sandbox: Sandbox) -> list[dict]:

@@ -1,12 +1,15 @@
 """From signals to events: look the change up, decide who hears of it, record it once."""
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import time
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, Protocol
+
+from cachetools import TTLCache
 
 from bot.settings import Settings
 from bot.store import Store
@@ -20,8 +23,11 @@ log = logging.getLogger(__name__)
 BURST_WINDOW: Final = 0.5  # seconds a delivery waits so that near-simultaneous events go as one message
 ESCALATION: Final = "escalations"
 PAYMENT: Final = "payments"
+UPSELL: Final = "upsell"
 KINDS: Final = (ESCALATION, PAYMENT)
 TICKET_LOOKBACK: Final = timedelta(minutes=15)
+DEAL_TTL: Final = 300.0  # deal name and owner for alerts: they rarely change
+SNAPSHOT_SETTLE: Final = 2.0
 
 
 class Directory(Protocol):
@@ -40,6 +46,10 @@ class AlertEngine:
         self.directory = directory
         self.status = status
         self.burst_window = burst_window
+        self.snapshotter: Any = None  # bot.snapshots.Snapshotter: a snapshot after every event
+        self._background: set[asyncio.Task] = set()
+        self._snapshot_pending: set[str] = set()
+        self._deals: TTLCache[str, dict[str, Any]] = TTLCache(10_000, DEAL_TTL)
 
     async def handle(self, signal: Signal) -> int:
         """One signal from a webhook or a poller; returns how many new events it made."""
@@ -119,15 +129,64 @@ class AlertEngine:
                                             due_at=time.time() + self.burst_window)
         if new:
             log.info("event %s: %d deliveries", key, len(deliveries))
+            if self.snapshotter is not None and kind != UPSELL:  # history: a snapshot on every event
+                self._snapshot_soon(deal_id)
+        return int(new)
+
+    async def close(self) -> None:
+        """Cancel background snapshots (shutdown)."""
+        for task in list(self._background):
+            task.cancel()
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+
+    def _snapshot_soon(self, deal_id: str) -> None:
+        """One snapshot per account per burst of events, taken once the burst has settled."""
+        if deal_id in self._snapshot_pending:
+            return
+        self._snapshot_pending.add(deal_id)
+
+        async def later() -> None:
+            try:
+                await asyncio.sleep(self.burst_window + SNAPSHOT_SETTLE)
+                self._snapshot_pending.discard(deal_id)
+                await self.snapshotter.take(deal_id)
+            except Exception:
+                log.exception("snapshot after an event on %s failed", deal_id)
+            finally:
+                self._snapshot_pending.discard(deal_id)
+
+        task = asyncio.get_running_loop().create_task(later())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def upsell(self, status: Any, health: Any) -> int:
+        """An upsell moment: once per account, to the rep (the deal owner) by DM."""
+        deal = status.deal.value
+        email = deal.owner.email if deal is not None and deal.owner is not None else None
+        if not email:
+            return 0
+        user = await self.directory.user_for_email(email)
+        if not user:
+            return 0
+        payload = {"deal_id": status.deal_id, "deal_name": status.name, "reason": health.upsell_reason}
+        new = await self.store.record_event(f"upsell:{self.settings.hubspot_portal_id}:{status.deal_id}", UPSELL,
+                                            status.deal_id, payload, time.time(),
+                                            [(user, f"{user}|{status.deal_id}|{UPSELL}", None)], due_at=time.time())
         return int(new)
 
     async def _deal(self, deal_id: str) -> dict[str, Any]:
+        cached = self._deals.get(deal_id)
+        if cached is not None:
+            return cached
         try:
             deal = await self.hubspot.get_deal(deal_id)
         except ConnectorError as exc:
             log.warning("deal %s for an alert: %s", deal_id, exc)
             return {"name": f"Deal {deal_id}"}
-        return {"name": deal.name, "owner_email": deal.owner.email if deal.owner else None}
+        found = {"name": deal.name, "owner_email": deal.owner.email if deal.owner else None}
+        self._deals[deal_id] = found
+        return found
 
     def _refresh_money(self, signal: Signal) -> None:
         if self.status is not None and signal.detail.get("deal_id"):

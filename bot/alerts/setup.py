@@ -1,6 +1,8 @@
 """Build the alert pipeline for a process (serve runs it in-process; worker runs only it)."""
 from __future__ import annotations
 
+import os
+
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.alerts import alert_message
@@ -26,5 +28,11 @@ def build_worker(settings: Settings, services: Services, directory_client: Async
     engine = AlertEngine(services.store, settings, services.hubspot, services.quickbooks, directory,
                          status=services.status)
     sender = OutboxSender(services.store, client, alert_message)
-    return AlertWorker(services.store, engine, sender, poll_interval=settings.poll_interval_seconds,
-                       **worker_kwargs)  # type: ignore[arg-type]
+    from bot.health import Thresholds
+    from bot.snapshots import Snapshotter
+
+    snapshotter = Snapshotter(services.store, services.status, thresholds=Thresholds.from_env(os.environ))
+    snapshotter.on_upsell = engine.upsell
+    engine.snapshotter = snapshotter
+    return AlertWorker(services.store, engine, sender, snapshotter=snapshotter,
+                       poll_interval=settings.poll_interval_seconds, **worker_kwargs)  # type: ignore[arg-type]

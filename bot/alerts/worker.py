@@ -7,7 +7,7 @@ import os
 import socket
 import time
 import uuid
-from typing import Callable, Final
+from typing import Any, Callable, Final
 
 from bot.alerts.engine import AlertEngine
 from bot.alerts.sender import OutboxSender
@@ -25,7 +25,7 @@ class AlertWorker:
 
     def __init__(self, store: Store, engine: AlertEngine, sender: OutboxSender, *, holder: str | None = None,
                  lease_ttl: float = LEASE_TTL, poll_interval: float = 60.0, tick: float = 1.0,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, snapshotter: Any = None) -> None:
         self.store = store
         self.engine = engine
         self.sender = sender
@@ -34,6 +34,8 @@ class AlertWorker:
         self.poll_interval = poll_interval
         self.tick = tick
         self.clock = clock
+        self.snapshotter = snapshotter
+        self.daily_snapshots = True
         self.wake = asyncio.Event()
         self.leader = False
         self._last_poll = 0.0
@@ -44,8 +46,12 @@ class AlertWorker:
         if leader != self.leader:
             log.warning("%s %s the alert lease", self.holder, "took" if leader else "lost")
             self.leader = leader
+            if not leader and self.snapshotter is not None:
+                await self.snapshotter.stop()
         if not leader:
             return False
+        if self.snapshotter is not None and self.daily_snapshots:
+            await self.snapshotter.maybe_start_daily()
         await self.engine.drain_inbox()
         if self.clock() - self._last_poll >= self.poll_interval:
             self._last_poll = self.clock()
@@ -63,6 +69,12 @@ class AlertWorker:
             return self.tick
         return max(0.02, min(self.tick, due - self.clock()))
 
+    async def close(self) -> None:
+        """Stop background work: the daily round and pending snapshots."""
+        if self.snapshotter is not None:
+            await self.snapshotter.stop()
+        await self.engine.close()
+
     async def run(self, stop: asyncio.Event) -> None:
         """Until `stop` is set; a failing round is logged and the loop goes on."""
         try:
@@ -79,5 +91,6 @@ class AlertWorker:
                 except asyncio.TimeoutError:
                     pass
         finally:
+            await self.close()
             if self.leader:
                 await self.store.release_lease(LEASE, self.holder)

@@ -25,7 +25,8 @@ from urllib3.util.retry import Retry
 from bot.settings import Settings
 from bot.store import IndexedProject, Store
 from connectors.asana.derive import (
-    CHANGE_WINDOW, deal_value, next_deliverable, person, phase, story_candidates, story_changes, track_owner,
+    CHANGE_WINDOW, completed_on, deal_value, milestones, next_deliverable, person, phase, story_candidates,
+    story_changes, track_owner,
 )
 from connectors.errors import AuthError, ConfigError, ConnectorError, NotFoundError, RateLimitedError, UnavailableError
 from connectors.runtime import Policy, RateLimiter, Runner
@@ -40,7 +41,7 @@ INDEX_FIELDS: Final = "name,archived,custom_fields.name,custom_fields.text_value
 PROJECT_FIELDS: Final = INDEX_FIELDS + ",owner.name,owner.email"
 SECTION_FIELDS: Final = "name"
 TASK_FIELDS: Final = ("name,completed,due_on,due_at,assignee.name,resource_subtype,memberships.section.name,"
-                      "memberships.project.gid,modified_at")
+                      "memberships.project.gid,modified_at,completed_at")
 STORY_FIELDS: Final = "resource_subtype,created_at,created_by.name,old_dates,new_dates,assignee.name"
 STORY_KINDS: Final = frozenset({"due_date_changed", "assigned", "unassigned"})
 MAX_PAGES: Final = 1000
@@ -277,7 +278,8 @@ class AsanaConnector:
         changes = sorted(task_changes + pm_changes, key=lambda c: c.at, reverse=True)
         return Delivery(project_id=gid, project_name=name, url=PROJECT_URL.format(gid=gid), pm=owner,
                         phase=current, next_deliverable=next_deliverable(tasks), changes=tuple(changes),
-                        completed=completed)
+                        completed=completed, completed_on=completed_on(tasks) if completed else None,
+                        milestones=milestones(tasks))
 
     async def _task_changes(self, tasks: list[dict[str, Any]], since: datetime) -> list[Change]:
         """Due-date moves and reassignments from the stories of the tasks that can have recent ones."""

@@ -5,7 +5,7 @@ import json
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Final, Iterable, Mapping, Sequence
 
-from connectors.types import Change, Deliverable, Person, Phase
+from connectors.types import Change, Deliverable, Milestone, Person, Phase
 
 Record = Mapping[str, Any]
 CHANGE_WINDOW: Final = timedelta(days=30)
@@ -71,13 +71,28 @@ def phase(project_gid: str, sections: Sequence[Record], tasks: Sequence[Record])
     names = {s["gid"]: s.get("name") or "Untitled section" for s in sections}
     order = [s["gid"] for s in sections] + [g for g in by_section if g not in names]
     done_total = sum(1 for t in tasks if t.get("completed"))
+    last = next((gid for gid in reversed(order) if by_section.get(gid)), None)
     for gid in order:
         members = by_section.get(gid, [])
         done = sum(1 for t in members if t.get("completed"))
         if done < len(members):
             name = names.get(gid, "Untitled section") if gid else "No section"
-            return Phase(name, done, len(members), done_total, len(tasks)), False
+            return Phase(name, done, len(members), done_total, len(tasks), is_last=gid == last), False
     return None, bool(tasks)
+
+
+def completed_on(tasks: Sequence[Record]) -> date | None:
+    """The (UTC) date the last task was completed, when every task is done and Asana says when."""
+    if not tasks or not all(t.get("completed") for t in tasks):
+        return None
+    moments = [m for m in (parse_time(t.get("completed_at")) for t in tasks) if m is not None]
+    return max(moments).date() if moments else None
+
+
+def milestones(tasks: Iterable[Record]) -> tuple[Milestone, ...]:
+    """Every milestone task, done or not, in the order Asana lists them."""
+    return tuple(Milestone(t["gid"], t.get("name") or "", due_date(t), bool(t.get("completed")))
+                 for t in tasks if t.get("resource_subtype") == "milestone")
 
 
 def next_deliverable(tasks: Iterable[Record]) -> Deliverable | None:

@@ -1,0 +1,113 @@
+"""Status snapshots: on every event and daily for every tracked account, paced under the rate limits."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import asdict
+from datetime import datetime, timezone
+from typing import Any, Final
+
+from sqlalchemy import select
+
+from bot.status import DealNotFound, StatusService
+from bot.store import Store
+from bot.store.schema import AlertEvent, AsanaProjectIndex, QboInvoiceIndex, SubscriptionRow
+
+log = logging.getLogger(__name__)
+DAY: Final = 86400.0
+CURSOR: Final = "snapshot:daily"
+
+
+class Snapshotter:
+    """Takes snapshots through the status service (so the connectors' rate limiters pace it)."""
+
+    def __init__(self, store: Store, status: StatusService, *, spread: float = 0.5 * DAY,
+                 concurrency: int = 4, thresholds: Any = None) -> None:
+        self.store = store
+        self.status = status
+        self.spread = spread  # the daily round is spread over this long, leaving room for cards and alerts
+        self.concurrency = concurrency
+        self.thresholds = thresholds
+        self.on_upsell: Any = None  # async (status, health) -> None: the alert engine's upsell hook
+        self._task: asyncio.Task | None = None
+
+    async def take(self, deal_id: str, *, refresh: bool = True) -> dict[str, Any] | None:
+        """Snapshot one account now (after an event: fresh data)."""
+        from bot.health import Thresholds, assess
+        from bot.history import snapshot
+
+        try:
+            status = await self.status.get_status(deal_id, refresh=refresh)
+        except DealNotFound:
+            return None
+        if status.partial and not status.deal.available:
+            return None  # HubSpot down: a snapshot without the deal would mislead history
+        health = assess(status, status.today, self.thresholds or Thresholds())
+        data = snapshot(status, health=health)
+        data.update({"deal_id": deal_id, "name": status.name, "health_detail": asdict(health),
+                     "partial": status.partial})
+        await self.store.add_snapshot(deal_id, data)
+        if health.upsell and self.on_upsell is not None:
+            await self.on_upsell(status, health)
+        return data
+
+    async def tracked(self) -> list[str]:
+        """Accounts with post-sale life: a delivery project, invoices, a subscription or an event."""
+        ids: set[str] = set()
+        async with self.store.engine.connect() as conn:
+            for column in (AsanaProjectIndex.__table__.c.deal_id, QboInvoiceIndex.__table__.c.deal_id,
+                           SubscriptionRow.__table__.c.deal_id, AlertEvent.__table__.c.deal_id):
+                ids.update(r[0] for r in (await conn.execute(select(column).distinct())).all() if r[0])
+        ids.discard("*")
+        return sorted(ids)
+
+    async def daily_round(self, *, pace: bool = True) -> int:
+        """Snapshot every tracked account once; resumes where a restart left off."""
+        deals = await self.tracked()
+        state = await self.store.get_sync(CURSOR)
+        started, done_upto = (state.split("|", 1) if state else (str(time.time()), ""))
+        pending = [d for d in deals if d > done_upto]
+        gap = self.spread / max(1, len(deals)) if pace else 0.0
+        sem = asyncio.Semaphore(self.concurrency)
+        taken = 0
+
+        async def one(deal_id: str) -> None:
+            nonlocal taken
+            async with sem:
+                try:
+                    if await self.take(deal_id, refresh=False):
+                        taken += 1
+                except Exception:
+                    log.exception("snapshot of %s failed", deal_id)
+
+        for index in range(0, len(pending), self.concurrency):
+            chunk = pending[index:index + self.concurrency]
+            await asyncio.gather(*(one(d) for d in chunk))
+            await self.store.set_sync(CURSOR, f"{started}|{chunk[-1]}")
+            if gap:
+                await asyncio.sleep(gap * len(chunk))
+        await self.store.set_sync(CURSOR + ":last", str(time.time()))
+        await self.store.set_sync(CURSOR, "")
+        return taken
+
+    async def maybe_start_daily(self) -> None:
+        """Start today's round in the background if it is due and not running."""
+        if self._task is not None and not self._task.done():
+            return
+        last = await self.store.get_sync(CURSOR + ":last")
+        resuming = bool(await self.store.get_sync(CURSOR))
+        if resuming or last is None or time.time() - float(last) >= DAY:
+            self._task = asyncio.create_task(self.daily_round())
+
+    async def stop(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):
+                pass
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
