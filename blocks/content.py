@@ -41,20 +41,26 @@ class CardContent:
 
 
 def card_content(status: AccountStatus, now: datetime, health: Health | None = None) -> CardContent:
-    """Everything the card says, in order of importance for a rep on the phone; health under the subtitle."""
-    subtitle = _subtitle(status)
-    if health is not None:
-        subtitle += [("\n", "plain"), *health_line(health)]
-        if health.upsell:
-            subtitle += [("\n", "plain"), *upsell_line(health)]
+    """Everything the card says, in order of importance for a rep on the phone; health first when known."""
+    health = health if health is not None else status.health
+    parts = [_health(health)] if health is not None else []
+    parts += [p for p in (_delivery(status), _changes(status, now), _escalations(status, now),
+                          _money(status), _communication(status, now)) if p is not None]
     return CardContent(
         title=status.name,
-        subtitle=subtitle,
-        parts=[p for p in (_delivery(status), _changes(status, now), _escalations(status, now),
-                           _money(status), _communication(status, now)) if p is not None],
+        subtitle=_subtitle(status),
+        parts=parts,
         sources=[source_line(s, now) for s in status.sources()],
         partial=status.partial,
     )
+
+
+def _health(health: Health) -> Part:
+    part = Part("health", "Health")
+    part.add(*health_line(health)[1:])
+    if health.upsell:
+        part.add(*upsell_line(health))
+    return part
 
 
 def _subtitle(status: AccountStatus) -> list[Segment]:

@@ -75,8 +75,12 @@ def create_app(settings: Settings, services: Services, *, clock: Callable[[], da
     from bot.alerts.directory import SlackDirectory
     from bot.alerts.setup import build_worker
 
-    deps = AppDeps(settings, services, CardService(services.status, services.hubspot), Gatekeeper(client),
-                   services.store, clock)
+    import os
+
+    from bot.health import Thresholds
+
+    cards = CardService(services.status, services.hubspot, services.store, Thresholds.from_env(os.environ))
+    deps = AppDeps(settings, services, cards, Gatekeeper(client), services.store, clock)
     from bot.book import BookService
 
     deps.directory = SlackDirectory(client)

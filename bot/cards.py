@@ -33,9 +33,11 @@ class QueryResult:
 class CardService:
     """Lookup, status and logging for the Slack surfaces; no Slack in here."""
 
-    def __init__(self, status: StatusService, hubspot: Any) -> None:
+    def __init__(self, status: StatusService, hubspot: Any, store: Any = None, thresholds: Any = None) -> None:
         self.status = status
         self.hubspot = hubspot
+        self.store = store
+        self.thresholds = thresholds
 
     async def for_query(self, query: str) -> QueryResult:
         """The card when one deal is meant; a picker for several; suggestions for none."""
@@ -47,7 +49,7 @@ class CardService:
                                                           "Try again in a minute.")
         if found.deal_id is not None:
             try:
-                return QueryResult("card", query, status=await self.status.get_status(found.deal_id))
+                return QueryResult("card", query, status=await self.for_deal(found.deal_id))
             except DealNotFound:
                 return QueryResult("no_match", query, matches=tuple(await self.suggestions(query)),
                                    message=f"HubSpot has no deal with ID {found.deal_id}.")
@@ -58,8 +60,30 @@ class CardService:
         return QueryResult("no_match", query, matches=tuple(await self.suggestions(query)), message=found.message)
 
     async def for_deal(self, deal_id: str, *, refresh: bool = False) -> AccountStatus:
-        """The card of one deal (raises DealNotFound)."""
-        return await self.status.get_status(deal_id, refresh=refresh)
+        """The card of one deal, with history merged into "what changed" and health (raises DealNotFound)."""
+        return await self.enrich(await self.status.get_status(deal_id, refresh=refresh))
+
+    async def enrich(self, status: AccountStatus) -> AccountStatus:
+        """Changes seen in the snapshots beside Asana's stories; the health assessment."""
+        from dataclasses import replace
+
+        from bot.health import Thresholds, assess
+        from bot.history import changes_from, merge_changes
+
+        delivery = status.delivery
+        if self.store is not None and delivery.value is not None and delivery.available:
+            since = status.generated_at.timestamp() - 31 * 86400
+            try:
+                snaps = await self.store.first_and_recent_snapshots(status.deal_id, since)
+            except Exception:  # history is a bonus: never fail a card for it
+                log.exception("history of %s unavailable", status.deal_id)
+                snaps = []
+            if snaps:
+                history = changes_from(snaps, now=status.generated_at)
+                merged = tuple(merge_changes(delivery.value.changes, history))
+                delivery = replace(delivery, value=replace(delivery.value, changes=merged))
+        status = replace(status, delivery=delivery)
+        return replace(status, health=assess(status, status.today, self.thresholds or Thresholds()))
 
     async def suggestions(self, query: str, limit: int = 5) -> list[DealMatch]:
         """Closest deal names to a query that matched nothing (typos, partial words)."""

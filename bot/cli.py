@@ -90,7 +90,7 @@ async def _print_card(settings: Settings, query: str, *, as_json: bool, color: b
 
     services = await open_services(settings)
     try:
-        result = await CardService(services.status, services.hubspot).for_query(query)
+        result = await CardService(services.status, services.hubspot, services.store).for_query(query)
         now = datetime.now(timezone.utc)
         if result.outcome == "card" and result.status is not None:
             if as_json:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Final, Generic, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
 from connectors.types import Communication, Deal, Delivery, Escalation, Money
 
@@ -63,6 +63,7 @@ class AccountStatus:
     money: Section[Money]
     generated_at: datetime
     today: date
+    health: Any = None  # bot.health.Health, when the card service assessed it
 
     @property
     def name(self) -> str:

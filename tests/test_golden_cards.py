@@ -95,3 +95,16 @@ async def test_modal_and_small_messages(snapshot) -> None:
     assert log_modal("18340012001", "Acme Logistics – Fleet Portal Rebuild", date(2026, 11, 25)) == snapshot(name="modal")
     assert messages.help_message() == snapshot(name="help")
     assert messages.refusal() == snapshot(name="refusal")
+
+
+@pytest.mark.parametrize("key", ["stark", "hooli", "umbrella"])
+async def test_card_with_health(statuses: dict, key: str, snapshot) -> None:
+    """Health first (red: invoice overdue; green with an upsell moment; yellow/red: escalations)."""
+    from dataclasses import replace
+
+    from bot.health import assess
+
+    status = statuses[key]
+    card = status_card(replace(status, health=assess(status, TODAY)), NOW, ephemeral=True)
+    assert card["blocks"][2]["block_id"] == "card_health"
+    assert card == snapshot

@@ -236,16 +236,16 @@ def test_derived_is_last_and_completed_on() -> None:
 
 
 def test_card_shows_health_and_upsell() -> None:
-    """Under the subtitle: the health line, then the upsell moment; without health the card is unchanged."""
+    """Health comes first on the card, then the upsell moment; without health the card is unchanged."""
     s = status(escalations=(esc("MEDIUM", 3),), money=paid(Decimal("1"), overdue_days=34))
     health = assess(s, TODAY)
-    text = status_text(s, NOW, color=False)
-    assert "Health:" not in text
-    content = card_content(s, NOW, health)
-    lines = "".join(t for t, _ in content.subtitle).split("\n")
-    assert lines[1] == f"Health: {LEVEL_EMOJI['red']} red — invoice 34 days overdue; escalation open 3 days"
-    assert len(lines) == 2
+    assert "Health" not in status_text(s, NOW, color=False)
+    first = card_content(s, NOW, health).parts[0]
+    assert first.key == "health"
+    assert ["".join(t for t, _ in line) for line in first.lines] == [
+        f"{LEVEL_EMOJI['red']} red — invoice 34 days overdue; escalation open 3 days"]
     upsell = assess(status(delivery=project(is_last=True), money=paid()), TODAY)
-    lines = "".join(t for t, _ in card_content(status(), NOW, upsell).subtitle).split("\n")
-    assert lines[1:] == ["Health: 🟢 green", "Upsell moment — in the last phase (Build), invoices paid"]
+    first = card_content(status(), NOW, upsell).parts[0]
+    assert ["".join(t for t, _ in line) for line in first.lines] == [
+        "🟢 green", "Upsell moment — in the last phase (Build), invoices paid"]
     assert card_content(s, NOW, None) == card_content(s, NOW)
