@@ -86,6 +86,8 @@ def create_app(settings: Settings, services: Services, *, clock: Callable[[], da
     deps.directory = SlackDirectory(client)
     deps.worker = build_worker(settings, services, directory_client=client)
     deps.book = BookService(services.store, services.hubspot, deps.gate, deps.worker.snapshotter)
+    deps.worker.book = deps.book
+    deps.worker.digest.book = deps.book
     app.use(_dedupe_events(deps.store))
     register(app, deps)
     return app, deps

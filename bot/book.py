@@ -54,7 +54,7 @@ class BookService:
             done, _ = await asyncio.wait(tasks, timeout=LIVE_BUDGET)
             latest.update(await self.store.latest_snapshots([d for d in missing]))
         stale = [d for d in ids if d not in latest or time.time() - latest[d][0] > STALE_AFTER]
-        lines = [self._line(d, latest.get(d)) for d in deals]
+        lines = [self._line(d, latest.get(d.deal_id)) for d in deals]
         return lines, stale
 
     def refresh_later(self, deal_ids: list[str], then: Any = None) -> None:

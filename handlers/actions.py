@@ -46,6 +46,7 @@ def register(app: AsyncApp, deps: "AppDeps") -> None:
             await show(action["value"], respond)
 
     @app.action(ids.SHOW_CARD)
+    @app.action(re.compile(rf"^{ids.SHOW_CARD}_digest_\d+$"))
     async def on_show(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any, client: Any) -> None:
         await ack()  # from an alert or Home: the card, to the person who clicked only
         if (body.get("container") or {}).get("type") == "view":

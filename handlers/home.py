@@ -35,6 +35,7 @@ def register(app: AsyncApp, deps: "AppDeps") -> None:
         if owner is None:
             await client.views_publish(user_id=user_id, view=no_owner_view(email))
             return
+        await deps.store.set_rep_prefs(user_id, home_filter=prefs["home_filter"])  # a rep with a book
         if first:
             await client.views_publish(user_id=user_id, view=loading_view(name))
         deals = await deps.book.deals(owner.id, deps.clock().date())

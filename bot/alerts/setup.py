@@ -31,8 +31,16 @@ def build_worker(settings: Settings, services: Services, directory_client: Async
     from bot.health import Thresholds
     from bot.snapshots import Snapshotter
 
+    from bot.access import Gatekeeper
+    from bot.book import BookService
+    from bot.digest import DigestService
+
     snapshotter = Snapshotter(services.store, services.status, thresholds=Thresholds.from_env(os.environ))
     snapshotter.on_upsell = engine.upsell
     engine.snapshotter = snapshotter
-    return AlertWorker(services.store, engine, sender, snapshotter=snapshotter,
-                       poll_interval=settings.poll_interval_seconds, **worker_kwargs)  # type: ignore[arg-type]
+    worker = AlertWorker(services.store, engine, sender, snapshotter=snapshotter,
+                         poll_interval=settings.poll_interval_seconds, **worker_kwargs)  # type: ignore[arg-type]
+    gate = Gatekeeper(directory_client or client)
+    worker.book = BookService(services.store, services.hubspot, gate, snapshotter)
+    worker.digest = DigestService(services.store, worker.book, gate)
+    return worker

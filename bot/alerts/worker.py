@@ -36,6 +36,9 @@ class AlertWorker:
         self.clock = clock
         self.snapshotter = snapshotter
         self.daily_snapshots = True
+        self.book: Any = None  # bot.book.BookService
+        self.digest: Any = None  # bot.digest.DigestService: weekly digests, checked once a minute
+        self._last_digest_check = 0.0
         self.wake = asyncio.Event()
         self.leader = False
         self._last_poll = 0.0
@@ -56,6 +59,9 @@ class AlertWorker:
         if self.clock() - self._last_poll >= self.poll_interval:
             self._last_poll = self.clock()
             await self.engine.poll()
+        if self.digest is not None and self.clock() - self._last_digest_check >= 60:
+            self._last_digest_check = self.clock()
+            await self.digest.run_due()
         await self.sender.reconcile()
         await self.sender.run_once()
         return True

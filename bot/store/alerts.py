@@ -157,6 +157,22 @@ class AlertStore:
             return False
         return True
 
+    async def event_exists(self, key: str) -> bool:
+        """Whether an event with this key was recorded."""
+        t = AlertEvent.__table__
+        async with self.engine.connect() as conn:
+            return (await conn.execute(select(t.c.key).where(t.c.key == key))).first() is not None
+
+    async def events_since(self, kind: str, deal_ids: list[str], since: float) -> list[dict[str, Any]]:
+        """Payloads of events of a kind for these deals since a time, oldest first."""
+        if not deal_ids:
+            return []
+        t = AlertEvent.__table__
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(select(t.c.payload).where(and_(
+                t.c.kind == kind, t.c.deal_id.in_(deal_ids), t.c.occurred_at >= since)).order_by(t.c.occurred_at))).all()
+        return [json.loads(r.payload) for r in rows]
+
     async def due_outbox(self, now: float, limit: int = 500) -> list[OutboxRow]:
         """Pending deliveries whose time has come, oldest first."""
         t = OutboxEntry.__table__

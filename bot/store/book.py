@@ -98,6 +98,12 @@ class BookStore:
             return {"digest_opt_out": False, "home_filter": "all"}
         return {"digest_opt_out": bool(row.digest_opt_out), "home_filter": row.home_filter}
 
+    async def reps(self) -> list[str]:
+        """Slack users who have a book (they opened Home at least once)."""
+        t = RepPrefs.__table__
+        async with self.engine.connect() as conn:
+            return [r.user_id for r in (await conn.execute(select(t.c.user_id).order_by(t.c.user_id))).all()]
+
     async def set_rep_prefs(self, user_id: str, **values: Any) -> None:
         """Change some of a rep's preferences."""
         t = RepPrefs.__table__
