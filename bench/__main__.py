@@ -134,7 +134,23 @@ async def run(latency: float, query: str, repeats: int) -> int:
     sent, took = await outbox_throughput()
     print(f"  outbox sender, 50 channels:             {sent} alerts in {took:.1f} s = {sent / took:.1f} messages/s "
           f"(Slack allows ~1/s per channel, so {sent // 50} per channel need >= {sent // 50 - 1} s)")
-    return 0 if (ok_cold and ok_warm and ok_ratio and ok_crowd) else 1
+    from bench.book import LIMITS, home_for_200, snapshot_rate
+
+    home, count = await home_for_200(latency)
+    ok_home = home < 3.0
+    print(f"  App Home, a rep with {count} accounts:    {home * 1000:7.1f} ms to publish (target < 3000 ms) "
+          f"{'OK' if ok_home else 'MISSED'}")
+    rate = await snapshot_rate()
+    meta = rate.pop("_")
+    print(f"  daily snapshot of {meta['accounts']:.0f} accounts, spread over {meta['spread_hours']:.0f} h "
+          "(calls measured on 40 accounts):")
+    ok_rate = True
+    for name, r in rate.items():
+        ok_rate &= r["per_minute_paced"] <= r["limit"]
+        print(f"    {name:<10} {r['per_account']:5.1f} calls/account → {r['per_minute_paced']:6.1f} calls/min "
+              f"of {LIMITS[name][0]} ({100 * r['per_minute_paced'] / r['limit']:.0f}%); "
+              f"unpaced it would need {r['minutes_at_limit']:.0f} min at the limit")
+    return 0 if (ok_cold and ok_warm and ok_ratio and ok_crowd and ok_home and ok_rate) else 1
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,6 +17,7 @@ from bot.store.schema import AlertEvent, AsanaProjectIndex, QboInvoiceIndex, Sub
 log = logging.getLogger(__name__)
 DAY: Final = 86400.0
 CURSOR: Final = "snapshot:daily"
+CHUNK: Final = 100  # accounts per batched fetch (HubSpot batch reads take 100 ids)
 
 
 class Snapshotter:
@@ -34,13 +35,30 @@ class Snapshotter:
 
     async def take(self, deal_id: str, *, refresh: bool = True) -> dict[str, Any] | None:
         """Snapshot one account now (after an event: fresh data)."""
-        from bot.health import Thresholds, assess
-        from bot.history import snapshot
-
         try:
             status = await self.status.get_status(deal_id, refresh=refresh)
         except DealNotFound:
             return None
+        return await self.record(status)
+
+    async def take_many(self, deal_ids: list[str]) -> int:
+        """Snapshot many accounts through the batched fetch (the daily round)."""
+        if not hasattr(self.status.hubspot, "accounts") or not hasattr(self.status.quickbooks, "money_many"):
+            results = await asyncio.gather(*(self.take(d, refresh=False) for d in deal_ids))
+            return sum(1 for r in results if r)
+        statuses = await self.status.get_statuses(deal_ids)
+        taken = 0
+        for status in statuses.values():
+            if await self.record(status):
+                taken += 1
+        return taken
+
+    async def record(self, status: Any) -> dict[str, Any] | None:
+        """Assess and store one status; None when HubSpot could not even say what the deal is."""
+        from bot.health import Thresholds, assess
+        from bot.history import snapshot
+
+        deal_id = status.deal_id
         if status.partial and not status.deal.available:
             return None  # HubSpot down: a snapshot without the deal would mislead history
         health = assess(status, status.today, self.thresholds or Thresholds())
@@ -69,24 +87,17 @@ class Snapshotter:
         started, done_upto = (state.split("|", 1) if state else (str(time.time()), ""))
         pending = [d for d in deals if d > done_upto]
         gap = self.spread / max(1, len(deals)) if pace else 0.0
-        sem = asyncio.Semaphore(self.concurrency)
         taken = 0
-
-        async def one(deal_id: str) -> None:
-            nonlocal taken
-            async with sem:
-                try:
-                    if await self.take(deal_id, refresh=False):
-                        taken += 1
-                except Exception:
-                    log.exception("snapshot of %s failed", deal_id)
-
-        for index in range(0, len(pending), self.concurrency):
-            chunk = pending[index:index + self.concurrency]
-            await asyncio.gather(*(one(d) for d in chunk))
+        for index in range(0, len(pending), CHUNK):
+            chunk = pending[index:index + CHUNK]
+            begun = time.monotonic()
+            try:
+                taken += await self.take_many(chunk)
+            except Exception:
+                log.exception("snapshots of %d accounts failed; the next round tries again", len(chunk))
             await self.store.set_sync(CURSOR, f"{started}|{chunk[-1]}")
-            if gap:
-                await asyncio.sleep(gap * len(chunk))
+            if gap:  # spread the round over the day, leaving the limits to cards and alerts
+                await asyncio.sleep(max(0.0, gap * len(chunk) - (time.monotonic() - begun)))
         await self.store.set_sync(CURSOR + ":last", str(time.time()))
         await self.store.set_sync(CURSOR, "")
         return taken

@@ -178,6 +178,58 @@ class StatusService:
             "money": lambda: self.quickbooks.money(deal_id, today=today),
         }
 
+    async def get_statuses(self, deal_ids: list[str], *, asana_concurrency: int = 8) -> dict[str, AccountStatus]:
+        """Many accounts at once for the daily snapshot: HubSpot and QuickBooks batched, Asana per project.
+
+        Not cached and not single-flighted: a background job, not a card. Deals HubSpot doesn't
+        know are left out.
+        """
+        today = self._today()
+        now = self._now()
+        gate = asyncio.Semaphore(asana_concurrency)
+
+        async def delivery(deal_id: str) -> Section:
+            async with gate:
+                try:
+                    return Section("asana", await self.asana.delivery(deal_id, today=today), now)
+                except NotFoundError:
+                    return Section("asana", None, now)
+                except ConnectorError as exc:
+                    return Section("asana", None, None, error=_describe(exc))
+
+        async def hubspot() -> dict[str, Any] | str:
+            try:
+                return await self.hubspot.accounts(deal_ids)  # type: ignore[attr-defined]
+            except ConnectorError as exc:
+                return _describe(exc)
+
+        async def money() -> dict[str, Any] | str:
+            try:
+                return await self.quickbooks.money_many(deal_ids, today=today)  # type: ignore[attr-defined]
+            except ConnectorError as exc:
+                return _describe(exc)
+
+        facts, moneys, *deliveries = await asyncio.gather(hubspot(), money(), *(delivery(d) for d in deal_ids))
+        result: dict[str, AccountStatus] = {}
+        for deal_id, delivery_section in zip(deal_ids, deliveries):
+            if isinstance(facts, str):
+                deal = Section("hubspot", None, None, error=facts)
+                escalations = Section("hubspot", None, None, error=facts)
+                comm = Section("hubspot", None, None, error=facts)
+            else:
+                fact = facts.get(deal_id)
+                if fact is None or fact.deal is None:
+                    continue
+                deal = Section("hubspot", fact.deal, now)
+                escalations = Section("hubspot", tuple(fact.escalations), now)
+                comm = Section("hubspot", fact.communication, now)
+            money_section = (Section("quickbooks", None, None, error=moneys) if isinstance(moneys, str)
+                             else Section("quickbooks", moneys.get(deal_id), now))
+            result[deal_id] = AccountStatus(deal_id=deal_id, deal=deal, escalations=escalations, communication=comm,
+                                            delivery=delivery_section, money=money_section, generated_at=now,
+                                            today=today)
+        return result
+
     def invalidate(self, deal_id: str, sections: tuple[str, ...] | None = None) -> None:
         """Forget cached sections of a deal (after an event, or on Refresh)."""
         for name, _, _ in SECTIONS:

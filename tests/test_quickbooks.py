@@ -483,3 +483,24 @@ async def test_from_settings_and_url_checks(qbo: QuickBooksEmulator, store: Stor
         QuickBooksConnector.from_settings(Settings.from_env({}, dotenv=None), store)
     with pytest.raises(ConfigError, match="https"):
         connect(qbo, store, base_url="http://quickbooks.example.com/v3")
+
+
+async def test_money_many_equals_money_for_each_deal(serve, store) -> None:
+    """The batched form gives the same figures as money() per deal, in a handful of queries."""
+    from sandbox.book import DEMO_ACCOUNTS
+    from sandbox.quickbooks import QuickBooksEmulator
+
+    emulator = await serve(QuickBooksEmulator(DEMO_ACCOUNTS, today=TODAY))
+    env = emulator.env()
+    connector = QuickBooksConnector(env["QBO_CLIENT_ID"], env["QBO_CLIENT_SECRET"], env["QBO_REALM_ID"],
+                                    env["QBO_REFRESH_TOKEN"], store, base_url=env["QBO_BASE_URL"],
+                                    token_url=env["QBO_TOKEN_URL"])
+    try:
+        ids = [a.deal_id for a in DEMO_ACCOUNTS]
+        single = {d: await connector.money(d, today=TODAY) for d in ids}
+        emulator.reset_calls()
+        many = await connector.money_many(ids, today=TODAY)
+        assert many == single
+        assert emulator.count("/query") <= 4
+    finally:
+        connector.close()

@@ -265,6 +265,19 @@ class CoreStore:
             ).all()
         return sorted((r.invoice_id for r in rows), key=lambda s: (len(s), s))
 
+    async def invoices_for_many(self, realm_id: str, deal_ids: Iterable[str]) -> dict[str, list[str]]:
+        """Invoice IDs of many deals at once: deal_id → ids (deals without invoices left out)."""
+        t = QboInvoiceIndex.__table__
+        ids = list(deal_ids)
+        found: dict[str, list[str]] = {}
+        async with self.engine.connect() as conn:
+            for chunk in _chunks(ids, 500):
+                rows = (await conn.execute(select(t.c.deal_id, t.c.invoice_id).where(
+                    and_(t.c.realm_id == realm_id, t.c.deal_id.in_(chunk))))).all()
+                for row in rows:
+                    found.setdefault(row.deal_id, []).append(row.invoice_id)
+        return found
+
     async def invoice_count(self, realm_id: str) -> int:
         """How many invoices of the company are indexed."""
         t = QboInvoiceIndex.__table__

@@ -289,6 +289,29 @@ class QuickBooksConnector:
         payments = await self.by_ids("Payment", payment_ids) if payment_ids else []
         return summarise(found, payments, today=today, app_url=self.app_url)
 
+    async def money_many(self, deal_ids: Sequence[str], *, today: date) -> dict[str, Money | None]:
+        """money() for many deals in a few queries (Id IN chunks): for the daily snapshot."""
+        await self._ensure_index()
+        wanted = {d.strip() for d in deal_ids}
+        index = await self.store.invoices_for_many(self.realm_id, wanted)
+        all_ids = sorted({i for ids in index.values() for i in ids}, key=id_key)
+        found = await self.by_ids("Invoice", all_ids) if all_ids else []
+        by_deal: dict[str, list[dict]] = {}
+        for inv in found:
+            deal = deal_of(inv, self.deal_field)
+            if deal in wanted:
+                by_deal.setdefault(deal, []).append(inv)
+        payment_ids = sorted({pid for invs in by_deal.values() for inv in invs for pid in linked(inv, "Payment")},
+                             key=id_key)
+        payments = await self.by_ids("Payment", payment_ids) if payment_ids else []
+        result: dict[str, Money | None] = {d: None for d in wanted}
+        for deal, invs in by_deal.items():
+            invs.sort(key=lambda inv: id_key(inv["Id"]))
+            pids = {pid for inv in invs for pid in linked(inv, "Payment")}
+            mine = [p for p in payments if str(p["Id"]) in pids]
+            result[deal] = summarise(invs, mine, today=today, app_url=self.app_url)
+        return result
+
     # -- alert sources --------------------------------------------------------------------
 
     async def payment_applications(self, payment_id: str) -> list[PaymentApplication]:

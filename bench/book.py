@@ -1,0 +1,82 @@
+"""The rep's book at scale: Home for a rep with 200 accounts, and the daily snapshot of 2,000 accounts."""
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from sandbox.book import PEOPLE_BY_KEY, generated_book
+from sandbox.harness import start_bot, stop_bot
+from sandbox.server import Sandbox
+
+REP = "ava"  # owns nothing in the demo book: in the bench she owns exactly 200 accounts
+LIMITS = {"hubspot": ("100 / 10 s (Free/Starter)", 600.0), "asana": ("1,500 / min (paid)", 1500.0),
+          "quickbooks": ("500 / min per company", 500.0)}
+
+
+def _book(total: int, rep_accounts: int) -> tuple:
+    accounts = list(generated_book(total))
+    generated = [i for i, a in enumerate(accounts) if a.key.startswith("gen")]
+    for i in generated[:rep_accounts]:
+        accounts[i] = replace(accounts[i], owner=REP, close_days_ago=min(accounts[i].close_days_ago, 400))
+    return tuple(accounts)
+
+
+
+async def home_for_200(latency: float) -> tuple[float, int]:
+    """Seconds from app_home_opened to the published Home for a rep with 200 accounts (from snapshots)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        bot = await start_bot(Path(tmp), sandbox=Sandbox(_book(2000, 200)))
+        try:
+            user = PEOPLE_BY_KEY[REP].slack_id
+            owner, _ = await bot.deps.book.owner(user)
+            deals = await bot.deps.book.deals(owner.id, bot.deps.clock().date())
+            snap = bot.deps.worker.snapshotter
+            for start in range(0, len(deals), 20):  # the daily round's result, seeded quickly
+                await asyncio.gather(*(snap.take(d.deal_id, refresh=False) for d in deals[start:start + 20]))
+                await asyncio.sleep(0)
+            bot.sandbox.set_latency(latency)
+            bot.deps.gate._users.clear()  # a cold Slack user lookup too
+            before = (bot.slack.home_view(user) or {}).get("hash")
+            start = time.perf_counter()
+            await bot.event({"type": "app_home_opened", "user": user, "channel": "D0BENCH", "tab": "home",
+                             "event_ts": "1.0"})
+            await bot.until(lambda: (v := bot.slack.home_view(user)) and v.get("hash") != before
+                            and "Loading" not in str(v), timeout=60, what="home")
+            return time.perf_counter() - start, len(deals)
+        finally:
+            await stop_bot(bot)
+
+
+async def snapshot_rate(sample: int = 40) -> dict[str, dict[str, float]]:
+    """Calls per account per system (measured on a sample), and the daily round's use of each limit."""
+    with tempfile.TemporaryDirectory() as tmp:
+        bot = await start_bot(Path(tmp), sandbox=Sandbox(generated_book(2000)))
+        try:
+            snap = bot.deps.worker.snapshotter
+            tracked = await snap.tracked()
+            if len(tracked) < 2000:  # the join indexes fill as the connectors see the book
+                await bot.services.asana.refresh_index()
+                await bot.services.quickbooks.sync_index()
+                tracked = await snap.tracked()
+            await snap.take(tracked[0], refresh=False)  # warm pipelines, owners
+            bot.sandbox.reset_calls()
+            start = time.perf_counter()
+            for deal_id in tracked[1:sample + 1]:  # one after another, as the paced round does
+                await snap.take(deal_id, refresh=False)
+            elapsed = time.perf_counter() - start
+            calls = {n: len(bot.sandbox.emulators[n].calls) for n in LIMITS}
+        finally:
+            await stop_bot(bot)
+    total = len(tracked)
+    spread_min = snap.spread / 60.0
+    out: dict[str, dict[str, float]] = {}
+    for name, (label, limit) in LIMITS.items():
+        per_account = calls[name] / sample
+        out[name] = {"per_account": per_account, "per_minute_paced": per_account * total / spread_min,
+                     "limit": limit, "minutes_at_limit": per_account * total / limit}
+    out["_"] = {"accounts": float(total), "spread_hours": snap.spread / 3600.0, "sample_seconds": elapsed}
+    return out
