@@ -143,7 +143,7 @@ async def run(latency: float, query: str, repeats: int) -> int:
     rate = await snapshot_rate()
     meta = rate.pop("_")
     print(f"  daily snapshot of {meta['accounts']:.0f} accounts, spread over {meta['spread_hours']:.0f} h "
-          "(calls measured on 40 accounts):")
+          f"(calls measured on {meta['sample']:.0f} accounts, {meta['sample_seconds']:.1f} s unpaced):")
     ok_rate = True
     for name, r in rate.items():
         ok_rate &= r["per_minute_paced"] <= r["limit"]

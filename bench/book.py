@@ -1,7 +1,6 @@
 """The rep's book at scale: Home for a rep with 200 accounts, and the daily snapshot of 2,000 accounts."""
 from __future__ import annotations
 
-import asyncio
 import tempfile
 import time
 from dataclasses import replace
@@ -35,9 +34,8 @@ async def home_for_200(latency: float) -> tuple[float, int]:
             owner, _ = await bot.deps.book.owner(user)
             deals = await bot.deps.book.deals(owner.id, bot.deps.clock().date())
             snap = bot.deps.worker.snapshotter
-            for start in range(0, len(deals), 20):  # the daily round's result, seeded quickly
-                await asyncio.gather(*(snap.take(d.deal_id, refresh=False) for d in deals[start:start + 20]))
-                await asyncio.sleep(0)
+            for start in range(0, len(deals), 100):  # what the daily round leaves behind
+                await snap.take_many([d.deal_id for d in deals[start:start + 100]])
             bot.sandbox.set_latency(latency)
             bot.deps.gate._users.clear()  # a cold Slack user lookup too
             before = (bot.slack.home_view(user) or {}).get("hash")
@@ -51,22 +49,21 @@ async def home_for_200(latency: float) -> tuple[float, int]:
             await stop_bot(bot)
 
 
-async def snapshot_rate(sample: int = 40) -> dict[str, dict[str, float]]:
-    """Calls per account per system (measured on a sample), and the daily round's use of each limit."""
+async def snapshot_rate(sample: int = 200) -> dict[str, dict[str, float]]:
+    """Calls per account per system for the batched daily round (measured on `sample` accounts)."""
     with tempfile.TemporaryDirectory() as tmp:
         bot = await start_bot(Path(tmp), sandbox=Sandbox(generated_book(2000)))
         try:
             snap = bot.deps.worker.snapshotter
+            await bot.services.asana.refresh_index()
+            await bot.services.quickbooks.sync_index()
             tracked = await snap.tracked()
-            if len(tracked) < 2000:  # the join indexes fill as the connectors see the book
-                await bot.services.asana.refresh_index()
-                await bot.services.quickbooks.sync_index()
-                tracked = await snap.tracked()
-            await snap.take(tracked[0], refresh=False)  # warm pipelines, owners
+            await snap.take_many(tracked[:5])  # warm pipelines and owners
             bot.sandbox.reset_calls()
             start = time.perf_counter()
-            for deal_id in tracked[1:sample + 1]:  # one after another, as the paced round does
-                await snap.take(deal_id, refresh=False)
+            chunk = tracked[5:5 + sample]
+            for i in range(0, len(chunk), 100):
+                await snap.take_many(chunk[i:i + 100])
             elapsed = time.perf_counter() - start
             calls = {n: len(bot.sandbox.emulators[n].calls) for n in LIMITS}
         finally:
@@ -78,5 +75,6 @@ async def snapshot_rate(sample: int = 40) -> dict[str, dict[str, float]]:
         per_account = calls[name] / sample
         out[name] = {"per_account": per_account, "per_minute_paced": per_account * total / spread_min,
                      "limit": limit, "minutes_at_limit": per_account * total / limit}
-    out["_"] = {"accounts": float(total), "spread_hours": snap.spread / 3600.0, "sample_seconds": elapsed}
+    out["_"] = {"accounts": float(total), "spread_hours": snap.spread / 3600.0, "sample_seconds": elapsed,
+                "sample": float(sample)}
     return out

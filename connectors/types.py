@@ -194,3 +194,12 @@ class PaymentApplication:
     paid_on: date
     currency: str
     customer_name: str | None = None
+
+
+@dataclass(frozen=True)
+class AccountFacts:
+    """What HubSpot says of one account: the deal, its open escalations and its last communication."""
+
+    deal: Deal | None  # None when HubSpot has no such deal
+    escalations: tuple[Escalation, ...]
+    communication: Communication | None

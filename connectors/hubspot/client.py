@@ -17,11 +17,12 @@ from urllib3.util.retry import Retry
 
 from connectors.errors import ConfigError, ConnectorError, NotFoundError
 from connectors.hubspot.book import BookQuery
-from connectors.hubspot.records import (APP_URL, COMM_PROPERTIES, DEAL_ID, DEAL_PROPERTIES, LOG_KINDS, PRIORITY_ORDER,
-                                        SYSTEM, TICKET_PROPERTIES, Stage, check_id, classify, communication_from,
-                                        engagement_properties, escalation_from, find_stage, is_closed, is_won,
-                                        match_score, parse_deal_url, person_from, primary_company, ticket_state,
-                                        to_date, to_decimal)
+from connectors.hubspot.batch import AccountBatch
+from connectors.hubspot.records import (APP_URL, COMM_PROPERTIES, COMM_READ_PROPERTIES, DEAL_ID, DEAL_PROPERTIES,
+                                        LOG_KINDS, PRIORITY_ORDER, SYSTEM, TICKET_PROPERTIES, Stage, check_id,
+                                        classify, deal_from, engagement_properties, escalation_from, find_stage,
+                                        is_won, latest_communication, match_score, parse_deal_url, person_from,
+                                        primary_company, ticket_state, to_date, to_decimal)
 from connectors.hubspot.records import gather_all as _all
 from connectors.hubspot.tickets import TicketFeed
 from connectors.runtime import Policy, RateLimiter, Runner
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 REFRESH_AFTER: Final = 60.0  # seconds: an unknown stage reloads the pipelines at most this often
 
 
-class HubSpotConnector(TicketFeed, BookQuery):
+class HubSpotConnector(TicketFeed, BookQuery, AccountBatch):
     """Deals, escalations and communications of one HubSpot portal."""
 
     system = SYSTEM
@@ -137,40 +138,17 @@ class HubSpotConnector(TicketFeed, BookQuery):
             self.runner.call(self._objects.get_by_id, "deals", deal_id, properties=DEAL_PROPERTIES,
                              associations=["companies"], archived=False, _request_timeout=self._timeout),
             self._stages("deals"), self._owners_or_empty())
-        props = obj.properties or {}
-        stage = find_stage(stages, props.get("pipeline"), props.get("dealstage"))
-        if stage is None and props.get("dealstage"):
-            stage = find_stage(await self._stages("deals", refresh=True), props.get("pipeline"), props["dealstage"])
+        stage = await self._deal_stage(obj, stages)
         company_name, owner = await _all(self._company_name(primary_company(obj)),
-                                         self._owner(props.get("hubspot_owner_id"), owners))
-        return Deal(
-            id=str(obj.id), name=props.get("dealname") or f"Deal {obj.id}", stage_id=props.get("dealstage") or "",
-            stage_label=stage.label if stage else props.get("dealstage") or "",
-            pipeline_label=stage.pipeline_label if stage else props.get("pipeline") or "",
-            is_closed=is_closed(stage), is_won=is_won(stage), amount=to_decimal(props.get("amount")),
-            currency=props.get("deal_currency_code") or None, close_date=to_date(props.get("closedate")),
-            owner=owner, company_name=company_name, url=self._record_url("0-3", str(obj.id)))
+                                         self._owner((obj.properties or {}).get("hubspot_owner_id"), owners))
+        return deal_from(obj, stage, owner, company_name, self._record_url("0-3", str(obj.id)))
 
     async def open_escalations(self, deal_id: str) -> list[Escalation]:
         """Tickets on the deal whose stage metadata says ticketState OPEN, most urgent then newest first."""
         deal_id = check_id(deal_id)
         links, stages = await _all(self._associated("deals", [deal_id], "tickets"), self._stages("tickets"))
         tickets = await self._batch_read("tickets", links.get(deal_id, []), TICKET_PROPERTIES)
-        if any((t.properties or {}).get("hs_pipeline_stage") not in stages for t in tickets):
-            stages = await self._stages("tickets", refresh=True)
-        out = []
-        for ticket in tickets:
-            props = ticket.properties or {}
-            stage = find_stage(stages, props.get("hs_pipeline"), props.get("hs_pipeline_stage"))
-            state = ticket_state(stage)
-            if state == "CLOSED":
-                continue
-            if state != "OPEN":
-                log.warning("hubspot ticket %s: stage %r has no ticketState; counted as open",
-                            ticket.id, props.get("hs_pipeline_stage"))
-            out.append(escalation_from(ticket, stage, self._record_url("0-5", str(ticket.id))))
-        out.sort(key=lambda e: (PRIORITY_ORDER.get(e.priority or "", 4), -e.created_at.timestamp()))
-        return out
+        return await self._open_escalations_of(tickets, stages)
 
     async def last_communication(self, deal_id: str) -> Communication | None:
         """The newest email, call or meeting on the deal, or note the bot logged as client communication."""
@@ -178,11 +156,9 @@ class HubSpotConnector(TicketFeed, BookQuery):
         types = list(COMM_PROPERTIES)
         *links, owners = await _all(*(self._associated("deals", [deal_id], t) for t in types),
                                     self._owners_or_empty())
-        reads = await _all(*(self._batch_read(t, l.get(deal_id, []), ["hs_timestamp", "hubspot_owner_id",
-                                                                        *filter(None, COMM_PROPERTIES[t])])
+        reads = await _all(*(self._batch_read(t, l.get(deal_id, []), COMM_READ_PROPERTIES[t])
                              for t, l in zip(types, links)))
-        found = [c for t, objs in zip(types, reads) for o in objs if (c := communication_from(t, o, owners))]
-        return max(found, key=lambda c: (c.at, c.id), default=None)
+        return latest_communication(((t, o) for t, objs in zip(types, reads) for o in objs), owners)
 
     async def log_communication(self, deal_id: str, kind: str, summary: str, when: datetime, author: str, *,
                                 author_email: str | None = None) -> Communication:
@@ -214,6 +190,32 @@ class HubSpotConnector(TicketFeed, BookQuery):
         return Communication(str(created.id), kind, when, summary, author)  # type: ignore[arg-type]
 
     # -- internals ------------------------------------------------------------------------
+
+    async def _deal_stage(self, obj: Any, stages: dict[str, Stage]) -> Stage | None:
+        """The deal's stage; an unknown stage reloads the deal pipelines (at most once a minute)."""
+        props = obj.properties or {}
+        stage = find_stage(stages, props.get("pipeline"), props.get("dealstage"))
+        if stage is None and props.get("dealstage"):
+            stage = find_stage(await self._stages("deals", refresh=True), props.get("pipeline"), props["dealstage"])
+        return stage
+
+    async def _open_escalations_of(self, tickets: list[Any], stages: dict[str, Stage]) -> list[Escalation]:
+        """The open ones of a deal's tickets, most urgent then newest first (unknown stages reload)."""
+        if any((t.properties or {}).get("hs_pipeline_stage") not in stages for t in tickets):
+            stages = await self._stages("tickets", refresh=True)
+        out = []
+        for ticket in tickets:
+            props = ticket.properties or {}
+            stage = find_stage(stages, props.get("hs_pipeline"), props.get("hs_pipeline_stage"))
+            state = ticket_state(stage)
+            if state == "CLOSED":
+                continue
+            if state != "OPEN":
+                log.warning("hubspot ticket %s: stage %r has no ticketState; counted as open",
+                            ticket.id, props.get("hs_pipeline_stage"))
+            out.append(escalation_from(ticket, stage, self._record_url("0-5", str(ticket.id))))
+        out.sort(key=lambda e: (PRIORITY_ORDER.get(e.priority or "", 4), -e.created_at.timestamp()))
+        return out
 
     def _record_url(self, object_type_id: str, record_id: str) -> str | None:
         if not self.portal_id:
@@ -312,7 +314,12 @@ class HubSpotConnector(TicketFeed, BookQuery):
 
     async def _associated(self, from_type: str, ids: list[str], to_type: str) -> dict[str, list[str]]:
         """Associated record ids per source id (v4 batch read, following each source's paging)."""
-        out: dict[str, list[str]] = {}
+        links = await self._association_links(from_type, ids, to_type)
+        return {source: [str(t.to_object_id) for t in to] for source, to in links.items()}
+
+    async def _association_links(self, from_type: str, ids: list[str], to_type: str) -> dict[str, list[Any]]:
+        """The v4 `to` items (id and association types) per source id, following each source's paging."""
+        out: dict[str, list[Any]] = {}
         pending = [{"id": i} for i in dict.fromkeys(ids)]
         while pending:
             chunks = [pending[n:n + 1000] for n in range(0, len(pending), 1000)]
@@ -323,7 +330,7 @@ class HubSpotConnector(TicketFeed, BookQuery):
             for page in pages:
                 for result in page.results or []:
                     source = str(result._from.id)
-                    out.setdefault(source, []).extend(str(t.to_object_id) for t in result.to or [])
+                    out.setdefault(source, []).extend(result.to or [])
                     if result.paging and result.paging.next and result.paging.next.after:
                         pending.append({"id": source, "after": result.paging.next.after})
         return out

@@ -11,13 +11,13 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
-from typing import Any, Awaitable, Final
+from typing import Any, Awaitable, Final, Iterable
 from urllib.parse import urlsplit
 
 import urllib3
 
 from connectors.errors import AuthError, ConnectorError, NotFoundError, RateLimitedError, UnavailableError
-from connectors.types import Communication, CommunicationKind, Escalation, Person
+from connectors.types import Communication, CommunicationKind, Deal, Escalation, Person
 
 SYSTEM: Final = "hubspot"
 APP_URL: Final = "https://app.hubspot.com"
@@ -32,6 +32,10 @@ COMM_PROPERTIES: Final = {  # object type -> (title property, body property)
     "emails": ("hs_email_subject", "hs_email_text"), "calls": ("hs_call_title", "hs_call_body"),
     "meetings": ("hs_meeting_title", "hs_meeting_body"), "notes": (None, "hs_note_body"),
 }
+# object type -> the properties read to build a Communication
+COMM_READ_PROPERTIES: Final = {t: ["hs_timestamp", "hubspot_owner_id", *filter(None, props)]
+                               for t, props in COMM_PROPERTIES.items()}
+PRIMARY_DEAL_COMPANY: Final = 5  # HUBSPOT_DEFINED deal -> company type id of the primary company
 # kind -> (object type, HUBSPOT_DEFINED association type id to a deal)
 LOG_KINDS: Final = {"email": ("emails", 210), "call": ("calls", 206), "meeting": ("meetings", 212),
                     "other": ("notes", 214)}
@@ -146,6 +150,25 @@ def communication_from(object_type: str, obj: Any, owners: dict[str, Person]) ->
     return Communication(str(obj.id), kind, at, summary or title, author or (owner.name if owner else None))
 
 
+def latest_communication(records: Iterable[tuple[str, Any]], owners: dict[str, Person]) -> Communication | None:
+    """The newest client communication among (object type, engagement) pairs; internal notes skipped."""
+    found = [c for t, obj in records if (c := communication_from(t, obj, owners))]
+    return max(found, key=lambda c: (c.at, c.id), default=None)
+
+
+def deal_from(obj: Any, stage: Stage | None, owner: Person | None, company_name: str | None,
+              url: str | None) -> Deal:
+    """A deal (SDK object) as a Deal, its stage, owner and company already resolved."""
+    props = obj.properties or {}
+    return Deal(
+        id=str(obj.id), name=props.get("dealname") or f"Deal {obj.id}", stage_id=props.get("dealstage") or "",
+        stage_label=stage.label if stage else props.get("dealstage") or "",
+        pipeline_label=stage.pipeline_label if stage else props.get("pipeline") or "",
+        is_closed=is_closed(stage), is_won=is_won(stage), amount=to_decimal(props.get("amount")),
+        currency=props.get("deal_currency_code") or None, close_date=to_date(props.get("closedate")),
+        owner=owner, company_name=company_name, url=url)  # type: ignore[arg-type]
+
+
 def text_lines(body: str) -> list[str]:
     """Non-empty lines of an HTML (or plain text) engagement body."""
     text = re.sub(r"(?i)<br\s*/?>|</p>|</div>|</li>", "\n", body)
@@ -157,8 +180,20 @@ def primary_company(obj: Any) -> str | None:
     """The deal's primary company (any associated company when none is marked primary)."""
     companies = (obj.associations or {}).get("companies")
     results = list(companies.results or []) if companies else []
-    results.sort(key=lambda a: a.type != "deal_to_company")
-    return str(results[0].id) if results else None
+    return first_primary((str(a.id), a.type == "deal_to_company") for a in results)
+
+
+def primary_company_v4(links: Iterable[Any]) -> str | None:
+    """The primary company among a deal's v4 association results (`to` items), as `primary_company`."""
+    return first_primary((str(t.to_object_id), any(
+        s.type_id == PRIMARY_DEAL_COMPANY and s.category == "HUBSPOT_DEFINED" for s in t.association_types or []))
+        for t in links)
+
+
+def first_primary(companies: Iterable[tuple[str, bool]]) -> str | None:
+    """The first (id, is primary) marked primary, else the first one; None when empty."""
+    ordered = sorted(companies, key=lambda c: not c[1])
+    return ordered[0][0] if ordered else None
 
 
 def person_from(owner: Any) -> Person:
