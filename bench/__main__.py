@@ -147,7 +147,7 @@ async def run(latency: float, query: str, repeats: int) -> int:
     ok_rate = True
     for name, r in rate.items():
         ok_rate &= r["per_minute_paced"] <= r["limit"]
-        print(f"    {name:<10} {r["per_account"]:5.2f} calls/account → {r['per_minute_paced']:6.1f} calls/min "
+        print(f"    {name:<10} {r['per_account']:5.2f} calls/account → {r['per_minute_paced']:6.1f} calls/min "
               f"of {LIMITS[name][0]} ({100 * r['per_minute_paced'] / r['limit']:.0f}%); "
               f"unpaced it would need {r['minutes_at_limit']:.0f} min at the limit")
     return 0 if (ok_cold and ok_warm and ok_ratio and ok_crowd and ok_home and ok_rate) else 1
