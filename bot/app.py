@@ -159,8 +159,13 @@ async def run_server(settings: Settings, services: Services) -> None:  # pragma:
         handler = AsyncSocketModeHandler(app, settings.slack_app_token)
         await handler.connect_async()
         log.warning("Socket Mode connected")
+    import signal
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):  # a clean stop hands the alert lease over at once
+        loop.add_signal_handler(sig, stop.set)
     try:
-        await asyncio.Event().wait()
+        await stop.wait()
     finally:
         stop.set()
         await alerts
