@@ -5,7 +5,7 @@ import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+
 
 from sandbox.book import PEOPLE_BY_KEY, generated_book
 from sandbox.harness import start_bot, stop_bot

@@ -233,3 +233,10 @@ def _digest(opted_out: bool) -> SectionBlock:
                               "Turn off weekly digest", "off")
     return SectionBlock(block_id="home_digest", text=MarkdownTextObject(text=text),
                         accessory=ButtonElement(text=label, action_id=ids.HOME_DIGEST, value=value))
+
+
+def refusal_view() -> dict[str, Any]:
+    """Home for a guest or someone from another organisation: no account data at all."""
+    from blocks.messages import REFUSAL
+
+    return {"type": "home", "blocks": [SectionBlock(text=MarkdownTextObject(text=REFUSAL)).to_dict()]}

@@ -10,8 +10,7 @@ from slack_bolt.async_app import AsyncApp
 
 from blocks import ids
 from blocks.card import card_modal
-from blocks.home import home_view, loading_view, no_owner_view, parse_filter
-from blocks.messages import REFUSAL
+from blocks.home import home_view, loading_view, no_owner_view, parse_filter, refusal_view
 from bot.status import DealNotFound
 
 if TYPE_CHECKING:
@@ -28,7 +27,7 @@ def register(app: AsyncApp, deps: "AppDeps") -> None:
         verdict = await deps.gate.user(user_id)
         name = await deps.gate.display_name(user_id) or "there"
         if not verdict.allowed:
-            await client.views_publish(user_id=user_id, view=_refusal_view())
+            await client.views_publish(user_id=user_id, view=refusal_view())
             return
         prefs = await deps.store.rep_prefs(user_id)
         owner, email = await deps.book.owner(user_id)
@@ -89,5 +88,3 @@ def _metadata(body: dict[str, Any]) -> dict[str, Any]:
         return {}
 
 
-def _refusal_view() -> dict[str, Any]:
-    return {"type": "home", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": REFUSAL}}]}

@@ -6,12 +6,12 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from blocks import ids, messages
 from blocks.card import status_card
 from blocks.modal import failed_view, logged_view, parse_submission, saving_view
 from connectors.errors import ConnectorError
+from bot.slack_out import replace_message
 from handlers.actions import origin_of
 
 if TYPE_CHECKING:
@@ -54,7 +54,4 @@ def register(app: AsyncApp, deps: "AppDeps") -> None:
         if origin.get("response_url"):
             status = await deps.cards.for_deal(deal_id)
             payload = status_card(status, deps.clock(), ephemeral=bool(origin.get("ephemeral", True)))
-            webhook = AsyncWebhookClient(origin["response_url"])
-            response = await webhook.send_dict({**payload, "replace_original": True})
-            if response.status_code != 200:
-                log.warning("card update after logging failed: %s %s", response.status_code, response.body)
+            await replace_message(origin["response_url"], payload)

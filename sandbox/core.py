@@ -1,6 +1,7 @@
 """What every emulator shares: call recording, latency and fault injection, rate windows."""
 from __future__ import annotations
 
+import abc
 import asyncio
 import collections
 import json
@@ -82,7 +83,7 @@ class RateWindow:
         return None
 
 
-class Emulator:
+class Emulator(abc.ABC):
     """Base of the emulators: an aiohttp app with recording and fault middleware.
 
     Subclasses set `name`, implement `add_routes(app)` and `error_response(status, message)`
@@ -102,8 +103,9 @@ class Emulator:
 
     # -- subclass hooks -----------------------------------------------------------------
 
-    def add_routes(self, app: web.Application) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def add_routes(self, app: web.Application) -> None:
+        """Register the service's endpoints."""
 
     def error_response(self, status: int, message: str, **extra: Any) -> web.Response:
         """The service's own error body; subclasses override."""
