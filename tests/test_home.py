@@ -114,3 +114,18 @@ async def test_history_shows_a_pm_change_on_the_card(bot: Bot) -> None:
     card = await bot.deps.cards.for_deal(INITECH)
     pm_changes = [c for c in card.delivery.value.changes if c.kind == "pm_changed"]
     assert pm_changes and pm_changes[0].new == "Ava Moreno" and pm_changes[0].old == "Lena Fischer"
+
+
+async def test_upsell_moment_reaches_the_rep_once(bot: Bot) -> None:
+    """Hooli finished and paid: snapshots flag an upsell; the rep (Jordan) gets one DM, however often it's seen."""
+    snapshotter = bot.deps.worker.snapshotter
+    hooli = "18340012007"
+    first = await snapshotter.take(hooli)
+    assert first and first["health_detail"]["upsell"] is True
+    await snapshotter.take(hooli)
+    await bot.deps.worker.sender.run_once()
+    jordan = PEOPLE[1].slack_id
+    dms = [m for m in bot.slack.messages() if m["channel"].startswith("D") and "Upsell moment" in m.get("text", "")]
+    assert len(dms) == 1 and "Hooli" in dms[0]["text"]
+    [row] = [r for r in await bot.services.store.outbox_rows() if r.kind == "upsell"]
+    assert row.destination == jordan and row.status == "sent"
