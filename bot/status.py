@@ -230,6 +230,14 @@ class StatusService:
                                             today=today)
         return result
 
+    async def close(self) -> None:
+        """Cancel fetches still running in the background (shutdown)."""
+        tasks = list(self._inflight.values())
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
     def invalidate(self, deal_id: str, sections: tuple[str, ...] | None = None) -> None:
         """Forget cached sections of a deal (after an event, or on Refresh)."""
         for name, _, _ in SECTIONS:

@@ -31,6 +31,7 @@ class Services:
     status: StatusService
 
     async def close(self) -> None:
+        await self.status.close()
         for connector in (self.hubspot, self.asana, self.quickbooks):
             close = getattr(connector, "close", None)
             if close is not None:
