@@ -28,9 +28,7 @@ HELP_LINES: Final = (
 )
 REFUSAL: Final = ("Sorry — account cards are only available to members of this workspace. "
                   "Ask your account team if you need something.")
-NO_QUERY: Final = "Tell me which account: `/account Acme`, a HubSpot deal ID, or paste a deal link."
 DEAL_GONE: Final = "HubSpot has no deal with ID {deal_id} (it may have been deleted or merged)."
-HUBSPOT_DOWN: Final = "HubSpot didn't answer, so I couldn't look up “{query}”. Try again in a minute."
 MAX_PICKER: Final = 10
 
 

@@ -81,13 +81,9 @@ def create_app(settings: Settings, services: Services, *, clock: Callable[[], da
 
     cards = CardService(services.status, services.hubspot, services.store, Thresholds.from_env(os.environ))
     deps = AppDeps(settings, services, cards, Gatekeeper(client), services.store, clock)
-    from bot.book import BookService
-
     deps.directory = SlackDirectory(client)
-    deps.worker = build_worker(settings, services, directory_client=client)
-    deps.book = BookService(services.store, services.hubspot, deps.gate, deps.worker.snapshotter)
-    deps.worker.book = deps.book
-    deps.worker.digest.book = deps.book
+    deps.worker = build_worker(settings, services, directory_client=client, gate=deps.gate)
+    deps.book = deps.worker.book
     app.use(_dedupe_events(deps.store))
     register(app, deps)
     return app, deps

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import uuid
 from datetime import date
-from typing import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
 
 import pytest
 from aiohttp import web
@@ -12,6 +12,11 @@ from aiohttp import web
 from bot.store import Store
 from sandbox.core import Emulator
 from sandbox.server import _free_port
+
+if TYPE_CHECKING:
+    from connectors.hubspot import HubSpotConnector
+    from sandbox.harness import Bot
+    from sandbox.hubspot import HubSpotEmulator
 
 # A fixed "today" makes golden output and date arithmetic reproducible.
 TODAY = date(2026, 11, 25)
@@ -52,6 +57,43 @@ async def store(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[Store
         async with s.engine.begin() as conn:
             await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         await s.close()
+
+
+@pytest.fixture
+async def bot(tmp_path) -> AsyncIterator["Bot"]:
+    """accountbot served on loopback against a fresh sandbox (see sandbox.harness)."""
+    from sandbox.harness import start_bot, stop_bot
+
+    running = await start_bot(tmp_path)
+    yield running
+    await stop_bot(running)
+
+
+@pytest.fixture
+async def hub(serve: Callable) -> "HubSpotEmulator":
+    """The HubSpot emulator with the demo book, on a loopback port."""
+    from sandbox.book import DEMO_ACCOUNTS
+    from sandbox.hubspot import HubSpotEmulator
+
+    return await serve(HubSpotEmulator(DEMO_ACCOUNTS, today=TODAY))
+
+
+@pytest.fixture
+async def hubspot_connectors() -> AsyncIterator[Callable[..., "HubSpotConnector"]]:
+    """Build HubSpot connectors pointed at an emulator: `make(emulator, token=None, **kwargs)`; closed after."""
+    from connectors.hubspot import HubSpotConnector
+
+    made: list[HubSpotConnector] = []
+
+    def make(emulator: Any, *, token: str | None = None, **kwargs: Any) -> HubSpotConnector:
+        env = emulator.env()
+        made.append(HubSpotConnector(token or env["HUBSPOT_ACCESS_TOKEN"], env["HUBSPOT_PORTAL_ID"],
+                                     env["HUBSPOT_BASE_URL"], **kwargs))
+        return made[-1]
+
+    yield make
+    for connector in made:
+        connector.close()
 
 
 @pytest.fixture

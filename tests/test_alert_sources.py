@@ -28,26 +28,14 @@ DEAL = {a.key: a.deal_id for a in DEMO_ACCOUNTS}
 # -- HubSpot --------------------------------------------------------------------------------
 
 @pytest.fixture
-async def hub(serve: Callable) -> HubSpotEmulator:
-    """The HubSpot emulator with the demo book, on loopback."""
-    return await serve(HubSpotEmulator(DEMO_ACCOUNTS, today=TODAY))
-
-
-@pytest.fixture
-async def connect_hs(hub: HubSpotEmulator) -> AsyncIterator[Callable[..., HubSpotConnector]]:
+def connect_hs(hub: HubSpotEmulator, hubspot_connectors: Callable[..., HubSpotConnector]) -> Callable[..., HubSpotConnector]:
     """Build HubSpot connectors pointed at the emulator (closed at teardown)."""
-    made: list[HubSpotConnector] = []
 
     def _connect(**kwargs: Any) -> HubSpotConnector:
-        env = hub.env()
         kwargs.setdefault("policy", FAST)
-        made.append(HubSpotConnector(env["HUBSPOT_ACCESS_TOKEN"], env["HUBSPOT_PORTAL_ID"], env["HUBSPOT_BASE_URL"],
-                                     **kwargs))
-        return made[-1]
+        return hubspot_connectors(hub, **kwargs)
 
-    yield _connect
-    for connector in made:
-        connector.close()
+    return _connect
 
 
 async def test_ticket_open(hub: HubSpotEmulator, connect_hs: Callable[..., HubSpotConnector]) -> None:

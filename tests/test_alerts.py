@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import time
 from decimal import Decimal
-from typing import AsyncIterator
 
 import pytest
 
 from sandbox.book import PEOPLE
-from sandbox.harness import Bot, block_texts, start_bot, stop_bot
+from sandbox.harness import Bot, block_texts
 from sandbox.slack import GENERAL, LEADERSHIP, OLD_DEALS, SALES
 
 MAYA = PEOPLE[0].slack_id  # owner of Acme Logistics
@@ -16,11 +15,10 @@ ACME = "18340012001"
 
 
 @pytest.fixture
-async def bot(tmp_path) -> AsyncIterator[Bot]:
-    b = await start_bot(tmp_path)
-    b.deps.worker.engine.burst_window = 0.0
-    yield b
-    await stop_bot(b)
+def bot(bot: Bot) -> Bot:
+    """The shared bot, with deliveries due at once (no burst window) unless a test says otherwise."""
+    bot.deps.worker.engine.burst_window = 0.0
+    return bot
 
 
 async def _say(bot: Bot, text: str, channel: str = SALES, user: str = MAYA) -> str:
@@ -137,7 +135,6 @@ async def test_min_amount_filters_small_payments(bot: Bot) -> None:
 async def test_slack_500_twice_then_200_is_one_message(bot: Bot) -> None:
     """Slack failing twice (nothing stored) then accepting: exactly one message."""
     await _say(bot, "subscribe Acme Logistics payments")
-    bot.deps.settings = bot.deps.settings
     bot.slack.inject(500, count=2, path_contains="chat.postMessage")
     await _pay_acme_invoice(bot)
     body, headers = bot.sandbox.quickbooks.pending_webhook_delivery()

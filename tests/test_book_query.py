@@ -4,14 +4,14 @@ from __future__ import annotations
 import math
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, AsyncIterator, Callable
+from typing import Any, Callable
 
 import pytest
 
 from connectors.hubspot import HubSpotConnector
 from connectors.runtime import Policy
 from connectors.types import Person
-from sandbox.book import DEAL_PIPELINES, DEMO_ACCOUNTS, PEOPLE_BY_KEY, generated_book
+from sandbox.book import DEAL_PIPELINES, PEOPLE_BY_KEY, generated_book
 from sandbox.hubspot import HubSpotEmulator
 from sandbox.hubspot.data import Owner
 from sandbox.hubspot.search import millis
@@ -29,26 +29,14 @@ STAGES = {sid: meta for _, stages in DEAL_PIPELINES.values() for sid, meta in st
 
 
 @pytest.fixture
-async def hub(serve: Callable) -> HubSpotEmulator:
-    """The emulator with the demo book (and its filler deals)."""
-    return await serve(HubSpotEmulator(DEMO_ACCOUNTS, today=TODAY))
-
-
-@pytest.fixture
-async def connect() -> AsyncIterator[Callable[..., HubSpotConnector]]:
+def connect(hubspot_connectors: Callable[..., HubSpotConnector]) -> Callable[..., HubSpotConnector]:
     """Connectors pointed at an emulator, closed at teardown."""
-    made: list[HubSpotConnector] = []
 
     def _connect(emulator: HubSpotEmulator, **kwargs: Any) -> HubSpotConnector:
-        env = emulator.env()
         kwargs.setdefault("policy", FAST)
-        made.append(HubSpotConnector(env["HUBSPOT_ACCESS_TOKEN"], env["HUBSPOT_PORTAL_ID"],
-                                     env["HUBSPOT_BASE_URL"], **kwargs))
-        return made[-1]
+        return hubspot_connectors(emulator, **kwargs)
 
-    yield _connect
-    for connector in made:
-        connector.close()
+    return _connect
 
 
 @pytest.fixture

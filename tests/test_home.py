@@ -3,23 +3,14 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from typing import AsyncIterator
 
-import pytest
 
 from sandbox.book import PEOPLE
-from sandbox.harness import Bot, start_bot, stop_bot
+from sandbox.harness import Bot
 from sandbox.slack import GUEST_ID, block_actions_payload, interactive_body
 
 MAYA = PEOPLE[0].slack_id
 INITECH = "18340012003"
-
-
-@pytest.fixture
-async def bot(tmp_path) -> AsyncIterator[Bot]:
-    b = await start_bot(tmp_path)
-    yield b
-    await stop_bot(b)
 
 
 async def _assess_book(bot: Bot, user: str = MAYA) -> int:

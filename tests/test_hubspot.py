@@ -7,7 +7,7 @@ import time as clock
 from datetime import datetime, time, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable
+from typing import Any, Callable
 
 import aiohttp
 import pytest
@@ -16,7 +16,7 @@ from bot.settings import Settings
 from connectors.errors import AuthError, ConfigError, NotFoundError, UnavailableError
 from connectors.hubspot import BOT_NOTE_MARKER, HubSpotConnector, parse_deal_url
 from connectors.runtime import Policy
-from sandbox.book import DEMO_ACCOUNTS, PORTAL_ID
+from sandbox.book import PORTAL_ID
 from sandbox.core import RateWindow
 from sandbox.hubspot import BOT_NOTE_MARKER as SANDBOX_MARKER
 from sandbox.hubspot import HubSpotEmulator
@@ -30,26 +30,14 @@ CASES = json.loads((Path(__file__).parent / "fixtures" / "hubspot_emulator_cases
 
 
 @pytest.fixture
-async def hub(serve: Callable) -> HubSpotEmulator:
-    """The emulator, seeded with the demo book, on a loopback port."""
-    return await serve(HubSpotEmulator(DEMO_ACCOUNTS, today=TODAY))
-
-
-@pytest.fixture
-async def connect(hub: HubSpotEmulator) -> AsyncIterator[Callable[..., HubSpotConnector]]:
-    """Build connectors pointed at the emulator (closed at teardown)."""
-    made: list[HubSpotConnector] = []
+def connect(hub: HubSpotEmulator, hubspot_connectors: Callable[..., HubSpotConnector]) -> Callable[..., HubSpotConnector]:
+    """Build connectors pointed at the emulator, with quick retries (closed at teardown)."""
 
     def _connect(token: str | None = None, **kwargs: Any) -> HubSpotConnector:
-        env = hub.env()
         kwargs.setdefault("policy", FAST)
-        made.append(HubSpotConnector(token or env["HUBSPOT_ACCESS_TOKEN"], env["HUBSPOT_PORTAL_ID"],
-                                     env["HUBSPOT_BASE_URL"], **kwargs))
-        return made[-1]
+        return hubspot_connectors(hub, token=token, **kwargs)
 
-    yield _connect
-    for connector in made:
-        connector.close()
+    return _connect
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """HubSpotConnector.accounts: many deals' facts in a few batch calls, equal to the single-deal methods."""
 from __future__ import annotations
 
-from typing import Any, AsyncIterator, Callable
+from typing import Any, Callable
 
 import pytest
 
@@ -31,20 +31,14 @@ async def big_hub(serve: Callable) -> HubSpotEmulator:
 
 
 @pytest.fixture
-async def connect() -> AsyncIterator[Callable[..., HubSpotConnector]]:
+def connect(hubspot_connectors: Callable[..., HubSpotConnector]) -> Callable[..., HubSpotConnector]:
     """Build connectors pointed at an emulator (closed at teardown)."""
-    made: list[HubSpotConnector] = []
 
     def _connect(emulator: HubSpotEmulator, **kwargs: Any) -> HubSpotConnector:
-        env = emulator.env()
         kwargs.setdefault("policy", FAST)
-        made.append(HubSpotConnector(env["HUBSPOT_ACCESS_TOKEN"], env["HUBSPOT_PORTAL_ID"], env["HUBSPOT_BASE_URL"],
-                                     **kwargs))
-        return made[-1]
+        return hubspot_connectors(emulator, **kwargs)
 
-    yield _connect
-    for connector in made:
-        connector.close()
+    return _connect
 
 
 async def single(hs: HubSpotConnector, deal_id: str) -> AccountFacts:

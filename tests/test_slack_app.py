@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import time
-from typing import AsyncIterator
 from urllib.parse import urlencode
 
 import pytest
@@ -14,17 +13,10 @@ from sandbox.book import PEOPLE, PORTAL_ID
 from sandbox.slack import (
     EXTERNAL_ID, GUEST_ID, SALES, SHARED_ACME, SINGLE_GUEST_ID, signed_headers,
 )
-from sandbox.harness import Bot, block_texts, start_bot, stop_bot
+from sandbox.harness import Bot, block_texts
 
 MAYA = PEOPLE[0].slack_id
 GLOBEX = "18340012002"
-
-
-@pytest.fixture
-async def bot(tmp_path) -> AsyncIterator[Bot]:
-    b = await start_bot(tmp_path)
-    yield b
-    await stop_bot(b)
 
 
 def _button(message: dict, action_id: str) -> dict:

@@ -1,8 +1,6 @@
 """The PM's log-communication button, end to end, and cards when a backend hangs."""
 from __future__ import annotations
 
-from typing import AsyncIterator
-
 import pytest
 
 from blocks import ids
@@ -12,13 +10,6 @@ from sandbox.slack import SALES
 from sandbox.harness import Bot, block_texts, start_bot, stop_bot
 
 SAM = PEOPLE[3].slack_id  # a PM
-
-
-@pytest.fixture
-async def bot(tmp_path) -> AsyncIterator[Bot]:
-    b = await start_bot(tmp_path)
-    yield b
-    await stop_bot(b)
 
 
 def _values(kind: str = "call", on: str | None = None, summary: str = "Walked the CTO through the beta plan") -> dict:

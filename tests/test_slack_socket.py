@@ -1,22 +1,12 @@
 """Socket Mode for real: the bot connects to the emulator's WebSocket and answers /account; /healthz."""
 from __future__ import annotations
 
-from typing import AsyncIterator
-
-import pytest
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
 from bot.app import create_app
 from sandbox.book import PEOPLE
 from sandbox.slack import SALES
-from sandbox.harness import Bot, block_texts, start_bot, stop_bot
-
-
-@pytest.fixture
-async def bot(tmp_path) -> AsyncIterator[Bot]:
-    b = await start_bot(tmp_path)
-    yield b
-    await stop_bot(b)
+from sandbox.harness import Bot, block_texts
 
 
 async def test_account_over_socket_mode(bot: Bot) -> None:

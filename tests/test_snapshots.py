@@ -1,22 +1,19 @@
 """The daily snapshot round: every tracked account once, batched, resumable after a restart."""
 from __future__ import annotations
 
-from typing import AsyncIterator
-
 import pytest
 
 from bot.snapshots import CURSOR
 from sandbox.book import DEMO_ACCOUNTS
-from sandbox.harness import Bot, start_bot, stop_bot
+from sandbox.harness import Bot
 
 
 @pytest.fixture
-async def bot(tmp_path) -> AsyncIterator[Bot]:
-    b = await start_bot(tmp_path)
-    await b.services.asana.refresh_index()
-    await b.services.quickbooks.sync_index()
-    yield b
-    await stop_bot(b)
+async def bot(bot: Bot) -> Bot:
+    """The shared bot with both join indexes built, as a running worker keeps them."""
+    await bot.services.asana.refresh_index()
+    await bot.services.quickbooks.sync_index()
+    return bot
 
 
 async def test_daily_round_snapshots_every_tracked_account(bot: Bot) -> None:

@@ -21,7 +21,7 @@ def sender_client(settings: Settings) -> AsyncWebClient:
 
 
 def build_worker(settings: Settings, services: Services, directory_client: AsyncWebClient | None = None,
-                 **worker_kwargs: object) -> AlertWorker:
+                 gate: object = None, **worker_kwargs: object) -> AlertWorker:
     """The engine, the sender and the loop, on this process's services."""
     client = sender_client(settings)
     directory = SlackDirectory(directory_client or client)
@@ -40,7 +40,7 @@ def build_worker(settings: Settings, services: Services, directory_client: Async
     engine.snapshotter = snapshotter
     worker = AlertWorker(services.store, engine, sender, snapshotter=snapshotter,
                          poll_interval=settings.poll_interval_seconds, **worker_kwargs)  # type: ignore[arg-type]
-    gate = Gatekeeper(directory_client or client)
+    gate = gate or Gatekeeper(directory_client or client)  # serve shares the Slack app's (cached) one
     worker.book = BookService(services.store, services.hubspot, gate, snapshotter)
     worker.digest = DigestService(services.store, worker.book, gate)
     return worker

@@ -7,7 +7,7 @@ import hmac
 import json
 import uuid
 from datetime import datetime, timezone
-from typing import Literal
+from typing import Callable, Literal
 
 Format = Literal["cloudevents", "legacy"]
 # Legacy operation names (as the change feed records them) -> the verbs of CloudEvents types.
@@ -21,9 +21,7 @@ class QuickBooksWebhooks:
     realm_id: str
     webhook_verifier: str
     webhook_changes: list[tuple[str, str, str]]  # (entity name, id, operation) not yet delivered
-
-    def now(self) -> datetime:  # pragma: no cover - provided by the emulator
-        raise NotImplementedError
+    now: Callable[[], datetime]  # the emulator's clock
 
     def record_change(self, name: str, entity_id: str, operation: str) -> None:
         """Remember an entity change for the next `pending_webhook_delivery`."""
