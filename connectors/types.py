@@ -194,6 +194,7 @@ class PaymentApplication:
     paid_on: date
     currency: str
     customer_name: str | None = None
+    recorded_at: datetime | None = None  # when the payment was entered (MetaData.CreateTime)
 
 
 @dataclass(frozen=True)

@@ -119,4 +119,4 @@ async def test_upsell_moment_reaches_the_rep_once(bot: Bot) -> None:
     dms = [m for m in bot.slack.messages() if m["channel"].startswith("D") and "Upsell moment" in m.get("text", "")]
     assert len(dms) == 1 and "Hooli" in dms[0]["text"]
     [row] = [r for r in await bot.services.store.outbox_rows() if r.kind == "upsell"]
-    assert row.destination == jordan and row.status == "sent"
+    assert row.status == "sent" and bot.slack.channels[row.channel]["user"] == jordan  # Jordan's DM

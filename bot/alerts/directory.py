@@ -1,16 +1,12 @@
-"""Slack people and channels for the alert pipeline: email → user, channel membership."""
+"""Slack channels for the alert pipeline: can the bot post there?"""
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Final
-
-from cachetools import TTLCache
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 log = logging.getLogger(__name__)
-TTL: Final = 3600.0
 
 
 @dataclass(frozen=True)
@@ -22,27 +18,10 @@ class ChannelState:
 
 
 class SlackDirectory:
-    """Cached lookups the alert engine and /account subscribe need."""
+    """The channel check /account subscribe needs."""
 
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
-        self._emails: TTLCache[str, str | None] = TTLCache(10_000, TTL)
-
-    async def user_for_email(self, email: str) -> str | None:
-        """The Slack user with this email (the HubSpot owner's), or None."""
-        key = email.lower()
-        if key in self._emails:
-            return self._emails[key]
-        try:
-            user = (await self.client.users_lookupByEmail(email=email))["user"]
-            found: str | None = user["id"] if not user.get("deleted") else None
-        except SlackApiError as exc:
-            if exc.response.get("error") != "users_not_found":
-                log.warning("users.lookupByEmail failed: %s", exc.response.get("error"))
-                return None
-            found = None
-        self._emails[key] = found
-        return found
 
     async def channel(self, channel_id: str) -> ChannelState:
         """Whether the bot can post in a channel."""

@@ -12,10 +12,11 @@ from typing import Any, Final, Protocol
 from cachetools import TTLCache
 
 from bot.settings import Settings
-from bot.store import Store
+from bot.alerts.sender import EMAIL_PREFIX
+from bot.store import InboxItem, Store
 from bot.store.alerts import Subscription
 from bot.webhooks import Signal
-from connectors.errors import ConnectorError, NotFoundError
+from connectors.errors import ConnectorError, NotFoundError, RateLimitedError, UnavailableError
 from connectors.types import PaymentApplication, TicketInfo
 
 log = logging.getLogger(__name__)
@@ -28,28 +29,42 @@ KINDS: Final = (ESCALATION, PAYMENT)
 TICKET_LOOKBACK: Final = timedelta(minutes=15)
 DEAL_TTL: Final = 300.0  # deal name and owner for alerts: they rarely change
 SNAPSHOT_SETTLE: Final = 2.0
+ALERTING_SINCE: Final = "alerts:since"
+INBOX_RETRY: Final = 30.0  # seconds before a signal whose lookup failed is tried again
 
 
-class Directory(Protocol):
-    async def user_for_email(self, email: str) -> str | None: ...
+class LeaseCheck(Protocol):
+    """Raises when this process is no longer the leader (bot.alerts.worker.LeaseKeeper)."""
+
+    async def check(self) -> None: ...
 
 
 class AlertEngine:
     """Turns signals into recorded events and queued deliveries."""
 
-    def __init__(self, store: Store, settings: Settings, hubspot: Any, quickbooks: Any, directory: Directory,
-                 *, status: Any = None, burst_window: float = BURST_WINDOW) -> None:
+    def __init__(self, store: Store, settings: Settings, hubspot: Any, quickbooks: Any, *, status: Any = None,
+                 burst_window: float = BURST_WINDOW) -> None:
         self.store = store
         self.settings = settings
         self.hubspot = hubspot
         self.quickbooks = quickbooks
-        self.directory = directory
         self.status = status
         self.burst_window = burst_window
         self.snapshotter: Any = None  # bot.snapshots.Snapshotter: a snapshot after every event
         self._background: set[asyncio.Task] = set()
         self._snapshot_pending: set[str] = set()
         self._deals: TTLCache[str, dict[str, Any]] = TTLCache(10_000, DEAL_TTL)
+        self._alerting_since: float | None = None
+
+    async def start_alerting(self) -> float:
+        """When this installation began alerting (stored once): owners hear of what happens after it."""
+        if self._alerting_since is None:
+            stored = await self.store.get_sync(ALERTING_SINCE)
+            if stored is None:
+                await self.store.set_sync(ALERTING_SINCE, str(time.time()))
+                stored = await self.store.get_sync(ALERTING_SINCE)
+            self._alerting_since = float(stored or time.time())
+        return self._alerting_since
 
     async def handle(self, signal: Signal) -> int:
         """One signal from a webhook or a poller; returns how many new events it made."""
@@ -67,28 +82,74 @@ class AlertEngine:
             log.info("%s %s %s is gone; nothing to alert", signal.source, signal.entity, signal.entity_id)
         return 0
 
+    async def process(self, batch: list[InboxItem], lease: LeaseCheck | None = None) -> int:
+        """A claimed batch of inbox signals: payments fetched together, the rest one by one.
+
+        A signal whose lookup failed for a passing reason (throttled, unreachable) stays in the
+        inbox and is tried again later; others are done (the pollers are the backstop).
+        """
+        signals = [(item, _signal(item.payload)) for item in batch]
+        payments = [(item, s) for item, s in signals
+                    if s.source == "quickbooks" and s.entity == "Payment" and s.action != "deleted"]
+        made = 0
+        retry: list[int] = []
+        if payments:
+            try:
+                made += await self.payments([s.entity_id for _, s in payments])
+            except (RateLimitedError, UnavailableError) as exc:
+                log.warning("%d payment signals wait: %s", len(payments), exc)
+                retry += [item.id for item, _ in payments]
+        batched = {item.id for item, _ in payments}
+        for item, signal in signals:
+            if item.id in batched:
+                continue
+            if lease is not None:
+                await lease.check()
+            try:
+                made += await self.handle(signal)
+            except (RateLimitedError, UnavailableError) as exc:
+                log.warning("signal %s %s %s waits: %s", item.source, signal.entity, signal.entity_id, exc)
+                retry.append(item.id)
+            except ConnectorError as exc:
+                log.warning("signal %s %s %s: %s; the poller will catch it", item.source, signal.entity,
+                            signal.entity_id, exc)
+        await self.store.inbox_done([item.id for item in batch if item.id not in retry])
+        if retry:
+            await self.store.defer_inbox(retry, time.time() + INBOX_RETRY)
+        return made
+
     async def payment(self, payment_id: str) -> int:
         """A QuickBooks payment: one event per deal whose invoices it paid."""
-        applications: list[PaymentApplication] = await self.quickbooks.payment_applications(payment_id)
-        by_deal: dict[str, list[PaymentApplication]] = {}
-        for app in applications:
-            by_deal.setdefault(app.deal_id, []).append(app)
+        return await self.payments([payment_id])
+
+    async def payments(self, payment_ids: list[str]) -> int:
+        """QuickBooks payments, fetched together: one event per (payment, deal) it paid into."""
+        found: dict[str, list[PaymentApplication]] = await self.quickbooks.payment_applications_many(payment_ids)
         made = 0
-        for deal_id, apps in by_deal.items():
-            if self.status is not None:
-                self.status.invalidate(deal_id, ("money",))
-            deal = await self._deal(deal_id)
-            total = sum((a.amount for a in apps), Decimal("0"))
-            payload = {
-                "deal_id": deal_id, "deal_name": deal.get("name"), "payment_id": payment_id,
-                "paid_on": apps[0].paid_on.isoformat(), "currency": apps[0].currency, "amount": str(total),
-                "invoices": [{"id": a.invoice_id, "doc": a.doc_number, "amount": str(a.amount),
-                              "total": str(a.invoice_total), "balance": str(a.balance),
-                              "due_on": a.due_on.isoformat() if a.due_on else None} for a in apps],
-            }
-            key = f"payment:{self.settings.qbo_realm_id}:{payment_id}:{deal_id}"
-            made += await self._record(key, PAYMENT, deal_id, payload, deal.get("owner_email"), amount=total)
+        for payment_id, applications in found.items():
+            by_deal: dict[str, list[PaymentApplication]] = {}
+            for app in applications:
+                by_deal.setdefault(app.deal_id, []).append(app)
+            for deal_id, apps in by_deal.items():
+                made += await self._payment_event(payment_id, deal_id, apps)
         return made
+
+    async def _payment_event(self, payment_id: str, deal_id: str, apps: list[PaymentApplication]) -> int:
+        if self.status is not None:
+            self.status.invalidate(deal_id, ("money",))
+        deal = await self._deal(deal_id)
+        total = sum((a.amount for a in apps), Decimal("0"))
+        payload = {
+            "deal_id": deal_id, "deal_name": deal.get("name"), "payment_id": payment_id,
+            "paid_on": apps[0].paid_on.isoformat(), "currency": apps[0].currency, "amount": str(total),
+            "invoices": [{"id": a.invoice_id, "doc": a.doc_number, "amount": str(a.amount),
+                          "total": str(a.invoice_total), "balance": str(a.balance),
+                          "due_on": a.due_on.isoformat() if a.due_on else None} for a in apps],
+        }
+        key = f"payment:{self.settings.qbo_realm_id}:{payment_id}:{deal_id}"
+        recorded = apps[0].recorded_at
+        return await self._record(key, PAYMENT, deal_id, payload, deal.get("owner_email"), amount=total,
+                                  occurred=recorded.timestamp() if recorded else None)
 
     async def ticket(self, ticket_id: str) -> int:
         """A HubSpot ticket: an event per associated deal the first time it is seen open."""
@@ -116,16 +177,17 @@ class AlertEngine:
     async def _record(self, key: str, kind: str, deal_id: str, payload: dict[str, Any],
                       owner_email: str | None, *, amount: Decimal | None = None,
                       occurred: float | None = None) -> int:
+        """Record the event once, with a delivery for each subscription that existed when it happened."""
+        when = occurred if occurred is not None else time.time()
         deliveries: list[tuple[str, str, int | None]] = []
         for sub in await self.store.subscriptions_for(deal_id):
-            if kind in sub.kinds and _over_minimum(sub, amount):
+            if kind in sub.kinds and _over_minimum(sub, amount) and sub.created_at <= when:
                 deliveries.append((sub.channel_id, f"{sub.channel_id}|{deal_id}|{kind}", sub.id))
-        if self.settings.alert_owner_dm and owner_email:
-            user = await self.directory.user_for_email(owner_email)
-            if user and all(d[0] != user for d in deliveries):
-                deliveries.append((user, f"{user}|{deal_id}|{kind}", None))
+        if self.settings.alert_owner_dm and owner_email and when >= await self.start_alerting():
+            email = owner_email.strip().lower()  # the Slack user is looked up when sending (and retried)
+            deliveries.append((f"{EMAIL_PREFIX}{email}", f"{EMAIL_PREFIX}{email}|{deal_id}|{kind}", None))
         deliveries = list({d[0]: d for d in reversed(deliveries)}.values())[::-1]  # one per destination
-        new = await self.store.record_event(key, kind, deal_id, payload, occurred or time.time(), deliveries,
+        new = await self.store.record_event(key, kind, deal_id, payload, when, deliveries,
                                             due_at=time.time() + self.burst_window)
         if new:
             log.info("event %s: %d deliveries", key, len(deliveries))
@@ -166,13 +228,12 @@ class AlertEngine:
         email = deal.owner.email if deal is not None and deal.owner is not None else None
         if not email:
             return 0
-        user = await self.directory.user_for_email(email)
-        if not user:
-            return 0
+        destination = f"{EMAIL_PREFIX}{email.strip().lower()}"
         payload = {"deal_id": status.deal_id, "deal_name": status.name, "reason": health.upsell_reason}
         new = await self.store.record_event(f"upsell:{self.settings.hubspot_portal_id}:{status.deal_id}", UPSELL,
                                             status.deal_id, payload, time.time(),
-                                            [(user, f"{user}|{status.deal_id}|{UPSELL}", None)], due_at=time.time())
+                                            [(destination, f"{destination}|{status.deal_id}|{UPSELL}", None)],
+                                            due_at=time.time())
         return int(new)
 
     async def _deal(self, deal_id: str) -> dict[str, Any]:
@@ -194,10 +255,12 @@ class AlertEngine:
 
     # -- pollers ------------------------------------------------------------------------
 
-    async def poll(self) -> int:
+    async def poll(self, lease: LeaseCheck | None = None) -> int:
         """The backstop for webhooks: QuickBooks payments by CDC, HubSpot tickets by creation time."""
         made = 0
         for name, fn in (("quickbooks", self._poll_payments), ("hubspot", self._poll_tickets)):
+            if lease is not None:
+                await lease.check()
             try:
                 made += await fn()
                 await self.store.set_sync(f"poll:{name}:ok", str(time.time()))
@@ -208,9 +271,7 @@ class AlertEngine:
     async def _poll_payments(self) -> int:
         cursor = await self.store.get_sync("poll:quickbooks:cursor")
         ids, new_cursor = await self.quickbooks.changed_payments(cursor)
-        made = 0
-        for payment_id in ids:
-            made += await self.payment(payment_id)
+        made = await self.payments(ids) if ids else 0
         await self.store.set_sync("poll:quickbooks:cursor", new_cursor)
         return made
 
@@ -227,19 +288,6 @@ class AlertEngine:
             made += await self.ticket_info(info)
             newest = max(newest, info.escalation.created_at)
         await self.store.set_sync("poll:hubspot:since", newest.isoformat())
-        return made
-
-    async def drain_inbox(self) -> int:
-        """Process the webhook signals the serve processes stored."""
-        made = 0
-        for entry_id, source, payload in await self.store.take_inbox():
-            signal = _signal(payload)
-            try:
-                made += await self.handle(signal)
-            except ConnectorError as exc:
-                log.warning("signal %s %s %s: %s; the poller will catch it", source, signal.entity,
-                            signal.entity_id, exc)
-            await self.store.inbox_done([entry_id])
         return made
 
 

@@ -1,8 +1,11 @@
 """The outbox sender: one message per group, marked sent only after Slack accepted it.
 
-A send whose answer never came (crash, 5xx, timeout) is reconciled against the channel's
-history, where every alert carries its outbox ids in message metadata: found → sent, not
-found → sent again. So a kill -9 at any moment loses nothing and doubles nothing.
+A send whose answer never came (crash, 5xx, timeout) is checked against the channel's
+history, where every alert carries its outbox ids in message metadata: the ids found there
+are sent, the others go out again. When history can't be read at all (a missing scope,
+the bot removed from the channel), the check is retried a few times with backoff and then
+the alert is sent again anyway — at least once, marked `unverified` (it may show twice) —
+so an alert is never silently lost. `/account doctor` shows those sends and the scope to add.
 """
 from __future__ import annotations
 
@@ -12,9 +15,10 @@ import os
 import signal
 import time
 from collections import defaultdict
-from typing import Any, Callable, Final
+from typing import Any, Callable, Final, Protocol
 
 import aiohttp
+from cachetools import TTLCache
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -23,20 +27,45 @@ from bot.store import OutboxRow, Store
 log = logging.getLogger(__name__)
 
 METADATA_TYPE: Final = "accountbot_alert"
+EMAIL_PREFIX: Final = "email:"  # a deal owner's DM: the Slack user is looked up when sending
 GONE: Final = frozenset({"channel_not_found", "not_in_channel", "is_archived", "account_inactive", "user_not_found",
                          "user_disabled", "cannot_dm_bot", "restricted_action", "ekm_access_denied",
-                         "team_access_not_granted", "invalid_auth", "missing_scope"})
+                         "team_access_not_granted", "invalid_auth", "missing_scope", "users_not_found"})
+# History errors that won't heal by waiting: after MAX_CHECKS of them the alert is sent again unchecked.
+UNREADABLE: Final = frozenset({"missing_scope", "not_in_channel", "channel_not_found", "invalid_auth", "not_authed",
+                               "account_inactive", "token_revoked", "no_permission", "access_denied",
+                               "ekm_access_denied", "team_access_not_granted", "is_archived"})
+MAX_CHECKS: Final = 3
+CHECK_BACKOFF: Final = 5.0  # seconds before the second check; doubled each time
 RECONCILE_AFTER: Final = 30.0  # a send older than this with no answer is checked against history
 MAX_BACKOFF: Final = 300.0
 CHANNEL_SPACING: Final = 1.0  # Slack: about one message per second per channel
+PEOPLE_TTL: Final = 3600.0
 
 Renderer = Callable[[str, list[dict[str, Any]]], dict[str, Any]]
+
+
+class LeaseCheck(Protocol):
+    """Raises when this process is no longer the leader (bot.alerts.worker.LeaseKeeper)."""
+
+    async def check(self) -> None: ...
+
+
+class _Unreadable(Exception):
+    """conversations.history refused for a reason that won't heal by itself."""
 
 
 def _crash_point(name: str) -> None:
     """Test hook: ACCOUNTBOT_CRASH_AT=<name> kills the process here, as kill -9 would."""
     if os.environ.get("ACCOUNTBOT_CRASH_AT") == name:
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _error(exc: SlackApiError) -> str:
+    """Slack's error code, with the scope it names when one is missing."""
+    error = exc.response.get("error") or f"HTTP {exc.response.status_code}"
+    needed = exc.response.get("needed")
+    return f"{error} (needs {needed})" if error == "missing_scope" and needed else error
 
 
 class OutboxSender:
@@ -51,9 +80,12 @@ class OutboxSender:
         self.reconcile_after = reconcile_after
         self.sent = 0
         self._last_post: dict[str, float] = {}
+        self._lease: LeaseCheck | None = None
+        self._people: TTLCache[str, str] = TTLCache(10_000, PEOPLE_TTL)  # owner email → Slack user id
 
-    async def run_once(self) -> int:
-        """Send every due group now; returns the messages Slack accepted."""
+    async def run_once(self, lease: LeaseCheck | None = None) -> int:
+        """Send every due group now; returns the messages Slack accepted. Stops when `lease` is lost."""
+        self._lease = lease
         rows = await self.store.due_outbox(self.clock())
         groups: dict[str, list[OutboxRow]] = defaultdict(list)
         for row in rows:
@@ -71,6 +103,8 @@ class OutboxSender:
             wait = self._last_post.get(destination, 0.0) + CHANNEL_SPACING - time.monotonic()
             if wait > 0:  # pace ourselves rather than collect 429s
                 await asyncio.sleep(wait)
+            if self._lease is not None:
+                await self._lease.check()
             done = await self._send(group)
             if done:
                 self._last_post[destination] = time.monotonic()
@@ -82,11 +116,10 @@ class OutboxSender:
         started = self.clock()
         if not await self.store.claim_for_sending(ids, started):
             return 0  # another sender has them
-        destination = group[0].destination
         try:
-            channel = await self._channel(destination)
+            channel = await self._channel(group[0].destination)
         except SlackApiError as exc:
-            return await self._failed(group, exc, None)
+            return await self._failed(group, exc, None, started)
         await self.store.set_outbox_channel(ids, channel)
         message = self.render(group[0].kind, [r.payload for r in group])
         metadata = {"event_type": METADATA_TYPE, "event_payload": {"outbox_ids": ids}}
@@ -94,21 +127,27 @@ class OutboxSender:
         try:
             response = await self.client.chat_postMessage(channel=channel, metadata=metadata, **message)
         except SlackApiError as exc:
-            return await self._failed(group, exc, channel)
+            return await self._failed(group, exc, channel, started)
         except (asyncio.TimeoutError, OSError, aiohttp.ClientError) as exc:  # the answer was lost: did Slack take it?
-            return await self._ambiguous(group, channel, started, repr(exc))
+            return await self._check(group, channel, started, repr(exc))
         _crash_point("after_post")
         await self.store.mark_sent(ids, channel, response.get("ts"))
         self.sent += 1
         return 1
 
     async def _channel(self, destination: str) -> str:
-        if destination.startswith(("U", "W")):  # a person: their DM channel
+        """Where to post: a channel as is; a person (by id, or by email) in their DM."""
+        if destination.startswith(EMAIL_PREFIX):
+            email = destination[len(EMAIL_PREFIX):]
+            if email not in self._people:  # errors (rate limits included) retry like any send
+                self._people[email] = (await self.client.users_lookupByEmail(email=email))["user"]["id"]
+            destination = self._people[email]
+        if destination.startswith(("U", "W")):
             opened = await self.client.conversations_open(users=destination)
             return opened["channel"]["id"]
         return destination
 
-    async def _failed(self, group: list[OutboxRow], exc: SlackApiError, channel: str | None) -> int:
+    async def _failed(self, group: list[OutboxRow], exc: SlackApiError, channel: str | None, started: float) -> int:
         ids = [r.id for r in group]
         error = exc.response.get("error") or f"HTTP {exc.response.status_code}"
         status = exc.response.status_code
@@ -118,63 +157,89 @@ class OutboxSender:
             return 0
         if error in GONE:
             log.warning("alerts to %s stop: %s", group[0].destination, error)
-            await self.store.mark_failed(ids, error)
-            if not group[0].destination.startswith(("U", "W")):
+            await self.store.mark_failed(ids, _error(exc))
+            if not group[0].destination.startswith(("U", "W", EMAIL_PREFIX)):
                 await self.store.mark_channel_broken(group[0].destination, error)
             return 0
-        if status >= 500 and channel is not None:
-            return await self._ambiguous(group, channel, group[0].attempt_started_at or self.clock(), error)
+        if status >= 500 and channel is not None:  # Slack may have stored it before failing: look
+            return await self._check(group, channel, started, error)
         await self.store.mark_retry(ids, self.clock() + self._backoff(group), error)
         return 0
 
-    async def _ambiguous(self, group: list[OutboxRow], channel: str, started: float, error: str,
-                         retry_in: float | None = None) -> int:
+    async def _check(self, group: list[OutboxRow], channel: str, started: float, error: str,
+                     retry_in: float | None = None) -> int:
+        """After a lost answer: the ids found in history are sent, the rest go out again."""
         ids = [r.id for r in group]
         try:
             found = await self._posted(channel, ids, started)
-        except SlackApiError as exc:  # can't tell now: leave it "sending" for reconcile()
-            log.warning("could not check %s for outbox %s: %s", channel, ids, exc.response.get("error"))
+        except (SlackApiError, asyncio.TimeoutError, OSError, aiohttp.ClientError) as exc:
+            return await self._cannot_check(group, exc)
+        for ts, posted in found.items():
+            await self.store.mark_sent(posted, channel, ts)
+        missing = [i for i in ids if all(i not in posted for posted in found.values())]
+        if missing:
+            wait = 0.0 if found else self._backoff(group) if retry_in is None else retry_in  # part went out: the rest now
+            await self.store.mark_retry(missing, self.clock() + wait, error)
+        self.sent += len(found)
+        return len(found)
+
+    async def _cannot_check(self, group: list[OutboxRow], exc: BaseException) -> int:
+        """History could not be read: check again later, or (a lasting cause, checked enough) send again."""
+        ids = [r.id for r in group]
+        reason = _error(exc) if isinstance(exc, SlackApiError) else f"no answer ({type(exc).__name__})"
+        lasting = isinstance(exc, SlackApiError) and (exc.response.get("error") or "") in UNREADABLE
+        checks = max(r.checks for r in group) + 1
+        if lasting and checks >= MAX_CHECKS:
+            log.warning("outbox %s: can't read %s's history (%s) to see whether Slack took the alert; sending it "
+                        "again (it may show twice)", ids, group[0].destination, reason)
+            await self.store.mark_retry(ids, self.clock(), reason, unverified=True)
             return 0
-        if found is not None:
-            await self.store.mark_sent(ids, channel, found)
-            self.sent += 1
-            return 1
-        wait = self._backoff(group) if retry_in is None else retry_in
-        await self.store.mark_retry(ids, self.clock() + wait, error)
+        log.warning("outbox %s: could not check history (%s); checking again later", ids, reason)
+        await self.store.mark_checking(ids, self.clock() + min(MAX_BACKOFF, CHECK_BACKOFF * 2 ** (checks - 1)),
+                                       reason)
         return 0
 
-    async def _posted(self, channel: str, ids: list[int], since: float) -> str | None:
-        """The ts of a message in `channel` carrying these outbox ids, or None."""
+    async def _posted(self, channel: str, ids: list[int], since: float) -> dict[str, list[int]]:
+        """Messages in `channel` since `since` carrying any of these outbox ids: ts → the ids it carries."""
         wanted = set(ids)
+        found: dict[str, list[int]] = {}
         cursor = None
         while True:
             page = await self.client.conversations_history(channel=channel, oldest=f"{since - 5:.6f}",
                                                            include_all_metadata=True, limit=200, cursor=cursor)
             for message in page.get("messages", []):
                 meta = message.get("metadata") or {}
-                if meta.get("event_type") == METADATA_TYPE and wanted & set(meta.get("event_payload", {}).get("outbox_ids", [])):
-                    return message.get("ts")
+                if meta.get("event_type") != METADATA_TYPE:
+                    continue
+                carried = wanted & set(meta.get("event_payload", {}).get("outbox_ids", []))
+                if carried:
+                    found.setdefault(message.get("ts"), []).extend(sorted(carried))
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
-                return None
+                return found
 
-    async def reconcile(self) -> int:
-        """Sends that began long ago and never concluded: sent (found in history) or due again."""
+    async def reconcile(self, lease: LeaseCheck | None = None) -> int:
+        """Sends that never concluded (a crash, or a check due again): sent (found in history) or due again."""
+        self._lease = lease
         settled = 0
-        stuck = await self.store.stuck_sending(self.clock() - self.reconcile_after)
+        now = self.clock()
+        stuck = await self.store.stuck_sending(now - self.reconcile_after, now)
         groups: dict[tuple[str, float | None], list[OutboxRow]] = defaultdict(list)
         for row in stuck:
             groups[(row.group_key, row.attempt_started_at)].append(row)
         for group in groups.values():
+            if self._lease is not None:
+                await self._lease.check()
             ids = [r.id for r in group]
             channel = group[0].channel
             if channel is None:  # died before even knowing where to post: nothing went out
                 await self.store.mark_retry(ids, self.clock(), "sender stopped before posting")
                 continue
-            settled += await self._ambiguous(group, channel, group[0].attempt_started_at or 0.0,
-                                             "sender stopped mid-send", retry_in=0.0)
+            settled += await self._check(group, channel, group[0].attempt_started_at or 0.0,
+                                         group[0].last_error or "sender stopped mid-send", retry_in=0.0)
         return settled
 
     def _backoff(self, group: list[OutboxRow]) -> float:
         attempts = max(r.attempts for r in group) + 1
         return min(MAX_BACKOFF, 2.0 ** attempts)
+

@@ -6,7 +6,6 @@ import os
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.alerts import alert_message
-from bot.alerts.directory import SlackDirectory
 from bot.alerts.engine import AlertEngine
 from bot.alerts.sender import OutboxSender
 from bot.alerts.worker import AlertWorker
@@ -24,9 +23,7 @@ def build_worker(settings: Settings, services: Services, directory_client: Async
                  gate: object = None, **worker_kwargs: object) -> AlertWorker:
     """The engine, the sender and the loop, on this process's services."""
     client = sender_client(settings)
-    directory = SlackDirectory(directory_client or client)
-    engine = AlertEngine(services.store, settings, services.hubspot, services.quickbooks, directory,
-                         status=services.status)
+    engine = AlertEngine(services.store, settings, services.hubspot, services.quickbooks, status=services.status)
     sender = OutboxSender(services.store, client, alert_message)
     from bot.health import Thresholds
     from bot.snapshots import Snapshotter
@@ -38,9 +35,8 @@ def build_worker(settings: Settings, services: Services, directory_client: Async
     snapshotter = Snapshotter(services.store, services.status, thresholds=Thresholds.from_env(os.environ))
     snapshotter.on_upsell = engine.upsell
     engine.snapshotter = snapshotter
-    worker = AlertWorker(services.store, engine, sender, snapshotter=snapshotter,
-                         poll_interval=settings.poll_interval_seconds, **worker_kwargs)  # type: ignore[arg-type]
     gate = gate or Gatekeeper(directory_client or client)  # serve shares the Slack app's (cached) one
-    worker.book = BookService(services.store, services.hubspot, gate, snapshotter)
-    worker.digest = DigestService(services.store, worker.book, gate)
-    return worker
+    book = BookService(services.store, services.hubspot, gate, snapshotter)
+    return AlertWorker(services.store, engine, sender, snapshotter=snapshotter, book=book,
+                       digest=DigestService(services.store, book, gate), poll_interval=settings.poll_interval_seconds,
+                       **worker_kwargs)  # type: ignore[arg-type]

@@ -1,4 +1,9 @@
-"""The loop that polls, drains the webhook inbox and sends the outbox — one leader at a time."""
+"""The loop that polls, drains the webhook inbox and sends the outbox — one leader at a time.
+
+The leader renews its lease inside every long loop (inbox batches, polls, sends) and stops
+acting the moment a renewal fails, so two processes never lead at once; the inbox is taken
+in claimed batches with the sender running between them, so a flood never starves delivery.
+"""
 from __future__ import annotations
 
 import asyncio
@@ -18,53 +23,114 @@ log = logging.getLogger(__name__)
 
 LEASE: Final = "alerts"
 LEASE_TTL: Final = 20.0  # a dead holder is replaced within this plus one tick (< 30 s)
+INBOX_BATCH: Final = 50  # signals per claimed batch; the sender runs between batches
+CLAIM_TTLS: Final = {"slack-event": 3 * 3600.0, "log-communication": 7 * 86400.0}  # how long one-time keys live
+PRUNE_EVERY: Final = 3600.0
+
+
+class LeaseLost(Exception):
+    """This process stopped being the leader in the middle of a round."""
+
+
+class LeaseKeeper:
+    """The alert lease of one process: taken per round, renewed whenever a third of it has passed."""
+
+    def __init__(self, store: Store, holder: str, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.store = store
+        self.holder = holder
+        self.ttl = ttl
+        self.clock = clock
+        self._renewed = -1e18
+
+    async def acquire(self) -> bool:
+        """Take or renew the lease now; True while held."""
+        held = await self.store.acquire_lease(LEASE, self.holder, self.ttl)
+        if held:
+            self._renewed = self.clock()
+        return held
+
+    async def check(self) -> None:
+        """Renew when due; raise LeaseLost when another process has it."""
+        if self.clock() - self._renewed < self.ttl / 3:
+            return
+        if not await self.acquire():
+            raise LeaseLost(self.holder)
 
 
 class AlertWorker:
-    """Holds the lease, then: webhook inbox → pollers (every poll_interval) → reconcile → send."""
+    """Holds the lease, then: webhook inbox (in batches, sending between) → pollers → reconcile → send."""
 
     def __init__(self, store: Store, engine: AlertEngine, sender: OutboxSender, *, holder: str | None = None,
                  lease_ttl: float = LEASE_TTL, poll_interval: float = 60.0, tick: float = 1.0,
-                 clock: Callable[[], float] = time.time, snapshotter: Any = None) -> None:
+                 clock: Callable[[], float] = time.time, snapshotter: Any = None, book: Any = None,
+                 digest: Any = None, daily_snapshots: bool = True) -> None:
         self.store = store
         self.engine = engine
         self.sender = sender
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        self.lease_ttl = lease_ttl
+        self.lease = LeaseKeeper(store, self.holder, lease_ttl)
         self.poll_interval = poll_interval
         self.tick = tick
         self.clock = clock
         self.snapshotter = snapshotter
-        self.daily_snapshots = True
-        self.book: Any = None  # bot.book.BookService
-        self.digest: Any = None  # bot.digest.DigestService: weekly digests, checked once a minute
+        self.daily_snapshots = daily_snapshots
+        self.book = book  # bot.book.BookService
+        self.digest = digest  # bot.digest.DigestService: weekly digests, checked once a minute
         self._last_digest_check = 0.0
+        self._last_prune = 0.0
         self.wake = asyncio.Event()
         self.leader = False
         self._last_poll = 0.0
 
     async def step(self) -> bool:
-        """One round; False when another process holds the lease."""
-        leader = await self.store.acquire_lease(LEASE, self.holder, self.lease_ttl)
-        if leader != self.leader:
-            log.warning("%s %s the alert lease", self.holder, "took" if leader else "lost")
-            self.leader = leader
-            if not leader and self.snapshotter is not None:
-                await self.snapshotter.stop()
+        """One round; False when another process holds the lease (or took it during the round)."""
+        try:
+            return await self._round()
+        except LeaseLost:
+            await self._became(False)
+            return False
+
+    async def _round(self) -> bool:
+        leader = await self.lease.acquire()
+        await self._became(leader)
         if not leader:
             return False
+        await self.engine.start_alerting()
         if self.snapshotter is not None and self.daily_snapshots:
             await self.snapshotter.maybe_start_daily()
-        await self.engine.drain_inbox()
+        await self.drain_inbox()
         if self.clock() - self._last_poll >= self.poll_interval:
             self._last_poll = self.clock()
-            await self.engine.poll()
+            await self.engine.poll(self.lease)
         if self.digest is not None and self.clock() - self._last_digest_check >= 60:
             self._last_digest_check = self.clock()
             await self.digest.run_due()
-        await self.sender.reconcile()
-        await self.sender.run_once()
+        await self.sender.reconcile(self.lease)
+        await self.sender.run_once(self.lease)
+        if self.clock() - self._last_prune >= PRUNE_EVERY:
+            self._last_prune = self.clock()
+            for kind, ttl in CLAIM_TTLS.items():
+                await self.store.prune_claims(kind, ttl)
         return True
+
+    async def drain_inbox(self) -> int:
+        """The webhook signals the serve processes stored, a claimed batch at a time, sending in between."""
+        made = 0
+        while True:
+            await self.lease.check()
+            batch = await self.store.take_inbox(self.holder, limit=INBOX_BATCH, ttl=self.lease.ttl * 3)
+            if not batch:
+                return made
+            made += await self.engine.process(batch, self.lease)
+            await self.sender.run_once(self.lease)
+
+    async def _became(self, leader: bool) -> None:
+        if leader == self.leader:
+            return
+        log.info("%s %s the alert lease", self.holder, "took" if leader else "lost")
+        self.leader = leader
+        if not leader and self.snapshotter is not None:
+            await self.snapshotter.stop()
 
     async def _sleep_for(self) -> float:
         """Until the next tick, or sooner when a delivery falls due before it."""

@@ -2,14 +2,16 @@
 
 What must survive a restart and be shared between processes: OAuth tokens, join indexes,
 sync cursors, one-time claims, and the alert pipeline (subscriptions, events, outbox, lease).
+The schema is versioned with Alembic (bot/store/migrations); opening a store migrates it.
 """
-from bot.store.alerts import AlertStore, OutboxRow, Subscription
+from bot.store.alerts import AlertStore, Subscription
 from bot.store.book import BookStore
 from bot.store.core import CoreStore, IndexedProject, TokenRecord, async_url
+from bot.store.outbox import InboxItem, OutboxRow, OutboxStore
 
 
-class Store(CoreStore, AlertStore, BookStore):
+class Store(CoreStore, AlertStore, OutboxStore, BookStore):
     """Async access to the accountbot database; create with `await Store.open(url)`."""
 
 
-__all__ = ["Store", "IndexedProject", "TokenRecord", "OutboxRow", "Subscription", "async_url"]
+__all__ = ["Store", "IndexedProject", "InboxItem", "TokenRecord", "OutboxRow", "Subscription", "async_url"]

@@ -1,4 +1,4 @@
-"""The alert pipeline's storage: subscriptions, events once, the outbox, the lease, the inbox."""
+"""The alert pipeline's storage: subscriptions and events recorded once (deliveries: bot.store.outbox)."""
 from __future__ import annotations
 
 import json
@@ -6,17 +6,13 @@ import time
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.store.schema import AlertEvent, InboxEntry, Lease, OutboxEntry, SubscriptionRow
+from bot.store.schema import AlertEvent, OutboxEntry, SubscriptionRow
 
 ALL = "*"
-
-
-class _Taken(Exception):
-    """Another sender claimed some of the rows first: roll back."""
 
 
 @dataclass(frozen=True)
@@ -33,33 +29,9 @@ class Subscription:
     broken_at: float | None = None
 
 
-@dataclass(frozen=True)
-class OutboxRow:
-    id: int
-    event_key: str
-    destination: str
-    group_key: str
-    kind: str
-    deal_id: str
-    payload: dict[str, Any]
-    subscription_id: int | None
-    status: str
-    attempts: int
-    due_at: float
-    attempt_started_at: float | None
-    channel: str | None
-    created_at: float
-
-
 def _subscription(row: Any) -> Subscription:
     return Subscription(row.id, row.channel_id, row.deal_id, row.deal_name, frozenset(row.kinds.split(",")),
                         row.min_amount, row.created_by, row.created_at, row.broken_reason, row.broken_at)
-
-
-def _outbox(row: Any) -> OutboxRow:
-    return OutboxRow(row.id, row.event_key, row.destination, row.group_key, row.kind, row.deal_id,
-                     json.loads(row.payload), row.subscription_id, row.status, row.attempts, row.due_at,
-                     row.attempt_started_at, row.channel, row.created_at)
 
 
 class AlertStore:
@@ -172,142 +144,3 @@ class AlertStore:
             rows = (await conn.execute(select(t.c.payload).where(and_(
                 t.c.kind == kind, t.c.deal_id.in_(deal_ids), t.c.occurred_at >= since)).order_by(t.c.occurred_at))).all()
         return [json.loads(r.payload) for r in rows]
-
-    async def due_outbox(self, now: float, limit: int = 500) -> list[OutboxRow]:
-        """Pending deliveries whose time has come, oldest first."""
-        t = OutboxEntry.__table__
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(select(t).where(and_(t.c.status == "pending", t.c.due_at <= now))
-                                       .order_by(t.c.id).limit(limit))).all()
-        return [_outbox(r) for r in rows]
-
-    async def next_due(self) -> float | None:
-        """When the earliest pending delivery falls due (for the worker's sleep)."""
-        t = OutboxEntry.__table__
-        async with self.engine.connect() as conn:
-            return (await conn.execute(select(func.min(t.c.due_at)).where(t.c.status == "pending"))).scalar()
-
-    async def outbox_rows(self, status: str | None = None) -> list[OutboxRow]:
-        """Every outbox row (of a status), for tests and doctor."""
-        t = OutboxEntry.__table__
-        query = select(t).order_by(t.c.id)
-        if status is not None:
-            query = query.where(t.c.status == status)
-        async with self.engine.connect() as conn:
-            return [_outbox(r) for r in (await conn.execute(query)).all()]
-
-    async def claim_for_sending(self, ids: list[int], now: float) -> bool:
-        """pending → sending for all of `ids` at once; False if any was taken meanwhile."""
-        t = OutboxEntry.__table__
-        try:
-            async with self.engine.begin() as conn:
-                result = await conn.execute(update(t).where(and_(t.c.id.in_(ids), t.c.status == "pending"))
-                                            .values(status="sending", attempt_started_at=now,
-                                                    attempts=t.c.attempts + 1))
-                if result.rowcount != len(ids):
-                    raise _Taken
-        except _Taken:
-            return False
-        return True
-
-    async def set_outbox_channel(self, ids: list[int], channel: str) -> None:
-        """Remember where a DM goes (its IM channel), before posting, for reconciliation."""
-        t = OutboxEntry.__table__
-        async with self.engine.begin() as conn:
-            await conn.execute(update(t).where(t.c.id.in_(ids)).values(channel=channel))
-
-    async def mark_sent(self, ids: list[int], channel: str, ts: str | None) -> None:
-        """Slack accepted the message."""
-        t = OutboxEntry.__table__
-        async with self.engine.begin() as conn:
-            await conn.execute(update(t).where(t.c.id.in_(ids)).values(status="sent", channel=channel, sent_ts=ts,
-                                                                       last_error=None))
-
-    async def mark_retry(self, ids: list[int], due_at: float, error: str) -> None:
-        """Back to pending, to be tried again at `due_at`."""
-        t = OutboxEntry.__table__
-        async with self.engine.begin() as conn:
-            await conn.execute(update(t).where(t.c.id.in_(ids)).values(status="pending", due_at=due_at,
-                                                                       last_error=error))
-
-    async def mark_failed(self, ids: list[int], error: str) -> None:
-        """Given up for good (the channel is gone or the bot was removed)."""
-        t = OutboxEntry.__table__
-        async with self.engine.begin() as conn:
-            await conn.execute(update(t).where(t.c.id.in_(ids)).values(status="failed", last_error=error))
-
-    async def stuck_sending(self, started_before: float) -> list[OutboxRow]:
-        """Deliveries whose send began but never concluded (the sender died mid-send)."""
-        t = OutboxEntry.__table__
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(select(t).where(and_(t.c.status == "sending",
-                                                            t.c.attempt_started_at < started_before))
-                                       .order_by(t.c.id))).all()
-        return [_outbox(r) for r in rows]
-
-    async def outbox_stats(self) -> dict[str, Any]:
-        """Backlog, oldest pending, failures: for doctor and /healthz."""
-        t = OutboxEntry.__table__
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(select(t.c.status, func.count(), func.min(t.c.created_at))
-                                       .group_by(t.c.status))).all()
-        counts = {r[0]: r[1] for r in rows}
-        oldest = min((r[2] for r in rows if r[0] in ("pending", "sending")), default=None)
-        return {"pending": counts.get("pending", 0) + counts.get("sending", 0), "sent": counts.get("sent", 0),
-                "failed": counts.get("failed", 0), "oldest_pending_at": oldest}
-
-    # -- the lease ----------------------------------------------------------------------
-
-    async def acquire_lease(self, name: str, holder: str, ttl: float) -> bool:
-        """Take or renew the lease; True while `holder` holds it."""
-        t = Lease.__table__
-        now = time.time()
-        async with self.engine.begin() as conn:
-            result = await conn.execute(update(t).where(and_(t.c.name == name, or_(t.c.holder == holder,
-                                                                                   t.c.expires_at < now)))
-                                        .values(holder=holder, expires_at=now + ttl))
-            if result.rowcount == 1:
-                return True
-        try:
-            async with self.engine.begin() as conn:
-                await conn.execute(insert(t).values(name=name, holder=holder, expires_at=now + ttl))
-            return True
-        except IntegrityError:
-            return False
-
-    async def release_lease(self, name: str, holder: str) -> None:
-        """Let another process take over at once (clean shutdown)."""
-        t = Lease.__table__
-        async with self.engine.begin() as conn:
-            await conn.execute(delete(t).where(and_(t.c.name == name, t.c.holder == holder)))
-
-    async def lease_holder(self, name: str) -> tuple[str, float] | None:
-        """(holder, expires_at) of a lease, if any."""
-        t = Lease.__table__
-        async with self.engine.connect() as conn:
-            row = (await conn.execute(select(t).where(t.c.name == name))).first()
-        return None if row is None else (row.holder, row.expires_at)
-
-    # -- the inbox ----------------------------------------------------------------------
-
-    async def add_inbox(self, source: str, payloads: list[dict[str, Any]]) -> None:
-        """Keep verified webhook signals until the worker has processed them."""
-        if not payloads:
-            return
-        async with self.engine.begin() as conn:
-            await conn.execute(insert(InboxEntry.__table__), [
-                dict(source=source, payload=json.dumps(p, default=str), received_at=time.time()) for p in payloads])
-
-    async def take_inbox(self, limit: int = 200) -> list[tuple[int, str, dict[str, Any]]]:
-        """Unprocessed signals, oldest first: (id, source, payload)."""
-        t = InboxEntry.__table__
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(select(t).where(t.c.processed_at.is_(None)).order_by(t.c.id).limit(limit))).all()
-        return [(r.id, r.source, json.loads(r.payload)) for r in rows]
-
-    async def inbox_done(self, ids: list[int]) -> None:
-        """Processed: kept a while for doctor, then pruned."""
-        t = InboxEntry.__table__
-        async with self.engine.begin() as conn:
-            await conn.execute(update(t).where(t.c.id.in_(ids)).values(processed_at=time.time()))
-            await conn.execute(delete(t).where(t.c.processed_at < time.time() - 7 * 86400))

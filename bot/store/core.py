@@ -24,7 +24,8 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from bot.store.schema import AsanaProjectIndex, Base, Claim, OAuthToken, QboInvoiceIndex, SyncState
+from bot.store import migrate
+from bot.store.schema import AsanaProjectIndex, Claim, OAuthToken, QboInvoiceIndex, SyncState
 
 # aiosqlite logs every statement with its parameters at DEBUG: tokens must never reach a log.
 logging.getLogger("aiosqlite").setLevel(logging.INFO)
@@ -76,6 +77,7 @@ class CoreStore:
         self.engine = engine
         self.schema = schema
         self.dialect = engine.dialect.name
+        self.migrated = ""  # what opening did to the schema, in words
 
     @classmethod
     async def open(cls, url: str, *, schema: str | None = None) -> Self:
@@ -92,19 +94,20 @@ class CoreStore:
         return store
 
     async def _create_schema(self) -> None:
+        """Create or upgrade the schema (Alembic), one process at a time."""
         if self.dialect == "postgresql":
             async with self.engine.begin() as conn:
                 # Serialise concurrent starts: the lock is released at commit.
                 await conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": SCHEMA_LOCK_ID})
                 if self.schema:
                     await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
-                await conn.run_sync(Base.metadata.create_all)
+                self.migrated = await conn.run_sync(migrate.upgrade)
             return
         for attempt in range(10):
             try:
                 async with self.engine.begin() as conn:
                     await conn.execute(text("PRAGMA journal_mode=WAL"))
-                    await conn.run_sync(Base.metadata.create_all)
+                    self.migrated = await conn.run_sync(migrate.upgrade)
                 return
             except (OperationalError, ProgrammingError) as exc:  # another process won the race
                 if "already exists" not in str(exc) and "locked" not in str(exc) or attempt == 9:

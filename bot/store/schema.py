@@ -93,7 +93,8 @@ class OutboxEntry(Base):
     __table_args__ = (UniqueConstraint("event_key", "destination", name="uq_outbox_delivery"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     event_key: Mapped[str] = mapped_column(String(255))
-    destination: Mapped[str] = mapped_column(String(64), index=True)  # channel id, or a user id for a DM
+    # a channel id, a user id for a DM, or "email:<address>" for a deal owner found at send time
+    destination: Mapped[str] = mapped_column(String(255), index=True)
     group_key: Mapped[str] = mapped_column(String(255), index=True)  # bursts to one place go as one message
     kind: Mapped[str] = mapped_column(String(32))
     deal_id: Mapped[str] = mapped_column(String(64))
@@ -107,6 +108,11 @@ class OutboxEntry(Base):
     sent_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[float] = mapped_column(Float, default=time.time)
+    # An answer that never came is checked against the channel's history; these track the checks.
+    checks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # failed checks of this attempt
+    next_check_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    verify_error: Mapped[str | None] = mapped_column(Text, nullable=True)  # why history could not be read
+    unverified: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # sent again unchecked
 
 
 class Lease(Base):
@@ -127,6 +133,8 @@ class InboxEntry(Base):
     payload: Mapped[str] = mapped_column(Text)
     received_at: Mapped[float] = mapped_column(Float, default=time.time)
     processed_at: Mapped[float | None] = mapped_column(Float, nullable=True, index=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(128), nullable=True)  # the leader working on it
+    claimed_until: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class ChannelLink(Base):

@@ -316,15 +316,18 @@ class QuickBooksConnector:
 
     async def payment_applications(self, payment_id: str) -> list[PaymentApplication]:
         """What the payment paid into each invoice carrying a deal ID; [] for a deleted or unknown payment."""
-        payment_id = str(payment_id).strip()
-        found = await self.by_ids("Payment", [payment_id]) if payment_id else []
-        if not found:
-            log.info("QuickBooks payment %r not found (deleted?); nothing to report", payment_id)
-            return []
-        payment = found[0]
-        invoice_ids = sorted(applied_amounts(payment), key=id_key)
-        invoices = await self.by_ids("Invoice", invoice_ids) if invoice_ids else []
-        return applications(payment, invoices, self.deal_field)
+        return (await self.payment_applications_many([payment_id])).get(str(payment_id).strip(), [])
+
+    async def payment_applications_many(self, payment_ids: Sequence[str]) -> dict[str, list[PaymentApplication]]:
+        """payment_applications() for many payments in a few `Id IN (...)` queries (a webhook flood)."""
+        wanted = sorted({str(p).strip() for p in payment_ids if str(p).strip()}, key=id_key)
+        payments = await self.by_ids("Payment", wanted) if wanted else []
+        for missing in set(wanted) - {str(p["Id"]) for p in payments}:
+            log.info("QuickBooks payment %r not found (deleted?); nothing to report", missing)
+        invoice_ids = sorted({i for p in payments for i in applied_amounts(p)}, key=id_key)
+        invoices = {str(inv["Id"]): inv for inv in await self.by_ids("Invoice", invoice_ids)} if invoice_ids else {}
+        return {str(p["Id"]): applications(p, [invoices[i] for i in applied_amounts(p) if i in invoices],
+                                           self.deal_field) for p in payments}
 
     async def changed_payments(self, cursor: str | None) -> tuple[list[str], str]:
         """Ids of payments created or updated since `cursor` (deleted ones left out), and the next cursor.

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from datetime import date
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any, Iterable, Sequence
 
@@ -124,6 +124,7 @@ def applications(payment: dict, invoices: Sequence[dict], field_name: str) -> li
         log.warning("QuickBooks payment %s has no TxnDate; ignored", payment.get("Id"))
         return []
     paid_on = date.fromisoformat(str(raw_date)[:10])
+    recorded = _moment((payment.get("MetaData") or {}).get("CreateTime"))
     out = []
     for invoice in sorted(invoices, key=lambda inv: id_key(inv.get("Id"))):
         deal_id, invoice_id = deal_of(invoice, field_name), str(invoice["Id"])
@@ -137,5 +138,14 @@ def applications(payment: dict, invoices: Sequence[dict], field_name: str) -> li
             balance=amount(invoice.get("Balance")), due_on=date.fromisoformat(str(due)[:10]) if due else None,
             paid_on=paid_on, currency=currency_of(invoice),
             customer_name=(invoice.get("CustomerRef") or {}).get("name")
-            or (payment.get("CustomerRef") or {}).get("name")))
+            or (payment.get("CustomerRef") or {}).get("name"), recorded_at=recorded))
     return out
+
+
+def _moment(value: Any) -> datetime | None:
+    """A QBO timestamp ("2026-11-25T10:00:00-08:00") as an aware datetime; None if absent or unreadable."""
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
+    except ValueError:
+        return None
+    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=timezone.utc)
