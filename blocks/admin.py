@@ -17,6 +17,9 @@ BROKEN_REASONS = {
     "channel_not_found": "the channel is gone, or I can no longer see it",
     "account_inactive": "the Slack app was deactivated",
     "missing_scope": "the app lacks a permission",
+    "users_not_found": "no Slack user has the deal owner's email",
+    "user_disabled": "the person's Slack account is deactivated",
+    "cannot_dm_bot": "the deal owner is a bot user",
 }
 
 
@@ -48,6 +51,7 @@ def subscriptions_list(text: str, subs: tuple[Subscription, ...], now: datetime)
 def doctor_message(report: dict[str, Any], now: datetime) -> dict[str, Any]:
     """The admin's checklist."""
     lines = [f"*accountbot doctor — {report['status']}*"]
+    lines += [f":warning: {escape(problem)}" for problem in report.get("problems", [])]
     for name, state in report["connectors"].items():
         ok = ":white_check_mark:" if state.get("available") and state.get("auth", "ok") == "ok" else ":x:"
         lines.append(f"{ok} *{name}* ({state.get('mode')}): auth {escape(str(state.get('auth', '?')))}, "
@@ -60,8 +64,8 @@ def doctor_message(report: dict[str, Any], now: datetime) -> dict[str, Any]:
     polls = ", ".join(f"{k} {_when(v['last_ok'], now)}" for k, v in report["pollers"].items())
     lines.append(f"Pollers last ran: {polls}")
     box = report["outbox"]
-    oldest = f", oldest from {_when(box['oldest_pending_at'], now)}" if box.get("oldest_pending_at") else ""
-    lines.append(f"Outbox: {box['pending']} pending{oldest}, {box['sent']} sent, {box['failed']} failed")
+    lines.append(f"Outbox: {box['pending']} pending ({box['overdue']} late), {box['sending']} sending, "
+                 f"{box['sent']} sent, {box['failed']} failed")
     broken = report["broken_subscriptions"]
     lines.append(f"Broken subscriptions: {len(broken)}" + "".join(
         f"\n   • <#{b['channel']}> {escape(b['account'] or '')}: {escape(reason_words(b['reason']))}" for b in broken[:10]))

@@ -26,7 +26,6 @@ from bot.wiring import Services
 
 log = logging.getLogger(__name__)
 SIGNATURE_WINDOW = 300  # seconds either side of now a Slack request may be stamped
-EVENT_CLAIM_TTL = 3 * 3600.0  # Slack retries within minutes; keep event ids for hours
 
 
 def utcnow() -> datetime:
@@ -85,6 +84,7 @@ def create_app(settings: Settings, services: Services, *, clock: Callable[[], da
     deps.worker = build_worker(settings, services, directory_client=client, gate=deps.gate)
     deps.book = deps.worker.book
     app.use(_dedupe_events(deps.store))
+    app.error(_release_failed_events(deps.store))
     register(app, deps)
     return app, deps
 
@@ -103,6 +103,18 @@ def _dedupe_events(store: Store) -> Callable[..., Awaitable[Any]]:
         return await next()
 
     return middleware
+
+
+def _release_failed_events(store: Store) -> Callable[..., Awaitable[None]]:
+    """A listener that failed gives its event's claim back, so Slack's retry runs it again."""
+
+    async def on_error(error: Exception, body: dict[str, Any]) -> None:
+        event_id = body.get("event_id") if isinstance(body, dict) else None
+        log.error("listener failed: %s", error, exc_info=error)
+        if isinstance(body, dict) and body.get("type") == "event_callback" and event_id:
+            await store.release(f"slack-event:{event_id}")
+
+    return on_error
 
 
 def _valid_timestamp(value: str | None) -> bool:

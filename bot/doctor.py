@@ -5,6 +5,7 @@ import asyncio
 import time
 from typing import Any
 
+from blocks.admin import reason_words
 from connectors.errors import AuthError, ConnectorError, NotFoundError
 
 PROBE_DEADLINE = 5.0
@@ -40,14 +41,21 @@ async def report(deps: Any, *, probe: bool = True) -> dict[str, Any]:
     broken = [{"channel": s.channel_id, "account": s.deal_name, "reason": s.broken_reason, "since": s.broken_at}
               for s in await store.subscriptions() if s.broken_reason]
     lease = await store.lease_holder("alerts")
+    outbox = await store.outbox_stats(now)
+    problems = outbox_problems(outbox, lease)
+    if getattr(getattr(qbo, "tokens", None), "unsaved", False):
+        problems.append("QuickBooks rotated its tokens but the database refused to store them: they live only in "
+                        "this process's memory. Fix the database before restarting, or an admin will have to "
+                        "re-authorise QuickBooks.")
+    healthy = all(c.get("available", True) and c.get("auth", "ok") == "ok" for c in connectors.values())
     return {
-        "status": "ok" if all(c.get("available", True) and c.get("auth", "ok") == "ok" for c in connectors.values())
-        else "degraded",
+        "status": "ok" if healthy and not problems else "degraded",
+        "problems": problems,
         "connectors": connectors,
         "quickbooks_refresh_token_expires_at": expires.isoformat() if expires else None,
         "webhooks_last_delivered": webhooks,
         "pollers": pollers,
-        "outbox": await store.outbox_stats(),
+        "outbox": outbox,
         "broken_subscriptions": broken,
         "alert_worker": {"holder": lease[0], "lease_expires_at": lease[1]} if lease else None,
     }
@@ -81,3 +89,38 @@ async def _probe_asana(services: Any) -> bool:
 async def _probe_quickbooks(services: Any) -> bool:
     await services.quickbooks.query("SELECT COUNT(*) FROM Invoice")
     return True
+
+
+# What to do about a history error, by Slack's error code.
+HISTORY_FIXES = {
+    "missing_scope": "add the missing scope to the Slack app (manifest.yml lists it) and reinstall the app",
+    "not_in_channel": "invite @accountbot back to the channel",
+    "channel_not_found": "the channel is gone or private to the bot: invite @accountbot or unsubscribe",
+}
+
+
+def outbox_problems(outbox: dict[str, Any], lease: tuple[str, float] | None) -> list[str]:
+    """The outbox's troubles as sentences that say what to do."""
+    problems = []
+    for error, count in outbox.get("unverifiable", {}).items():
+        fix = HISTORY_FIXES.get(error.split(" ", 1)[0], "check the Slack app's installation")
+        problems.append(f"{count} alert{_s(count)} can't be checked against the channel's history ({error}): {fix}. "
+                        "Until then such alerts are sent again unchecked and may show twice.")
+    if outbox.get("sent_unverified_7d"):
+        n = outbox["sent_unverified_7d"]
+        problems.append(f"{n} alert{_s(n)} in the last 7 days went out without a check for an earlier copy; "
+                        "they may show twice.")
+    if outbox.get("stuck"):
+        holder = f" (lease held by {lease[0]})" if lease else " (no process holds the alert lease)"
+        problems.append(f"{outbox['stuck']} alert send{_s(outbox['stuck'])} unsettled for over 2 minutes{holder}: "
+                        "check that `accountbot worker` or `serve` is running and can reach Slack.")
+    if outbox.get("overdue"):
+        problems.append(f"{outbox['overdue']} alert{_s(outbox['overdue'])} more than 5 minutes late (the oldest "
+                        f"{round(outbox['oldest_overdue_seconds'] / 60)} min): Slack may be rate limiting or down.")
+    for reason, count in outbox.get("failed_reasons", {}).items():
+        problems.append(f"{count} alert{_s(count)} could not be delivered: {reason_words(reason.split(' ', 1)[0])}.")
+    return problems
+
+
+def _s(n: int) -> str:
+    return "" if n == 1 else "s"

@@ -102,12 +102,12 @@ class Bot:
 
 
 async def start_bot(tmp_path: Path, *, timing: Timing = Timing(), sandbox: Sandbox | None = None,
-                    **sandbox_kwargs: Any) -> Bot:
+                    database_url: str | None = None, **sandbox_kwargs: Any) -> Bot:
     """Sandbox + services + the Slack app on a loopback port."""
     sandbox = sandbox or Sandbox(**sandbox_kwargs)
     await sandbox.start()
     settings = settings_on_sandbox(Settings.from_env({}, dotenv=None), sandbox.env(), database_dir=tmp_path)
-    settings = replace(settings, database_url=f"sqlite:///{tmp_path}/bot.db")
+    settings = replace(settings, database_url=database_url or f"sqlite:///{tmp_path}/bot.db")
     services = await open_services(settings, timing=timing)
     app, deps = create_app(settings, services)
     deps.worker.daily_snapshots = False  # tests step the worker; the daily round has its own tests

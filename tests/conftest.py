@@ -59,12 +59,41 @@ async def store(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[Store
         await s.close()
 
 
+@pytest.fixture(params=_backends())
+async def database_url(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[str]:
+    """A fresh database another process can open too: a SQLite file, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/bot.db"
+        return
+    import asyncpg
+
+    base = os.environ["TEST_DATABASE_URL"]
+    name = f"accountbot_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(base)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    yield base.rsplit("/", 1)[0] + "/" + name
+    admin = await asyncpg.connect(base)
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.close()
+
+
 @pytest.fixture
 async def bot(tmp_path) -> AsyncIterator["Bot"]:
     """accountbot served on loopback against a fresh sandbox (see sandbox.harness)."""
     from sandbox.harness import start_bot, stop_bot
 
     running = await start_bot(tmp_path)
+    yield running
+    await stop_bot(running)
+
+
+@pytest.fixture
+async def bot_on_both(tmp_path, database_url: str) -> AsyncIterator["Bot"]:
+    """The same, on SQLite and (when TEST_DATABASE_URL is set) on PostgreSQL."""
+    from sandbox.harness import start_bot, stop_bot
+
+    running = await start_bot(tmp_path, database_url=database_url)
     yield running
     await stop_bot(running)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-import uuid
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -21,31 +20,6 @@ from sandbox.server import Sandbox
 from sandbox.slack import SALES
 
 ACME = "18340012001"
-
-
-def _backends() -> list:
-    return [pytest.param("sqlite", id="sqlite"),
-            pytest.param("postgresql", id="postgresql", marks=pytest.mark.skipif(
-                not os.environ.get("TEST_DATABASE_URL"), reason="TEST_DATABASE_URL not set"))]
-
-
-@pytest.fixture(params=_backends())
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A fresh database a separate process can open too: a SQLite file, or a new PostgreSQL database."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/outbox.db"
-        return
-    import asyncpg
-
-    base = os.environ["TEST_DATABASE_URL"]
-    name = f"accountbot_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(base)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    yield base.rsplit("/", 1)[0] + "/" + name
-    admin = await asyncpg.connect(base)
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.close()
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 import aiohttp
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from bot.settings import Settings
 from bot.store import Store
@@ -297,31 +298,60 @@ async def test_two_connectors_refreshing_at_once(qbo: QuickBooksEmulator, store:
     assert record.version - 1 == token_statuses(qbo).count(200)
 
 
-async def test_refresh_race_loser_uses_the_winners_tokens(qbo: QuickBooksEmulator, store: Store) -> None:
-    """The loser's refresh is refused (invalid_grant) before the winner has stored: it waits, then uses the winner's."""
+class FlakyStore:
+    """The real store, with its token writes failing (`failures` times) or held back (until `gate` is set)."""
+
+    def __init__(self, store: Store, *, failures: int = 0, gate: asyncio.Event | None = None) -> None:
+        self._store, self.failures, self.gate, self.puts = store, failures, gate, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    async def put_token(self, *args: Any, **kwargs: Any) -> Any:
+        self.puts += 1
+        if self.gate is not None:
+            await self.gate.wait()
+        if self.failures > 0:
+            self.failures -= 1
+            raise OperationalError("UPDATE oauth_tokens ...", {}, Exception("database is locked"))
+        return await self._store.put_token(*args, **kwargs)
+
+
+async def test_refresh_race_loser_waits_for_the_winners_tokens(qbo: QuickBooksEmulator, store: Store) -> None:
+    """While one process refreshes (and is slow to store), another waits for its tokens: one token request."""
     gate = asyncio.Event()
-
-    class SlowSwap:
-        """The winner's store: its compare-and-swap waits for the gate."""
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(store, name)
-
-        async def swap_token(self, *args: Any, **kwargs: Any) -> Any:
-            await gate.wait()
-            return await store.swap_token(*args, **kwargs)
-
-    winner, loser = connect(qbo, SlowSwap()), connect(qbo, store)
+    winner, loser = connect(qbo, FlakyStore(store, gate=gate)), connect(qbo, store)
     try:
         first = asyncio.create_task(winner.tokens.access_token())
         await until(lambda: token_statuses(qbo) == [200])
         second = asyncio.create_task(loser.tokens.access_token())
-        await until(lambda: token_statuses(qbo) == [200, 400])
+        await asyncio.sleep(0.3)
+        assert not second.done() and token_statuses(qbo) == [200]  # never spends the refresh token itself
         gate.set()
         assert await first == await second
     finally:
         winner.close()
         loser.close()
+
+
+async def test_rotated_tokens_survive_a_failing_store(qbo: QuickBooksEmulator, store: Store) -> None:
+    """The store refuses the rotated tokens for a while: they are used from memory and stored once it recovers."""
+    flaky = FlakyStore(store, failures=10**6)
+    connector = connect(qbo, flaky, token_store_retries=(0.01, 0.01))
+    try:
+        assert await connector.money(DEAL["stark"], today=TODAY) is not None
+        assert connector.tokens.unsaved  # refused every time: kept, and used, in memory
+        qbo.expire_access_tokens()  # the next refresh spends the in-memory refresh token, not the dead stored one
+        assert await connector.money(DEAL["wayne"], today=TODAY) is not None
+        assert connector.tokens.unsaved and token_statuses(qbo) == [200, 200]
+        flaky.failures = 0  # the database is back
+        assert await connector.money(DEAL["hooli"], today=TODAY) is not None
+        assert not connector.tokens.unsaved
+    finally:
+        connector.close()
+    assert token_statuses(qbo) == [200, 200]
+    record = await store.get_token(KEY)
+    assert record is not None and record.refresh_token == qbo.current_refresh_token
 
 
 async def test_expired_access_token_refreshes_once(qbo: QuickBooksEmulator, store: Store) -> None:

@@ -1,4 +1,4 @@
-"""The store on both backends: tokens by compare-and-swap, join indexes, cursors, schema races."""
+"""The store on both backends: tokens, join indexes, cursors, schema races."""
 from __future__ import annotations
 
 import asyncio
@@ -9,19 +9,16 @@ import pytest
 from bot.store import IndexedProject, Store, async_url
 
 
-async def test_token_seed_then_compare_and_swap(store: Store) -> None:
-    """The first refresh token is seeded once; a stale version cannot overwrite a newer token."""
+async def test_token_seed_then_put(store: Store) -> None:
+    """The first refresh token is seeded once (the environment never overwrites a stored one); each put bumps the version."""
     first = await store.seed_token("qbo:1", "RT-1")
     again = await store.seed_token("qbo:1", "RT-ignored")
     assert again.refresh_token == "RT-1" and again.version == first.version
-    swapped = await store.swap_token("qbo:1", first.version, refresh_token="RT-2", access_token="AT-2",
-                                     access_expires_at=10.0, refresh_expires_at=20.0)
-    assert swapped is not None and swapped.version == first.version + 1
-    lost = await store.swap_token("qbo:1", first.version, refresh_token="RT-X", access_token="AT-X",
-                                  access_expires_at=10.0, refresh_expires_at=None)
-    assert lost is None
+    put = await store.put_token("qbo:1", refresh_token="RT-2", access_token="AT-2", access_expires_at=10.0,
+                                refresh_expires_at=20.0)
+    assert put.version == first.version + 1
     stored = await store.get_token("qbo:1")
-    assert stored is not None and stored.refresh_token == "RT-2" and stored.access_token == "AT-2"
+    assert stored == put and stored.refresh_token == "RT-2" and stored.access_token == "AT-2"
 
 
 async def test_asana_index_replace_and_lookup(store: Store) -> None:

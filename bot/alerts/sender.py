@@ -105,10 +105,7 @@ class OutboxSender:
                 await asyncio.sleep(wait)
             if self._lease is not None:
                 await self._lease.check()
-            done = await self._send(group)
-            if done:
-                self._last_post[destination] = time.monotonic()
-            sent += done
+            sent += await self._send(group)
         return sent
 
     async def _send(self, group: list[OutboxRow]) -> int:
@@ -124,6 +121,7 @@ class OutboxSender:
         message = self.render(group[0].kind, [r.payload for r in group])
         metadata = {"event_type": METADATA_TYPE, "event_payload": {"outbox_ids": ids}}
         _crash_point("before_post")
+        self._last_post[group[0].destination] = time.monotonic()  # a post counts against the rate, answered or not
         try:
             response = await self.client.chat_postMessage(channel=channel, metadata=metadata, **message)
         except SlackApiError as exc:

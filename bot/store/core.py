@@ -35,7 +35,7 @@ SCHEMA_LOCK_ID: Final = 0x616363_7462  # "acctb": advisory lock that serialises 
 
 @dataclass(frozen=True)
 class TokenRecord:
-    """A stored OAuth token set; `version` is what a compare-and-swap must match."""
+    """A stored OAuth token set; `version` grows by one with every refresh stored."""
 
     key: str
     refresh_token: str = field(repr=False)
@@ -155,34 +155,16 @@ class CoreStore:
         assert record is not None
         return record
 
-    async def swap_token(
-        self,
-        key: str,
-        expected_version: int,
-        *,
-        refresh_token: str,
-        access_token: str,
-        access_expires_at: float,
-        refresh_expires_at: float | None,
-    ) -> TokenRecord | None:
-        """Compare-and-swap: store the new token set only if the version is unchanged."""
+    async def put_token(self, key: str, *, refresh_token: str, access_token: str, access_expires_at: float,
+                        refresh_expires_at: float | None) -> TokenRecord:
+        """Store a token set that a refresh just obtained (the lock holder's: it wins), bumping the version."""
+        t = OAuthToken.__table__
         async with self.engine.begin() as conn:
-            result = await conn.execute(
-                update(OAuthToken.__table__)
-                .where(and_(OAuthToken.key == key, OAuthToken.version == expected_version))
-                .values(
-                    refresh_token=refresh_token,
-                    access_token=access_token,
-                    access_expires_at=access_expires_at,
-                    refresh_expires_at=refresh_expires_at,
-                    version=expected_version + 1,
-                    updated_at=time.time(),
-                )
-            )
-        if result.rowcount != 1:
-            return None
-        return TokenRecord(key, refresh_token, access_token, access_expires_at, refresh_expires_at,
-                           expected_version + 1)
+            await conn.execute(update(t).where(t.c.key == key).values(
+                refresh_token=refresh_token, access_token=access_token, access_expires_at=access_expires_at,
+                refresh_expires_at=refresh_expires_at, version=t.c.version + 1, updated_at=time.time()))
+            version = (await conn.execute(select(t.c.version).where(t.c.key == key))).scalar_one()
+        return TokenRecord(key, refresh_token, access_token, access_expires_at, refresh_expires_at, version)
 
     async def reset_token(self, key: str, refresh_token: str) -> None:
         """Replace the stored refresh token by a new one from an admin (re-authorisation)."""

@@ -21,7 +21,7 @@ from bot.store import Store
 from bot.store.schema import QboInvoiceIndex
 from connectors.errors import AuthError, ConfigError, ConnectorError
 from connectors.quickbooks.money import APP_URL, applications, applied_amounts, deal_of, id_key, linked, summarise
-from connectors.quickbooks.oauth import TokenManager
+from connectors.quickbooks.oauth import STORE_RETRIES, TokenManager
 from connectors.quickbooks.sdk import SYSTEM, Client, TokenRejected, build_client, check_url, classify, invoke
 from connectors.runtime import Policy, RateLimiter, Runner
 from connectors.types import Money, PaymentApplication
@@ -43,7 +43,8 @@ class QuickBooksConnector:
                  token_url: str = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer",
                  deal_field: str = "Deal ID", *, max_workers: int = 10, index_max_age: float = 300.0,
                  page_size: int = 1000, requests_per_minute: int = 500, policy: Policy | None = None,
-                 token_margin: float = 60.0, refresh_race_wait: float = 3.0, cdc_overlap: float = 120.0,
+                 token_margin: float = 60.0, refresh_race_wait: float | None = None,
+                 token_store_retries: tuple[float, ...] = STORE_RETRIES, cdc_overlap: float = 120.0,
                  http_timeout: float = 10.0, app_url: str | None = None) -> None:
         missing = [name for name, value in (("QBO_CLIENT_ID", client_id), ("QBO_CLIENT_SECRET", client_secret),
                                             ("QBO_REALM_ID", realm_id), ("QBO_REFRESH_TOKEN", refresh_token)) if not value]
@@ -67,7 +68,8 @@ class QuickBooksConnector:
                              policy=policy or Policy(timeout=http_timeout + 5.0))
         self.tokens = TokenManager(store, realm_id, client_id, client_secret, refresh_token,
                                    check_url(token_url, "QBO_TOKEN_URL"), self.runner, margin=token_margin,
-                                   race_wait=refresh_race_wait, timeout=http_timeout)
+                                   race_wait=refresh_race_wait, timeout=http_timeout,
+                                   store_retries=token_store_retries)
         self._qb: Client | None = None
         self._qb_token: str | None = None
         self._retired: list[Client] = []

@@ -36,7 +36,7 @@ class History:
         answers not_in_channel.
         """
         channel = self.find_channel(a.get("channel"))
-        needed = ("im:history" if channel.get("is_im") else
+        needed = ("im:history" if channel.get("is_im") else "mpim:history" if channel.get("is_mpim") else
                   "groups:history" if channel.get("is_private") else "channels:history")
         if needed not in self.scopes:
             raise SlackError("missing_scope", needed=needed, provided=",".join(sorted(self.scopes)))
