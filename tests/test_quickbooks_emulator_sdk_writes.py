@@ -100,7 +100,7 @@ async def test_read_without_include_then_full_update_keeps_the_enhanced_field(qb
 
 
 async def test_bare_sdk_invoice_as_sparse_update_is_refused(qbo: QuickBooksEmulator) -> None:
-    """Invoice() carries defaults (Line: [], TxnDate: "", EmailStatus: "NotSet", ...): QBO wants a Line; nothing changes."""
+    """Invoice() carries defaults (Line: [], TxnDate: "", EmailStatus: "NotSet", ...): a Line is wanted, nothing changes."""
     iid = qbo.find_invoice("1009")
     before = json.dumps(qbo.invoices[iid], default=str)
 

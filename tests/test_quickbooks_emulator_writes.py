@@ -2,16 +2,10 @@
 custom field), 5010 on a stale SyncToken, the faults for malformed bodies, and what python-quickbooks sends."""
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any, Callable
 
 import pytest
-from quickbooks.exceptions import QuickbooksException, ValidationException
-from quickbooks.objects.base import CustomField
-from quickbooks.objects.invoice import Invoice
-
-from connectors.quickbooks.sdk import build_client
 from sandbox.book import DEMO_ACCOUNTS, QBO_REALM_ID
 from sandbox.quickbooks import QuickBooksEmulator
 from sandbox.quickbooks.fields import ENHANCED_DEAL, INCLUDE_ENHANCED

@@ -101,9 +101,9 @@ class QuickBooksEmulator(QuickBooksCompany, Emulator):
     # -- envelopes ------------------------------------------------------------------------
 
     def fault(self, status: int, message: str, detail: str, code: str, kind: str = "ValidationFault") -> web.Response:
-        """QBO's Fault envelope."""
-        body = {"Fault": {"Error": [{"Message": message, "Detail": detail, "code": code}], "type": kind},
-                "time": self.now().isoformat(timespec="milliseconds")}
+        """QBO's Fault envelope (as in Intuit's "Handling common errors" sample payload)."""
+        error = {"Message": message, "Detail": detail, "code": code, "element": ""}
+        body = {"Fault": {"Error": [error], "type": kind}, "time": self.now().isoformat(timespec="milliseconds")}
         return web.json_response(body, status=status, dumps=_dumps)
 
     def error_response(self, status: int, message: str, **extra: Any) -> web.Response:

@@ -22,7 +22,8 @@ READ_ONLY = frozenset({"Id", "SyncToken", "sparse", "domain", "MetaData", "Total
                        "EInvoiceStatus", "TxnSource", "Deposit", "RecurDataRef"})
 DATES = ("TxnDate", "DueDate", "ShipDate")
 KEEP_WHEN_EMPTY = frozenset({"TxnDate", "DueDate"})  # an empty or missing TxnDate/DueDate leaves it (unconfirmed)
-ENUMS = {"EmailStatus": ("NotSet", "NeedToSend", "EmailSent"), "PrintStatus": ("NotSet", "NeedToPrint", "PrintComplete"),
+ENUMS = {"EmailStatus": ("NotSet", "NeedToSend", "EmailSent"),
+         "PrintStatus": ("NotSet", "NeedToPrint", "PrintComplete"),
          "GlobalTaxCalculation": ("TaxExcluded", "TaxInclusive", "NotApplicable")}
 BOOLEANS = ("AllowIPNPayment", "AllowOnlinePayment", "AllowOnlineCreditCardPayment", "AllowOnlineACHPayment",
             "ApplyTaxAfterDiscount", "FreeFormAddress")
