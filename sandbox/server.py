@@ -3,24 +3,29 @@ from __future__ import annotations
 
 import socket
 from datetime import date
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from aiohttp import web
 
 from sandbox.book import DEMO_ACCOUNTS, Account, generated_book
 from sandbox.core import Emulator
 
+if TYPE_CHECKING:
+    from sandbox.quickbooks.fields import CustomFieldMode
+
 
 class Sandbox:
     """The four emulators in one process; `env()` gives the variables that point the bot at them.
 
     Each emulator takes the book and `today` and exposes `env()` (its credentials and the
-    variables naming its base URL, given the URL it is served on).
+    variables naming its base URL, given the URL it is served on). `qbo_custom_fields` says how the
+    QuickBooks company holds the invoices' "Deal ID" field ("legacy" or "enhanced", see
+    sandbox.quickbooks.fields).
     """
 
     def __init__(self, accounts: Sequence[Account] | None = None, *, today: date | None = None,
                  host: str = "127.0.0.1", latency: float = 0.0, accounts_count: int | None = None,
-                 ports: dict[str, int] | None = None) -> None:
+                 ports: dict[str, int] | None = None, qbo_custom_fields: CustomFieldMode = "legacy") -> None:
         from sandbox.asana import AsanaEmulator
         from sandbox.hubspot import HubSpotEmulator
         from sandbox.quickbooks import QuickBooksEmulator
@@ -33,7 +38,7 @@ class Sandbox:
         self.host = host
         self.hubspot = HubSpotEmulator(self.accounts, today=self.today)
         self.asana = AsanaEmulator(self.accounts, today=self.today)
-        self.quickbooks = QuickBooksEmulator(self.accounts, today=self.today)
+        self.quickbooks = QuickBooksEmulator(self.accounts, today=self.today, custom_fields=qbo_custom_fields)
         self.slack = SlackEmulator(self.accounts, today=self.today)
         self.emulators: dict[str, Emulator] = {
             "hubspot": self.hubspot, "asana": self.asana,

@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Sequence
 
 PACIFIC = timezone(timedelta(hours=-8))  # the company's time zone, as QBO stamps MetaData
-ENTITIES = ("Invoice", "Payment", "Customer")
+ENTITIES = ("Invoice", "Payment", "Customer", "Preferences")
 # Filterable (and sortable) fields per entity, with how their values compare.
 FILTERABLE: dict[str, dict[str, str]] = {
     "Invoice": {"Id": "id", "CustomerRef": "id", "DocNumber": "str", "TxnDate": "date", "DueDate": "date",
@@ -17,6 +17,7 @@ FILTERABLE: dict[str, dict[str, str]] = {
                 "MetaData.CreateTime": "ts", "MetaData.LastUpdatedTime": "ts"},
     "Customer": {"Id": "id", "DisplayName": "str", "CompanyName": "str", "Active": "bool", "Balance": "num",
                  "MetaData.CreateTime": "ts", "MetaData.LastUpdatedTime": "ts"},
+    "Preferences": {"Id": "id", "MetaData.LastUpdatedTime": "ts"},  # one object per company
 }
 _TOKEN = re.compile(r"\s*(?:('(?:[^'\\]|\\.)*')|(-?\d+(?:\.\d+)?)(?![\w.])|(<=|>=|!=|<>|=|<|>|\(|\)|,|\*)"
                     r"|([A-Za-z_][\w.]*))")
