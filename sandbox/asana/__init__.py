@@ -12,6 +12,7 @@ updates and custom field settings (`sandbox.asana.writes`).
 """
 from __future__ import annotations
 
+import time
 from datetime import date
 from typing import Any, Awaitable, Callable, Final, Sequence
 
@@ -48,7 +49,8 @@ class AsanaEmulator(AsanaWebhooks, AsanaReads, AsanaWrites, AsanaTemplates, Emul
         self.rate_window = RATE_WINDOW
         self.max_concurrent_reads = MAX_CONCURRENT_READS  # GETs in flight (one token in the sandbox)
         self.max_concurrent_writes = MAX_CONCURRENT_WRITES  # POST/PUT/PATCH/DELETE in flight
-        self._window = QuotaWindow(self.rate_limit, self.rate_window)
+        self.rate_clock: Callable[[], float] = time.monotonic  # tests move it instead of sleeping
+        self._window = QuotaWindow(self.rate_limit, self.rate_window, self.rate_clock)
         self._in_flight = {"read": 0, "write": 0}
         self._init_api()
         self._seed(accounts)
@@ -124,8 +126,9 @@ class AsanaEmulator(AsanaWebhooks, AsanaReads, AsanaWrites, AsanaTemplates, Emul
             token = bearer_token(request)
             if token is None or token not in self.tokens:
                 return self.error_response(401, "Not Authorized")
-            if self._window.limit != self.rate_limit or self._window.window != self.rate_window:
-                self._window = QuotaWindow(self.rate_limit, self.rate_window)
+            window = self._window
+            if (window.limit, window.window, window.clock) != (self.rate_limit, self.rate_window, self.rate_clock):
+                self._window = QuotaWindow(self.rate_limit, self.rate_window, self.rate_clock)
             wait = self._window.hit(token)
             if wait is not None:
                 return self.rate_limited_response(wait)
