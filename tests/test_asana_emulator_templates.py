@@ -242,7 +242,8 @@ async def test_a_role_must_go_to_a_user_of_the_organization(emu: AsanaEmulator, 
     role = next(iter(emu.templates[emu.template_gid].roles))
     status, answer = await api("POST", f"/project_templates/{emu.template_gid}/instantiateProject",
                                _body(requested_roles=[{"gid": role, "value": "1201994857369999"}]))
-    assert status == 400 and message(answer) == "requested_roles: [0]: value: Not a user in Organization: 1201994857369999"
+    assert status == 400
+    assert message(answer) == "requested_roles: [0]: value: Not a user in Organization: 1201994857369999"
 
 
 async def test_without_is_strict_a_missing_start_date_is_today(emu: AsanaEmulator, api: Api) -> None:

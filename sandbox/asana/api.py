@@ -48,7 +48,8 @@ class AsanaApi(AsanaData):
             if offset is not None:
                 raise AsanaError(400, "offset: You must specify a limit to use pagination.")
             if len(items) > 100:
-                raise AsanaError(400, "The result is too large. You should use pagination (may require specifying a limit).")
+                raise AsanaError(400, "The result is too large. You should use pagination "
+                                      "(may require specifying a limit).")
             return {"data": [render(kind, view(i), fields) for i in items]}
         if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 100:
             raise AsanaError(400, "limit: Must be an integer between 1 and 100.")

@@ -95,25 +95,8 @@ class AsanaData:
                           "photo": None, "workspaces": [self.workspace]}
             for h in PEOPLE
         }
-        self.teams: dict[str, dict[str, Any]] = {
-            gid: {"gid": gid, "resource_type": "team", "name": name, "description": f"The {name} team",
-                  "html_description": f"<body>The {name} team</body>", "organization": self.workspace,
-                  "permalink_url": f"https://app.asana.com/0/{gid}/overview", "visibility": "request_to_join"}
-            for gid, (name, _) in TEAMS.items()}
-        self.team_members = {gid: {PEOPLE_BY_KEY[k].asana_gid for k in keys} for gid, (_, keys) in TEAMS.items()}
-        self.team_gid = DELIVERY_TEAM_GID
-        self.deal_field_gid = self._gid()
-        self.budget_field_gid = self._gid()
-        self.budget_options = [{"gid": self._gid(), "resource_type": "enum_option", "name": n,
-                                "color": c, "enabled": True}
-                               for n, c in zip(BUDGET_OPTIONS, ("green", "yellow", "red"))]
-        self.hours_field_gid = self._later_gid()
-        self.custom_fields: dict[str, FieldDef] = {f.gid: f for f in (
-            FieldDef(self.deal_field_gid, DEAL_FIELD_NAME, "text",
-                     "Deal ID of the HubSpot deal this project delivers"),
-            FieldDef(self.budget_field_gid, "Budget status", "enum", options=tuple(self.budget_options)),
-            FieldDef(self.hours_field_gid, HOURS_FIELD_NAME, "number", "Hours the contract buys"),
-        )}
+        self._seed_teams()
+        self._seed_fields()
         self.projects: dict[str, ProjectRec] = {}
         self.sections: dict[str, dict[str, Any]] = {}
         self.tasks: dict[str, TaskRec] = {}
@@ -131,6 +114,29 @@ class AsanaData:
                              archived=True, sections=("Discovery",), created_days_ago=300)
         self.add_project("FY27 budget planning", owner="priya", team=FINANCE_TEAM_GID, has_deal_field=False,
                          sections=("Inputs", "Review"), created_days_ago=60)
+
+    def _seed_teams(self) -> None:
+        self.teams: dict[str, dict[str, Any]] = {
+            gid: {"gid": gid, "resource_type": "team", "name": name, "description": f"The {name} team",
+                  "html_description": f"<body>The {name} team</body>", "organization": self.workspace,
+                  "permalink_url": f"https://app.asana.com/0/{gid}/overview", "visibility": "request_to_join"}
+            for gid, (name, _) in TEAMS.items()}
+        self.team_members = {gid: {PEOPLE_BY_KEY[k].asana_gid for k in keys} for gid, (_, keys) in TEAMS.items()}
+        self.team_gid = DELIVERY_TEAM_GID  # the team project-on-close puts new projects in
+
+    def _seed_fields(self) -> None:
+        self.deal_field_gid = self._gid()
+        self.budget_field_gid = self._gid()
+        self.budget_options = [{"gid": self._gid(), "resource_type": "enum_option", "name": n,
+                                "color": c, "enabled": True}
+                               for n, c in zip(BUDGET_OPTIONS, ("green", "yellow", "red"))]
+        self.hours_field_gid = self._later_gid()
+        self.custom_fields: dict[str, FieldDef] = {f.gid: f for f in (
+            FieldDef(self.deal_field_gid, DEAL_FIELD_NAME, "text",
+                     "Deal ID of the HubSpot deal this project delivers"),
+            FieldDef(self.budget_field_gid, "Budget status", "enum", options=tuple(self.budget_options)),
+            FieldDef(self.hours_field_gid, HOURS_FIELD_NAME, "number", "Hours the contract buys"),
+        )}
 
     # -- helpers ------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Collection, Final
+from typing import Any, Callable, Collection, Final
 
 from sandbox.asana.errors import AsanaError, check_gid, missing
 
@@ -70,7 +70,8 @@ def _expect(where: str, value: Any, kind: type, label: str) -> None:
         raise AsanaError(400, f"{where}: Value is not a {label}: {json.dumps(value)}")
 
 
-def _mapping(data: dict[str, Any], key: str, known: Collection[str], what: str, read: Any) -> dict[str, Any]:
+def _mapping(data: dict[str, Any], key: str, known: Collection[str], what: str,
+             read: Callable[[str, Any], Any]) -> dict[str, Any]:
     """[{gid, value}] -> {gid: read(value)}, each gid one of `known`, none twice."""
     items = data.get(key, [])
     _expect(key, items, list, "array")

@@ -109,7 +109,8 @@ class AsanaReads(AsanaApi):
         if entry is None or entry.get("resource") != resource:
             raise AsanaError(412, "Sync token invalid or too old. If you are attempting to keep resources "
                                   "in sync, you must fetch the full dataset for this query now and use the "
-                                  "new sync token for the next sync.", sync=self._sign({"resource": resource, "at": head}))
+                                  "new sync token for the next sync.",
+                             sync=self._sign({"resource": resource, "at": head}))
         pending = [(seq, e) for seq, gids, e in self.events if seq > int(entry["at"]) and resource in gids]
         chunk = pending[:EVENTS_PAGE]
         fresh = self._sign({"resource": resource, "at": chunk[-1][0] if chunk else int(entry["at"])})

@@ -29,6 +29,7 @@ from sandbox.book import PEOPLE_BY_KEY, STD_SECTIONS
 TEMPLATE_GID: Final = "1201994857364001"
 FINANCE_TEMPLATE_GID: Final = "1201994857364002"
 START_DATE: Final = "1"  # Asana: date variable "1" is the project's start date, "2" its due date
+DUE_DATE: Final = "2"
 # The subtype of an instantiation job is *unconfirmed* (the reference's example is "duplicate_task").
 JOB_SUBTYPE: Final = "instantiate_project"
 
@@ -116,7 +117,7 @@ class AsanaTemplates(AsanaApi):
         finance = TemplateRec(
             FINANCE_TEMPLATE_GID, "Quarterly close (template)", "Finance's quarter-end checklist.",
             PEOPLE_BY_KEY["priya"].asana_gid, FINANCE_TEAM_GID, "dark-blue",
-            ((START_DATE, "Start date", ""), ("2", "Due date", "")), {}, ("Checklist",),
+            ((START_DATE, "Start date", ""), (DUE_DATE, "Due date", "")), {}, ("Checklist",),
             (TemplateTask("Reconcile accounts", "Checklist", 5),), (), 10)
         self.templates = {t.gid: t for t in (standard, finance)}
 
@@ -197,7 +198,7 @@ class AsanaTemplates(AsanaApi):
             raise RateLimited(1)
         start = asked.dates.get(START_DATE, self.today)
         p = ProjectRec(self._gid(), asked.name, user, now(), team, start_on=start,
-                       due_on=asked.dates.get("2", start + timedelta(days=t.length_days)))
+                       due_on=asked.dates.get(DUE_DATE, start + timedelta(days=t.length_days)))
         self.projects[p.gid] = p
         self._emit([p.gid], "project", {"gid": p.gid, "resource_type": "project", "name": p.name}, user, None)
         job = JobRec(self._gid(), t.gid, p.gid, user, start, asked.roles, data, self.job_clock(),
@@ -227,11 +228,12 @@ class AsanaTemplates(AsanaApi):
         if team is None and workspace is None:
             # *unconfirmed* wording; the reference lists both parameters as optional.
             raise AsanaError(400, "Must specify exactly one of team or workspace")
-        caller = self._caller(request)
         if team is not None:
-            items = [t for t in self.templates.values() if t.team == self._team_for(request, team)]
+            team = self._team_for(request, team)
+            items = [t for t in self.templates.values() if t.team == team]
         else:
             self._workspace_gid(check_gid("workspace", workspace))
+            caller = self._caller(request)
             items = [t for t in self.templates.values() if caller in self.team_members[t.team]]
         return self._page(request, "project_template", items, fields, self.template_view)
 

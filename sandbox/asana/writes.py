@@ -47,7 +47,9 @@ class AsanaWrites(AsanaApi):
         if key in READ_ONLY:
             raise AsanaError(400, f"{key}: Cannot write this property")
         if key not in WRITABLE:
-            raise AsanaError(400, f"{key}: Unrecognized request field")  # wording *unconfirmed*
+            # Wording *unconfirmed*. Asana's other writable fields (color, dates, privacy, team...)
+            # are not emulated: refused too, rather than accepted and dropped.
+            raise AsanaError(400, f"{key}: Unrecognized request field")
         if key == "custom_fields":
             return self._checked_fields(p, value)
         if key == "owner":
@@ -97,7 +99,6 @@ class AsanaWrites(AsanaApi):
         at = self._insert_at(p, data.get("insert_before"), data.get("insert_after"))
         setting = self._add_setting(p, gid, important)
         p.settings.insert(at, p.settings.pop())
-        p.values.setdefault(gid, None)
         self._project_changed(p, "custom_field_settings", user)
         return setting
 
