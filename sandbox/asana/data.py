@@ -1,5 +1,11 @@
 """The emulated Asana workspace: records seeded from the book, the views the API renders,
-the events log, and the small control methods tests use to change things."""
+the events log, and the small control methods tests use to change things.
+
+The workspace is an organization with two teams: "Delivery", which every sandbox user
+(the token's user included) is in and which holds the book's projects, and "Finance",
+which the token's user is not in: its projects are invisible to the token, as a personal
+access token sees only what its owner can.
+"""
 from __future__ import annotations
 
 import itertools
@@ -7,9 +13,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Final, Iterable, Sequence
 
+from sandbox.asana.customfields import FieldDef, Setting, field_view, setting_view
 from sandbox.book import ASANA_WORKSPACE_GID, PEOPLE, PEOPLE_BY_KEY, Account, Project, Story, Task
 
 DEAL_FIELD_NAME: Final = "HubSpot Deal ID"
+DELIVERY_TEAM_GID: Final = "1201994857363001"
+FINANCE_TEAM_GID: Final = "1201994857363002"
+# Team gid -> (name, members as book keys). The token's user (PEOPLE[0], maya) is not in Finance.
+TEAMS: Final = {
+    DELIVERY_TEAM_GID: ("Delivery", tuple(h.key for h in PEOPLE)),
+    FINANCE_TEAM_GID: ("Finance", ("jordan", "priya")),
+}
+HOURS_FIELD_NAME: Final = "Contracted hours"
 BUDGET_OPTIONS: Final = ("On budget", "At risk", "Over budget")
 # Internal projects carry no deal: (name, owner, has the deal field but left empty).
 INTERNAL_PROJECTS: Final = (
@@ -24,19 +39,27 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
+def now() -> datetime:
+    """Wall-clock time, UTC: when a write through the API happens."""
+    return datetime.now(timezone.utc)
+
+
 @dataclass
 class ProjectRec:
     gid: str
     name: str
     owner: str | None  # user gid
     created_at: datetime
+    team: str | None  # team gid
     archived: bool = False
-    deal: str | None = None  # text value of the deal field; None: empty
-    has_deal_field: bool = True
-    budget: int = 0  # index into BUDGET_OPTIONS
+    settings: list[Setting] = field(default_factory=list)  # the custom fields on the project, in order
+    values: dict[str, Any] = field(default_factory=dict)  # custom field gid -> text, number or option gid
     sections: list[str] = field(default_factory=list)  # section gids, board order
     tasks: list[str] = field(default_factory=list)  # task gids, as created
     modified_at: datetime | None = None
+    notes: str = ""
+    start_on: date | None = None
+    due_on: date | None = None
 
 
 @dataclass
@@ -62,6 +85,9 @@ class AsanaData:
 
     def _seed(self, accounts: Sequence[Account]) -> None:
         self._gids = itertools.count(1205000000000001)
+        # Records the book's seeding did not always have (settings, hours field, ...) draw from their
+        # own range, so the seeded projects and tasks keep the gids golden outputs name.
+        self._later_gids = itertools.count(1206000000000001)
         self.workspace = {"gid": ASANA_WORKSPACE_GID, "resource_type": "workspace", "name": "Brightline",
                           "is_organization": True, "email_domains": ["brightline.example"]}
         self.users: dict[str, dict[str, Any]] = {
@@ -69,11 +95,8 @@ class AsanaData:
                           "photo": None, "workspaces": [self.workspace]}
             for h in PEOPLE
         }
-        self.deal_field_gid = self._gid()
-        self.budget_field_gid = self._gid()
-        self.budget_options = [{"gid": self._gid(), "resource_type": "enum_option", "name": n,
-                                "color": c, "enabled": True}
-                               for n, c in zip(BUDGET_OPTIONS, ("green", "yellow", "red"))]
+        self._seed_teams()
+        self._seed_fields()
         self.projects: dict[str, ProjectRec] = {}
         self.sections: dict[str, dict[str, Any]] = {}
         self.tasks: dict[str, TaskRec] = {}
@@ -89,11 +112,39 @@ class AsanaData:
         if acme is not None:  # an archived earlier phase that carries the same deal ID
             self.add_project("ACME fleet portal – discovery (2025)", deal_id=acme.deal_id, owner="sam",
                              archived=True, sections=("Discovery",), created_days_ago=300)
+        self.add_project("FY27 budget planning", owner="priya", team=FINANCE_TEAM_GID, has_deal_field=False,
+                         sections=("Inputs", "Review"), created_days_ago=60)
+
+    def _seed_teams(self) -> None:
+        self.teams: dict[str, dict[str, Any]] = {
+            gid: {"gid": gid, "resource_type": "team", "name": name, "description": f"The {name} team",
+                  "html_description": f"<body>The {name} team</body>", "organization": self.workspace,
+                  "permalink_url": f"https://app.asana.com/0/{gid}/overview", "visibility": "request_to_join"}
+            for gid, (name, _) in TEAMS.items()}
+        self.team_members = {gid: {PEOPLE_BY_KEY[k].asana_gid for k in keys} for gid, (_, keys) in TEAMS.items()}
+        self.team_gid = DELIVERY_TEAM_GID  # the team project-on-close puts new projects in
+
+    def _seed_fields(self) -> None:
+        self.deal_field_gid = self._gid()
+        self.budget_field_gid = self._gid()
+        self.budget_options = [{"gid": self._gid(), "resource_type": "enum_option", "name": n,
+                                "color": c, "enabled": True}
+                               for n, c in zip(BUDGET_OPTIONS, ("green", "yellow", "red"))]
+        self.hours_field_gid = self._later_gid()
+        self.custom_fields: dict[str, FieldDef] = {f.gid: f for f in (
+            FieldDef(self.deal_field_gid, DEAL_FIELD_NAME, "text",
+                     "Deal ID of the HubSpot deal this project delivers"),
+            FieldDef(self.budget_field_gid, "Budget status", "enum", options=tuple(self.budget_options)),
+            FieldDef(self.hours_field_gid, HOURS_FIELD_NAME, "number", "Hours the contract buys"),
+        )}
 
     # -- helpers ------------------------------------------------------------------------
 
     def _gid(self) -> str:
         return str(next(self._gids))
+
+    def _later_gid(self) -> str:
+        return str(next(self._later_gids))
 
     def at(self, days_offset: int) -> datetime:
         """The sandbox's clock: `today + days_offset` at 15:00 UTC."""
@@ -105,33 +156,24 @@ class AsanaData:
     def _emit(self, resources: Iterable[str], kind: str, resource: dict[str, Any], by: str | None,
               change: dict[str, Any] | None, parent: dict[str, Any] | None = None) -> None:
         event = {"user": self.users.get(by or ""), "resource": resource, "type": kind,
-                 "action": "changed" if change else "added", "created_at": iso(datetime.now(timezone.utc)),
+                 "action": "changed" if change else "added", "created_at": iso(now()),
                  "parent": parent, "change": change}
         self.events.append((len(self.events) + 1, frozenset(resources), event))
 
     # -- views: full records the renderer picks fields from -----------------------------
 
     def project_view(self, p: ProjectRec) -> dict[str, Any]:
-        fields = []
-        if p.has_deal_field:
-            fields.append({"gid": self.deal_field_gid, "resource_type": "custom_field", "name": DEAL_FIELD_NAME,
-                           "type": "text", "resource_subtype": "text", "text_value": p.deal,
-                           "display_value": p.deal, "number_value": None, "enum_value": None,
-                           "enabled": True, "description": "Deal ID of the HubSpot deal this project delivers",
-                           "is_global_to_workspace": True})
-        option = self.budget_options[p.budget]
-        fields.append({"gid": self.budget_field_gid, "resource_type": "custom_field", "name": "Budget status",
-                       "type": "enum", "resource_subtype": "enum", "text_value": None,
-                       "display_value": option["name"], "number_value": None, "enum_value": option,
-                       "enum_options": self.budget_options, "enabled": True, "description": "",
-                       "is_global_to_workspace": True})
         owner = self.users.get(p.owner or "")
+        compact = {"gid": p.gid, "resource_type": "project", "name": p.name}
         return {"gid": p.gid, "resource_type": "project", "name": p.name, "archived": p.archived,
                 "color": "light-green", "created_at": iso(p.created_at),
-                "modified_at": iso(p.modified_at or p.created_at), "notes": "", "owner": owner,
-                "custom_fields": fields, "workspace": self.workspace,
+                "modified_at": iso(p.modified_at or p.created_at), "notes": p.notes, "owner": owner,
+                "custom_fields": [field_view(self.custom_fields[s.field], p.values.get(s.field)) for s in p.settings],
+                "custom_field_settings": [setting_view(s, self.custom_fields[s.field], compact) for s in p.settings],
+                "workspace": self.workspace, "team": self.teams.get(p.team or ""),
                 "permalink_url": f"https://app.asana.com/0/{p.gid}/{p.gid}", "public": True,
-                "due_on": None, "start_on": None, "current_status": None,
+                "due_on": p.due_on.isoformat() if p.due_on else None,
+                "start_on": p.start_on.isoformat() if p.start_on else None, "current_status": None,
                 "members": [owner] if owner else [], "followers": [owner] if owner else []}
 
     def section_view(self, gid: str) -> dict[str, Any]:
@@ -162,17 +204,22 @@ class AsanaData:
 
     def add_project(self, name: str, *, deal_id: str | None = None, owner: str | None = "sam",
                     sections: Sequence[str] = ("Build",), tasks: Sequence[Task] = (),
-                    archived: bool = False, has_deal_field: bool = True, created_days_ago: int = 1) -> str:
-        """Create a project (owner, sections, tasks are book keys/records); returns its gid."""
-        p = ProjectRec(self._gid(), name, self._user(owner), self.at(-created_days_ago), archived,
-                       deal_id, has_deal_field)
-        p.budget = int(p.gid) % len(BUDGET_OPTIONS)
+                    archived: bool = False, has_deal_field: bool = True, created_days_ago: int = 1,
+                    team: str = DELIVERY_TEAM_GID) -> str:
+        """Create a project (owner, sections, tasks are book keys/records) in `team`; returns its gid.
+
+        It carries the deal field (set to `deal_id`) unless `has_deal_field` is false, and the
+        budget status field.
+        """
+        p = ProjectRec(self._gid(), name, self._user(owner), self.at(-created_days_ago), team, archived)
+        if has_deal_field:
+            self._add_setting(p, self.deal_field_gid)
+            p.values[self.deal_field_gid] = deal_id
+        self._add_setting(p, self.budget_field_gid)
+        p.values[self.budget_field_gid] = self.budget_options[int(p.gid) % len(BUDGET_OPTIONS)]["gid"]
         self.projects[p.gid] = p
         for section in sections:
-            gid = self._gid()
-            self.sections[gid] = {"gid": gid, "resource_type": "section", "name": section,
-                                  "created_at": iso(p.created_at), "project": p.gid}
-            p.sections.append(gid)
+            self._add_section(p, section)
         p.modified_at = max([p.created_at] + [self._add_task(p, task).modified_at for task in tasks])
         self._emit([p.gid], "project", {"gid": p.gid, "resource_type": "project", "name": name}, None, None)
         return p.gid
@@ -182,15 +229,33 @@ class AsanaData:
         return self.add_project(project.name, deal_id=deal_value, owner=project.owner, sections=project.sections,
                                 tasks=project.tasks, archived=project.archived, created_days_ago=created_days_ago)
 
-    def _add_task(self, p: ProjectRec, task: Task) -> TaskRec:
-        section = next(g for g in p.sections if self.sections[g]["name"] == task.section)
-        completed_at = self.at(min(task.due, -1) if task.due is not None else -1) if task.completed else None
-        t = TaskRec(self._gid(), task.name, p.gid, section, p.created_at, completed_at or p.created_at,
-                    task.completed, completed_at, self.today + timedelta(days=task.due) if task.due is not None else None,
-                    self._user(task.assignee), task.milestone)
+    def _add_setting(self, p: ProjectRec, field_gid: str, is_important: bool = False) -> Setting:
+        setting = Setting(self._later_gid(), field_gid, is_important)
+        p.settings.append(setting)
+        return setting
+
+    def _add_section(self, p: ProjectRec, name: str) -> str:
+        gid = self._gid()
+        self.sections[gid] = {"gid": gid, "resource_type": "section", "name": name,
+                              "created_at": iso(p.created_at), "project": p.gid}
+        p.sections.append(gid)
+        return gid
+
+    def _new_task(self, p: ProjectRec, name: str, section: str, due_on: date | None, assignee: str | None,
+                  milestone: bool, completed_at: datetime | None = None) -> TaskRec:
+        """A task of `p` in `section` (a gid), created with the project, with its `added_to_project` story."""
+        t = TaskRec(self._gid(), name, p.gid, section, p.created_at, completed_at or p.created_at,
+                    completed_at is not None, completed_at, due_on, assignee, milestone)
         self.tasks[t.gid] = t
         p.tasks.append(t.gid)
         t.stories.append(self._story(t, "added_to_project", p.created_at, None, text=f"added to {p.name}"))
+        return t
+
+    def _add_task(self, p: ProjectRec, task: Task) -> TaskRec:
+        section = next(g for g in p.sections if self.sections[g]["name"] == task.section)
+        completed_at = self.at(min(task.due, -1) if task.due is not None else -1) if task.completed else None
+        due_on = self.today + timedelta(days=task.due) if task.due is not None else None
+        t = self._new_task(p, task.name, section, due_on, self._user(task.assignee), task.milestone, completed_at)
         for story in sorted(task.stories, key=lambda s: -s.days_ago):
             self._book_story(t, story)
         return t
@@ -223,9 +288,23 @@ class AsanaData:
         text = f"changed the due date to {new:%b %d}" if new else "removed the due date"
         return self._story(t, "due_date_changed", when, by, old_dates=dates(old), new_dates=dates(new), text=text)
 
+    def deal_of(self, p: ProjectRec) -> str | None:
+        """The text of the project's deal field (None when empty or not on the project)."""
+        if all(s.field != self.deal_field_gid for s in p.settings):
+            return None
+        return p.values.get(self.deal_field_gid)
+
     def project_gid(self, deal_id: str) -> str:
         """The gid of the live project carrying `deal_id`."""
-        return next(p.gid for p in self.projects.values() if p.deal == deal_id and not p.archived)
+        return next(p.gid for p in self.projects.values() if self.deal_of(p) == deal_id and not p.archived)
+
+    def projects_carrying(self, deal_id: str) -> list[str]:
+        """Gids of every project (archived too) whose deal field, stripped, is `deal_id`, oldest first."""
+        return [p.gid for p in self.projects.values() if (self.deal_of(p) or "").strip() == deal_id]
+
+    def visible(self, p: ProjectRec, user: str) -> bool:
+        """Whether `user` (a gid) sees the project: it is in no team or in one of the user's teams."""
+        return p.team is None or user in self.team_members.get(p.team, set())
 
     def task_gid(self, project_gid: str, name: str) -> str:
         """The gid of the task called `name` in the project."""
@@ -266,12 +345,15 @@ class AsanaData:
         self._project_changed(p, "owner")
 
     def set_deal_field(self, project_gid: str, value: str | None) -> None:
-        """Set (or clear) the project's deal field."""
+        """Set (or clear) the project's deal field, adding the field to the project if it lacks it."""
         p = self.projects[project_gid]
-        p.deal = value
+        if all(s.field != self.deal_field_gid for s in p.settings):
+            self._add_setting(p, self.deal_field_gid)
+        p.values[self.deal_field_gid] = value
         self._project_changed(p, "custom_fields")
 
-    def _project_changed(self, p: ProjectRec, field_name: str) -> None:
-        p.modified_at = datetime.now(timezone.utc)
-        self._emit([p.gid], "project", {"gid": p.gid, "resource_type": "project", "name": p.name}, None,
+    def _project_changed(self, p: ProjectRec, field_name: str, by: str | None = None) -> None:
+        """Touch `modified_at` and log a `changed` event on the project (`by`: a user gid)."""
+        p.modified_at = now()
+        self._emit([p.gid], "project", {"gid": p.gid, "resource_type": "project", "name": p.name}, by,
                    {"field": field_name, "action": "changed"})

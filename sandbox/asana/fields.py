@@ -36,12 +36,16 @@ SHAPES: Final[dict[str, Shape]] = {
     "custom_field": _shape(
         "gid resource_type name resource_subtype type text_value number_value display_value enabled",
         enum_value="enum_option", enum_options="enum_option", description=None,
-        is_global_to_workspace=None),
+        is_global_to_workspace=None, precision=None),
+    "custom_field_setting": _shape("gid resource_type", custom_field="custom_field", is_important=None,
+                                   parent="project", project="project"),
+    "team": _shape("gid resource_type name", description=None, html_description=None,
+                   organization="workspace", permalink_url=None, visibility=None),
     "project": _shape(
         "gid resource_type name", archived=None, color=None, created_at=None, modified_at=None,
         notes=None, owner="user", custom_fields="custom_field", workspace="workspace",
         permalink_url=None, public=None, due_on=None, start_on=None, current_status=None,
-        members="user", followers="user"),
+        members="user", followers="user", team="team", custom_field_settings="custom_field_setting"),
     "section": _shape("gid resource_type name", created_at=None, project="project"),
     "membership": _shape("project section", project="project", section="section"),
     "task": _shape(
@@ -55,6 +59,13 @@ SHAPES: Final[dict[str, Shape]] = {
         html_text=None, old_dates="dates", new_dates="dates", assignee="user", target="task",
         is_pinned=None, is_edited=None),
     "resource": _shape("gid resource_type name"),
+    "date_variable": _shape("gid name description"),
+    "template_role": _shape("gid resource_type name"),
+    "project_template": _shape(
+        "gid resource_type name", description=None, html_description=None, owner="user", team="team",
+        public=None, color=None, requested_dates="date_variable", requested_roles="template_role"),
+    "job": _shape("gid resource_type resource_subtype status new_project new_task new_project_template",
+                  new_project="project", new_task="task", new_project_template="project_template"),
     "event": _shape("user resource type action created_at parent change", user="user",
                     resource="resource", parent="resource"),
 }
