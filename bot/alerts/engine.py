@@ -30,6 +30,7 @@ TICKET_LOOKBACK: Final = timedelta(minutes=15)
 DEAL_TTL: Final = 300.0  # deal name and owner for alerts: they rarely change
 SNAPSHOT_SETTLE: Final = 2.0
 ALERTING_SINCE: Final = "alerts:since"
+TIME_PRECISION: Final = 1.0  # QuickBooks and HubSpot stamp events to the second (or ms): an event "after" within it
 INBOX_RETRY: Final = 30.0  # seconds before a signal whose lookup failed is tried again
 
 
@@ -181,9 +182,9 @@ class AlertEngine:
         when = occurred if occurred is not None else time.time()
         deliveries: list[tuple[str, str, int | None]] = []
         for sub in await self.store.subscriptions_for(deal_id):
-            if kind in sub.kinds and _over_minimum(sub, amount) and sub.created_at <= when:
+            if kind in sub.kinds and _over_minimum(sub, amount) and sub.created_at < when + TIME_PRECISION:
                 deliveries.append((sub.channel_id, f"{sub.channel_id}|{deal_id}|{kind}", sub.id))
-        if self.settings.alert_owner_dm and owner_email and when >= await self.start_alerting():
+        if self.settings.alert_owner_dm and owner_email and when + TIME_PRECISION > await self.start_alerting():
             email = owner_email.strip().lower()  # the Slack user is looked up when sending (and retried)
             deliveries.append((f"{EMAIL_PREFIX}{email}", f"{EMAIL_PREFIX}{email}|{deal_id}|{kind}", None))
         deliveries = list({d[0]: d for d in reversed(deliveries)}.values())[::-1]  # one per destination

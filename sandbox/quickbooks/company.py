@@ -28,7 +28,9 @@ class QuickBooksCompany(QuickBooksWebhooks):
     today: date
 
     def _open_company(self, accounts: Sequence[Account], fillers: int, custom_fields: CustomFieldMode) -> None:
-        self._anchor = datetime.combine(self.today, dtime(12, 0), tzinfo=PACIFIC)
+        # QuickBooks' clock is the real one; a sandbox set on another day runs from noon of that day.
+        self._anchor = (datetime.now(PACIFIC) if self.today == date.today()
+                        else datetime.combine(self.today, dtime(12, 0), tzinfo=PACIFIC))
         self._started = time.monotonic()
         self.clock_offset = timedelta()
         self._custom_fields = fields.check_mode(custom_fields)
@@ -44,7 +46,7 @@ class QuickBooksCompany(QuickBooksWebhooks):
     # -- clock, ids and the custom-field switch ---------------------------------------------
 
     def now(self) -> datetime:
-        """The company's clock: noon of `today` (Pacific) plus the real time elapsed."""
+        """The company's clock: real time on the real date, else noon of `today` (Pacific) plus the time elapsed."""
         return self._anchor + timedelta(seconds=time.monotonic() - self._started) + self.clock_offset
 
     def _id(self) -> str:
