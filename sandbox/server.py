@@ -3,24 +3,28 @@ from __future__ import annotations
 
 import socket
 from datetime import date
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from aiohttp import web
 
 from sandbox.book import DEMO_ACCOUNTS, Account, generated_book
 from sandbox.core import Emulator
 
+if TYPE_CHECKING:
+    from sandbox.netsuite import NetSuiteEmulator
+
 
 class Sandbox:
     """The four emulators in one process; `env()` gives the variables that point the bot at them.
 
     Each emulator takes the book and `today` and exposes `env()` (its credentials and the
-    variables naming its base URL, given the URL it is served on).
+    variables naming its base URL, given the URL it is served on). With `netsuite=True` a
+    fifth one, the NetSuite emulator, runs too (its NETSUITE_* variables join `env()`).
     """
 
     def __init__(self, accounts: Sequence[Account] | None = None, *, today: date | None = None,
                  host: str = "127.0.0.1", latency: float = 0.0, accounts_count: int | None = None,
-                 ports: dict[str, int] | None = None) -> None:
+                 ports: dict[str, int] | None = None, netsuite: bool = False) -> None:
         from sandbox.asana import AsanaEmulator
         from sandbox.hubspot import HubSpotEmulator
         from sandbox.quickbooks import QuickBooksEmulator
@@ -39,6 +43,12 @@ class Sandbox:
             "hubspot": self.hubspot, "asana": self.asana,
             "quickbooks": self.quickbooks, "slack": self.slack,
         }
+        self.netsuite: NetSuiteEmulator | None = None  # optional: only with netsuite=True
+        if netsuite:
+            from sandbox.netsuite import NetSuiteEmulator
+
+            self.netsuite = NetSuiteEmulator(self.accounts, today=self.today)
+            self.emulators["netsuite"] = self.netsuite
         self._ports = ports or {}
         self._runners: list[web.AppRunner] = []
         for emulator in self.emulators.values():
