@@ -8,7 +8,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Awaitable, Iterable, Mapping, TypeVar
 from urllib.parse import urlencode
 
 import aiohttp
@@ -18,6 +18,7 @@ from connectors.errors import ConfigError, ConnectorError, NotFoundError, RateLi
 from connectors.netsuite.auth import SYSTEM, Signer, check_account, default_base_url
 from connectors.netsuite.errors import NetSuiteError, classify
 
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 PAGE = 1000  # SuiteQL's largest page
 MAX_ROWS = 100_000  # SuiteQL answers at most this many rows of one query
@@ -110,10 +111,7 @@ class NetSuiteClient:
                                                       f"{MAX_ROWS}: narrow it", query=query)
         pages = [first]
         if first.get("hasMore"):
-            offsets = range(PAGE, total, PAGE)
-            async with asyncio.TaskGroup() as group:
-                tasks = [group.create_task(self._page(query, offset)) for offset in offsets]
-            pages += [task.result() for task in tasks]
+            pages += await gather_all(self._page(query, offset) for offset in range(PAGE, total, PAGE))
             while pages[-1].get("hasMore"):  # rows added while paging
                 pages.append(await self._page(query, int(pages[-1].get("offset") or 0) + PAGE))
         return [row for page in pages for row in page.get("items") or ()]
@@ -224,6 +222,18 @@ class NetSuiteClient:
         if self.available:
             self.available = False
             log.warning("NetSuite unavailable: %s", exc.message)
+
+
+async def gather_all(calls: Iterable[Awaitable[T]]) -> list[T]:
+    """Await concurrently, in order; on the first failure cancel the rest and raise that error itself."""
+    tasks = [asyncio.ensure_future(call) for call in calls]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 def _record_id(value: str) -> str:

@@ -2,7 +2,6 @@
 through NextTransactionLineLink, and a payment poller on lastmodifieddate with a look-back."""
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from datetime import date, datetime, timedelta
@@ -11,7 +10,7 @@ from typing import Any, Callable, Mapping, Sequence
 from connectors.errors import ConfigError
 from connectors.netsuite import queries
 from connectors.netsuite.auth import SYSTEM, default_app_url
-from connectors.netsuite.client import NetSuiteClient
+from connectors.netsuite.client import NetSuiteClient, gather_all
 from connectors.netsuite.errors import NetSuiteError
 from connectors.netsuite.money import InvoiceRow, PaymentLink, applications, id_key, summarise
 from connectors.netsuite.types import UnlinkedInvoice
@@ -77,9 +76,8 @@ class NetSuiteConnector:
     async def _chunked(self, build: Callable[[Sequence[str]], str], values: Sequence[str]) -> list[dict[str, Any]]:
         """Rows of `build(chunk)` for IN chunks of `values`, the chunks concurrently (client-bounded)."""
         chunks = [values[i:i + IN_CHUNK] for i in range(0, len(values), IN_CHUNK)]
-        async with asyncio.TaskGroup() as group:
-            tasks = [group.create_task(self._rows(build(chunk))) for chunk in chunks]
-        return [row for task in tasks for row in task.result()]
+        pages = await gather_all(self._rows(build(chunk)) for chunk in chunks)
+        return [row for page in pages for row in page]
 
     async def currencies(self) -> dict[str, str]:
         """Currency internal id -> ISO code (currency.symbol); BUILTIN.DF gives the name, not the code."""

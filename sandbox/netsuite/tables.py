@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 from datetime import date, datetime, time as dtime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Sequence
@@ -94,16 +95,17 @@ def run(q: Query, catalog: Catalog, out: Output, offset: int, limit: int) -> tup
     if counts:
         if len(q.items) > 1:
             raise SuiteQLError("ORA-00937: not a single-group group function")
-        return 1, [{counts[0].name or "expr1": len(joined)}]
-    for ref, desc in reversed(q.order):
+        return 1, [{"links": [], counts[0].name or "expr1": len(joined)}]
+    for ref, desc in reversed(q.order):  # stable sorts, last key first
         alias, column = resolve(ref)
-        joined.sort(key=lambda r, a=alias, c=column: _sort_key(r[a].get(c)), reverse=desc)
+        joined.sort(key=partial(_sort_key, alias, column), reverse=desc)
     page = joined[offset:offset + limit]
     return len(joined), [_render(q.items, row, resolve, kinds, tables, out) for row in page]
 
 
-def _sort_key(value: Any) -> tuple[bool, Any]:
+def _sort_key(alias: str, column: str, row: dict[str, Row]) -> tuple[bool, Any]:
     """Oracle's default: nulls last ascending, first descending."""
+    value = row[alias].get(column)
     return (value is None, value if value is not None else 0)
 
 
