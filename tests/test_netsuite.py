@@ -255,7 +255,7 @@ async def test_a_client_allowing_more_than_the_account_gets_429s_and_recovers(ns
                                                                               connect: Callable) -> None:
     """Another integration's share of the limit: 429s come back, are retried, and the results complete."""
     c = connect(concurrency=10)
-    ns.faults.latency = 0.05
+    ns.faults.latency = 0.2
     results = await asyncio.gather(*(c.money(a.deal_id, today=TODAY) for a in DEMO_ACCOUNTS))
     assert any(call.status == 429 for call in ns.calls) and c.client.retries > 0
     plain = connect()

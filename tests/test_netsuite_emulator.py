@@ -348,8 +348,14 @@ async def test_patch_invoice_sets_only_known_fields(ns: NetSuiteEmulator) -> Non
 
 async def test_concurrency_over_the_account_limit_is_429(ns: NetSuiteEmulator) -> None:
     """More requests in flight than the account allows: the extra ones get 429 Too Many Requests."""
-    ns.faults.latency = 0.3
-    results = await asyncio.gather(*(sql(ns, "SELECT t.id FROM transaction t", limit=1) for _ in range(8)))
+    ns.faults.hang = True  # hold every request until all eight are in flight
+    pending = asyncio.gather(*(sql(ns, "SELECT t.id FROM transaction t", limit=1) for _ in range(8)))
+    for _ in range(400):
+        if ns.inflight == 8:
+            break
+        await asyncio.sleep(0.01)
+    ns.faults.hang = False
+    results = await pending
     statuses = sorted(status for status, _ in results)
     assert set(statuses) == {200, 429} and statuses.count(200) <= ns.concurrency_limit
     refused = next(body for status, body in results if status == 429)

@@ -12,6 +12,7 @@ from typing import Any, Awaitable, Iterable, Mapping, TypeVar
 from urllib.parse import urlencode
 
 import aiohttp
+from multidict import CIMultiDict
 from yarl import URL
 
 from connectors.errors import ConfigError, ConnectorError, NotFoundError, RateLimitedError, UnavailableError
@@ -40,7 +41,7 @@ class Policy:
 
 @dataclass(frozen=True)
 class Answer:
-    """One HTTP answer: status, headers, body text."""
+    """One HTTP answer: status, headers (case-insensitive), body text."""
 
     status: int
     headers: Mapping[str, str]
@@ -195,7 +196,7 @@ class NetSuiteClient:
                     sent["Content-Type"] = "application/json"
                 async with self._http().request(method, URL(url, encoded=True), data=data, headers=sent,
                                                 timeout=aiohttp.ClientTimeout(total=timeout)) as resp:
-                    return Answer(resp.status, dict(resp.headers), await resp.text())
+                    return Answer(resp.status, CIMultiDict(resp.headers), await resp.text())
             finally:
                 self.in_flight -= 1
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import date, datetime, timedelta
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from connectors.errors import ConfigError
 from connectors.netsuite import queries
@@ -79,9 +79,12 @@ class NetSuiteConnector:
         pages = await gather_all(self._rows(build(chunk)) for chunk in chunks)
         return [row for page in pages for row in page]
 
-    async def currencies(self) -> dict[str, str]:
-        """Currency internal id -> ISO code (currency.symbol); BUILTIN.DF gives the name, not the code."""
-        if not self._currencies:
+    async def currencies(self, needed: Iterable[str] = ()) -> dict[str, str]:
+        """Currency internal id -> ISO code (currency.symbol; BUILTIN.DF gives the name, not the code).
+
+        Read once, and again when a currency id in `needed` is not known yet.
+        """
+        if not self._currencies or not set(needed) <= set(self._currencies):
             self._currencies = {str(r["id"]): str(r.get("symbol") or r["id"])
                                 for r in await self._rows(queries.CURRENCIES)}
         return self._currencies
@@ -108,7 +111,7 @@ class NetSuiteConnector:
             return {}
         invoices = await self._invoices_of(wanted)
         links = await self._links_into([inv.id for inv in invoices]) if invoices else []
-        currencies = await self.currencies() if invoices else {}
+        currencies = await self.currencies(inv.currency_id for inv in invoices) if invoices else {}
         by_deal: dict[str, list[InvoiceRow]] = {}
         for inv in invoices:
             by_deal.setdefault(inv.deal_id or "", []).append(inv)
@@ -138,7 +141,7 @@ class NetSuiteConnector:
         invoice_ids = sorted({link.invoice_id for link in links}, key=id_key)
         invoices = [InvoiceRow.of(r) for r in
                     await self._chunked(lambda chunk: queries.invoices_by_id(self.deal_field, chunk), invoice_ids)]
-        return applications(links, invoices, await self.currencies())
+        return applications(links, invoices, await self.currencies(inv.currency_id for inv in invoices))
 
     async def changed_payments(self, cursor: str | None) -> tuple[list[str], str]:
         """Ids of payments created or changed since `cursor`, and the next cursor.
@@ -171,7 +174,7 @@ class NetSuiteConnector:
     async def invoices_without_deal(self, since: date) -> list[UnlinkedInvoice]:
         """Invoices dated `since` or later whose deal field is empty, every page."""
         rows = [InvoiceRow.of(r) for r in await self._rows(queries.invoices_without_deal(self.deal_field, since))]
-        currencies = await self.currencies() if rows else {}
+        currencies = await self.currencies(r.currency_id for r in rows) if rows else {}
         return [UnlinkedInvoice(id=r.id, doc_number=r.tranid, txn_date=r.trandate, due_on=r.duedate, total=r.total,
                                 balance=r.unpaid, currency=currencies.get(r.currency_id, r.currency_id),
                                 customer_id=r.entity_id, customer_name=r.customer,

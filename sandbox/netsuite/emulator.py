@@ -150,7 +150,7 @@ class NetSuiteEmulator(Emulator):
     def _guard(self, request: web.Request) -> web.Response | None:
         """401 unless signed by the account's token (and the role may log in); 429 over the limit."""
         try:
-            self.verifier.verify(request.method, request.scheme, request.host, request.path,
+            self.verifier.verify(request.method, request.scheme, request.host, request.rel_url.raw_path,
                                  list(request.query.items()), request.headers.get("Authorization", ""))
             missing = [p for p in LOGIN_PERMISSIONS if p not in self.permissions]
             if missing:
