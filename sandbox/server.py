@@ -11,6 +11,7 @@ from sandbox.book import DEMO_ACCOUNTS, Account, generated_book
 from sandbox.core import Emulator
 
 if TYPE_CHECKING:
+    from sandbox.netsuite import NetSuiteEmulator
     from sandbox.quickbooks.fields import CustomFieldMode
 
 
@@ -20,12 +21,14 @@ class Sandbox:
     Each emulator takes the book and `today` and exposes `env()` (its credentials and the
     variables naming its base URL, given the URL it is served on). `qbo_custom_fields` says how the
     QuickBooks company holds the invoices' "Deal ID" field ("legacy" or "enhanced", see
-    sandbox.quickbooks.fields).
+    sandbox.quickbooks.fields). With `netsuite=True` a fifth one, the NetSuite emulator, runs
+    too (its NETSUITE_* variables join `env()`).
     """
 
     def __init__(self, accounts: Sequence[Account] | None = None, *, today: date | None = None,
                  host: str = "127.0.0.1", latency: float = 0.0, accounts_count: int | None = None,
-                 ports: dict[str, int] | None = None, qbo_custom_fields: CustomFieldMode = "legacy") -> None:
+                 ports: dict[str, int] | None = None, qbo_custom_fields: CustomFieldMode = "legacy",
+                 netsuite: bool = False) -> None:
         from sandbox.asana import AsanaEmulator
         from sandbox.hubspot import HubSpotEmulator
         from sandbox.quickbooks import QuickBooksEmulator
@@ -44,6 +47,12 @@ class Sandbox:
             "hubspot": self.hubspot, "asana": self.asana,
             "quickbooks": self.quickbooks, "slack": self.slack,
         }
+        self.netsuite: NetSuiteEmulator | None = None  # optional: only with netsuite=True
+        if netsuite:
+            from sandbox.netsuite import NetSuiteEmulator
+
+            self.netsuite = NetSuiteEmulator(self.accounts, today=self.today)
+            self.emulators["netsuite"] = self.netsuite
         self._ports = ports or {}
         self._runners: list[web.AppRunner] = []
         for emulator in self.emulators.values():
