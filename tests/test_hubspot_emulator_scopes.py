@@ -71,7 +71,8 @@ async def test_one_missing_scope_fails_a_whole_association_read(hub: HubSpotEmul
     inputs = {"inputs": [{"id": ACME}, {"id": "18340012002"}]}
     status, body = await call(hub, "POST", "/crm/v4/associations/deals/emails/batch/read", inputs)
     assert denied(status, body) == [["sales-email-read"]] and "results" not in body
-    assert (await call(hub, "POST", "/crm/v4/associations/deals/meetings/batch/read", {"inputs": [{"id": ACME}]}))[0] == 200
+    meetings = await call(hub, "POST", "/crm/v4/associations/deals/meetings/batch/read", {"inputs": [{"id": ACME}]})
+    assert meetings[0] == 200
     status, body = await call(hub, "POST", "/crm/v3/objects/emails/batch/read", {"inputs": [{"id": "1"}]})
     assert denied(status, body) == [["sales-email-read"]]
 

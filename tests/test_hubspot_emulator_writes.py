@@ -128,7 +128,8 @@ async def test_create_returns_the_definition_and_a_taken_name_is_409(hub: HubSpo
     {"type": "enumeration", "fieldType": "text", "options": [{"label": "A", "value": "a"}]},
     {"type": "enumeration", "fieldType": "select"}, {"type": "enumeration", "fieldType": "select", "options": []},
     {"type": "enumeration", "fieldType": "radio", "options": [{"label": "A"}]},
-    {"type": "enumeration", "fieldType": "select", "options": [{"label": "A", "value": "a"}, {"label": "B", "value": "a"}]},
+    {"type": "enumeration", "fieldType": "select",
+     "options": [{"label": "A", "value": "a"}, {"label": "B", "value": "a"}]},
     {"type": "bool", "fieldType": "select"}, {"type": "bool", "fieldType": "booleancheckbox"},
     {"type": "string", "fieldType": "booleancheckbox"}, {"groupName": "nosuchgroup"},
 ], ids=lambda c: json.dumps(c))
@@ -292,7 +293,8 @@ async def test_batch_update(setup_hub: HubSpotEmulator) -> None:
 @pytest.mark.parametrize("inputs", [
     [{"id": str(n), "properties": {"accountbot_phase": "Build"}} for n in range(101)],
     [{"id": ACME, "properties": {"accountbot_phase": "Build"}}, {"id": ACME, "properties": {"accountbot_pm": "A"}}],
-    [{"id": TYRELL, "properties": {"accountbot_phase": "Build"}}, {"id": ACME, "properties": {"accountbot_health": "x"}}],
+    [{"id": TYRELL, "properties": {"accountbot_phase": "Build"}},
+     {"id": ACME, "properties": {"accountbot_health": "x"}}],
     [{"id": ACME}],
 ], ids=["over-100", "duplicate-ids", "one-bad-value", "no-properties"])
 async def test_a_refused_batch_update_writes_nothing(setup_hub: HubSpotEmulator, inputs: list) -> None:

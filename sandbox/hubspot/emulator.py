@@ -119,7 +119,10 @@ class HubSpotEmulator(HubSpotWebhooks, PropertiesApi, RecordWrites, DealStages, 
         self.crm.search_lag = seconds
 
     def known(self, type_: str, names: list[str] | None) -> list[str] | None:
-        """The requested properties that exist (HubSpot leaves others out); None when none were requested."""
+        """The requested properties that exist (HubSpot leaves others out); None when none were requested.
+
+        When none of them exists the record still comes with its base properties (hs_object_id, ...).
+        """
         if names is None:
             return None
         return self.schema.known(type_, names) or ["hs_object_id"]
@@ -171,8 +174,8 @@ class HubSpotEmulator(HubSpotWebhooks, PropertiesApi, RecordWrites, DealStages, 
             wait = window.hit(token)
             if wait is not None:
                 return self.rate_limited_response(wait, "SECONDLY" if search else "TEN_SECONDLY_ROLLING")
-            needs = required_scopes(request.method, request.match_info.route.resource.canonical,  # type: ignore[union-attr]
-                                    request.match_info)
+            route = request.match_info.route.resource
+            needs = required_scopes(request.method, route.canonical if route else "", request.match_info)
             unmet = unmet_clauses(self.scopes, needs)
             try:
                 if unmet:

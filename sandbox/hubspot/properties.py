@@ -11,7 +11,7 @@ name answers 409 category OBJECT_ALREADY_EXISTS; a batch create with some taken 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Final
 
 from aiohttp import web
 
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from sandbox.hubspot.data import Crm
     from sandbox.hubspot.schema import Schema
 
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 NAME_RE: Final = re.compile(r"^[a-z][a-z0-9_]*$")
 BOOL_OPTIONS: Final = "Boolean properties must have exactly two options; one with a value of 'true', the other " \
                       "with a value of 'false'."
@@ -34,7 +35,7 @@ class PropertiesApi:
     crm: "Crm"
     schema: "Schema"
 
-    def add_property_routes(self, app: web.Application, guard: Any) -> None:
+    def add_property_routes(self, app: web.Application, guard: Callable[[Handler], Handler]) -> None:
         """Register the properties endpoints, each through `guard` (auth, rate window, scopes)."""
         r = app.router
         base = "/crm/v3/properties/{type}"

@@ -148,7 +148,8 @@ BUILTIN: Final[dict[str, list[tuple]]] = {
     "tickets": [
         _text("subject", "Ticket name"), _text("content", "Ticket description", "textarea"),
         _enum("hs_pipeline", "Pipeline", _options([TICKET_PIPELINE])),
-        _enum("hs_pipeline_stage", "Ticket status", _options((sid, label) for sid, (label, _) in TICKET_STAGES.items())),
+        _enum("hs_pipeline_stage", "Ticket status",
+              _options((sid, label) for sid, (label, _) in TICKET_STAGES.items())),
         _enum("hs_ticket_priority", "Priority", _same("LOW", "MEDIUM", "HIGH", "URGENT")),
         _enum("hs_ticket_category", "Category",
               _same("PRODUCT_ISSUE", "BILLING_ISSUE", "FEATURE_REQUEST", "GENERAL_INQUIRY"), "checkbox"),

@@ -105,7 +105,8 @@ class RecordWrites:
 
     # -- writing ----------------------------------------------------------------------------
 
-    def write(self, type_: str, obj: CrmObject, values: Mapping[str, str | None], source: Source) -> dict[str, str | None]:
+    def write(self, type_: str, obj: CrmObject, values: Mapping[str, str | None],
+              source: Source) -> dict[str, str | None]:
         """Apply validated values; returns what changed. Moves set stage dates; deal changes queue webhooks."""
         changes = {k: v for k, v in values.items() if (obj.properties.get(k) or None) != v}
         if not changes:
