@@ -270,6 +270,17 @@ async def test_a_move_across_pipelines_names_both(setup_hub: HubSpotEmulator) ->
     assert deal["hs_v2_date_entered_75001003"] and deal["hs_v2_date_exited_contractsent"]
 
 
+async def test_a_deal_created_in_a_stage_has_entered_it(hub: HubSpotEmulator) -> None:
+    hub.crm.clock = lambda: 1_796_300_000.0
+    deal = {"dealname": "New one", "pipeline": "75001001", "dealstage": "75001002", "amount": "100"}
+    status, body = await call(hub, "POST", DEALS, {"properties": deal})
+    assert status == 201
+    stored = hub.crm.objects["deals"][body["id"]].properties
+    assert stored["hs_v2_date_entered_75001002"] == "2026-12-03T12:13:20.000Z"
+    status, refused = await call(hub, "POST", DEALS, {"properties": {**deal, "dealstage": "closedwon"}})
+    assert status == 400 and validation(refused) == [("dealstage", "INVALID_OPTION")]
+
+
 async def test_patch_of_an_unknown_deal_is_404(setup_hub: HubSpotEmulator) -> None:
     status, body = await call(setup_hub, "PATCH", f"{DEALS}/42", {"properties": {"accountbot_phase": "Build"}})
     assert (status, body["category"]) == (404, "OBJECT_NOT_FOUND")

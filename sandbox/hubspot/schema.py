@@ -31,6 +31,7 @@ class Option:
     description: str = ""
 
     def to_json(self) -> dict[str, Any]:
+        """The option as the properties API lists it."""
         return {"label": self.label, "value": self.value, "displayOrder": self.display_order,
                 "description": self.description, "hidden": False}
 
@@ -87,6 +88,7 @@ class Group:
     display_order: int = -1
 
     def to_json(self) -> dict[str, Any]:
+        """The group as GET /crm/v3/properties/{type}/groups lists it."""
         return {"name": self.name, "label": self.label, "displayOrder": self.display_order, "archived": False}
 
 

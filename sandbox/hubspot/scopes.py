@@ -72,7 +72,7 @@ SCOPE_TABLE: Final[dict[tuple[str, str], str | Requirement]] = {
 
 def required_scopes(method: str, route: str, params: Mapping[str, str]) -> Requirement:
     """The clauses a request needs, from its method, canonical route and path parameters."""
-    rule = SCOPE_TABLE.get((method, route), ())
+    rule = SCOPE_TABLE.get(("GET" if method == "HEAD" else method, route), ())
     if not isinstance(rule, str):
         return rule
     types = [ALIASES.get(params[k].lower()) for k in ("type", "from", "to") if k in params]

@@ -51,7 +51,11 @@ class RecordWrites:
         if type_ in ENGAGEMENTS and not values.get("hs_timestamp"):
             raise _refused([Invalid("hs_timestamp", "REQUIRED", "hs_timestamp is required")])
         links = [self._association(type_, item) for item in body.get("associations") or []]
-        obj = self.crm.add(type_, {k: v for k, v in values.items() if v is not None}, created=self.crm.moment())
+        now = self.crm.moment()
+        stored = {k: v for k, v in values.items() if v is not None}
+        if type_ == "deals" and stored.get("dealstage"):
+            stored[f"hs_v2_date_entered_{stored['dealstage']}"] = iso(now)
+        obj = self.crm.add(type_, stored, created=now)
         for to_type, to_id, _ in links:
             self.crm.link(type_, obj.id, to_type, to_id)
         self.created.append({"type": type_, "id": obj.id, "properties": dict(obj.properties),
