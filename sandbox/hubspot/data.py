@@ -169,7 +169,7 @@ class Crm:
         return self.objects[type_].get(id)
 
     def update(self, type_: str, id: str, **properties: str | None) -> CrmObject:
-        """Change properties; the record is modified now (wall clock), as pollers expect."""
+        """Change properties; the record is modified now (by `clock`, the wall clock), as pollers expect."""
         obj = self.objects[type_][id]
         obj.properties.update(properties)
         obj.updated_at = max(self.moment(), obj.updated_at)
@@ -183,8 +183,9 @@ class Crm:
 
     def _written(self, obj: CrmObject) -> None:
         """Remember the record as written now, for search to show once `search_lag` has passed."""
-        copy = replace(obj, properties=dict(obj.properties), versions=[])
-        obj.versions.append((self.clock() + self.search_lag, copy))
+        now = self.clock()
+        obj.indexed(now)  # forget versions search will not show again
+        obj.versions.append((now + self.search_lag, replace(obj, properties=dict(obj.properties), versions=[])))
 
     def remove(self, type_: str, id: str) -> None:
         """Delete a record and every association it has."""
