@@ -134,6 +134,14 @@ DEAL_PIPELINES: Final = {
         "renewal-signed": ("Renewed", True, 1.0),
         "renewal-lost": ("Not renewed", True, 0.0),
     }),
+    # A pipeline made in the UI: numeric ids, as HubSpot gives them; "won" only by metadata.
+    "75001001": ("Implementation", {
+        "75001002": ("Scoping", False, 0.2),
+        "75001003": ("Solution design", False, 0.5),
+        "75001004": ("Commercials agreed", False, 0.9),
+        "75001005": ("Signed", True, 1.0),
+        "75001006": ("Walked away", True, 0.0),
+    }),
 }
 # HubSpot ticket pipeline: stage id -> (label, ticketState). "Closed – awaiting client"
 # is OPEN in metadata on purpose: the label lies, the metadata decides.
@@ -392,6 +400,13 @@ DEMO_ACCOUNTS: Final[tuple[Account, ...]] = (
         company="Tyrell Corporation", stage="contractsent", amount=D("190000.00"), close_days_ago=-14,
         owner="maya", state="open deal, not yet won",
         engagements=(Engagement("email", 2, "Sent revised contract with new payment terms", "maya"),),
+    ),
+    Account(
+        key="massive", deal_id="18340012015", deal_name="Massive Dynamic – Lab Automation Rollout",
+        company="Massive Dynamic", stage="75001004", pipeline="75001001", amount=D("64500.00"),
+        close_days_ago=-10, owner="priya",
+        state="open deal — win it in the sandbox to see its delivery project appear",
+        engagements=(Engagement("call", 1, "Walked their CFO through the commercials; signature expected", "priya"),),
     ),
 )
 

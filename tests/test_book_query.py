@@ -120,9 +120,10 @@ async def test_deals_owned_is_one_search_with_two_filter_groups(hs: HubSpotConne
     owner = {"propertyName": "hubspot_owner_id", "operator": "EQ", "value": MAYA.hubspot_owner_id}
     assert owner in won["filters"] and owner in open_["filters"]
     stage_in = {f["propertyName"]: f for g in (won, open_) for f in g["filters"] if f["operator"] == "IN"}
-    assert set(next(f for f in won["filters"] if f["operator"] == "IN")["values"]) == {"closedwon", "renewal-signed"}
+    assert set(next(f for f in won["filters"] if f["operator"] == "IN")["values"]) == {
+        "closedwon", "renewal-signed", "75001005"}
     assert set(next(f for f in open_["filters"] if f["operator"] == "IN")["values"]) == {
-        "presentationscheduled", "contractsent"}
+        "presentationscheduled", "contractsent", "75001004"}
     assert set(stage_in) == {"dealstage"}
     gte = next(f for f in won["filters"] if f["operator"] == "GTE")
     assert gte["propertyName"] == "closedate" and millis(gte["value"]) == millis(SINCE.isoformat())

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, field
+import time as wall
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
-from typing import Final, Iterable, Sequence
+from typing import Callable, Final, Iterable, Sequence
 
 from sandbox.book import DEAL_PIPELINES, PEOPLE, PEOPLE_BY_KEY, TICKET_STAGES, Account
 
@@ -53,11 +54,6 @@ SEARCHABLE: Final = {
     "calls": ("hs_call_title", "hs_call_body"), "meetings": ("hs_meeting_title", "hs_meeting_body"),
     "tasks": ("hs_task_subject",),
 }
-NUMBER_PROPERTIES: Final = frozenset({"amount", "hs_object_id", "num_associated_contacts"})
-DATETIME_PROPERTIES: Final = frozenset({
-    "closedate", "createdate", "hs_createdate", "hs_lastmodifieddate", "lastmodifieddate",
-    "hs_timestamp", "hs_meeting_start_time", "hs_meeting_end_time",
-})
 TICKET_PIPELINE: Final = ("0", "Support Pipeline")
 
 # Deals only HubSpot knows (open or lost): a real portal holds many more deals than the
@@ -97,6 +93,16 @@ class CrmObject:
     properties: dict[str, str | None]
     created_at: datetime
     updated_at: datetime
+    # (visible to search from, the record as written then): search lags writes (Crm.search_lag)
+    versions: list[tuple[float, "CrmObject"]] = field(default_factory=list, repr=False, compare=False)
+
+    def indexed(self, now: float) -> "CrmObject | None":
+        """The record as search sees it at `now` (clock seconds): the last version visible by then, or None."""
+        visible = [n for n, (at, _) in enumerate(self.versions) if at <= now]
+        if not visible:
+            return None
+        del self.versions[:visible[-1]]  # older versions are never seen again
+        return self if len(self.versions) == 1 else self.versions[0][1]
 
     def to_json(self, properties: Sequence[str] | None) -> dict:
         """The record as the v3 API returns it, with the requested (or default) properties."""
@@ -139,11 +145,13 @@ class Crm:
     links: dict[tuple[str, str, str], dict[str, tuple[int, ...]]] = field(default_factory=dict)
     owners: dict[str, Owner] = field(default_factory=dict)
     next_id: int = 9_811_000_001  # companies first (seed order), then records created later
+    clock: Callable[[], float] = wall.time  # wall clock of writes (tests move it instead of sleeping)
+    search_lag: float = 0.0  # seconds before a write shows in search results
 
     # -- records --------------------------------------------------------------------------
 
     def add(self, type_: str, properties: dict[str, str | None], *, id: str | None = None,
-            created: datetime | None = None) -> CrmObject:
+            created: datetime | None = None, updated: datetime | None = None) -> CrmObject:
         """Store a new record; its id comes from the portal's counter unless given."""
         if id is None:
             id, self.next_id = str(self.next_id), self.next_id + 1
@@ -152,20 +160,32 @@ class Crm:
         props["hs_object_id"] = id
         props.setdefault("hs_createdate" if type_ in ENGAGEMENTS else "createdate", iso(created))
         props.setdefault("hs_lastmodifieddate", iso(created))
-        obj = CrmObject(type_, id, props, created, created)
+        obj = CrmObject(type_, id, props, created, updated or created)
         self.objects[type_][id] = obj
+        self._written(obj)
         return obj
 
     def get(self, type_: str, id: str) -> CrmObject | None:
         return self.objects[type_].get(id)
 
     def update(self, type_: str, id: str, **properties: str | None) -> CrmObject:
-        """Change properties; the record is modified now (wall clock), as pollers expect."""
+        """Change properties; the record is modified now (by `clock`, the wall clock), as pollers expect."""
         obj = self.objects[type_][id]
         obj.properties.update(properties)
-        obj.updated_at = max(datetime.now(timezone.utc), obj.updated_at)
+        obj.updated_at = max(self.moment(), obj.updated_at)
         obj.properties["hs_lastmodifieddate"] = iso(obj.updated_at)
+        self._written(obj)
         return obj
+
+    def moment(self) -> datetime:
+        """Now, by the CRM's clock, to the millisecond (as HubSpot keeps time)."""
+        return datetime.fromtimestamp(round(self.clock() * 1000) / 1000, timezone.utc)
+
+    def _written(self, obj: CrmObject) -> None:
+        """Remember the record as written now, for search to show once `search_lag` has passed."""
+        now = self.clock()
+        obj.indexed(now)  # forget versions search will not show again
+        obj.versions.append((now + self.search_lag, replace(obj, properties=dict(obj.properties), versions=[])))
 
     def remove(self, type_: str, id: str) -> None:
         """Delete a record and every association it has."""
@@ -214,13 +234,16 @@ class Crm:
         """One deal (and its company, when named)."""
         owner_id = PEOPLE_BY_KEY[owner].hubspot_owner_id if owner else None
         created = min(close, self.now) - timedelta(days=45)
+        stage_meta = DEAL_PIPELINES.get(pipeline, ("", {}))[1].get(stage)
+        entered = (close if stage_meta[1] else created + timedelta(days=30)) if stage_meta else None
+        modified = self.now - timedelta(days=1)
         deal = self.add("deals", {
             "dealname": name, "dealstage": stage, "pipeline": pipeline,
             "amount": None if amount is None else str(amount), "deal_currency_code": currency,
             "closedate": iso(close), "hubspot_owner_id": owner_id, "description": None,
-            "hs_lastmodifieddate": iso(self.now - timedelta(days=1)),
-        }, id=id, created=created)
-        deal.updated_at = self.now - timedelta(days=1)
+            "hs_lastmodifieddate": iso(modified),
+            **({f"hs_v2_date_entered_{stage}": iso(entered)} if entered else {}),
+        }, id=id, created=created, updated=modified)
         if company:
             domain = "".join(ch for ch in company.lower() if ch.isalnum())[:20] + ".example"
             firm = self.add("companies", {"name": company, "domain": domain, "website": f"https://{domain}"},

@@ -1,21 +1,32 @@
-"""HTTP emulator of the HubSpot CRM API, on the points the bot touches (see API_FACTS.md)."""
+"""HTTP emulator of the HubSpot CRM API, on the points the bot touches (see API_FACTS.md).
+
+Reads (search, batch read, associations, pipelines, owners) live here; writes in `writes`,
+the properties API in `properties`, scopes in `scopes`, deal moves in `stages`, webhooks in
+`webhooks`, and the /_sandbox control routes in `control`.
+"""
 from __future__ import annotations
 
 import base64
-import json
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, Awaitable, Callable, Final, Sequence
+from typing import Any, Awaitable, Callable, Final, Iterable, Sequence
 
 from aiohttp import web
 
 from sandbox.book import PORTAL_ID, Account
 from sandbox.core import Emulator, RateWindow, bearer_token
 from sandbox.hubspot import search
-from sandbox.hubspot.data import (ALIASES, ASSOCIATION_TYPES, DATETIME_PROPERTIES, ENGAGEMENTS, SINGULAR,
-                                  TICKET_PIPELINE, Crm, deal_pipelines_json, iso, ticket_pipelines_json)
+from sandbox.hubspot.control import add_control_routes
+from sandbox.hubspot.data import (ALIASES, ASSOCIATION_TYPES, SINGULAR, TICKET_PIPELINE, Crm, deal_pipelines_json,
+                                  iso, ticket_pipelines_json)
+from sandbox.hubspot.http import ApiError, batch_body, batch_inputs, object_type, read_json
+from sandbox.hubspot.properties import PropertiesApi
+from sandbox.hubspot.schema import Schema
+from sandbox.hubspot.scopes import DEFAULT_SCOPES, missing_scopes_body, required_scopes, unmet_clauses
+from sandbox.hubspot.stages import DealStages
 from sandbox.hubspot.webhooks import HubSpotWebhooks
+from sandbox.hubspot.writes import RecordWrites
 
 DEFAULT_TOKEN: Final = "pat-na1-sandbox-0000-4471203"
 DEFAULT_APP_SECRET: Final = "sandbox-hubspot-app-secret"
@@ -26,30 +37,32 @@ NO_CREDENTIALS: Final = ("Authentication credentials not found. This API support
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-class ApiError(Exception):
-    """Answer with HubSpot's error envelope."""
+class HubSpotEmulator(HubSpotWebhooks, PropertiesApi, RecordWrites, DealStages, Emulator):
+    """The CRM of portal PORTAL_ID: deals, companies, tickets, engagements, pipelines, owners, properties.
 
-    def __init__(self, status: int, message: str, **extra: Any) -> None:
-        super().__init__(message)
-        self.status, self.message, self.extra = status, message, extra
-
-
-class HubSpotEmulator(HubSpotWebhooks, Emulator):
-    """The CRM of portal PORTAL_ID: deals, companies, tickets, engagements, pipelines, owners."""
+    `scopes` are the token's (default: what the bot needs); `general_limit` is the ten-second
+    window per token (190: Professional/Enterprise; 100: Free/Starter); `search_lag` the
+    seconds before a write shows in search.
+    """
 
     name = "hubspot"
 
     def __init__(self, accounts: Sequence[Account], *, today: date | None = None, access_token: str = DEFAULT_TOKEN,
-                 app_secret: str = DEFAULT_APP_SECRET, fillers: bool = True) -> None:
+                 app_secret: str = DEFAULT_APP_SECRET, fillers: bool = True, scopes: Iterable[str] = DEFAULT_SCOPES,
+                 general_limit: int = 190, search_lag: float = 0.0) -> None:
         super().__init__(today)
         self.accounts = tuple(accounts)
         self.access_token = access_token
         self.app_secret = app_secret
         self.crm = Crm.seeded(self.accounts, self.today, fillers=fillers)
-        self.general_window = RateWindow(190, 10.0)  # per token, Professional/Enterprise
+        self.crm.search_lag = search_lag
+        self.schema = Schema(iso(self.crm.now - timedelta(days=900)))
+        self.scopes: set[str] = set(scopes)
+        self.general_window = RateWindow(general_limit, 10.0)  # per token
         self.search_window = RateWindow(5, 1.0)  # the search endpoints' own limit
         self.association_page_size = 500  # v4 batch read: associations per source per page
         self.created: list[dict] = []  # records created through the API, in order
+        self.webhook_queue: list[dict] = []  # deal change events not delivered yet
 
     def env(self) -> dict[str, str]:
         """Variables that point accountbot at this emulator."""
@@ -88,13 +101,41 @@ class HubSpotEmulator(HubSpotWebhooks, Emulator):
         """Ids of the `to_type` records associated with a record."""
         return [i for i, _ in self.crm.associated(ALIASES[from_type], from_id, ALIASES[to_type])]
 
+    def set_scopes(self, scopes: Iterable[str]) -> None:
+        """Replace the token's scopes (as reinstalling the private app with other scopes would)."""
+        self.scopes = set(scopes)
+
+    def revoke_scopes(self, *scopes: str) -> None:
+        """Take scopes away from the token."""
+        self.scopes -= set(scopes)
+
+    @property
+    def search_lag(self) -> float:
+        """Seconds before a write shows in search results (real HubSpot: a few)."""
+        return self.crm.search_lag
+
+    @search_lag.setter
+    def search_lag(self, seconds: float) -> None:
+        self.crm.search_lag = seconds
+
+    def known(self, type_: str, names: list[str] | None) -> list[str] | None:
+        """The requested properties that exist (HubSpot leaves others out); None when none were requested.
+
+        When none of them exists the record still comes with its base properties (hs_object_id, ...).
+        """
+        if names is None:
+            return None
+        return self.schema.known(type_, names) or ["hs_object_id"]
+
     # -- HTTP -----------------------------------------------------------------------------
 
     def add_routes(self, app: web.Application) -> None:
         r = app.router
         r.add_post("/crm/v3/objects/{type}/search", self._guard(self._search, search=True))
         r.add_post("/crm/v3/objects/{type}/batch/read", self._guard(self._batch_read))
+        r.add_post("/crm/v3/objects/{type}/batch/update", self._guard(self._batch_update))
         r.add_get("/crm/v3/objects/{type}/{id}", self._guard(self._get_object))
+        r.add_patch("/crm/v3/objects/{type}/{id}", self._guard(self._patch))
         r.add_post("/crm/v3/objects/{type}", self._guard(self._create))
         r.add_get("/crm/v3/pipelines/{type}", self._guard(self._pipelines))
         r.add_get("/crm/v3/pipelines/{type}/{pipeline}", self._guard(self._pipelines))
@@ -102,6 +143,8 @@ class HubSpotEmulator(HubSpotWebhooks, Emulator):
         r.add_get("/crm/v3/owners/", self._guard(self._owners))
         r.add_get("/crm/v3/owners/{id}", self._guard(self._owner))
         r.add_post("/crm/v4/associations/{from}/{to}/batch/read", self._guard(self._associations))
+        self.add_property_routes(app, self._guard)
+        add_control_routes(app, self)
 
     def error_response(self, status: int, message: str, **extra: Any) -> web.Response:
         """HubSpot's error envelope."""
@@ -120,7 +163,7 @@ class HubSpotEmulator(HubSpotWebhooks, Emulator):
         return response
 
     def _guard(self, handler: Handler, *, search: bool = False) -> Handler:
-        """Bearer auth, then the token's rate window, then the handler; ApiError -> envelope."""
+        """Bearer auth, the token's rate window, its scopes, then the handler; ApiError -> envelope."""
         async def guarded(request: web.Request) -> web.StreamResponse:
             token = bearer_token(request)
             if not token:
@@ -131,7 +174,12 @@ class HubSpotEmulator(HubSpotWebhooks, Emulator):
             wait = window.hit(token)
             if wait is not None:
                 return self.rate_limited_response(wait, "SECONDLY" if search else "TEN_SECONDLY_ROLLING")
+            route = request.match_info.route.resource
+            needs = required_scopes(request.method, route.canonical if route else "", request.match_info)
+            unmet = unmet_clauses(self.scopes, needs)
             try:
+                if unmet:
+                    return web.json_response(missing_scopes_body(unmet), status=403)
                 response = await handler(request)
             except ApiError as exc:
                 response = self.error_response(exc.status, exc.message, **exc.extra)
@@ -144,48 +192,46 @@ class HubSpotEmulator(HubSpotWebhooks, Emulator):
         return guarded
 
     async def _search(self, request: web.Request) -> web.Response:
-        type_ = _object_type(request.match_info["type"])
+        type_ = object_type(request.match_info["type"])
         try:
-            query = search.parse(await _json(request))
+            query = search.parse(await read_json(request), lambda name: self.schema.kind(type_, name))
         except search.SearchError as exc:
             raise ApiError(400, str(exc)) from None
-        page, total, after = search.run(query, self.crm.objects[type_].values(), type_)
-        body: dict[str, Any] = {"total": total, "results": [o.to_json(query.properties) for o in page]}
+        now = self.crm.clock()
+        visible = [v for o in list(self.crm.objects[type_].values()) if (v := o.indexed(now)) is not None]
+        page, total, after = search.run(query, visible, type_)
+        props = self.known(type_, None if query.properties is None else list(query.properties))
+        body: dict[str, Any] = {"total": total, "results": [o.to_json(props) for o in page]}
         if after is not None:
             body["paging"] = {"next": {"after": str(after)}}
         return web.json_response(body)
 
     async def _batch_read(self, request: web.Request) -> web.Response:
-        type_ = _object_type(request.match_info["type"])
-        body = await _json(request)
-        inputs = body.get("inputs") if isinstance(body, dict) else None
-        if not isinstance(inputs, list) or not all(isinstance(i, dict) and i.get("id") for i in inputs):
+        type_ = object_type(request.match_info["type"])
+        body = await read_json(request)
+        inputs = batch_inputs(body, 100)
+        if not all(i.get("id") for i in inputs):
             raise ApiError(400, "inputs must be a list of {id}")
-        if len(inputs) > 100:
-            raise ApiError(400, f"Batch input size {len(inputs)} exceeds the limit of 100")
         if body.get("idProperty") not in (None, "hs_object_id"):
             raise ApiError(400, f"Unknown idProperty {body['idProperty']!r}")
-        props = body.get("properties") or None
+        props = self.known(type_, body.get("properties") or None)
         found, missing = [], []
         for item in inputs:
             obj = self.crm.get(type_, str(item["id"]))
             (found if obj else missing).append(obj.to_json(props) if obj else str(item["id"]))
-        result = _batch(found)
-        if missing:
-            result["numErrors"] = 1
-            result["errors"] = [{
-                "status": "error", "category": "OBJECT_NOT_FOUND", "context": {"ids": missing},
-                "message": f"Could not get some {SINGULAR[type_].upper()} objects, they may be deleted or "
-                           "not exist. Check that ids are valid."}]
-        return web.json_response(result, status=207 if missing else 200)
+        errors = [{
+            "status": "error", "category": "OBJECT_NOT_FOUND", "context": {"ids": missing},
+            "message": f"Could not get some {SINGULAR[type_].upper()} objects, they may be deleted or "
+                       "not exist. Check that ids are valid."}] if missing else None
+        return web.json_response(batch_body(found, errors), status=207 if missing else 200)
 
     async def _get_object(self, request: web.Request) -> web.Response:
-        type_ = _object_type(request.match_info["type"])
+        type_ = object_type(request.match_info["type"])
         obj = self.crm.get(type_, request.match_info["id"])
         if obj is None:
             raise ApiError(404, "Object not found.  objectId are usually numeric.",
                            context={"id": [request.match_info["id"]]})
-        body = obj.to_json(_list_param(request, "properties"))
+        body = obj.to_json(self.known(type_, _list_param(request, "properties")))
         associations: dict[str, Any] = {}
         for name in _list_param(request, "associations") or []:
             to_type = ALIASES.get(name.lower())  # unknown types are ignored, as HubSpot does
@@ -198,52 +244,8 @@ class HubSpotEmulator(HubSpotWebhooks, Emulator):
             body["associations"] = associations
         return web.json_response(body)
 
-    async def _create(self, request: web.Request) -> web.Response:
-        type_ = _object_type(request.match_info["type"])
-        body = await _json(request)
-        props = body.get("properties") if isinstance(body, dict) else None
-        if not isinstance(props, dict):
-            raise ApiError(400, "properties is required")
-        props = {str(k): None if v is None else str(v) for k, v in props.items()}
-        if type_ in ENGAGEMENTS:
-            stamp = props.get("hs_timestamp")
-            if not stamp:
-                raise ApiError(400, _invalid("hs_timestamp", "REQUIRED", "hs_timestamp is required"))
-        for name in DATETIME_PROPERTIES & props.keys():
-            if props[name]:
-                try:
-                    props[name] = iso(datetime.fromtimestamp(search.millis(props[name]) / 1000, timezone.utc))
-                except ValueError:
-                    raise ApiError(400, _invalid(name, "INVALID_DATE", f"{props[name]!r} is not a valid date")) from None
-        links = [self._association(type_, item) for item in body.get("associations") or []]
-        obj = self.crm.add(type_, props, created=datetime.now(timezone.utc))
-        for to_type, to_id, _ in links:
-            self.crm.link(type_, obj.id, to_type, to_id)
-        self.created.append({"type": type_, "id": obj.id, "properties": dict(obj.properties),
-                             "associations": links})
-        return web.json_response(obj.to_json(sorted(props)), status=201)
-
-    def _association(self, type_: str, item: Any) -> tuple[str, str, int]:
-        """(to type, to id, type id) of one create-time association, validated."""
-        to_id = str(((item or {}).get("to") or {}).get("id") or "")
-        specs = (item or {}).get("types") or []
-        if not to_id or not specs:
-            raise ApiError(400, "Each association needs to.id and at least one type")
-        for spec in specs:
-            category, type_id = spec.get("associationCategory"), spec.get("associationTypeId")
-            if category != "HUBSPOT_DEFINED":
-                raise ApiError(400, f"associationTypeId {type_id} of category {category} is not defined in this portal")
-            targets = [to for (frm, to), types in ASSOCIATION_TYPES.items()
-                       if frm == type_ and any(t == type_id for t, _ in types)]
-            if not targets:
-                raise ApiError(400, f"{type_id} is not a valid association type id for {SINGULAR[type_]} records")
-            if self.crm.get(targets[0], to_id) is None:
-                raise ApiError(400, f"One or more associations are invalid: {SINGULAR[targets[0]]} {to_id} does not exist",
-                               context={"ids": [to_id]})
-        return targets[0], to_id, specs[0]["associationTypeId"]
-
     async def _pipelines(self, request: web.Request) -> web.Response:
-        type_ = _object_type(request.match_info["type"])
+        type_ = object_type(request.match_info["type"])
         all_ = {"deals": deal_pipelines_json, "tickets": ticket_pipelines_json}.get(type_, lambda at: [])(self.crm.now)
         wanted = request.match_info.get("pipeline")
         if wanted is None:
@@ -279,17 +281,14 @@ class HubSpotEmulator(HubSpotWebhooks, Emulator):
         raise ApiError(404, f"No owner found with {by} {key}")
 
     async def _associations(self, request: web.Request) -> web.Response:
-        from_type = _object_type(request.match_info["from"])
-        to_type = _object_type(request.match_info["to"])
+        from_type = object_type(request.match_info["from"])
+        to_type = object_type(request.match_info["to"])
         labels = dict(ASSOCIATION_TYPES.get((from_type, to_type), ()))
         if not labels:
             raise ApiError(400, f"No association types exist between {from_type} and {to_type}")
-        body = await _json(request)
-        inputs = body.get("inputs") if isinstance(body, dict) else None
-        if not isinstance(inputs, list) or not all(isinstance(i, dict) and i.get("id") for i in inputs):
+        inputs = batch_inputs(await read_json(request), 1000, "{id, after?}")
+        if not all(i.get("id") for i in inputs):
             raise ApiError(400, "inputs must be a list of {id, after?}")
-        if len(inputs) > 1000:
-            raise ApiError(400, f"Batch input size {len(inputs)} exceeds the limit of 1000")
         results, errors = [], []
         size = self.association_page_size
         for item in inputs:
@@ -311,24 +310,7 @@ class HubSpotEmulator(HubSpotWebhooks, Emulator):
             if start + size < len(links):
                 result["paging"] = {"next": {"after": _encode_after(start + size)}}
             results.append(result)
-        out = _batch(results)
-        if errors:
-            out.update(numErrors=len(errors), errors=errors)
-        return web.json_response(out, status=207 if errors else 200)
-
-
-def _object_type(name: str) -> str:
-    type_ = ALIASES.get(name.lower())
-    if type_ is None:
-        raise ApiError(400, f"Unable to infer object type from: {name}")
-    return type_
-
-
-async def _json(request: web.Request) -> Any:
-    try:
-        return json.loads(await request.text() or "null")
-    except ValueError as exc:
-        raise ApiError(400, f"Invalid input JSON on line 1: {exc}") from None
+        return web.json_response(batch_body(results, errors), status=207 if errors else 200)
 
 
 def _list_param(request: web.Request, name: str) -> list[str] | None:
@@ -342,16 +324,6 @@ def _int_param(request: web.Request, name: str, default: int) -> int:
         return int(request.query.get(name, default))
     except ValueError:
         raise ApiError(400, f"{name} must be an integer") from None
-
-
-def _batch(results: list) -> dict[str, Any]:
-    stamp = iso(datetime.now(timezone.utc))
-    return {"status": "COMPLETE", "results": results, "startedAt": stamp, "completedAt": stamp}
-
-
-def _invalid(name: str, error: str, message: str) -> str:
-    detail = json.dumps([{"isValid": False, "message": message, "error": error, "name": name}])
-    return f"Property values were not valid: {detail}"
 
 
 def _encode_after(offset: int) -> str:

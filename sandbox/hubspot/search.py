@@ -1,4 +1,9 @@
-"""CRM search as HubSpot does it: validation of the request, filters, text query, sort, paging."""
+"""CRM search as HubSpot does it: validation of the request, filters, text query, sort, paging.
+
+Values compare by the property's type: numbers and dates as numbers, enumerations exactly
+(case-sensitive), text case-insensitively. The limits are the current search reference's:
+5 filter groups, 6 filters per group, 18 filters in all (the wording of the 400s is ours).
+"""
 from __future__ import annotations
 
 import re
@@ -6,10 +11,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any, Callable, Final, Iterable
 
-from sandbox.hubspot.data import DATETIME_PROPERTIES, NUMBER_PROPERTIES, SEARCHABLE, CrmObject
+from sandbox.hubspot.data import SEARCHABLE, CrmObject
 
+Kinds = Callable[[str], "str | None"]  # property name -> its type (string, number, date, ...)
 MAX_GROUPS: Final = 5
-MAX_FILTERS: Final = 25
+MAX_GROUP_FILTERS: Final = 6
+MAX_FILTERS: Final = 18
 MAX_LIMIT: Final = 200
 MAX_RESULTS: Final = 10_000
 OPERATORS: Final = frozenset({"EQ", "NEQ", "LT", "LTE", "GT", "GTE", "BETWEEN", "IN", "NOT_IN",
@@ -24,6 +31,7 @@ class SearchError(ValueError):
 @dataclass(frozen=True)
 class Filter:
     prop: str
+    kind: str | None
     operator: str
     value: Any = None
     high: Any = None
@@ -38,9 +46,10 @@ class SearchRequest:
     properties: tuple[str, ...] | None
     limit: int
     after: int
+    kinds: Kinds
 
 
-def parse(body: Any) -> SearchRequest:
+def parse(body: Any, kinds: Kinds) -> SearchRequest:
     """Validate a search body the way HubSpot does; SearchError says what is wrong."""
     if not isinstance(body, dict):
         raise SearchError("Invalid input JSON: expected an object")
@@ -49,7 +58,11 @@ def parse(body: Any) -> SearchRequest:
         raise SearchError("filterGroups must be a list")
     if len(groups_raw) > MAX_GROUPS:
         raise SearchError(f"Too many filter groups ({len(groups_raw)}); the maximum is {MAX_GROUPS}")
-    groups = tuple(tuple(_filter(f) for f in (g or {}).get("filters") or []) for g in groups_raw)
+    groups = tuple(tuple(_filter(f, kinds) for f in (g or {}).get("filters") or []) for g in groups_raw)
+    for n, group in enumerate(groups):
+        if len(group) > MAX_GROUP_FILTERS:
+            raise SearchError(f"Too many filters in filterGroups[{n}] ({len(group)}); "
+                              f"the maximum is {MAX_GROUP_FILTERS} per filter group")
     if sum(len(g) for g in groups) > MAX_FILTERS:
         raise SearchError(f"Too many filters; the maximum is {MAX_FILTERS} across all filter groups")
     limit = _int(body.get("limit", 10), "limit")
@@ -68,7 +81,7 @@ def parse(body: Any) -> SearchRequest:
     if query is not None and not isinstance(query, str):
         raise SearchError("query must be a string")
     return SearchRequest(groups, query or None, _sort(sorts[0]) if sorts else None,
-                         None if props is None else tuple(props), limit, after)
+                         None if props is None else tuple(props), limit, after, kinds)
 
 
 def run(request: SearchRequest, objects: Iterable[CrmObject], type_: str) -> tuple[list[CrmObject], int, int | None]:
@@ -78,7 +91,8 @@ def run(request: SearchRequest, objects: Iterable[CrmObject], type_: str) -> tup
         prop, descending = request.sort
         present = [o for o in matches if o.properties.get(prop) not in (None, "")]
         missing = [o for o in matches if o.properties.get(prop) in (None, "")]
-        present.sort(key=lambda o: _sort_key(prop, o.properties[prop]), reverse=descending)
+        kind = request.kinds(prop)
+        present.sort(key=lambda o: _sort_key(kind, o.properties[prop]), reverse=descending)
         matches = present + missing
     else:
         matches.sort(key=lambda o: int(o.id))
@@ -93,31 +107,32 @@ def tokens(text: str) -> list[str]:
     return TOKEN_RE.findall(text.casefold())
 
 
-def _filter(raw: Any) -> Filter:
+def _filter(raw: Any, kinds: Kinds) -> Filter:
     if not isinstance(raw, dict) or not isinstance(raw.get("propertyName"), str):
         raise SearchError("Each filter needs a propertyName")
     op = raw.get("operator")
     if op not in OPERATORS:
         raise SearchError(f"Unknown filter operator {op!r}; expected one of {', '.join(sorted(OPERATORS))}")
     prop = raw["propertyName"]
+    kind = kinds(prop)
     if op in ("IN", "NOT_IN"):
         values = raw.get("values")
         if not isinstance(values, list) or not values:
             raise SearchError(f"{op} on {prop} needs a non-empty values list")
-        return Filter(prop, op, values=tuple(_coerce(prop, v) for v in values))
+        return Filter(prop, kind, op, values=tuple(_coerce(kind, prop, v) for v in values))
     if op in ("HAS_PROPERTY", "NOT_HAS_PROPERTY"):
-        return Filter(prop, op)
+        return Filter(prop, kind, op)
     if raw.get("value") is None:
         raise SearchError(f"{op} on {prop} needs a value")
     if op in ("CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"):
         patterns = re.findall(r"[\w*]+", str(raw["value"]).casefold())
-        return Filter(prop, op, value=tuple(_wildcard(p) for p in patterns))
+        return Filter(prop, kind, op, value=tuple(_wildcard(p) for p in patterns))
     high = None
     if op == "BETWEEN":
         if raw.get("highValue") is None:
             raise SearchError(f"BETWEEN on {prop} needs a highValue")
-        high = _coerce(prop, raw["highValue"])
-    return Filter(prop, op, value=_coerce(prop, raw["value"]), high=high)
+        high = _coerce(kind, prop, raw["highValue"])
+    return Filter(prop, kind, op, value=_coerce(kind, prop, raw["value"]), high=high)
 
 
 def _wildcard(pattern: str) -> re.Pattern[str]:
@@ -142,16 +157,16 @@ def _sort(raw: Any) -> tuple[str, bool]:
     raise SearchError("A sort is a property name or {propertyName, direction}")
 
 
-def _coerce(prop: str, raw: Any) -> float | str:
+def _coerce(kind: str | None, prop: str, raw: Any) -> float | str:
     """A filter value as the property's type compares it; SearchError when it cannot be."""
     try:
-        if prop in DATETIME_PROPERTIES:
+        if kind in ("date", "datetime"):
             return millis(str(raw))
-        if prop in NUMBER_PROPERTIES:
+        if kind == "number":
             return float(raw)
     except ValueError:
         raise SearchError(f"{raw!r} is not a valid value for {prop}") from None
-    return str(raw).casefold()
+    return str(raw) if kind in ("enumeration", "bool") else str(raw).casefold()
 
 
 def millis(text: str) -> float:
@@ -167,9 +182,9 @@ def millis(text: str) -> float:
     return moment.timestamp() * 1000
 
 
-def _sort_key(prop: str, raw: str) -> tuple:
+def _sort_key(kind: str | None, raw: str) -> tuple:
     try:
-        value = _coerce(prop, raw)
+        value = _coerce(kind, "", raw)
     except SearchError:
         value = raw.casefold()
     return (0, value) if isinstance(value, float) else (1, value)
@@ -202,7 +217,7 @@ def _test(f: Filter, raw: str | None) -> bool:
     if not has:
         return f.operator in ("NEQ", "NOT_IN")
     try:
-        value = _coerce(f.prop, raw)
+        value = _coerce(f.kind, f.prop, raw)
     except SearchError:
         return False
     compare: dict[str, Callable[[], bool]] = {
