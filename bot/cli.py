@@ -58,6 +58,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--sandbox", action="store_true", help="use the built-in sandbox for systems without credentials")
     serve.set_defaults(func=_cmd_serve)
 
+    setup = sub.add_parser("setup", help="one-time set-up in a connected system (safe to run again)")
+    setup.add_argument("system", choices=("asana",), help="asana: register the delivery projects' webhooks")
+    setup.set_defaults(func=_cmd_setup)
+
     worker = sub.add_parser("worker", help="pollers and the alert outbox sender (one leader at a time)")
     worker.add_argument("--sandbox", action="store_true", help="use the built-in sandbox for systems without credentials")
     worker.set_defaults(func=_cmd_worker)
@@ -205,6 +209,34 @@ async def _cmd_worker(args: argparse.Namespace) -> int:
     finally:
         await services.close()
     return 0
+
+
+async def _cmd_setup(args: argparse.Namespace) -> int:
+    from bot.asana_hooks import AsanaHookSecrets
+    from bot.wiring import open_services
+
+    settings = Settings.from_env()
+    if not settings.public_url:
+        raise SettingsError("PUBLIC_URL is not set: Asana must reach `accountbot serve` at a public https URL "
+                            "(e.g. PUBLIC_URL=https://accountbot.example.com)")
+    services = await open_services(settings, systems=("asana",))
+    try:
+        await services.asana.refresh_index()
+        projects = [p.project_gid for p in await services.store.asana_index(settings.asana_workspace_gid or "")
+                    if not p.archived]
+        print(f"Registering Asana webhooks for {len(projects)} delivery projects; `accountbot serve` must be "
+              f"running at {settings.public_url} to answer Asana's handshake.")
+        done = await AsanaHookSecrets(services.store, settings.asana_webhook_secret).register(
+            services.asana, settings.public_url, projects)
+    finally:
+        await services.close()
+    print(f"  {len(done.registered)} registered, {len(done.existing)} already had one.")
+    for gid, reason in done.failed.items():
+        print(f"  project {gid}: not registered: {reason}", file=sys.stderr)
+    if done.failed:
+        print("Check that `accountbot serve` is running and reachable at PUBLIC_URL, then run this again.",
+              file=sys.stderr)
+    return 1 if done.failed else 0
 
 
 def _color(args: argparse.Namespace) -> bool:

@@ -14,6 +14,7 @@ KIND_WORDS: Final = {"escalation": "escalations", "escalations": "escalations",
                      "payment": "payments", "payments": "payments"}
 ALL_KINDS: Final = frozenset({"escalations", "payments"})
 NO_ACCOUNT: Final = "Which account? `/account subscribe Acme` or `/account subscribe all`."
+MAX_MINIMUM: Final = Decimal("1000000000000")  # a trillion: stored in 32 characters, larger than any invoice
 MIN_RE: Final = re.compile(r"^min=([$€£]?)([\d,]+(?:\.\d{1,2})?)$", re.IGNORECASE)
 
 
@@ -51,6 +52,9 @@ def parse(text: str) -> Request:
                 minimum = Decimal(match.group(2).replace(",", ""))
             except InvalidOperation:
                 return Request("", frozenset(), error=f"“{token}” is not an amount")
+            if minimum > MAX_MINIMUM:
+                return Request("", frozenset(), error=f"“{token}” is more than any payment: the largest minimum is "
+                                                      f"min={MAX_MINIMUM:,}")
         else:
             words.append(token)
     target = " ".join(words).strip()

@@ -9,17 +9,18 @@ from aiohttp import web
 
 from bot import webhooks as wh
 from bot.alerts.engine import signal_payload
+from bot.asana_hooks import AsanaHookSecrets
 
 if TYPE_CHECKING:
     from bot.app import AppDeps
 
 log = logging.getLogger(__name__)
-ASANA_SECRET_KEY = "asana:hook-secret"
 
 
 def add_routes(web_app: web.Application, deps: "AppDeps") -> None:
     """The three webhook endpoints."""
     settings = deps.settings
+    hook_secrets = AsanaHookSecrets(deps.store, settings.asana_webhook_secret)
 
     async def accept(source: str, signals: list[wh.Signal]) -> web.Response:
         await deps.store.add_inbox(source, [signal_payload(s) for s in signals])
@@ -53,13 +54,13 @@ def add_routes(web_app: web.Application, deps: "AppDeps") -> None:
 
     @guarded
     async def asana(request: web.Request, body: bytes) -> web.Response:
+        hook = request.query.get("hook")
         handshake = wh.asana_handshake(request.headers)
-        if handshake is not None:  # the first request of a new webhook: keep the secret, echo it
-            if not settings.asana_webhook_secret:
-                await deps.store.set_sync(ASANA_SECRET_KEY, handshake)
+        if handshake is not None:  # a new webhook: keep its secret only if we are the ones registering it
+            if not await hook_secrets.handshake(hook, handshake):
+                raise wh.WebhookRejected(401, "unexpected handshake: no registration of ours is waiting for it")
             return web.Response(status=200, headers={"X-Hook-Secret": handshake})
-        secret = settings.asana_webhook_secret or await deps.store.get_sync(ASANA_SECRET_KEY)
-        wh.verify_asana(body, request.headers.get("X-Hook-Signature"), secret)
+        wh.verify_asana(body, request.headers.get("X-Hook-Signature"), await hook_secrets.secret_for(hook))
         return await accept("asana", wh.parse_asana(body))
 
     web_app.router.add_post("/webhooks/quickbooks", quickbooks)

@@ -68,6 +68,10 @@ async def until(condition: Callable[[], bool]) -> None:
     raise AssertionError("condition never held")
 
 
+def qbo_token_calls(qbo: QuickBooksEmulator) -> list:
+    return [c for c in qbo.calls if c.path == TOKEN_PATH]
+
+
 def token_statuses(qbo: QuickBooksEmulator) -> list[int]:
     """Statuses the token endpoint answered, in order."""
     return [c.status for c in qbo.calls if c.path == TOKEN_PATH]
@@ -352,6 +356,30 @@ async def test_rotated_tokens_survive_a_failing_store(qbo: QuickBooksEmulator, s
     assert token_statuses(qbo) == [200, 200]
     record = await store.get_token(KEY)
     assert record is not None and record.refresh_token == qbo.current_refresh_token
+
+
+async def test_a_lost_token_answer_is_asked_again_once_and_named(qbo: QuickBooksEmulator, store: Store) -> None:
+    """Intuit rotated the token but its answer never arrived: one repeat after re-reading the store, then a
+    message that says what happened (not a blind loop of token requests)."""
+    qbo.lost_token_answers = 1
+    connector = connect(qbo, store)
+    try:
+        with pytest.raises(AuthError, match="got no answer"):
+            await connector.money(DEAL["stark"], today=TODAY)
+    finally:
+        connector.close()
+    assert len(qbo_token_calls(qbo)) == 2
+
+
+async def test_a_token_answer_lost_before_rotating_is_asked_again(qbo: QuickBooksEmulator, store: Store) -> None:
+    """A 5xx from the token endpoint (nothing rotated): asked again after re-reading the store, and it works."""
+    qbo.inject(503, path_contains="tokens/bearer")
+    connector = connect(qbo, store)
+    try:
+        assert await connector.money(DEAL["stark"], today=TODAY) is not None
+    finally:
+        connector.close()
+    assert token_statuses(qbo) == [503, 200]
 
 
 async def test_expired_access_token_refreshes_once(qbo: QuickBooksEmulator, store: Store) -> None:

@@ -258,6 +258,7 @@ class AlertEngine:
 
     async def poll(self, lease: LeaseCheck | None = None) -> int:
         """The backstop for webhooks: QuickBooks payments by CDC, HubSpot tickets by creation time."""
+        await self.start_alerting()  # what the first polls look back on predates this: owners don't hear of it
         made = 0
         for name, fn in (("quickbooks", self._poll_payments), ("hubspot", self._poll_tickets)):
             if lease is not None:

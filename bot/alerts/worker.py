@@ -1,24 +1,26 @@
 """The loop that polls, drains the webhook inbox and sends the outbox — one leader at a time.
 
-The leader renews its lease inside every long loop (inbox batches, polls, sends) and stops
-acting the moment a renewal fails, so two processes never lead at once; the inbox is taken
-in claimed batches with the sender running between them, so a flood never starves delivery.
+The leader's lease is renewed by a heartbeat for as long as a round runs, and the round is
+cancelled the moment a renewal fails, so two processes never lead at once; the inbox is
+taken in claimed batches with the sender running between them, so a flood never starves delivery.
 """
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
 import time
 import uuid
-from typing import Any, Callable, Final
+from typing import Any, Awaitable, Callable, Final, TypeVar
 
 from bot.alerts.engine import AlertEngine
 from bot.alerts.sender import OutboxSender
 from bot.store import Store
 from connectors.errors import ConnectorError
 
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 LEASE: Final = "alerts"
@@ -33,7 +35,12 @@ class LeaseLost(Exception):
 
 
 class LeaseKeeper:
-    """The alert lease of one process: taken per round, renewed whenever a third of it has passed."""
+    """The alert lease of one process: renewed by a heartbeat while a round runs.
+
+    `while_held(work)` runs the round beside a heartbeat that renews every third of the TTL;
+    the moment a renewal fails the round is cancelled and LeaseLost raised. `check()` is the
+    cheap guard before each side effect: it refuses once the last renewal is older than the TTL.
+    """
 
     def __init__(self, store: Store, holder: str, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.store = store
@@ -50,11 +57,30 @@ class LeaseKeeper:
         return held
 
     async def check(self) -> None:
-        """Renew when due; raise LeaseLost when another process has it."""
-        if self.clock() - self._renewed < self.ttl / 3:
-            return
-        if not await self.acquire():
+        """Raise LeaseLost unless the lease was renewed within its TTL (no I/O)."""
+        if self.clock() - self._renewed >= self.ttl:
             raise LeaseLost(self.holder)
+
+    async def while_held(self, work: Callable[[], Awaitable[T]]) -> T:
+        """Run `work` while renewing the lease; cancel it and raise LeaseLost when renewal fails."""
+        task = asyncio.ensure_future(work())
+        try:
+            while True:
+                done, _ = await asyncio.wait({task}, timeout=self.ttl / 3)
+                if done:
+                    return task.result()
+                try:
+                    held = await self.acquire()
+                except Exception:  # the store is unreachable: we can't know we still lead
+                    log.exception("renewing the alert lease failed")
+                    held = False
+                if not held:
+                    raise LeaseLost(self.holder)
+        finally:
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, LeaseLost):
+                    await task
 
 
 class AlertWorker:
@@ -85,16 +111,15 @@ class AlertWorker:
     async def step(self) -> bool:
         """One round; False when another process holds the lease (or took it during the round)."""
         try:
-            return await self._round()
+            leader = await self.lease.acquire()
+            await self._became(leader)
+            return leader and await self.lease.while_held(self._round)
         except LeaseLost:
+            log.warning("%s lost the alert lease during a round; stopping at once", self.holder)
             await self._became(False)
             return False
 
     async def _round(self) -> bool:
-        leader = await self.lease.acquire()
-        await self._became(leader)
-        if not leader:
-            return False
         await self.engine.start_alerting()
         if self.snapshotter is not None and self.daily_snapshots:
             await self.snapshotter.maybe_start_daily()

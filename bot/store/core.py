@@ -204,6 +204,14 @@ class CoreStore:
         return [IndexedProject(r.project_gid, r.deal_id, r.project_name, bool(r.archived), r.indexed_at)
                 for r in rows]
 
+    async def asana_index(self, workspace_gid: str) -> list[IndexedProject]:
+        """Every indexed project of the workspace (those carrying a deal ID)."""
+        t = AsanaProjectIndex.__table__
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(select(t).where(t.c.workspace_gid == workspace_gid)
+                                       .order_by(t.c.project_gid))).all()
+        return [IndexedProject(r.project_gid, r.deal_id, r.project_name, bool(r.archived), r.indexed_at) for r in rows]
+
     async def asana_index_age(self, workspace_gid: str) -> float | None:
         """Seconds since the last full index scan, or None if never."""
         value = await self.get_sync(f"asana-index:{workspace_gid}")
@@ -324,6 +332,19 @@ class CoreStore:
                         await conn.execute(insert(t).values(name=name, value=value, updated_at=time.time()))
                 except IntegrityError:
                     await conn.execute(update(t).where(t.c.name == name).values(value=value, updated_at=time.time()))
+
+
+    async def delete_sync(self, name: str) -> None:
+        """Forget a stored value."""
+        async with self.engine.begin() as conn:
+            await conn.execute(delete(SyncState.__table__).where(SyncState.name == name))
+
+    async def syncs_with_prefix(self, prefix: str) -> dict[str, str]:
+        """Every stored value whose name starts with `prefix`: name → value."""
+        t = SyncState.__table__
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(select(t.c.name, t.c.value).where(t.c.name.startswith(prefix, autoescape=True))))
+        return {r.name: r.value for r in rows.all()}
 
 
 def _chunks(items: list, size: int) -> Iterable[list]:

@@ -221,18 +221,22 @@ class OutboxStore:
     async def take_inbox(self, holder: str, limit: int = 50, ttl: float = 60.0) -> list[InboxItem]:
         """Claim unprocessed signals for `holder` (oldest first) for `ttl` seconds; others skip them.
 
-        One UPDATE … WHERE id IN (SELECT … LIMIT n): PostgreSQL skips rows another leader has
-        locked (FOR UPDATE SKIP LOCKED); SQLite takes its write lock before it reads.
+        PostgreSQL locks the batch FOR UPDATE SKIP LOCKED (another leader skips it) and marks it in
+        the same transaction; SQLite does it in one UPDATE, under its single write lock.
         """
         t = InboxEntry.__table__
         now = time.time()
         token = f"{holder[:90]}:{uuid.uuid4().hex}"
         free = and_(t.c.processed_at.is_(None), or_(t.c.claimed_until.is_(None), t.c.claimed_until < now))
         pick = select(t.c.id).where(free).order_by(t.c.id).limit(limit)
-        if self.dialect == "postgresql":
-            pick = pick.with_for_update(skip_locked=True)
         async with self.engine.begin() as conn:
-            await conn.execute(update(t).where(and_(t.c.id.in_(pick), free))
+            if self.dialect == "postgresql":  # lock the batch (others skip it), then mark it, in one transaction
+                ids: Any = [r.id for r in (await conn.execute(pick.with_for_update(skip_locked=True))).all()]
+                if not ids:
+                    return []
+            else:  # one statement: SQLite takes its write lock before it reads
+                ids = pick
+            await conn.execute(update(t).where(and_(t.c.id.in_(ids), free))
                                .values(claimed_by=token, claimed_until=now + ttl))
             rows = (await conn.execute(select(t).where(t.c.claimed_by == token).order_by(t.c.id))).all()
         return [InboxItem(r.id, r.source, json.loads(r.payload)) for r in rows]

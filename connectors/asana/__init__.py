@@ -28,6 +28,7 @@ from connectors.asana.derive import (
     CHANGE_WINDOW, completed_on, deal_value, milestones, next_deliverable, person, phase, story_candidates,
     story_changes, track_owner,
 )
+from connectors.asana.hooks import AsanaWebhookApi, Webhook  # noqa: F401  (re-exported)
 from connectors.errors import AuthError, ConfigError, ConnectorError, NotFoundError, RateLimitedError, UnavailableError
 from connectors.runtime import Policy, RateLimiter, Runner
 from connectors.types import Change, Delivery, Person
@@ -89,7 +90,7 @@ class Events:
     resynced: bool
 
 
-class AsanaConnector:
+class AsanaConnector(AsanaWebhookApi):
     """Delivery status of a deal from its Asana project; knows nothing of Slack."""
 
     def __init__(self, access_token: str, workspace_gid: str, store: Store, base_url: str = DEFAULT_BASE_URL,

@@ -21,6 +21,7 @@ from aiohttp import web
 from sandbox.asana.api import API, Answer
 from sandbox.asana.errors import HELP, RATE_LIMITED, AsanaError, RateLimited
 from sandbox.asana.fields import OptFieldError, Tree, parse_opt_fields
+from sandbox.asana.hooks import AsanaHooks
 from sandbox.asana.limits import (MAX_CONCURRENT_READS, MAX_CONCURRENT_WRITES, RATE_LIMIT_FREE, RATE_LIMIT_PAID,
                                   RATE_WINDOW, READ_METHODS, QuotaWindow)
 from sandbox.asana.reads import AsanaReads
@@ -37,7 +38,7 @@ SANDBOX_TOKEN: Final = "2/1201994857360011/1209999999999999:sandboxasanatoken"
 Handler = Callable[[web.Request, "Tree | None"], Awaitable[Answer]]
 
 
-class AsanaEmulator(AsanaWebhooks, AsanaReads, AsanaWrites, AsanaTemplates, Emulator):
+class AsanaEmulator(AsanaWebhooks, AsanaHooks, AsanaReads, AsanaWrites, AsanaTemplates, Emulator):
     """Asana on loopback, seeded with one project per account of the book, and a template."""
 
     name = "asana"
@@ -53,6 +54,7 @@ class AsanaEmulator(AsanaWebhooks, AsanaReads, AsanaWrites, AsanaTemplates, Emul
         self._window = QuotaWindow(self.rate_limit, self.rate_window, self.rate_clock)
         self._in_flight = {"read": 0, "write": 0}
         self._init_api()
+        self._init_hooks()
         self._seed(accounts)
         self._seed_templates()
 
@@ -120,6 +122,7 @@ class AsanaEmulator(AsanaWebhooks, AsanaReads, AsanaWrites, AsanaTemplates, Emul
         app.router.add_post(API + "/projects/{gid}/addCustomFieldSetting", self._endpoint(self._add_setting_route))
         app.router.add_post(API + "/project_templates/{gid}/instantiateProject",
                             self._endpoint(self._instantiate_project))
+        self.hook_routes(app, self._endpoint)
 
     def _endpoint(self, handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def run(request: web.Request) -> web.Response:

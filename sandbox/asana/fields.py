@@ -66,6 +66,8 @@ SHAPES: Final[dict[str, Shape]] = {
         public=None, color=None, requested_dates="date_variable", requested_roles="template_role"),
     "job": _shape("gid resource_type resource_subtype status new_project new_task new_project_template",
                   new_project="project", new_task="task", new_project_template="project_template"),
+    "webhook": _shape("gid resource_type active resource target", resource="resource", created_at=None,
+                      last_failure_at=None, last_failure_content=None, last_success_at=None, filters=None),
     "event": _shape("user resource type action created_at parent change", user="user",
                     resource="resource", parent="resource"),
 }

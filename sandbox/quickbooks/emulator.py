@@ -7,6 +7,7 @@ JSON body, errors come in the Fault envelope.
 """
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import secrets
@@ -50,6 +51,7 @@ class QuickBooksEmulator(QuickBooksCompany, Emulator):
         self.client_secret = "sandbox-client-secret-" + secrets.token_hex(8)
         self.webhook_verifier = "sandbox-verifier-" + secrets.token_hex(8)
         self.access_token_lifetime = 3600.0
+        self.lost_token_answers = 0  # the next token requests rotate the refresh token, then drop the connection
         self.rate_limit = 500  # requests per minute per realm
         self.max_concurrent = 10  # requests in flight per realm
         self.window = RateWindow(self.rate_limit, 60.0)
@@ -162,6 +164,11 @@ class QuickBooksEmulator(QuickBooksCompany, Emulator):
             return web.json_response({"error": "invalid_grant"}, status=400)
         self._refresh_token = self._new_token("AB11")  # every refresh rotates; the old one is refused
         access = self.issue_access_token()
+        if self.lost_token_answers > 0:  # rotated at Intuit, but the answer never reaches the caller
+            self.lost_token_answers -= 1
+            assert request.transport is not None
+            request.transport.abort()
+            raise asyncio.CancelledError
         return web.json_response(
             {"access_token": access, "refresh_token": self._refresh_token, "token_type": "bearer",
              "expires_in": int(self.access_token_lifetime),
