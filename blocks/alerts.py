@@ -5,7 +5,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Final
 
-from slack_sdk.models.blocks import ActionsBlock, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import (ActionsBlock, ButtonElement, ContextBlock, DividerBlock, MarkdownTextObject,
+                                     SectionBlock)
 
 from blocks import format as fmt
 from blocks import ids
@@ -14,10 +15,37 @@ from blocks.card import escape
 PRIORITY_EMOJI: Final = {"URGENT": ":rotating_light:", "HIGH": ":red_circle:", "MEDIUM": ":large_orange_circle:",
                          "LOW": ":white_circle:"}
 MAX_LINES: Final = 10
+MAX_ACCOUNTS: Final = 10  # accounts one message may cover (a burst in a busy channel); ≤ 50 blocks
 
 
 def alert_message(kind: str, payloads: list[dict[str, Any]]) -> dict[str, Any]:
-    """The message for one or more events of one kind for one account."""
+    """The message for one or more events of one kind, for one account or (a burst) several."""
+    by_deal: dict[str, list[dict[str, Any]]] = {}
+    for payload in payloads:
+        by_deal.setdefault(str(payload.get("deal_id")), []).append(payload)
+    if len(by_deal) > 1 and kind in ("escalations", "payments"):
+        return _several_accounts(kind, list(by_deal.values()))
+    return _one_account(kind, payloads)
+
+
+def _several_accounts(kind: str, groups: list[list[dict[str, Any]]]) -> dict[str, Any]:
+    """One message for a burst over several accounts: each account's own alert, one after another."""
+    parts = [_one_account(kind, group) for group in groups[:MAX_ACCOUNTS]]
+    what = "escalations" if kind == "escalations" else "payments"
+    title = f"New {what} on {len(groups)} accounts"
+    blocks: list[dict[str, Any]] = [SectionBlock(text=MarkdownTextObject(text=f"*{escape(title)}*")).to_dict()]
+    for n, part in enumerate(parts):
+        if n:
+            blocks.append(DividerBlock().to_dict())
+        blocks.extend(part["blocks"])
+    if len(groups) > MAX_ACCOUNTS:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(
+            text=f"and {len(groups) - MAX_ACCOUNTS} more accounts")]).to_dict())
+    text = f"{title}: " + "; ".join(part["text"] for part in parts)
+    return {"text": fmt.truncate(text, 3000), "blocks": blocks}
+
+
+def _one_account(kind: str, payloads: list[dict[str, Any]]) -> dict[str, Any]:
     if kind == "escalations":
         return escalation_alert(payloads)
     if kind == "upsell":

@@ -53,6 +53,15 @@ class Deal:
 
 
 @dataclass(frozen=True)
+class DealBrief:
+    """What an alert needs of a deal: its name and the owner to tell."""
+
+    id: str
+    name: str
+    owner_email: str | None
+
+
+@dataclass(frozen=True)
 class Escalation:
     """An open HubSpot ticket associated with the deal."""
 

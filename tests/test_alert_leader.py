@@ -52,7 +52,7 @@ async def test_the_leader_renews_its_lease_through_a_long_round(bot: Bot) -> Non
     leader.lease.ttl = 1.5
     other = standby(bot, 1.5)
     await ticket_flood(bot, 6)
-    bot.sandbox.hubspot.faults.latency = 0.4  # each ticket takes a second or more to look up
+    bot.sandbox.hubspot.faults.latency = 1.5  # HubSpot crawling: the round takes several lease lifetimes
     round_ = asyncio.create_task(leader.step())
     await bot.until(lambda: leader.leader, what="the leader to take the lease")
     seen = []
@@ -60,18 +60,18 @@ async def test_the_leader_renews_its_lease_through_a_long_round(bot: Bot) -> Non
         seen.append(await other.step())
         await asyncio.sleep(0.25)
     assert await round_ is True
-    assert len(seen) > 8 and not any(seen)  # the round outlived the lease many times over
+    assert len(seen) > 6 and not any(seen)  # the round outlived the lease many times over
     assert await bot.services.store.inbox_backlog() == 0
     await other.close()
 
 
 async def test_a_leader_that_loses_its_lease_stops_at_once(bot: Bot) -> None:
-    """Another process took the lease mid-round: the old leader stops before the next signal."""
+    """Another process took the lease mid-round: the old leader stops at once, leaving the inbox to the new one."""
     await subscribe(bot, "subscribe all escalations")
     leader = bot.deps.worker
     leader.lease.ttl = 1.5
     await ticket_flood(bot, 6)
-    bot.sandbox.hubspot.faults.latency = 0.4
+    bot.sandbox.hubspot.faults.latency = 1.5
     round_ = asyncio.create_task(leader.step())
     await bot.until(lambda: bot.sandbox.hubspot.count("/tickets/"), what="the round to start")
     async with bot.services.store.engine.begin() as conn:  # e.g. this process froze and another took over

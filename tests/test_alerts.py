@@ -122,6 +122,24 @@ async def test_a_burst_of_payments_is_one_message(bot: Bot) -> None:
     assert "10 payments received" in block_texts(alert)
 
 
+async def test_a_burst_over_several_accounts_shares_one_message(bot: Bot) -> None:
+    """Payments on three accounts at once, one channel: one message, a section and a card button per account."""
+    await _say(bot, "subscribe all payments")
+    qbo = bot.sandbox.quickbooks
+    for doc in ("1019", "1015", "1009"):
+        qbo.add_payment(qbo.find_invoice(doc), Decimal("500.00"))
+    body, headers = qbo.pending_webhook_delivery()
+    await _post_webhook(bot, "/webhooks/quickbooks", body, headers)
+    await _drain(bot)
+    [alert] = _alerts(bot, SALES)
+    text = block_texts(alert)
+    assert alert["text"].startswith("New payments on 3 accounts")
+    assert all(name in text for name in ("Acme Logistics", "Globex", "Stark Manufacturing"))
+    buttons = [b["elements"][0]["value"] for b in alert["blocks"] if b["type"] == "actions"]
+    assert sorted(buttons) == ["18340012001", "18340012002", "18340012005"]
+    assert len(alert["metadata"]["event_payload"]["outbox_ids"]) == 3
+
+
 async def test_min_amount_filters_small_payments(bot: Bot) -> None:
     """min= keeps payments below the amount out of the channel."""
     await _say(bot, "subscribe Acme Logistics payments min=$50,000")

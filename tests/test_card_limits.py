@@ -84,3 +84,22 @@ def test_escalations_are_capped_with_a_count() -> None:
     """80 open escalations: the first few and 'and N more open'."""
     text = json.dumps(status_card(CASES["80 escalations"], NOW))
     assert "and 75 more open" in text and "Escalations (80 open)" in text
+
+
+@pytest.mark.parametrize("kind", ["payments", "escalations"])
+def test_a_burst_over_many_accounts_stays_within_limits(kind: str) -> None:
+    """Twelve accounts with hostile names in one burst message: within Block Kit's limits, the rest counted."""
+    from blocks.alerts import alert_message
+
+    def payload(n: int) -> dict:
+        base = {"deal_id": str(n), "deal_name": HOSTILE * 40}
+        if kind == "payments":
+            return {**base, "paid_on": "2026-11-25", "currency": "USD", "amount": "1.00", "payment_id": str(n),
+                    "invoices": [{"id": str(i), "doc": HOSTILE, "amount": "1.00", "total": "9.00", "balance": "8.00",
+                                  "due_on": "2026-11-20"} for i in range(30)]}
+        return {**base, "ticket_id": str(n), "subject": HOSTILE * 20, "priority": "HIGH",
+                "created_at": "2026-11-25T10:00:00+00:00", "stage": "New", "url": None}
+
+    message = alert_message(kind, [payload(n) for n in range(12) for _ in range(3)])
+    assert block_errors(message["blocks"]) == [] and len(message["blocks"]) <= 50
+    assert "and 2 more accounts" in json.dumps(message["blocks"]) and len(message["text"]) <= 3000

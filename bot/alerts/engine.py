@@ -92,15 +92,19 @@ class AlertEngine:
         signals = [(item, _signal(item.payload)) for item in batch]
         payments = [(item, s) for item, s in signals
                     if s.source == "quickbooks" and s.entity == "Payment" and s.action != "deleted"]
+        tickets = [(item, s) for item, s in signals
+                   if s.source == "hubspot" and s.entity == "ticket" and s.action != "deleted"]
         made = 0
         retry: list[int] = []
-        if payments:
+        for group, fetch in ((payments, self.payments), (tickets, self.tickets)):
+            if not group:
+                continue
             try:
-                made += await self.payments([s.entity_id for _, s in payments])
+                made += await fetch([s.entity_id for _, s in group])
             except (RateLimitedError, UnavailableError) as exc:
-                log.warning("%d payment signals wait: %s", len(payments), exc)
-                retry += [item.id for item, _ in payments]
-        batched = {item.id for item, _ in payments}
+                log.warning("%d %s signals wait: %s", len(group), group[0][1].entity, exc)
+                retry += [item.id for item, _ in group]
+        batched = {item.id for item, _ in payments + tickets}
         for item, signal in signals:
             if item.id in batched:
                 continue
@@ -126,6 +130,7 @@ class AlertEngine:
     async def payments(self, payment_ids: list[str]) -> int:
         """QuickBooks payments, fetched together: one event per (payment, deal) it paid into."""
         found: dict[str, list[PaymentApplication]] = await self.quickbooks.payment_applications_many(payment_ids)
+        await self._learn_deals([a.deal_id for apps in found.values() for a in apps])
         made = 0
         for payment_id, applications in found.items():
             by_deal: dict[str, list[PaymentApplication]] = {}
@@ -151,6 +156,15 @@ class AlertEngine:
         recorded = apps[0].recorded_at
         return await self._record(key, PAYMENT, deal_id, payload, deal.get("owner_email"), amount=total,
                                   occurred=recorded.timestamp() if recorded else None)
+
+    async def tickets(self, ticket_ids: list[str]) -> int:
+        """HubSpot tickets, fetched together: an event per associated deal for each one open."""
+        infos: list[TicketInfo] = await self.hubspot.tickets(ticket_ids)
+        await self._learn_deals([d for info in infos if info.is_open for d in info.deal_ids])
+        made = 0
+        for info in infos:
+            made += await self.ticket_info(info)
+        return made
 
     async def ticket(self, ticket_id: str) -> int:
         """A HubSpot ticket: an event per associated deal the first time it is seen open."""
@@ -238,17 +252,21 @@ class AlertEngine:
         return int(new)
 
     async def _deal(self, deal_id: str) -> dict[str, Any]:
-        cached = self._deals.get(deal_id)
-        if cached is not None:
-            return cached
+        await self._learn_deals([deal_id])
+        return self._deals.get(deal_id) or {"name": f"Deal {deal_id}"}
+
+    async def _learn_deals(self, deal_ids: list[str]) -> None:
+        """Names and owners of the deals an alert batch needs, in one batch read for those not cached."""
+        missing = [d for d in dict.fromkeys(deal_ids) if d not in self._deals]
+        if not missing:
+            return
         try:
-            deal = await self.hubspot.get_deal(deal_id)
+            briefs = await self.hubspot.deal_briefs(missing)
         except ConnectorError as exc:
-            log.warning("deal %s for an alert: %s", deal_id, exc)
-            return {"name": f"Deal {deal_id}"}
-        found = {"name": deal.name, "owner_email": deal.owner.email if deal.owner else None}
-        self._deals[deal_id] = found
-        return found
+            log.warning("deals %s for alerts: %s", ", ".join(missing[:5]), exc)
+            return
+        for deal_id, brief in briefs.items():
+            self._deals[deal_id] = {"name": brief.name, "owner_email": brief.owner_email}
 
     def _refresh_money(self, signal: Signal) -> None:
         if self.status is not None and signal.detail.get("deal_id"):
@@ -286,7 +304,9 @@ class AlertEngine:
         made = 0
         newest = since
         # Look back a while: a ticket is often associated with its deal minutes after creation.
-        for info in await self.hubspot.tickets_since(since - TICKET_LOOKBACK):
+        infos = await self.hubspot.tickets_since(since - TICKET_LOOKBACK)
+        await self._learn_deals([d for info in infos if info.is_open for d in info.deal_ids])
+        for info in infos:
             made += await self.ticket_info(info)
             newest = max(newest, info.escalation.created_at)
         await self.store.set_sync("poll:hubspot:since", newest.isoformat())

@@ -22,6 +22,7 @@ from cachetools import TTLCache
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from blocks.alerts import MAX_ACCOUNTS
 from bot.store import OutboxRow, Store
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ RECONCILE_AFTER: Final = 30.0  # a send older than this with no answer is checke
 MAX_BACKOFF: Final = 300.0
 CHANNEL_SPACING: Final = 1.0  # Slack: about one message per second per channel
 PEOPLE_TTL: Final = 3600.0
+COALESCING: Final = frozenset({"payments", "escalations"})  # kinds whose bursts over accounts share a message
 
 Renderer = Callable[[str, list[dict[str, Any]]], dict[str, Any]]
 
@@ -71,9 +73,10 @@ def _error(exc: SlackApiError) -> str:
 class OutboxSender:
     """Sends due outbox groups; per destination in order, destinations concurrently."""
 
-    def __init__(self, store: Store, client: AsyncWebClient, render: Renderer, *,
+    def __init__(self, store: Store, client: AsyncWebClient, render: Renderer, *, name: str = "",
                  clock: Callable[[], float] = time.time, reconcile_after: float = RECONCILE_AFTER) -> None:
         self.store = store
+        self.name = name  # the process posting (carried in the message metadata, for audits)
         self.client = client
         self.render = render
         self.clock = clock
@@ -98,7 +101,7 @@ class OutboxSender:
 
     async def _send_in_order(self, groups: list[list[OutboxRow]]) -> int:
         sent = 0
-        for group in groups:
+        for group in _coalesce(groups):
             destination = group[0].destination
             wait = self._last_post.get(destination, 0.0) + CHANNEL_SPACING - time.monotonic()
             if wait > 0:  # pace ourselves rather than collect 429s
@@ -119,7 +122,7 @@ class OutboxSender:
             return await self._failed(group, exc, None, started)
         await self.store.set_outbox_channel(ids, channel)
         message = self.render(group[0].kind, [r.payload for r in group])
-        metadata = {"event_type": METADATA_TYPE, "event_payload": {"outbox_ids": ids}}
+        metadata = {"event_type": METADATA_TYPE, "event_payload": {"outbox_ids": ids, "by": self.name}}
         _crash_point("before_post")
         self._last_post[group[0].destination] = time.monotonic()  # a post counts against the rate, answered or not
         try:
@@ -241,3 +244,20 @@ class OutboxSender:
         attempts = max(r.attempts for r in group) + 1
         return min(MAX_BACKOFF, 2.0 ** attempts)
 
+
+
+def _coalesce(groups: list[list[OutboxRow]]) -> list[list[OutboxRow]]:
+    """Groups due at once for one destination: payments (or escalations) of several accounts go as one message.
+
+    Slack takes about one message per second per channel: in a burst, a channel hears of ten
+    accounts in one message rather than one account a second.
+    """
+    out: list[list[OutboxRow]] = []
+    for group in groups:
+        last = out[-1] if out else None
+        if (last is not None and group[0].kind in COALESCING and last[0].kind == group[0].kind
+                and len({r.deal_id for r in last}) < MAX_ACCOUNTS):
+            last.extend(group)
+        else:
+            out.append(list(group))
+    return out

@@ -8,7 +8,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from blocks.alerts import alert_message
 from bot.alerts.engine import AlertEngine
 from bot.alerts.sender import OutboxSender
-from bot.alerts.worker import AlertWorker
+from bot.alerts.worker import AlertWorker, process_name
 from bot.settings import Settings
 from bot.wiring import Services
 
@@ -24,7 +24,8 @@ def build_worker(settings: Settings, services: Services, directory_client: Async
     """The engine, the sender and the loop, on this process's services."""
     client = sender_client(settings)
     engine = AlertEngine(services.store, settings, services.hubspot, services.quickbooks, status=services.status)
-    sender = OutboxSender(services.store, client, alert_message)
+    holder = str(worker_kwargs.pop("holder", None) or process_name())
+    sender = OutboxSender(services.store, client, alert_message, name=holder)
     from bot.health import Thresholds
     from bot.snapshots import Snapshotter
 
@@ -39,4 +40,4 @@ def build_worker(settings: Settings, services: Services, directory_client: Async
     book = BookService(services.store, services.hubspot, gate, snapshotter)
     return AlertWorker(services.store, engine, sender, snapshotter=snapshotter, book=book,
                        digest=DigestService(services.store, book, gate), poll_interval=settings.poll_interval_seconds,
-                       **worker_kwargs)  # type: ignore[arg-type]
+                       holder=holder, **worker_kwargs)  # type: ignore[arg-type]

@@ -30,6 +30,11 @@ CLAIM_TTLS: Final = {"slack-event": 3 * 3600.0, "log-communication": 7 * 86400.0
 PRUNE_EVERY: Final = 3600.0
 
 
+def process_name() -> str:
+    """This process among all that share the store: host, pid and a random suffix."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
 class LeaseLost(Exception):
     """This process stopped being the leader in the middle of a round."""
 
@@ -93,7 +98,7 @@ class AlertWorker:
         self.store = store
         self.engine = engine
         self.sender = sender
-        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.holder = holder or process_name()
         self.lease = LeaseKeeper(store, self.holder, lease_ttl)
         self.poll_interval = poll_interval
         self.tick = tick

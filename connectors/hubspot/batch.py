@@ -14,7 +14,7 @@ from connectors.errors import NotFoundError
 from connectors.hubspot.records import (COMM_PROPERTIES, COMM_READ_PROPERTIES, DEAL_PROPERTIES, TICKET_PROPERTIES,
                                         Stage, check_id, deal_from, gather_all, latest_communication,
                                         primary_company_v4)
-from connectors.types import AccountFacts, Escalation, Person
+from connectors.types import AccountFacts, DealBrief, Escalation, Person
 
 if TYPE_CHECKING:
     from connectors.runtime import Runner
@@ -73,6 +73,24 @@ class AccountBatch:
         for part in await gather_all(*(run(unique[n:n + size]) for n in range(0, len(unique), size))):
             found.update(part)
         return {raw: found.get(valid[raw], UNKNOWN) if raw in valid else UNKNOWN for raw in deal_ids}
+
+    async def deal_briefs(self, deal_ids: Sequence[str]) -> dict[str, DealBrief]:
+        """What an alert needs of each deal (name, owner's email), 100 deals per call; unknown ids left out."""
+        ids = []
+        for raw in deal_ids:
+            try:
+                ids.append(check_id(raw))
+            except NotFoundError:
+                pass
+        deals, owners = await gather_all(self._batch_read("deals", ids, ["dealname", "hubspot_owner_id"]),
+                                         self._owners_or_empty())
+        briefs = {}
+        for deal in deals:
+            props = deal.properties or {}
+            owner = await self._owner(props.get("hubspot_owner_id"), owners)
+            briefs[str(deal.id)] = DealBrief(str(deal.id), props.get("dealname") or f"Deal {deal.id}",
+                                             owner.email if owner else None)
+        return briefs
 
     async def _account_chunk(self, deal_ids: list[str]) -> dict[str, AccountFacts]:
         """One chunk of ≤ 100 deals: the deals and their links, then the linked records, then the facts."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Iterable, Sequence
 
 from connectors.hubspot.records import (TICKET_PROPERTIES, Stage, check_id, escalation_from, find_stage,
                                         gather_all, ticket_state, to_datetime)
@@ -36,6 +36,8 @@ class TicketFeed:
 
         def _record_url(self, object_type_id: str, record_id: str) -> str | None: ...
 
+        async def _batch_read(self, object_type: str, ids: Iterable[str], properties: list[str]) -> list[Any]: ...
+
     async def ticket(self, ticket_id: str) -> TicketInfo:
         """The ticket, open or not by its stage's ticketState, with its deal ids; NotFoundError if unknown."""
         ticket_id = check_id(ticket_id)
@@ -44,6 +46,15 @@ class TicketFeed:
                              archived=False, _request_timeout=self._timeout),
             self._stages("tickets"), self._associated("tickets", [ticket_id], "deals"))
         return (await self._ticket_infos([obj], links, stages))[0]
+
+    async def tickets(self, ticket_ids: Sequence[str]) -> list[TicketInfo]:
+        """ticket() for many tickets in a few batch calls (a webhook flood); unknown ids are left out."""
+        ids = list(dict.fromkeys(check_id(t) for t in ticket_ids))
+        if not ids:
+            return []
+        found, stages, links = await gather_all(self._batch_read("tickets", ids, TICKET_PROPERTIES),
+                                                self._stages("tickets"), self._associated("tickets", ids, "deals"))
+        return await self._ticket_infos(list(found), links, stages)
 
     async def tickets_since(self, since: datetime, *, limit: int = 200) -> list[TicketInfo]:
         """Tickets created strictly after `since`, oldest first, at most `limit`, each with its deal ids.
