@@ -8,7 +8,7 @@ from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
 from blocks import format as fmt
 from blocks.card import escape
-from bot.store.alerts import Subscription
+from bot.models.views import Subscription
 
 
 BROKEN_REASONS = {

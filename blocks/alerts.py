@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, Sequence, cast
 
 from slack_sdk.models.blocks import (ActionsBlock, ButtonElement, ContextBlock, DividerBlock, MarkdownTextObject,
                                      SectionBlock)
@@ -11,6 +11,9 @@ from slack_sdk.models.blocks import (ActionsBlock, ButtonElement, ContextBlock, 
 from blocks import format as fmt
 from blocks import ids
 from blocks.card import escape
+from blocks.digest import digest_message
+from bot.models.alerts import (COALESCING, AlertKind, AlertPayload, DigestAlert, EscalationAlert, PaymentAlert,
+                               UpsellAlert)
 
 PRIORITY_EMOJI: Final = {"URGENT": ":rotating_light:", "HIGH": ":red_circle:", "MEDIUM": ":large_orange_circle:",
                          "LOW": ":white_circle:"}
@@ -18,20 +21,20 @@ MAX_LINES: Final = 10
 MAX_ACCOUNTS: Final = 10  # accounts one message may cover (a burst in a busy channel); ≤ 50 blocks
 
 
-def alert_message(kind: str, payloads: list[dict[str, Any]]) -> dict[str, Any]:
+def alert_message(kind: str, payloads: Sequence[AlertPayload]) -> dict[str, Any]:
     """The message for one or more events of one kind, for one account or (a burst) several."""
-    by_deal: dict[str, list[dict[str, Any]]] = {}
+    by_deal: dict[str, list[AlertPayload]] = {}
     for payload in payloads:
         by_deal.setdefault(str(payload.get("deal_id")), []).append(payload)
-    if len(by_deal) > 1 and kind in ("escalations", "payments"):
+    if len(by_deal) > 1 and kind in COALESCING:
         return _several_accounts(kind, list(by_deal.values()))
     return _one_account(kind, payloads)
 
 
-def _several_accounts(kind: str, groups: list[list[dict[str, Any]]]) -> dict[str, Any]:
+def _several_accounts(kind: str, groups: list[list[AlertPayload]]) -> dict[str, Any]:
     """One message for a burst over several accounts: each account's own alert, one after another."""
     parts = [_one_account(kind, group) for group in groups[:MAX_ACCOUNTS]]
-    what = "escalations" if kind == "escalations" else "payments"
+    what = "escalations" if kind == AlertKind.ESCALATIONS else "payments"
     title = f"New {what} on {len(groups)} accounts"
     blocks: list[dict[str, Any]] = [SectionBlock(text=MarkdownTextObject(text=f"*{escape(title)}*")).to_dict()]
     for n, part in enumerate(parts):
@@ -45,19 +48,17 @@ def _several_accounts(kind: str, groups: list[list[dict[str, Any]]]) -> dict[str
     return {"text": fmt.truncate(text, 3000), "blocks": blocks}
 
 
-def _one_account(kind: str, payloads: list[dict[str, Any]]) -> dict[str, Any]:
-    if kind == "escalations":
-        return escalation_alert(payloads)
-    if kind == "upsell":
-        return upsell_alert(payloads[0])
-    if kind == "digest":
-        from blocks.digest import digest_message
-
-        return digest_message(payloads[0])
-    return payment_alert(payloads)
+def _one_account(kind: str, payloads: Sequence[AlertPayload]) -> dict[str, Any]:
+    if kind == AlertKind.ESCALATIONS:
+        return escalation_alert(cast("list[EscalationAlert]", payloads))
+    if kind == AlertKind.UPSELL:
+        return upsell_alert(cast(UpsellAlert, payloads[0]))
+    if kind == AlertKind.DIGEST:
+        return digest_message(cast(DigestAlert, payloads[0]))
+    return payment_alert(cast("list[PaymentAlert]", payloads))
 
 
-def upsell_alert(payload: dict[str, Any]) -> dict[str, Any]:
+def upsell_alert(payload: UpsellAlert) -> dict[str, Any]:
     """An upsell moment for the rep: the account and why now."""
     name = payload.get("deal_name") or f"Deal {payload['deal_id']}"
     reason = payload.get("reason") or "the project is nearly done and the invoices are paid"
@@ -72,7 +73,7 @@ def _button(deal_id: str) -> ActionsBlock:
     return ActionsBlock(elements=[ButtonElement(text="Show account card", action_id=ids.SHOW_CARD, value=deal_id)])
 
 
-def escalation_alert(payloads: list[dict[str, Any]]) -> dict[str, Any]:
+def escalation_alert(payloads: Sequence[EscalationAlert]) -> dict[str, Any]:
     """Escalation opened: account, subject, priority, when."""
     name = payloads[0].get("deal_name") or f"Deal {payloads[0]['deal_id']}"
     lines = []
@@ -91,7 +92,7 @@ def escalation_alert(payloads: list[dict[str, Any]]) -> dict[str, Any]:
     return {"text": fmt.truncate(text, 3000), "blocks": [b.to_dict() for b in blocks]}
 
 
-def payment_alert(payloads: list[dict[str, Any]]) -> dict[str, Any]:
+def payment_alert(payloads: Sequence[PaymentAlert]) -> dict[str, Any]:
     """Payment received: invoice, amount, what remains (or paid in full), early or late."""
     name = payloads[0].get("deal_name") or f"Deal {payloads[0]['deal_id']}"
     currency = payloads[0].get("currency") or "USD"

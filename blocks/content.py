@@ -6,9 +6,8 @@ from datetime import datetime
 from typing import Final, Literal
 
 from blocks import format as fmt
-from bot.health import Health
-from bot.models import AccountStatus, Section, SourceState
-from connectors.types import Change
+from bot.models import AccountStatus, Change, Section, SourceState
+from bot.models.health import Health
 
 Style = Literal["plain", "bold", "warn", "muted"]
 Segment = tuple[str, Style]

@@ -10,12 +10,13 @@ from slack_sdk.models.blocks import ActionsBlock, ButtonElement, ContextBlock, H
 from blocks import format as fmt
 from blocks import ids
 from blocks.card import escape
+from bot.models.alerts import DigestAlert
 
 EMOJI: Final = {"red": "🔴", "yellow": "🟡"}
 MAX_ITEMS: Final = 10
 
 
-def digest_message(payload: dict[str, Any]) -> dict[str, Any]:
+def digest_message(payload: DigestAlert) -> dict[str, Any]:
     """Needs attention (with reasons), upsell moments, invoices paid last week."""
     attention, upsell, paid = payload.get("attention", []), payload.get("upsell", []), payload.get("paid", [])
     blocks: list[Any] = [HeaderBlock(text=f"Your accounts this week ({payload.get('week', '')})")]

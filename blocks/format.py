@@ -5,7 +5,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Final
 
-from connectors.types import Deliverable, Phase
+from bot.models import Phase
 
 CURRENCY_SYMBOLS: Final = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "CA$", "AUD": "A$", "JPY": "¥", "CHF": "CHF "}
 CENT: Final = Decimal("0.01")
@@ -82,11 +82,6 @@ def project_progress(phase: Phase | None) -> str:
         return ""
     pct = round(100 * phase.project_done / phase.project_total)
     return f"{pct}% of the project done ({phase.project_done} of {phase.project_total} tasks)"
-
-
-def deliverable_text(item: Deliverable, today: date) -> str:
-    """"Beta release to 20 drivers — Dec 4, due in 9 days"."""
-    return f"{item.name} — {day(item.due_on, today)}, {due_in_words(item.due_on, today)}"
 
 
 def truncate(text: str, limit: int) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final, Literal, Sequence
 
 from slack_sdk.models.blocks import (
@@ -26,8 +26,8 @@ from slack_sdk.models.blocks import (
 from blocks import format as fmt
 from blocks import ids
 from blocks.card import escape
+from bot.models.views import BookLine
 
-Level = Literal["green", "yellow", "red", "unknown"]
 Filter = Literal["all", "attention", "upsell"]
 
 MAX_HOME_BLOCKS: Final = 100
@@ -55,21 +55,6 @@ FIX_OWNER: Final = ("*How to fix it*\n"
 FIX_HIDDEN: Final = "\n• If your email is hidden, ask a Slack admin to check the app may read members' emails."
 
 assert FIXED_BLOCKS + PAGE_SIZE <= MAX_HOME_BLOCKS
-
-
-@dataclass(frozen=True)
-class BookLine:
-    """One account of the rep's book as App Home shows it."""
-
-    deal_id: str
-    name: str
-    level: Level
-    reasons: tuple[str, ...]
-    phase: str | None
-    outstanding: str | None
-    upsell: bool
-    upsell_reason: str | None
-    stale_note: str | None = None
 
 
 def sort_lines(lines: Sequence[BookLine]) -> list[BookLine]:
@@ -106,7 +91,7 @@ def page_count(total: int) -> int:
 
 
 def home_view(lines: Sequence[BookLine], *, filter: Filter = "all", page: int = 0, rep_name: str,
-              digest_opt_out: bool = False, refreshed: str | None = None) -> dict[str, Any]:
+              digest_opt_out: bool = False, now: datetime | None = None) -> dict[str, Any]:
     """The "My accounts" Home tab: filters, counts, one section per account, paging, digest switch."""
     everything = sort_lines(lines)
     shown = filtered(everything, filter)
@@ -125,7 +110,7 @@ def home_view(lines: Sequence[BookLine], *, filter: Filter = "all", page: int = 
     ]
     window = shown[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
     if window:
-        blocks.extend(_account(line) for line in window)
+        blocks.extend(_account(line, now) for line in window)
     else:
         blocks.append(SectionBlock(block_id="home_empty", text=MarkdownTextObject(text=EMPTY[filter])))
     blocks.append(DividerBlock())
@@ -133,8 +118,8 @@ def home_view(lines: Sequence[BookLine], *, filter: Filter = "all", page: int = 
     if paging:
         blocks.append(paging)
     footer = [f"Page {page + 1} of {pages}"] if pages > 1 else []
-    if refreshed:
-        footer.append(f"refreshed {escape(fmt.one_line(refreshed, 200))}")
+    if now is not None:
+        footer.append(f"refreshed {now:%b %-d, %H:%M} UTC")
     if footer:
         blocks.append(ContextBlock(block_id="home_footer", elements=[MarkdownTextObject(text=" · ".join(footer))]))
     blocks.append(_digest(digest_opt_out))
@@ -187,7 +172,7 @@ def _counts_text(rep_name: str, counts: dict[str, int]) -> str:
     return " · ".join(bits)
 
 
-def _account(line: BookLine) -> SectionBlock:
+def _account(line: BookLine, now: datetime | None) -> SectionBlock:
     """One account: health, name, reasons, phase, outstanding, upsell, staleness; a Card button."""
     rows = [f"{EMOJI.get(line.level, EMOJI['unknown'])} *{escape(fmt.truncate(line.name, 150))}*"]
     reasons = [fmt.one_line(r, 150) for r in line.reasons[:6] if r.strip()]
@@ -199,15 +184,16 @@ def _account(line: BookLine) -> SectionBlock:
         rows.append("health unknown")
     facts = []
     if line.phase:
-        facts.append(fmt.one_line(line.phase, 200))
-    if line.outstanding:
-        facts.append(f"{fmt.one_line(line.outstanding, 60)} outstanding")
+        done = f" · {round(100 * line.progress)}% done" if line.progress is not None else ""
+        facts.append(fmt.one_line(line.phase, 200) + done)
+    if line.outstanding is not None:
+        facts.append(f"{fmt.money(line.outstanding, line.currency)} outstanding")
     if facts:
         rows.append(escape(" · ".join(facts)))
     if line.upsell:
         rows.append(":bulb: " + escape(fmt.one_line(line.upsell_reason or "upsell moment", 300)))
-    if line.stale_note:
-        rows.append(f"_{escape(fmt.one_line(line.stale_note, 200))}_")
+    if line.stale and line.assessed_at is not None and now is not None:
+        rows.append(f"_as of {fmt.ago(line.assessed_at, now)}_")
     return SectionBlock(text=MarkdownTextObject(text=fmt.truncate("\n".join(rows), 3000)),
                         accessory=ButtonElement(text="Card", action_id=ids.SHOW_CARD, value=line.deal_id[:2000]))
 

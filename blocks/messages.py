@@ -14,7 +14,7 @@ from slack_sdk.models.blocks import (
 from blocks import format as fmt
 from blocks import ids
 from blocks.card import escape
-from connectors.types import DealMatch
+from bot.models import DealMatch
 
 HELP_LINES: Final = (
     ("/account QUERY", "the account card for a deal name, company, deal ID or HubSpot deal link"),

@@ -6,7 +6,7 @@ from typing import Any
 
 from blocks import messages
 from blocks.card import status_card
-from bot.cards import QueryResult
+from bot.models.views import QueryResult
 
 
 def reply(result: QueryResult, now: datetime, *, ephemeral: bool = True) -> dict[str, Any]:

@@ -8,8 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Final
 
-from blocks import format as fmt
-from blocks.home import BookLine
+from bot.models.views import BookLine
 from connectors.errors import ConnectorError
 from connectors.types import DealMatch, Person
 
@@ -83,20 +82,15 @@ class BookService:
     @staticmethod
     def _line(deal: DealMatch, latest: tuple[float, dict[str, Any]] | None) -> BookLine:
         if latest is None:
-            return BookLine(deal.deal_id, deal.name, "unknown", ("not assessed yet — checking now",), None,
-                            None, False, None, stale_note=None)
+            return BookLine(deal.deal_id, deal.name, "unknown", ("not assessed yet — checking now",), None, None,
+                            None, None, False, None)
         taken_at, data = latest
         health = data.get("health_detail") or {}
-        phase = data.get("phase")
-        if phase and data.get("progress") is not None:
-            phase = f"{phase} · {round(100 * float(data['progress']))}% done"
-        outstanding = None
-        if data.get("outstanding") is not None:
-            outstanding = fmt.money(Decimal(data["outstanding"]), data.get("currency"))
-        age = time.time() - taken_at
-        note = None
-        if age > STALE_AFTER:
-            note = f"as of {fmt.ago(datetime.fromtimestamp(taken_at, timezone.utc), datetime.now(timezone.utc))}"
-        return BookLine(deal.deal_id, data.get("name") or deal.name, health.get("level") or data.get("health") or "unknown",
-                        tuple(health.get("reasons") or ()), phase, outstanding, bool(health.get("upsell")),
-                        health.get("upsell_reason"), stale_note=note)
+        outstanding = data.get("outstanding")
+        return BookLine(deal.deal_id, data.get("name") or deal.name,
+                        health.get("level") or data.get("health") or "unknown", tuple(health.get("reasons") or ()),
+                        data.get("phase"), float(data["progress"]) if data.get("phase") and data.get("progress")
+                        is not None else None, Decimal(outstanding) if outstanding is not None else None,
+                        data.get("currency"), bool(health.get("upsell")), health.get("upsell_reason"),
+                        assessed_at=datetime.fromtimestamp(taken_at, timezone.utc),
+                        stale=time.time() - taken_at > STALE_AFTER)

@@ -4,31 +4,17 @@ from __future__ import annotations
 import asyncio
 import difflib
 import logging
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
-from typing import Any, Literal
+from typing import Any
 
 from bot.lookup import lookup
 from bot.models import AccountStatus
+from bot.models.views import QueryResult
 from bot.status import DealNotFound, StatusService
 from connectors.errors import ConnectorError
 from connectors.types import Communication, DealMatch
 
 log = logging.getLogger(__name__)
-
-Outcome = Literal["card", "picker", "no_match", "message"]
-
-
-@dataclass(frozen=True)
-class QueryResult:
-    """What to show for a query."""
-
-    outcome: Outcome
-    query: str
-    status: AccountStatus | None = None
-    matches: tuple[DealMatch, ...] = field(default=())
-    message: str = ""
-
 
 class CardService:
     """Lookup, status and logging for the Slack surfaces; no Slack in here."""

@@ -14,7 +14,6 @@ from typing import Sequence
 from bot.settings import Settings, SettingsError
 
 DEMO_QUERY = "Globex"
-DEMO_TRY = ("Acme", "Umbrella Health", "Stark", "Hooli", "Vandelay", "18340012006")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,8 +7,9 @@ from datetime import datetime, timezone
 from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.models.alerts import AlertKind, DigestAlert
+
 log = logging.getLogger(__name__)
-DIGEST: Final = "digest"
 SEND_HOUR: Final = 9
 
 
@@ -49,7 +50,7 @@ class DigestService:
             week = due_week(now, await self.gate.timezone(user_id))
             if week is None:
                 continue
-            key = f"{DIGEST}:{user_id}:{week}"
+            key = f"{AlertKind.DIGEST}:{user_id}:{week}"
             if await self.store.event_exists(key):
                 continue
             try:
@@ -59,18 +60,18 @@ class DigestService:
                 continue
             if payload is None:
                 continue
-            queued += await self.store.record_event(key, DIGEST, "*", payload, time.time(),
+            queued += await self.store.record_event(key, AlertKind.DIGEST, "*", payload, time.time(),
                                                     [(user_id, f"{user_id}|digest|{week}", None)], due_at=time.time())
         return queued
 
-    async def payload(self, user_id: str, week: str, now: datetime) -> dict[str, Any] | None:
+    async def payload(self, user_id: str, week: str, now: datetime) -> DigestAlert | None:
         """What the digest says: accounts needing attention, upsell moments, invoices paid last week."""
         owner, _ = await self.book.owner(user_id)
         if owner is None:
             return None
         deals = await self.book.deals(owner.id, now.date())
         lines, _ = await self.book.lines(deals)
-        paid = await self.store.events_since("payments", [d.deal_id for d in deals], now.timestamp() - 7 * 86400)
+        paid = await self.store.events_since(AlertKind.PAYMENTS, [d.deal_id for d in deals], now.timestamp() - 7 * 86400)
         return {
             "week": week,
             "attention": [{"deal_id": l.deal_id, "name": l.name, "level": l.level, "reasons": list(l.reasons)}

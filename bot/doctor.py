@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from blocks.admin import reason_words
+from bot.store import keys
 from connectors.errors import AuthError, ConnectorError, NotFoundError
 
 PROBE_DEADLINE = 5.0
@@ -31,11 +32,11 @@ async def report(deps: Any, *, probe: bool = True) -> dict[str, Any]:
     expires = getattr(qbo, "refresh_token_expires_at", None)
     webhooks = {}
     for source in ("quickbooks", "hubspot", "asana"):
-        value = await store.get_sync(f"webhook:{source}:last")
+        value = await store.get_sync(keys.webhook_last(source))
         webhooks[source] = float(value) if value else None
     pollers = {}
     for source in ("quickbooks", "hubspot"):
-        value = await store.get_sync(f"poll:{source}:ok")
+        value = await store.get_sync(keys.poll_ok(source))
         pollers[source] = {"last_ok": float(value) if value else None,
                            "lag_seconds": round(now - float(value), 1) if value else None}
     broken = [{"channel": s.channel_id, "account": s.deal_name, "reason": s.broken_reason, "since": s.broken_at}

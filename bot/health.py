@@ -3,15 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Final, Literal, Mapping
+from typing import Final, Mapping
 
 from bot.models import SOURCE_LABELS, AccountStatus, Section
+from bot.models.health import LEVEL_EMOJI, LEVEL_RANK, Health, Level
 from connectors.types import Delivery, Milestone, Money
 
-Level = Literal["green", "yellow", "red"]
+__all__ = ["LEVEL_EMOJI", "Health", "Level", "Thresholds", "assess"]  # Health and its emoji live in bot.models
 
-LEVEL_EMOJI: Final[dict[str, str]] = {"green": "🟢", "yellow": "🟡", "red": "🔴"}
-LEVEL_RANK: Final[dict[str, int]] = {"green": 0, "yellow": 1, "red": 2}
 RED_PRIORITIES: Final = frozenset({"HIGH", "URGENT"})
 ENV_THRESHOLDS: Final = {
     "HEALTH_INVOICE_RED_DAYS": "invoice_red_days",
@@ -48,26 +47,6 @@ class Thresholds:
                 raise ValueError(f"{var} must be 0 or more days, got {number}")
             values[attr] = number
         return cls(**values)
-
-
-@dataclass(frozen=True)
-class Health:
-    """The level, the sentences that explain it (worst first), and whether it is a moment to upsell."""
-
-    level: Level
-    reasons: tuple[str, ...]
-    upsell: bool
-    upsell_reason: str | None
-
-    @property
-    def emoji(self) -> str:
-        """🟢, 🟡 or 🔴."""
-        return LEVEL_EMOJI[self.level]
-
-    def text(self) -> str:
-        """"🟡 yellow — invoice 34 days overdue; escalation open 3 days"."""
-        head = f"{self.emoji} {self.level}"
-        return f"{head} — {'; '.join(self.reasons)}" if self.reasons else head
 
 
 @dataclass(frozen=True)

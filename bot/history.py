@@ -1,6 +1,6 @@
 """Account history: compact snapshots of a status, and the changes read from a run of them. Pure, no I/O.
 
-A snapshot is taken daily and on every event, and kept RETENTION_DAYS. Comparing them shows what
+A snapshot is taken daily and on every event, and kept 180 days (the store prunes them). Comparing them shows what
 Asana's stories cannot: phase moves, PM changes, scope added or removed since kickoff, and due-date
 moves of milestones; `merge_changes` joins them with the changes the stories tell.
 """
@@ -12,15 +12,15 @@ from typing import Any, Final, Sequence
 
 from bot.health import Health, assess
 from bot.models import AccountStatus
+from bot.models.snapshot import Snapshot
 from connectors.types import Change
 
-RETENTION_DAYS: Final = 180
 SNAPSHOT_VERSION: Final = 1
 SECTIONS: Final = ("deal", "escalations", "communication", "delivery", "money")
 DONE: Final = "All work done"
 
 
-def snapshot(status: AccountStatus, *, health: Health | None = None) -> dict[str, Any]:
+def snapshot(status: AccountStatus, *, health: Health | None = None) -> Snapshot:
     """The status as a compact JSON-able dict; `missing` lists the sections that could not be read."""
     delivery = status.delivery.value if status.delivery.available else None
     money = status.money.value if status.money.available else None
@@ -52,14 +52,7 @@ def snapshot(status: AccountStatus, *, health: Health | None = None) -> dict[str
     }
 
 
-def prune(snapshots: Sequence[dict[str, Any]], *, now: datetime,
-          keep_days: int = RETENTION_DAYS) -> list[dict[str, Any]]:
-    """The snapshots taken in the last `keep_days` (unreadable ones dropped)."""
-    cutoff = now - timedelta(days=keep_days)
-    return [s for s in snapshots if (at := _at(s)) is not None and at >= cutoff]
-
-
-def changes_from(snapshots: list[dict[str, Any]], *, now: datetime, window_days: int = 30) -> list[Change]:
+def changes_from(snapshots: Sequence[Snapshot], *, now: datetime, window_days: int = 30) -> list[Change]:
     """Phase, PM, scope and milestone due-date changes seen in `snapshots` (oldest first), newest first.
 
     Only snapshots that read Asana and found the current project count. Scope is compared with the

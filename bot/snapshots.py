@@ -5,18 +5,17 @@ import asyncio
 import logging
 import time
 from dataclasses import asdict
-from datetime import datetime, timezone
 from typing import Any, Final
 
 from sqlalchemy import select
 
 from bot.status import DealNotFound, StatusService
-from bot.store import Store
+from bot.store import Store, keys
 from bot.store.schema import AlertEvent, AsanaProjectIndex, QboInvoiceIndex, SubscriptionRow
 
 log = logging.getLogger(__name__)
 DAY: Final = 86400.0
-CURSOR: Final = "snapshot:daily"
+CURSOR: Final = keys.DAILY_SNAPSHOTS
 CHUNK: Final = 100  # accounts per batched fetch (HubSpot batch reads take 100 ids)
 
 
@@ -98,7 +97,7 @@ class Snapshotter:
             await self.store.set_sync(CURSOR, f"{started}|{chunk[-1]}")
             if gap:  # spread the round over the day, leaving the limits to cards and alerts
                 await asyncio.sleep(max(0.0, gap * len(chunk) - (time.monotonic() - begun)))
-        await self.store.set_sync(CURSOR + ":last", str(time.time()))
+        await self.store.set_sync(keys.DAILY_SNAPSHOTS_LAST, str(time.time()))
         await self.store.set_sync(CURSOR, "")
         return taken
 
@@ -106,7 +105,7 @@ class Snapshotter:
         """Start today's round in the background if it is due and not running."""
         if self._task is not None and not self._task.done():
             return
-        last = await self.store.get_sync(CURSOR + ":last")
+        last = await self.store.get_sync(keys.DAILY_SNAPSHOTS_LAST)
         resuming = bool(await self.store.get_sync(CURSOR))
         if resuming or last is None or time.time() - float(last) >= DAY:
             self._task = asyncio.create_task(self.daily_round())
@@ -119,6 +118,3 @@ class Snapshotter:
             except (asyncio.CancelledError, Exception):
                 pass
 
-
-def now_utc() -> datetime:
-    return datetime.now(timezone.utc)

@@ -8,11 +8,13 @@ from typing import Any, Final
 
 from bot.cards import CardService
 from bot.store import Store
-from bot.store.alerts import ALL, Subscription
+from bot.models.alerts import SUBSCRIBABLE, AlertKind
+from bot.models.views import Subscription
+from bot.store.alerts import ALL
 
-KIND_WORDS: Final = {"escalation": "escalations", "escalations": "escalations",
-                     "payment": "payments", "payments": "payments"}
-ALL_KINDS: Final = frozenset({"escalations", "payments"})
+KIND_WORDS: Final = {"escalation": AlertKind.ESCALATIONS, "escalations": AlertKind.ESCALATIONS,
+                     "payment": AlertKind.PAYMENTS, "payments": AlertKind.PAYMENTS}
+ALL_KINDS: Final = SUBSCRIBABLE
 NO_ACCOUNT: Final = "Which account? `/account subscribe Acme` or `/account subscribe all`."
 MAX_MINIMUM: Final = Decimal("1000000000000")  # a trillion: stored in 32 characters, larger than any invoice
 MIN_RE: Final = re.compile(r"^min=([$€£]?)([\d,]+(?:\.\d{1,2})?)$", re.IGNORECASE)

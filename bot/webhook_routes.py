@@ -10,6 +10,7 @@ from aiohttp import web
 from bot import webhooks as wh
 from bot.alerts.engine import signal_payload
 from bot.asana_hooks import AsanaHookSecrets
+from bot.store import keys
 
 if TYPE_CHECKING:
     from bot.app import AppDeps
@@ -24,7 +25,7 @@ def add_routes(web_app: web.Application, deps: "AppDeps") -> None:
 
     async def accept(source: str, signals: list[wh.Signal]) -> web.Response:
         await deps.store.add_inbox(source, [signal_payload(s) for s in signals])
-        await deps.store.set_sync(f"webhook:{source}:last", str(time.time()))
+        await deps.store.set_sync(keys.webhook_last(source), str(time.time()))
         if deps.worker is not None:
             deps.worker.wake.set()
         return web.Response(status=200)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from blocks.content import change_line
-from bot.history import changes_from, merge_changes, prune, snapshot
+from bot.history import changes_from, merge_changes, snapshot
 from bot.models import AccountStatus, Section
 from connectors.asana.derive import milestones
 from connectors.types import (
@@ -161,12 +161,6 @@ def test_merge_prefers_stories_and_sorts_newest_first() -> None:
     merged = merge_changes(stories, history)
     assert merged == [history[2], stories[1], history[0], stories[0], stories[2]]
     assert merge_changes([], history) == sorted(history, key=lambda c: c.at, reverse=True)
-
-
-def test_prune_keeps_180_days() -> None:
-    """Snapshots older than the retention, or unreadable, are dropped."""
-    kept = snaps(status(days_ago(179)), status(days_ago(1)))
-    assert prune(snaps(status(days_ago(181))) + kept + [{"taken_at": None}], now=NOW) == kept
 
 
 def test_milestones_derived_from_tasks() -> None:

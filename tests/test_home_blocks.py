@@ -2,28 +2,36 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from blocks import ids
-from blocks.home import PAGE_SIZE, BookLine, home_view, loading_view, no_owner_view, parse_filter, sort_lines
+from blocks.home import PAGE_SIZE, home_view, loading_view, no_owner_view, parse_filter, sort_lines
+from bot.models.views import BookLine
 from sandbox.slack.blocks import view_errors
+
+
+NOW = datetime(2026, 11, 25, 16, 0, tzinfo=timezone.utc)
 
 
 def line(deal_id: str, name: str, level: str = "green", *, upsell: bool = False, reasons: tuple[str, ...] = (),
          **extra: Any) -> BookLine:
-    """A BookLine with defaults for what a test does not care about."""
+    """A BookLine with defaults for what a test does not care about (`assessed_hours_ago` makes it stale)."""
+    hours = extra.get("assessed_hours_ago")
     return BookLine(deal_id=deal_id, name=name, level=level, reasons=reasons,  # type: ignore[arg-type]
-                    phase=extra.get("phase"), outstanding=extra.get("outstanding"), upsell=upsell,
-                    upsell_reason=extra.get("upsell_reason"), stale_note=extra.get("stale_note"))
+                    phase=extra.get("phase"), progress=extra.get("progress"), outstanding=extra.get("outstanding"),
+                    currency=extra.get("currency", "USD"), upsell=upsell, upsell_reason=extra.get("upsell_reason"),
+                    assessed_at=NOW - timedelta(hours=hours) if hours is not None else None, stale=hours is not None)
 
 
 BOOK = (
     line("1", "Zeta Foods", "green", upsell=True, upsell_reason="client asked for a phase 2 quote"),
     line("2", "Acme Logistics", "red", reasons=("invoice 34 days overdue", "1 urgent escalation"),
-         phase="Build (7 of 12 tasks done)", outstanding="$29,600.00"),
-    line("3", "Beta Labs", "unknown", stale_note="QuickBooks did not answer; money from 2 h ago"),
+         phase="Build (7 of 12 tasks done)", outstanding=Decimal("29600.00")),
+    line("3", "Beta Labs", "unknown", assessed_hours_ago=50),
     line("4", "Globex", "yellow", reasons=("milestone 3 days late",), upsell=True, upsell_reason="renewal due"),
     line("5", "Alpha Health", "green", phase="Hypercare (1 of 2 tasks done)"),
     line("6", "Umbrella", "red", reasons=("2 open escalations",)),
@@ -64,7 +72,7 @@ def test_worst_first_then_by_name() -> None:
 
 
 def test_account_line_shows_health_reason_phase_outstanding() -> None:
-    view = valid(home_view(BOOK, rep_name="Maya Chen"))
+    view = valid(home_view(BOOK, rep_name="Maya Chen", now=NOW))
     acme = next(b for b in view["blocks"] if b.get("accessory", {}).get("value") == "2")
     text = acme["text"]["text"]
     assert text.startswith("🔴 *Acme Logistics*")
@@ -73,7 +81,7 @@ def test_account_line_shows_health_reason_phase_outstanding() -> None:
     assert acme["accessory"]["text"]["text"] == "Card"
     emojis = [b["text"]["text"][0] for b in view["blocks"] if b.get("accessory", {}).get("action_id") == ids.SHOW_CARD]
     assert emojis == ["🔴", "🔴", "🟡", "⚪", "🟢", "🟢"]
-    assert "QuickBooks did not answer" in texts(view)
+    assert "as of 2 days ago" in texts(view)
 
 
 def test_counts_and_current_filter_is_primary() -> None:
@@ -125,11 +133,11 @@ def test_unknown_filter_is_refused_and_parsed_as_all() -> None:
 def test_paging_keeps_every_page_under_100_blocks_and_reaches_every_account() -> None:
     levels = ("red", "yellow", "unknown", "green")
     book = [line(str(1000 + n), f"Client {n:03d}", levels[n % 4], reasons=("reason",), phase="Build",
-                 outstanding="$1.00", upsell=n % 5 == 0, upsell_reason="more") for n in range(250)]
+                 outstanding=Decimal("1.00"), upsell=n % 5 == 0, upsell_reason="more") for n in range(250)]
     seen: list[str] = []
     page, visited = 0, []
     while True:
-        view = valid(home_view(book, page=page, rep_name="Maya", refreshed="just now"))
+        view = valid(home_view(book, page=page, rep_name="Maya", now=NOW))
         assert len(view["blocks"]) <= 100
         assert f"Page {page + 1} of 5" in texts(view)
         visited.append(page)
@@ -155,9 +163,9 @@ def test_page_out_of_range_is_clamped() -> None:
 
 
 def test_single_page_has_no_paging_buttons() -> None:
-    view = valid(home_view(BOOK, rep_name="Maya", refreshed="4 min ago"))
+    view = valid(home_view(BOOK, rep_name="Maya", now=NOW))
     assert buttons(view, ids.HOME_PAGE) == []
-    assert view["blocks"][-2]["elements"][0]["text"] == "refreshed 4 min ago"
+    assert view["blocks"][-2]["elements"][0]["text"] == "refreshed Nov 25, 16:00 UTC"
 
 
 @pytest.mark.parametrize(("opted_out", "value", "label"), [
@@ -170,8 +178,8 @@ def test_digest_switch(opted_out: bool, value: str, label: str) -> None:
 
 def test_hostile_names_are_escaped() -> None:
     evil = line("7", "<!channel> *Boss* <https://evil.example|click> & _x_ `y` ~z~", "red",
-                reasons=("<@U123> pinged",), phase="<!here>", outstanding="*$1*", upsell=True,
-                upsell_reason="<!everyone>", stale_note="<#C1>")
+                reasons=("<@U123> pinged", "<#C1>"), phase="<!here>", outstanding=Decimal("1"), upsell=True,
+                upsell_reason="<!everyone>")
     view = valid(home_view([evil], rep_name="<!subteam^S1> *Rep*"))
     dumped = texts(view)
     for raw in ("<!channel>", "<https://", "<@U123>", "<!here>", "<!everyone>", "<#C1>", "<!subteam", "*Boss*",
@@ -182,8 +190,8 @@ def test_hostile_names_are_escaped() -> None:
 
 def test_long_texts_stay_within_slack_limits() -> None:
     huge = line("8", "N" * 5000, "yellow", reasons=tuple("r" * 4000 for _ in range(20)), phase="p" * 4000,
-                outstanding="9" * 4000, upsell=True, upsell_reason="u" * 4000, stale_note="s" * 4000)
-    valid(home_view([huge], rep_name="R" * 5000, refreshed="x" * 5000))
+                outstanding=Decimal("9" * 20), upsell=True, upsell_reason="u" * 4000, assessed_hours_ago=5000)
+    valid(home_view([huge], rep_name="R" * 5000, now=NOW))
 
 
 def test_duplicate_deal_ids_are_shown_once() -> None:

@@ -13,8 +13,9 @@ from cachetools import TTLCache
 
 from bot.settings import Settings
 from bot.alerts.sender import EMAIL_PREFIX
-from bot.store import InboxItem, Store
-from bot.store.alerts import Subscription
+from bot.models.alerts import AlertKind, AlertPayload, EscalationAlert, PaymentAlert, UpsellAlert
+from bot.store import InboxItem, Store, keys
+from bot.models.views import Subscription
 from bot.webhooks import Signal
 from connectors.errors import ConnectorError, NotFoundError, RateLimitedError, UnavailableError
 from connectors.types import PaymentApplication, TicketInfo
@@ -22,14 +23,9 @@ from connectors.types import PaymentApplication, TicketInfo
 log = logging.getLogger(__name__)
 
 BURST_WINDOW: Final = 0.5  # seconds a delivery waits so that near-simultaneous events go as one message
-ESCALATION: Final = "escalations"
-PAYMENT: Final = "payments"
-UPSELL: Final = "upsell"
-KINDS: Final = (ESCALATION, PAYMENT)
 TICKET_LOOKBACK: Final = timedelta(minutes=15)
 DEAL_TTL: Final = 300.0  # deal name and owner for alerts: they rarely change
 SNAPSHOT_SETTLE: Final = 2.0
-ALERTING_SINCE: Final = "alerts:since"
 TIME_PRECISION: Final = 1.0  # QuickBooks and HubSpot stamp events to the second (or ms): an event "after" within it
 INBOX_RETRY: Final = 30.0  # seconds before a signal whose lookup failed is tried again
 
@@ -60,10 +56,10 @@ class AlertEngine:
     async def start_alerting(self) -> float:
         """When this installation began alerting (stored once): owners hear of what happens after it."""
         if self._alerting_since is None:
-            stored = await self.store.get_sync(ALERTING_SINCE)
+            stored = await self.store.get_sync(keys.ALERTING_SINCE)
             if stored is None:
-                await self.store.set_sync(ALERTING_SINCE, str(time.time()))
-                stored = await self.store.get_sync(ALERTING_SINCE)
+                await self.store.set_sync(keys.ALERTING_SINCE, str(time.time()))
+                stored = await self.store.get_sync(keys.ALERTING_SINCE)
             self._alerting_since = float(stored or time.time())
         return self._alerting_since
 
@@ -145,7 +141,7 @@ class AlertEngine:
             self.status.invalidate(deal_id, ("money",))
         deal = await self._deal(deal_id)
         total = sum((a.amount for a in apps), Decimal("0"))
-        payload = {
+        payload: PaymentAlert = {
             "deal_id": deal_id, "deal_name": deal.get("name"), "payment_id": payment_id,
             "paid_on": apps[0].paid_on.isoformat(), "currency": apps[0].currency, "amount": str(total),
             "invoices": [{"id": a.invoice_id, "doc": a.doc_number, "amount": str(a.amount),
@@ -154,7 +150,7 @@ class AlertEngine:
         }
         key = f"payment:{self.settings.qbo_realm_id}:{payment_id}:{deal_id}"
         recorded = apps[0].recorded_at
-        return await self._record(key, PAYMENT, deal_id, payload, deal.get("owner_email"), amount=total,
+        return await self._record(key, AlertKind.PAYMENTS, deal_id, payload, deal.get("owner_email"), amount=total,
                                   occurred=recorded.timestamp() if recorded else None)
 
     async def tickets(self, ticket_ids: list[str]) -> int:
@@ -181,15 +177,15 @@ class AlertEngine:
             if self.status is not None:
                 self.status.invalidate(deal_id, ("escalations",))
             deal = await self._deal(deal_id)
-            payload = {"deal_id": deal_id, "deal_name": deal.get("name"), "ticket_id": esc.id,
+            payload: EscalationAlert = {"deal_id": deal_id, "deal_name": deal.get("name"), "ticket_id": esc.id,
                        "subject": esc.subject, "priority": esc.priority, "created_at": esc.created_at.isoformat(),
                        "stage": esc.stage_label, "url": esc.url}
             key = f"escalation:{self.settings.hubspot_portal_id}:{esc.id}:{deal_id}"
-            made += await self._record(key, ESCALATION, deal_id, payload, deal.get("owner_email"),
+            made += await self._record(key, AlertKind.ESCALATIONS, deal_id, payload, deal.get("owner_email"),
                                        occurred=esc.created_at.timestamp())
         return made
 
-    async def _record(self, key: str, kind: str, deal_id: str, payload: dict[str, Any],
+    async def _record(self, key: str, kind: AlertKind, deal_id: str, payload: AlertPayload,
                       owner_email: str | None, *, amount: Decimal | None = None,
                       occurred: float | None = None) -> int:
         """Record the event once, with a delivery for each subscription that existed when it happened."""
@@ -206,7 +202,7 @@ class AlertEngine:
                                             due_at=time.time() + self.burst_window)
         if new:
             log.info("event %s: %d deliveries", key, len(deliveries))
-            if self.snapshotter is not None and kind != UPSELL:  # history: a snapshot on every event
+            if self.snapshotter is not None and kind != AlertKind.UPSELL:  # history: a snapshot on every event
                 self._snapshot_soon(deal_id)
         return int(new)
 
@@ -244,10 +240,10 @@ class AlertEngine:
         if not email:
             return 0
         destination = f"{EMAIL_PREFIX}{email.strip().lower()}"
-        payload = {"deal_id": status.deal_id, "deal_name": status.name, "reason": health.upsell_reason}
-        new = await self.store.record_event(f"upsell:{self.settings.hubspot_portal_id}:{status.deal_id}", UPSELL,
+        payload: UpsellAlert = {"deal_id": status.deal_id, "deal_name": status.name, "reason": health.upsell_reason}
+        new = await self.store.record_event(f"upsell:{self.settings.hubspot_portal_id}:{status.deal_id}", AlertKind.UPSELL,
                                             status.deal_id, payload, time.time(),
-                                            [(destination, f"{destination}|{status.deal_id}|{UPSELL}", None)],
+                                            [(destination, f"{destination}|{status.deal_id}|{AlertKind.UPSELL}", None)],
                                             due_at=time.time())
         return int(new)
 
@@ -283,22 +279,22 @@ class AlertEngine:
                 await lease.check()
             try:
                 made += await fn()
-                await self.store.set_sync(f"poll:{name}:ok", str(time.time()))
+                await self.store.set_sync(keys.poll_ok(name), str(time.time()))
             except ConnectorError as exc:
                 log.warning("poll of %s failed: %s", name, exc)
         return made
 
     async def _poll_payments(self) -> int:
-        cursor = await self.store.get_sync("poll:quickbooks:cursor")
+        cursor = await self.store.get_sync(keys.QBO_PAYMENT_CURSOR)
         ids, new_cursor = await self.quickbooks.changed_payments(cursor)
         made = await self.payments(ids) if ids else 0
-        await self.store.set_sync("poll:quickbooks:cursor", new_cursor)
+        await self.store.set_sync(keys.QBO_PAYMENT_CURSOR, new_cursor)
         return made
 
     async def _poll_tickets(self) -> int:
-        stored = await self.store.get_sync("poll:hubspot:since")
+        stored = await self.store.get_sync(keys.HUBSPOT_TICKETS_SINCE)
         if stored is None:  # first run: start from now, don't alert on history
-            await self.store.set_sync("poll:hubspot:since", datetime.now(timezone.utc).isoformat())
+            await self.store.set_sync(keys.HUBSPOT_TICKETS_SINCE, datetime.now(timezone.utc).isoformat())
             return 0
         since = datetime.fromisoformat(stored)
         made = 0
@@ -309,7 +305,7 @@ class AlertEngine:
         for info in infos:
             made += await self.ticket_info(info)
             newest = max(newest, info.escalation.created_at)
-        await self.store.set_sync("poll:hubspot:since", newest.isoformat())
+        await self.store.set_sync(keys.HUBSPOT_TICKETS_SINCE, newest.isoformat())
         return made
 
 

@@ -23,6 +23,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.alerts import MAX_ACCOUNTS
+from bot.models.alerts import COALESCING
 from bot.store import OutboxRow, Store
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,6 @@ RECONCILE_AFTER: Final = 30.0  # a send older than this with no answer is checke
 MAX_BACKOFF: Final = 300.0
 CHANNEL_SPACING: Final = 1.0  # Slack: about one message per second per channel
 PEOPLE_TTL: Final = 3600.0
-COALESCING: Final = frozenset({"payments", "escalations"})  # kinds whose bursts over accounts share a message
 
 Renderer = Callable[[str, list[dict[str, Any]]], dict[str, Any]]
 

@@ -3,30 +3,16 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
 from typing import Any, Iterable
 
 from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.models.views import Subscription
 from bot.store.schema import AlertEvent, OutboxEntry, SubscriptionRow
 
 ALL = "*"
-
-
-@dataclass(frozen=True)
-class Subscription:
-    id: int
-    channel_id: str
-    deal_id: str  # "*" for every account
-    deal_name: str
-    kinds: frozenset[str]
-    min_amount: str | None
-    created_by: str
-    created_at: float
-    broken_reason: str | None = None
-    broken_at: float | None = None
 
 
 def _subscription(row: Any) -> Subscription:

@@ -1,11 +1,23 @@
-"""AccountStatus: the plain typed model that flows from the status service to `blocks`."""
+"""The plain typed models that flow from the services to `blocks` (the only part of `bot` blocks import).
+
+AccountStatus and its sections here; health, alert payloads, snapshots and the views of
+lists in the submodules. The connectors' record types are re-exported, so that blocks
+need nothing from `connectors` directly.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Final, Generic, TypeVar
+from typing import Final, Generic, TypeVar
 
-from connectors.types import Communication, Deal, Delivery, Escalation, Money
+from bot.models.health import Health
+from connectors.types import (
+    Change, Communication, Deal, DealMatch, Deliverable, Delivery, Escalation, Milestone, Money, PaymentInfo, Person,
+    Phase,
+)
+
+__all__ = ["AccountStatus", "Section", "SourceState", "SOURCE_LABELS", "Health", "Change", "Communication", "Deal",
+           "DealMatch", "Deliverable", "Delivery", "Escalation", "Milestone", "Money", "PaymentInfo", "Person", "Phase"]
 
 T = TypeVar("T")
 
@@ -63,7 +75,7 @@ class AccountStatus:
     money: Section[Money]
     generated_at: datetime
     today: date
-    health: Any = None  # bot.health.Health, when the card service assessed it
+    health: Health | None = None  # when the card service assessed it
 
     @property
     def name(self) -> str:

@@ -1,0 +1,20 @@
+"""Names of the values the bot keeps in the store's sync table (cursors, marks, last-seen times)."""
+from __future__ import annotations
+
+from typing import Final
+
+ALERTING_SINCE: Final = "alerts:since"  # when this installation began alerting
+QBO_PAYMENT_CURSOR: Final = "poll:quickbooks:cursor"
+HUBSPOT_TICKETS_SINCE: Final = "poll:hubspot:since"
+DAILY_SNAPSHOTS: Final = "snapshot:daily"  # "<started>|<last deal done>" while a round runs
+DAILY_SNAPSHOTS_LAST: Final = "snapshot:daily:last"
+
+
+def poll_ok(source: str) -> str:
+    """When a poller of `source` last succeeded."""
+    return f"poll:{source}:ok"
+
+
+def webhook_last(source: str) -> str:
+    """When a verified webhook from `source` last arrived."""
+    return f"webhook:{source}:last"
