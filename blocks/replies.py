@@ -15,6 +15,8 @@ def reply(result: QueryResult, now: datetime, *, ephemeral: bool = True) -> dict
         return status_card(result.status, now, ephemeral=ephemeral)
     if result.outcome == "picker":
         return messages.picker(result.query, result.matches, now.date())
+    if result.outcome == "gone":
+        return messages.error(messages.DEAL_GONE.format(deal_id=result.query))
     if result.outcome == "no_match":
         return messages.no_match(result.query, result.matches, result.message or None)
     return messages.error(result.message)

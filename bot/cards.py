@@ -1,34 +1,41 @@
-"""The card service the Slack handlers call: query → card, picker or suggestions; logging."""
+"""The card service the Slack surfaces call: a query, a deal or a linked channel → card, picker or suggestions."""
 from __future__ import annotations
 
 import asyncio
 import difflib
 import logging
-from datetime import date, datetime, time, timezone
+from dataclasses import replace
 from typing import Any
+
+from bot.health import Thresholds, assess
+from bot.history import changes_from, merge_changes
+from bot.links import Links
 
 from bot.lookup import lookup
 from bot.models import AccountStatus
 from bot.models.views import QueryResult
 from bot.status import DealNotFound, StatusService
 from connectors.errors import ConnectorError
-from connectors.types import Communication, DealMatch
+from connectors.types import DealMatch
 
 log = logging.getLogger(__name__)
 
-class CardService:
-    """Lookup, status and logging for the Slack surfaces; no Slack in here."""
 
-    def __init__(self, status: StatusService, hubspot: Any, store: Any = None, thresholds: Any = None) -> None:
+class CardService:
+    """Lookup, status, history and health for the Slack surfaces and the CLI; no Slack in here."""
+
+    def __init__(self, status: StatusService, hubspot: Any, store: Any = None, thresholds: Thresholds | None = None,
+                 links: Links | None = None) -> None:
         self.status = status
         self.hubspot = hubspot
         self.store = store
-        self.thresholds = thresholds
+        self.thresholds = thresholds or Thresholds()
+        self.links = links or Links(getattr(hubspot, "portal_id", None))
 
     async def for_query(self, query: str) -> QueryResult:
         """The card when one deal is meant; a picker for several; suggestions for none."""
         try:
-            found = await lookup(self.status, query)
+            found = await lookup(self.status, query, self.links)
         except ConnectorError as exc:
             log.warning("lookup of %r failed: %s", query, exc)
             return QueryResult("message", query, message=f"HubSpot didn't answer, so I couldn't look up “{query}”. "
@@ -45,16 +52,24 @@ class CardService:
             return QueryResult("message", query, message=found.message)
         return QueryResult("no_match", query, matches=tuple(await self.suggestions(query)), message=found.message)
 
+    async def card(self, deal_id: str, *, refresh: bool = False) -> QueryResult:
+        """The card of one deal, or "gone" when HubSpot has no such deal."""
+        try:
+            return QueryResult("card", deal_id, status=await self.for_deal(deal_id, refresh=refresh))
+        except DealNotFound:
+            return QueryResult("gone", deal_id)
+
+    async def for_channel(self, channel_id: str) -> QueryResult | None:
+        """The card of the account this channel is linked to (`/account link`), None if it isn't."""
+        linked = await self.store.channel_link(channel_id)
+        return None if linked is None else await self.for_query(linked[0])
+
     async def for_deal(self, deal_id: str, *, refresh: bool = False) -> AccountStatus:
         """The card of one deal, with history merged into "what changed" and health (raises DealNotFound)."""
         return await self.enrich(await self.status.get_status(deal_id, refresh=refresh))
 
     async def enrich(self, status: AccountStatus) -> AccountStatus:
         """Changes seen in the snapshots beside Asana's stories; the health assessment."""
-        from dataclasses import replace
-
-        from bot.health import Thresholds, assess
-        from bot.history import changes_from, merge_changes
 
         delivery = status.delivery
         if self.store is not None and delivery.value is not None and delivery.available:
@@ -69,7 +84,7 @@ class CardService:
                 merged = tuple(merge_changes(delivery.value.changes, history))
                 delivery = replace(delivery, value=replace(delivery.value, changes=merged))
         status = replace(status, delivery=delivery)
-        return replace(status, health=assess(status, status.today, self.thresholds or Thresholds()))
+        return replace(status, health=assess(status, status.today, self.thresholds))
 
     async def suggestions(self, query: str, limit: int = 5) -> list[DealMatch]:
         """Closest deal names to a query that matched nothing (typos, partial words)."""
@@ -94,12 +109,3 @@ class CardService:
 
         ranked = sorted(candidates.values(), key=closeness, reverse=True)
         return [m for m in ranked if closeness(m) >= 0.3][:limit]
-
-    async def log_communication(self, deal_id: str, kind: str, summary: str, on: date,
-                                author: str) -> Communication:
-        """Write the engagement to HubSpot and make the next card show it."""
-        now = datetime.now(timezone.utc)
-        when = now if on >= now.date() else datetime.combine(on, time(12, 0), tzinfo=timezone.utc)
-        comm = await self.hubspot.log_communication(deal_id, kind, summary, when, author)
-        self.status.invalidate(deal_id, ("communication",))
-        return comm

@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Final
 
-from bot.status import ForeignPortal, StatusService
+from bot.links import ForeignPortal, Links
+from bot.status import StatusService
 from connectors.types import DealMatch
 
 NO_QUERY: Final = "Type an account name, a HubSpot deal ID or paste a deal link."
@@ -24,13 +25,13 @@ def _norm(text: str) -> str:
     return " ".join(text.lower().replace("–", "-").split())
 
 
-async def lookup(status: StatusService, query: str) -> Lookup:
+async def lookup(status: StatusService, query: str, links: Links | None = None) -> Lookup:
     """One deal for an ID, a URL, a unique or exact name; otherwise the candidates."""
     query = query.strip()
     if not query:
         return Lookup(query, message=NO_QUERY)
     try:
-        deal_id = status.deal_id_from(query)
+        deal_id = (links or Links(status.hubspot.portal_id)).deal_id_from(query)
     except ForeignPortal as exc:
         return Lookup(query, message=str(exc))
     if deal_id is not None:

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Final, Mapping
 
+from bot.health import Thresholds
+
 SYSTEMS: Final = ("slack", "hubspot", "asana", "quickbooks")
 
 QBO_BASE_URLS: Final = {
@@ -87,6 +89,7 @@ class Settings:
 
     sandbox: bool = False  # ACCOUNTBOT_SANDBOX: missing systems run on the built-in sandbox
     sandbox_systems: frozenset[str] = field(default_factory=frozenset)
+    thresholds: Thresholds = field(default_factory=Thresholds)  # HEALTH_* (bot.health)
 
     @classmethod
     def from_env(
@@ -104,7 +107,7 @@ class Settings:
         values: dict[str, object] = {}
         errors: list[str] = []
         for f in fields(cls):
-            if f.name == "sandbox_systems":
+            if f.name in ("sandbox_systems", "thresholds"):
                 continue
             name = "ACCOUNTBOT_SANDBOX" if f.name == "sandbox" else f.name.upper()
             raw = merged.get(name)
@@ -115,6 +118,10 @@ class Settings:
                 values[f.name] = _coerce(f.name, raw, f.type)
             except ValueError as exc:
                 errors.append(f"{name}={raw!r}: {exc}")
+        try:
+            values["thresholds"] = Thresholds.from_env(merged)
+        except ValueError as exc:
+            errors.append(str(exc))
         if errors:
             raise SettingsError("Invalid configuration:\n  " + "\n  ".join(errors))
         values.update(overrides)

@@ -23,13 +23,13 @@ class Snapshotter:
     """Takes snapshots through the status service (so the connectors' rate limiters pace it)."""
 
     def __init__(self, store: Store, status: StatusService, *, spread: float = 0.5 * DAY,
-                 concurrency: int = 4, thresholds: Any = None) -> None:
+                 concurrency: int = 4, thresholds: Any = None, on_upsell: Any = None) -> None:
         self.store = store
         self.status = status
         self.spread = spread  # the daily round is spread over this long, leaving room for cards and alerts
         self.concurrency = concurrency
         self.thresholds = thresholds
-        self.on_upsell: Any = None  # async (status, health) -> None: the alert engine's upsell hook
+        self.on_upsell = on_upsell  # async (status, health): bot.alerts.engine.Upsells
         self._task: asyncio.Task | None = None
 
     async def take(self, deal_id: str, *, refresh: bool = True) -> dict[str, Any] | None:

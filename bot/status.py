@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -21,8 +20,6 @@ from connectors.errors import ConnectorError, NotFoundError
 from connectors.types import Communication, Deal, DealMatch, Delivery, Escalation, Money
 
 log = logging.getLogger(__name__)
-
-DEAL_ID_RE: Final = re.compile(r"^\s*(\d{1,20})\s*$")
 
 
 class HubSpotLike(Protocol):
@@ -49,14 +46,6 @@ class DealNotFound(Exception):
     def __init__(self, deal_id: str) -> None:
         super().__init__(f"No HubSpot deal with ID {deal_id}")
         self.deal_id = deal_id
-
-
-class ForeignPortal(Exception):
-    """A deal URL from another HubSpot portal than the one configured."""
-
-    def __init__(self, portal_id: str) -> None:
-        super().__init__(f"That link is from HubSpot portal {portal_id}, not this workspace's portal")
-        self.portal_id = portal_id
 
 
 @dataclass(frozen=True)
@@ -106,21 +95,6 @@ class StatusService:
         self._inflight: dict[tuple[str, str], asyncio.Task] = {}
 
     # -- queries ------------------------------------------------------------------------
-
-    def deal_id_from(self, query: str) -> str | None:
-        """A deal ID typed or pasted (bare number or HubSpot deal URL), without any call."""
-        from connectors.hubspot import parse_deal_url
-
-        match = DEAL_ID_RE.match(query)
-        if match:
-            return match.group(1)
-        parsed = parse_deal_url(query.strip().strip("<>"))
-        if parsed is None:
-            return None
-        portal, deal_id = parsed
-        if self.hubspot.portal_id and portal and portal != str(self.hubspot.portal_id):
-            raise ForeignPortal(portal)
-        return deal_id
 
     async def resolve(self, query: str, limit: int = 10) -> list[DealMatch]:
         """Deals matching a name (deal or company), best first; cached and coalesced."""

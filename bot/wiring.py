@@ -1,15 +1,49 @@
-"""Build the connectors and the status service from settings; start the sandbox when asked."""
+"""The composition root: the one place that builds anything. Settings in, a frozen set of services out.
+
+`open_services(settings)` opens the store, builds the connectors, the status service, the
+Slack-side services and the alert worker, each given what it needs once; handlers, the
+worker and the CLI all take their services from here. `Services.close()` closes it all.
+"""
 from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Final
+from typing import Any, Callable, Final
 
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from blocks.alerts import alert_message
+from bot.access import Gatekeeper
+from bot.alerts.directory import SlackDirectory
+from bot.alerts.engine import AlertEngine, Upsells
+from bot.alerts.sender import OutboxSender
+from bot.alerts.worker import AlertWorker, process_name
+from bot.asana_hooks import AsanaHookSecrets
+from bot.book import BookService
+from bot.cards import CardService
+from bot.communications import CommunicationLog
+from bot.digest import DigestService
+from bot.doctor import Doctor
+from bot.home import HomeService
+from bot.links import Links
 from bot.settings import Settings
+from bot.snapshots import Snapshotter
 from bot.status import StatusService, Timing
 from bot.store import Store
+from bot.subscriptions import SubscriptionService
+from bot.unfurls import UnfurlService
+from connectors.asana import AsanaConnector
+from connectors.errors import ConfigError
+from connectors.hubspot import HubSpotConnector
+from connectors.quickbooks import QuickBooksConnector
 
 SYSTEM_PREFIXES: Final = {
     "slack": ("SLACK_",),
@@ -19,42 +53,126 @@ SYSTEM_PREFIXES: Final = {
 }
 
 
-@dataclass
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
 class Services:
-    """Everything a process needs to answer for an account."""
+    """Everything a process needs, built once; handlers, the worker and the CLI read it, nobody patches it."""
 
     settings: Settings
     store: Store
-    hubspot: object
-    asana: object
-    quickbooks: object
+    hubspot: HubSpotConnector
+    asana: AsanaConnector
+    quickbooks: QuickBooksConnector
     status: StatusService
+    cards: CardService
+    gate: Gatekeeper
+    subscriptions: SubscriptionService
+    book: BookService
+    home: HomeService
+    doctor: Doctor
+    links: Links
+    unfurls: UnfurlService
+    communications: CommunicationLog
+    hooks: AsanaHookSecrets
+    worker: AlertWorker
+    slack: AsyncWebClient
+    clock: Callable[[], datetime] = field(default=utcnow)
 
     async def close(self) -> None:
+        """Stop background work and close every connection."""
+        await self.worker.close()
         await self.status.close()
-        for connector in (self.hubspot, self.asana, self.quickbooks):
-            close = getattr(connector, "close", None)
-            if close is not None:
-                result = close()
-                if hasattr(result, "__await__"):
-                    await result
+        self.hubspot.close()
+        self.asana.close()
+        self.quickbooks.close()
         await self.store.close()
 
 
-async def open_services(settings: Settings, *, timing: Timing = Timing(),
-                        systems: tuple[str, ...] = ("hubspot", "asana", "quickbooks")) -> Services:
-    """Check the configuration, open the store and build the connectors."""
-    from connectors.asana import AsanaConnector
-    from connectors.hubspot import HubSpotConnector
-    from connectors.quickbooks import QuickBooksConnector
+def slack_client(settings: Settings) -> AsyncWebClient:
+    """The Web API client of the Slack surfaces: retries of 429 (Retry-After), 5xx and connection errors."""
+    return AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10, retry_handlers=[
+        AsyncConnectionErrorRetryHandler(max_retry_count=2), AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+        AsyncServerErrorRetryHandler(max_retry_count=2)])
 
+
+def sender_client(settings: Settings) -> AsyncWebClient:
+    """The alert sender's client: no automatic retries, the sender decides (Retry-After, backoff, checks)."""
+    return AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10,
+                          retry_handlers=[])
+
+
+def hubspot_from(settings: Settings, **kwargs: Any) -> HubSpotConnector:
+    """The HubSpot connector of these settings."""
+    return HubSpotConnector(settings.hubspot_access_token or "", settings.hubspot_portal_id,
+                            settings.hubspot_base_url, **kwargs)
+
+
+def asana_from(settings: Settings, store: Store, **kwargs: Any) -> AsanaConnector:
+    """The Asana connector of these settings."""
+    if not settings.asana_access_token or not settings.asana_workspace_gid:
+        raise ConfigError("asana", "ASANA_ACCESS_TOKEN and ASANA_WORKSPACE_GID are required")
+    return AsanaConnector(settings.asana_access_token, settings.asana_workspace_gid, store, settings.asana_base_url,
+                          settings.asana_deal_field, **kwargs)
+
+
+def quickbooks_from(settings: Settings, store: Store, **kwargs: Any) -> QuickBooksConnector:
+    """The QuickBooks connector of these settings."""
+    missing = settings.missing("quickbooks")
+    if missing:
+        raise ConfigError("quickbooks", "missing " + ", ".join(missing))
+    return QuickBooksConnector(settings.qbo_client_id or "", settings.qbo_client_secret or "",
+                               settings.qbo_realm_id or "", settings.qbo_refresh_token or "", store,
+                               base_url=settings.qbo_base_url, token_url=settings.qbo_token_url,
+                               deal_field=settings.qbo_deal_field, **kwargs)
+
+
+async def open_services(settings: Settings, *, timing: Timing = Timing(), clock: Callable[[], datetime] = utcnow,
+                        systems: tuple[str, ...] = ("hubspot", "asana", "quickbooks")) -> Services:
+    """Check the configuration, open the store and build every service (no other I/O)."""
     settings.require(systems)
     store = await Store.open(settings.database_url)
-    hubspot = HubSpotConnector.from_settings(settings)
-    asana = AsanaConnector.from_settings(settings, store)
-    quickbooks = QuickBooksConnector.from_settings(settings, store)
+    hubspot = hubspot_from(settings)
+    asana = asana_from(settings, store)
+    quickbooks = quickbooks_from(settings, store)
     status = StatusService(hubspot, asana, quickbooks, timing=timing)
-    return Services(settings, store, hubspot, asana, quickbooks, status)
+    links = Links(settings.hubspot_portal_id)
+    cards = CardService(status, hubspot, store, settings.thresholds, links)
+    slack = slack_client(settings)
+    gate = Gatekeeper(slack)
+    snapshotter = Snapshotter(store, status, thresholds=settings.thresholds,
+                              on_upsell=Upsells(store, settings.hubspot_portal_id))
+    book = BookService(store, hubspot, gate, snapshotter)
+    worker = build_worker(settings, store, hubspot, quickbooks, status, snapshotter, book, gate)
+    return Services(
+        settings=settings, store=store, hubspot=hubspot, asana=asana, quickbooks=quickbooks, status=status,
+        cards=cards, gate=gate, subscriptions=SubscriptionService(store, cards, SlackDirectory(slack)), book=book,
+        home=HomeService(gate, book, store, clock), doctor=Doctor(settings, store, hubspot, asana, quickbooks),
+        links=links, unfurls=UnfurlService(links, cards, gate, clock),
+        communications=CommunicationLog(cards, store, gate), hooks=AsanaHookSecrets(store, settings.asana_webhook_secret),
+        worker=worker, slack=slack, clock=clock)
+
+
+def build_worker(settings: Settings, store: Store, hubspot: HubSpotConnector, quickbooks: QuickBooksConnector,
+                 status: StatusService, snapshotter: Snapshotter, book: BookService, gate: Gatekeeper,
+                 **worker_kwargs: Any) -> AlertWorker:
+    """The alert pipeline of one process: engine, exactly-once sender, digest, and the loop that leads them."""
+    holder = str(worker_kwargs.pop("holder", None) or process_name())
+    engine = AlertEngine(store, settings, hubspot, quickbooks, status=status, snapshotter=snapshotter)
+    sender = OutboxSender(store, sender_client(settings), alert_message, name=holder)
+    return AlertWorker(store, engine, sender, snapshotter=snapshotter, book=book,
+                       digest=DigestService(store, book, gate), poll_interval=settings.poll_interval_seconds,
+                       holder=holder, **worker_kwargs)
+
+
+def another_worker(services: Services, settings: Settings | None = None, **worker_kwargs: Any) -> AlertWorker:
+    """A second worker on the same services (tests and the benchmark stand one up beside the first)."""
+    snapshotter = Snapshotter(services.store, services.status, thresholds=services.settings.thresholds,
+                              on_upsell=Upsells(services.store, services.settings.hubspot_portal_id))
+    return build_worker(settings or services.settings, services.store, services.hubspot, services.quickbooks,
+                        services.status, snapshotter, services.book, services.gate, **worker_kwargs)
 
 
 def sandbox_env(settings: Settings, sandbox_env_vars: dict[str, str], *, database_dir: Path | None = None) -> dict[str, str]:
@@ -76,9 +194,9 @@ def sandbox_env(settings: Settings, sandbox_env_vars: dict[str, str], *, databas
     return env
 
 
-def settings_on_sandbox(settings: Settings, sandbox_env_vars: dict[str, str], **kwargs: object) -> Settings:
+def settings_on_sandbox(settings: Settings, sandbox_env_vars: dict[str, str], **kwargs: Any) -> Settings:
     """Settings where every system without credentials points at the running sandbox."""
     missing = frozenset(s for s in SYSTEM_PREFIXES if not settings.configured(s))
-    env = sandbox_env(settings, sandbox_env_vars, **kwargs)  # type: ignore[arg-type]
+    env = sandbox_env(settings, sandbox_env_vars, **kwargs)
     fresh = Settings.from_env(env, dotenv=None)
     return replace(fresh, sandbox=True, sandbox_systems=missing)

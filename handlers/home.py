@@ -41,7 +41,7 @@ def register(app: AsyncApp, deps: "AppDeps") -> None:
         lines, stale = await deps.book.lines(deals)
         chosen = parse_filter(filter or prefs["home_filter"])
         view = home_view(lines, filter=chosen, page=page, rep_name=name, digest_opt_out=prefs["digest_opt_out"],
-                         refreshed=f"refreshed {deps.clock():%b %-d, %H:%M} UTC")
+                         now=deps.clock())
         await client.views_publish(user_id=user_id, view=view)
         if stale:  # assess the rest in the background, then show the result
             deps.book.refresh_later(stale, then=lambda: publish(client, user_id, filter=chosen, page=page))

@@ -13,6 +13,8 @@ from cachetools import TTLCache
 
 from bot.settings import Settings
 from bot.alerts.sender import EMAIL_PREFIX
+from bot.models import AccountStatus
+from bot.models.health import Health
 from bot.models.alerts import AlertKind, AlertPayload, EscalationAlert, PaymentAlert, UpsellAlert
 from bot.store import InboxItem, Store, keys
 from bot.models.views import Subscription
@@ -40,14 +42,14 @@ class AlertEngine:
     """Turns signals into recorded events and queued deliveries."""
 
     def __init__(self, store: Store, settings: Settings, hubspot: Any, quickbooks: Any, *, status: Any = None,
-                 burst_window: float = BURST_WINDOW) -> None:
+                 snapshotter: Any = None, burst_window: float = BURST_WINDOW) -> None:
         self.store = store
         self.settings = settings
         self.hubspot = hubspot
         self.quickbooks = quickbooks
         self.status = status
         self.burst_window = burst_window
-        self.snapshotter: Any = None  # bot.snapshots.Snapshotter: a snapshot after every event
+        self.snapshotter = snapshotter  # bot.snapshots.Snapshotter: a snapshot after every event
         self._background: set[asyncio.Task] = set()
         self._snapshot_pending: set[str] = set()
         self._deals: TTLCache[str, dict[str, Any]] = TTLCache(10_000, DEAL_TTL)
@@ -233,20 +235,6 @@ class AlertEngine:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def upsell(self, status: Any, health: Any) -> int:
-        """An upsell moment: once per account, to the rep (the deal owner) by DM."""
-        deal = status.deal.value
-        email = deal.owner.email if deal is not None and deal.owner is not None else None
-        if not email:
-            return 0
-        destination = f"{EMAIL_PREFIX}{email.strip().lower()}"
-        payload: UpsellAlert = {"deal_id": status.deal_id, "deal_name": status.name, "reason": health.upsell_reason}
-        new = await self.store.record_event(f"upsell:{self.settings.hubspot_portal_id}:{status.deal_id}", AlertKind.UPSELL,
-                                            status.deal_id, payload, time.time(),
-                                            [(destination, f"{destination}|{status.deal_id}|{AlertKind.UPSELL}", None)],
-                                            due_at=time.time())
-        return int(new)
-
     async def _deal(self, deal_id: str) -> dict[str, Any]:
         await self._learn_deals([deal_id])
         return self._deals.get(deal_id) or {"name": f"Deal {deal_id}"}
@@ -330,3 +318,25 @@ def _over_minimum(sub: Subscription, amount: Decimal | None) -> bool:
         return amount >= Decimal(sub.min_amount)
     except InvalidOperation:
         return True
+
+
+class Upsells:
+    """An upsell moment: once per account, to the rep (the deal owner) by DM (the snapshotter reports them)."""
+
+    def __init__(self, store: Store, portal_id: str | None) -> None:
+        self.store = store
+        self.portal_id = portal_id
+
+    async def __call__(self, status: AccountStatus, health: Health) -> int:
+        """Queue the DM the first time this account is an upsell moment; 1 if queued."""
+        deal = status.deal.value
+        email = deal.owner.email if deal is not None and deal.owner is not None else None
+        if not email:
+            return 0
+        destination = f"{EMAIL_PREFIX}{email.strip().lower()}"
+        payload: UpsellAlert = {"deal_id": status.deal_id, "deal_name": status.name, "reason": health.upsell_reason}
+        new = await self.store.record_event(f"upsell:{self.portal_id}:{status.deal_id}", AlertKind.UPSELL,
+                                            status.deal_id, payload, time.time(),
+                                            [(destination, f"{destination}|{status.deal_id}|{AlertKind.UPSELL}", None)],
+                                            due_at=time.time())
+        return int(new)

@@ -9,7 +9,7 @@ from typing import Literal
 from bot.models import AccountStatus
 from connectors.types import DealMatch
 
-Outcome = Literal["card", "picker", "no_match", "message"]
+Outcome = Literal["card", "picker", "no_match", "message", "gone"]  # gone: no deal has that ID
 BookLevel = Literal["green", "yellow", "red", "unknown"]
 
 
