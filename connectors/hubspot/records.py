@@ -274,6 +274,6 @@ def error_message(exc: Any) -> str:
 
 def retry_after_of(exc: Any) -> float | None:
     try:
-        return float((getattr(exc, "headers", None) or {}).get("Retry-After"))
+        return float((exc.headers or {}).get("Retry-After"))
     except (TypeError, ValueError):
         return None
