@@ -7,11 +7,8 @@ import time
 from dataclasses import asdict
 from typing import Any, Final
 
-from sqlalchemy import select
-
 from bot.status import DealNotFound, StatusService
 from bot.store import Store, keys
-from bot.store.schema import AlertEvent, AsanaProjectIndex, QboInvoiceIndex, SubscriptionRow
 
 log = logging.getLogger(__name__)
 DAY: Final = 86400.0
@@ -71,11 +68,7 @@ class Snapshotter:
 
     async def tracked(self) -> list[str]:
         """Accounts with post-sale life: a delivery project, invoices, a subscription or an event."""
-        ids: set[str] = set()
-        async with self.store.engine.connect() as conn:
-            for column in (AsanaProjectIndex.__table__.c.deal_id, QboInvoiceIndex.__table__.c.deal_id,
-                           SubscriptionRow.__table__.c.deal_id, AlertEvent.__table__.c.deal_id):
-                ids.update(r[0] for r in (await conn.execute(select(column).distinct())).all() if r[0])
+        ids = await self.store.tracked_deal_ids()
         ids.discard("*")
         return sorted(ids)
 

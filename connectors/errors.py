@@ -33,3 +33,17 @@ class NotFoundError(ConnectorError):
 
 class ConfigError(ConnectorError):
     """The connector is misconfigured (missing custom field, bad base URL, ...)."""
+
+
+def error_for_status(system: str, status: int, message: str, retry_after: float | None = None) -> ConnectorError:
+    """The failure an HTTP status means: 401/403 auth, 404 not found, 429 rate limited, 0 (no answer) or 5xx
+    unavailable, anything else a plain ConnectorError; `retry_after` is kept for a 429 only."""
+    if status in (401, 403):
+        return AuthError(system, message)
+    if status == 404:
+        return NotFoundError(system, message)
+    if status == 429:
+        return RateLimitedError(system, message, retry_after)
+    if status == 0 or status >= 500:
+        return UnavailableError(system, message)
+    return ConnectorError(system, message)

@@ -11,6 +11,7 @@ import asana
 import pytest
 
 from bot.settings import Settings
+from bot.wiring import asana_from
 from bot.store import Store
 from connectors.asana import INDEX_FIELDS, PROJECT_FIELDS, SECTION_FIELDS, STORY_FIELDS, TASK_FIELDS, AsanaConnector
 from connectors.errors import AuthError, ConfigError, RateLimitedError, UnavailableError
@@ -327,10 +328,10 @@ async def test_events_first_412_then_changes(emu: AsanaEmulator, make: Callable)
 
 
 def test_from_settings_requires_token_and_workspace() -> None:
-    """from_settings takes the Asana settings and refuses to start without credentials."""
+    """asana_from takes the Asana settings and refuses to start without credentials."""
     with pytest.raises(ConfigError):
-        AsanaConnector.from_settings(Settings(), store=None)  # type: ignore[arg-type]
-    connector = AsanaConnector.from_settings(
+        asana_from(Settings(), store=None)  # type: ignore[arg-type]
+    connector = asana_from(
         Settings(asana_access_token="t", asana_workspace_gid="1", asana_deal_field="Deal"), store=None)  # type: ignore[arg-type]
     assert connector.deal_field == "Deal" and connector.workspace_gid == "1"
     connector.close()

@@ -16,10 +16,7 @@ from blocks.unfurl import compact_card, public_card
 from bot.settings import Settings
 from bot.status import StatusService, Timing
 from bot.store import Store
-from bot.wiring import settings_on_sandbox
-from connectors.asana import AsanaConnector
-from connectors.hubspot import HubSpotConnector
-from connectors.quickbooks import QuickBooksConnector
+from bot.wiring import asana_from, hubspot_from, quickbooks_from, settings_on_sandbox
 from sandbox.book import DEMO_ACCOUNTS
 from sandbox.server import Sandbox
 from tests.conftest import TODAY
@@ -36,9 +33,9 @@ async def statuses(tmp_path_factory) -> AsyncIterator[dict]:
     async with Sandbox(today=TODAY) as sandbox:
         settings = settings_on_sandbox(Settings.from_env({}, dotenv=None), sandbox.env(), database_dir=tmp)
         store = await Store.open(settings.database_url)
-        hubspot = HubSpotConnector.from_settings(settings, general_limit=(190, 10.0))
-        asana = AsanaConnector.from_settings(settings, store, utcnow=lambda: NOW)
-        quickbooks = QuickBooksConnector.from_settings(settings, store)
+        hubspot = hubspot_from(settings, general_limit=(190, 10.0))
+        asana = asana_from(settings, store, utcnow=lambda: NOW)
+        quickbooks = quickbooks_from(settings, store)
         service = StatusService(hubspot, asana, quickbooks, timing=SLOW_OK, today=lambda: TODAY,
                                 clock=lambda: NOW.timestamp())
         result = {a.key: await service.get_status(a.deal_id) for a in DEMO_ACCOUNTS}

@@ -13,6 +13,7 @@ import aiohttp
 import pytest
 
 from bot.settings import Settings
+from bot.wiring import hubspot_from
 from connectors.errors import AuthError, ConfigError, NotFoundError, UnavailableError
 from connectors.hubspot import BOT_NOTE_MARKER, HubSpotConnector, parse_deal_url
 from connectors.runtime import Policy
@@ -335,12 +336,12 @@ async def test_unreachable_hubspot_is_unavailable(connect: Callable, hub: HubSpo
 
 def test_from_settings() -> None:
     """Settings give token, portal and base URL; no token is a ConfigError."""
-    hs = HubSpotConnector.from_settings(Settings(hubspot_access_token="pat", hubspot_portal_id="42",
-                                                 hubspot_base_url="http://127.0.0.1:9"))
+    hs = hubspot_from(Settings(hubspot_access_token="pat", hubspot_portal_id="42",
+                               hubspot_base_url="http://127.0.0.1:9"))
     assert (hs.portal_id, hs.base_url) == ("42", "http://127.0.0.1:9")
     hs.close()
     with pytest.raises(ConfigError):
-        HubSpotConnector.from_settings(Settings())
+        hubspot_from(Settings())
 
 
 # -- the emulator refuses and answers as HubSpot does ---------------------------------------

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from bot.settings import Settings
+from bot.wiring import quickbooks_from
 from bot.store import Store
 from connectors.errors import AuthError, ConfigError, ConnectorError, RateLimitedError, UnavailableError
 from connectors.quickbooks import QuickBooksConnector
@@ -530,15 +531,15 @@ async def test_client_keeps_within_ten_requests_in_flight(qbo: QuickBooksEmulato
 # -- configuration ------------------------------------------------------------------------
 
 async def test_from_settings_and_url_checks(qbo: QuickBooksEmulator, store: Store) -> None:
-    """from_settings works on the sandbox env; missing variables and plain http to a remote host are refused."""
+    """quickbooks_from works on the sandbox env; missing variables and plain http to a remote host are refused."""
     settings = Settings.from_env(qbo.env(), dotenv=None)
-    connector = QuickBooksConnector.from_settings(settings, store)
+    connector = quickbooks_from(settings, store)
     try:
         assert await connector.money(DEAL["oscorp"], today=TODAY) is not None
     finally:
         connector.close()
     with pytest.raises(ConfigError, match="QBO_CLIENT_ID"):
-        QuickBooksConnector.from_settings(Settings.from_env({}, dotenv=None), store)
+        quickbooks_from(Settings.from_env({}, dotenv=None), store)
     with pytest.raises(ConfigError, match="https"):
         connect(qbo, store, base_url="http://quickbooks.example.com/v3")
 

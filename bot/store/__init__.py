@@ -6,12 +6,16 @@ The schema is versioned with Alembic (bot/store/migrations); opening a store mig
 """
 from bot.store.alerts import AlertStore, Subscription
 from bot.store.book import BookStore
-from bot.store.core import CoreStore, IndexedProject, TokenRecord, async_url
+from bot.store.core import CoreStore, async_url
 from bot.store.outbox import InboxItem, OutboxRow, OutboxStore
+from connectors.ports import IndexedProject, TokenRecord
 
 
 class Store(CoreStore, AlertStore, OutboxStore, BookStore):
-    """Async access to the accountbot database; create with `await Store.open(url)`."""
+    """Async access to the accountbot database; create with `await Store.open(url)`.
+
+    It implements every store protocol of `connectors.ports` (tokens, cursors, both indexes).
+    """
 
 
 __all__ = ["Store", "IndexedProject", "InboxItem", "TokenRecord", "OutboxRow", "Subscription", "async_url"]

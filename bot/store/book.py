@@ -9,7 +9,7 @@ from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.store.schema import ChannelLink, RepPrefs, Snapshot
+from bot.store.schema import AlertEvent, AsanaProjectIndex, ChannelLink, QboInvoiceIndex, RepPrefs, Snapshot, SubscriptionRow
 
 SNAPSHOT_RETENTION = 180 * 86400.0
 
@@ -86,6 +86,15 @@ class BookStore:
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
         return {r.deal_id: (r.taken_at, json.loads(r.data)) for r in rows}
+
+    async def tracked_deal_ids(self) -> set[str]:
+        """Every deal ID with post-sale life: in the Asana or QuickBooks index, a subscription or an event."""
+        ids: set[str] = set()
+        async with self.engine.connect() as conn:
+            for column in (AsanaProjectIndex.__table__.c.deal_id, QboInvoiceIndex.__table__.c.deal_id,
+                           SubscriptionRow.__table__.c.deal_id, AlertEvent.__table__.c.deal_id):
+                ids.update(r[0] for r in (await conn.execute(select(column).distinct())).all() if r[0])
+        return ids
 
     # -- rep preferences ----------------------------------------------------------------
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
-from dataclasses import dataclass, field
 from typing import Any, Final, Iterable, Self
 
 from sqlalchemy import (
@@ -26,34 +26,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.store import migrate
 from bot.store.schema import AsanaProjectIndex, Claim, OAuthToken, QboInvoiceIndex, SyncState
+from connectors.ports import IndexedProject, TokenRecord
 
 # aiosqlite logs every statement with its parameters at DEBUG: tokens must never reach a log.
 logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 SCHEMA_LOCK_ID: Final = 0x616363_7462  # "acctb": advisory lock that serialises schema creation
-
-
-@dataclass(frozen=True)
-class TokenRecord:
-    """A stored OAuth token set; `version` grows by one with every refresh stored."""
-
-    key: str
-    refresh_token: str = field(repr=False)
-    access_token: str | None = field(repr=False)
-    access_expires_at: float
-    refresh_expires_at: float | None
-    version: int
-
-
-@dataclass(frozen=True)
-class IndexedProject:
-    """An Asana project carrying a deal ID in its custom field."""
-
-    project_gid: str
-    deal_id: str
-    project_name: str
-    archived: bool
-    indexed_at: float
 
 
 def async_url(url: str) -> str:
@@ -220,10 +198,26 @@ class CoreStore:
     # -- QuickBooks invoice index -------------------------------------------------------
 
     async def upsert_invoices(self, realm_id: str, entries: Iterable[tuple[str, str | None, str]]) -> int:
-        """Record (invoice_id, deal_id or None, LastUpdatedTime) rows; safe when processes race."""
+        """Record (invoice_id, deal_id or None, LastUpdatedTime) rows; safe when processes race.
+
+        Another process writing the same rows at once can make the write collide (a unique
+        violation on PostgreSQL): it is tried again, up to five times in all.
+        """
         rows = [dict(realm_id=realm_id, invoice_id=i, deal_id=d, last_updated=u) for i, d, u in entries]
         if not rows:
             return 0
+        for attempt in range(5):
+            try:
+                await self._upsert_invoice_rows(rows)
+                break
+            except IntegrityError:
+                if attempt == 4:
+                    raise
+                await asyncio.sleep(0.02 * (attempt + 1) * (0.5 + random.random()))
+        return len(rows)
+
+    async def _upsert_invoice_rows(self, rows: list[dict[str, Any]]) -> None:
+        """One attempt at writing index rows, in one transaction."""
         t = QboInvoiceIndex.__table__
         if self.dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as upsert
@@ -237,7 +231,6 @@ class CoreStore:
                     set_={"deal_id": stmt.excluded.deal_id, "last_updated": stmt.excluded.last_updated},
                 )
                 await conn.execute(stmt)
-        return len(rows)
 
     async def delete_invoices(self, realm_id: str, invoice_ids: Iterable[str]) -> None:
         """Forget invoices deleted in QuickBooks."""
@@ -270,6 +263,13 @@ class CoreStore:
                 for row in rows:
                     found.setdefault(row.deal_id, []).append(row.invoice_id)
         return found
+
+    async def indexed_invoice_ids(self, realm_id: str) -> set[str]:
+        """Every invoice ID indexed for the company."""
+        t = QboInvoiceIndex.__table__
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(select(t.c.invoice_id).where(t.c.realm_id == realm_id))).all()
+        return {r.invoice_id for r in rows}
 
     async def invoice_count(self, realm_id: str) -> int:
         """How many invoices of the company are indexed."""

@@ -1,6 +1,6 @@
 """Account facts for many deals at once: the deal, its open escalations and its last communication.
 
-A mixin of `HubSpotConnector` (client.py), which provides the Runner, the cached pipeline /
+A mixin of `HubSpotConnector` (connector.py), which provides the Runner, the cached pipeline /
 owner helpers and the record builders shared with `get_deal`, `open_escalations` and
 `last_communication`; the results here equal theirs, in about 15 calls per 100 deals
 instead of about 10 per deal.

@@ -1,6 +1,6 @@
 """A rep's book for App Home: the HubSpot owner behind a Slack email, and the deals they own.
 
-A mixin of `HubSpotConnector` (client.py), which provides the Runner, the SDK API objects and
+A mixin of `HubSpotConnector` (connector.py), which provides the Runner, the SDK API objects and
 the cached pipeline / owner helpers used here.
 """
 from __future__ import annotations

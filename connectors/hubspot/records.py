@@ -1,6 +1,6 @@
 """HubSpot records as the bot sees them: URLs, constants, parsing of SDK objects, error sorting.
 
-Pure functions, no I/O; `client.py` does the calls.
+Pure functions, no I/O; `connector.py` does the calls.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import urllib3
 
-from connectors.errors import AuthError, ConnectorError, NotFoundError, RateLimitedError, UnavailableError
+from connectors.errors import ConnectorError, NotFoundError, UnavailableError, error_for_status
 from connectors.types import Communication, CommunicationKind, Deal, Escalation, Person
 
 SYSTEM: Final = "hubspot"
@@ -69,16 +69,7 @@ def classify(exc: BaseException) -> ConnectorError | None:
     """Sort an SDK/urllib3 exception into the connector hierarchy."""
     status = getattr(exc, "status", None)
     if type(exc).__module__.startswith("hubspot.") and isinstance(status, int):  # any sub-package's ApiException
-        message = error_message(exc)
-        if status in (401, 403):
-            return AuthError(SYSTEM, message)
-        if status == 404:
-            return NotFoundError(SYSTEM, message)
-        if status == 429:
-            return RateLimitedError(SYSTEM, message, retry_after_of(exc))
-        if status == 0 or status >= 500:
-            return UnavailableError(SYSTEM, message)
-        return ConnectorError(SYSTEM, message)
+        return error_for_status(SYSTEM, status, error_message(exc), retry_after_of(exc))
     if isinstance(exc, (urllib3.exceptions.HTTPError, OSError)):  # MaxRetryError, timeouts, resets
         return UnavailableError(SYSTEM, f"cannot reach HubSpot ({type(exc).__name__}: {exc})")
     if isinstance(exc, (ValueError, TypeError)):  # a response the SDK could not read

@@ -1,6 +1,6 @@
 """Tickets for the alert pipeline: one ticket by id, and the tickets created since a watermark.
 
-A mixin of `HubSpotConnector` (client.py), which provides the Runner, the SDK API objects and
+A mixin of `HubSpotConnector` (connector.py), which provides the Runner, the SDK API objects and
 the cached pipeline / association helpers used here.
 """
 from __future__ import annotations

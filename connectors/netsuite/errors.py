@@ -5,7 +5,7 @@ import json
 import re
 from typing import Any, Mapping
 
-from connectors.errors import AuthError, ConnectorError, NotFoundError, RateLimitedError, UnavailableError
+from connectors.errors import AuthError, ConnectorError, error_for_status
 from connectors.netsuite.auth import SYSTEM
 
 LOGIN_HINT = ("NetSuite refused the login (401 INVALID_LOGIN): check NETSUITE_CONSUMER_KEY / "
@@ -53,25 +53,35 @@ def first_detail(text: str) -> tuple[str, str, dict[str, Any]]:
 def classify(status: int, text: str, headers: Mapping[str, str], *, query: str | None = None) -> ConnectorError:
     """The ConnectorError for one failed answer (`query` is the SuiteQL text, if any)."""
     code, detail, _ = first_detail(text)
-    if status == 401:
-        return AuthError(SYSTEM, LOGIN_HINT)
-    if status == 403:
-        return AuthError(SYSTEM, f"the token's role lacks a permission (403 {code or 'FORBIDDEN'}): {detail} - "
-                                 "grant it in Setup > Users/Roles > Manage Roles")
-    if status == 404 or (status == 400 and "transaction type specified is incorrect" in detail.lower()):
-        return NotFoundError(SYSTEM, detail or "no such record")  # 400: the id is a transaction of another type
-    if status == 429:
-        return RateLimitedError(SYSTEM, "NetSuite's concurrency limit is reached (429 Too Many Requests; the "
-                                        "limit is per account, shared by every integration)",
-                                retry_after=_seconds(headers.get("Retry-After")))
-    if status >= 500:
-        return UnavailableError(SYSTEM, f"NetSuite answered {status}: {detail or 'server error'}")
+    if status == 400 and "transaction type specified is incorrect" in detail.lower():
+        status = 404  # the id is a transaction of another type: no such record of this one
+    failure = error_for_status(SYSTEM, status, _status_message(status, code, detail),
+                               _seconds(headers.get("Retry-After")))
+    if type(failure) is not ConnectorError:
+        return failure
     table = _RECORD_NOT_FOUND.search(detail)
     if status == 400 and table and not _FIELD_NOT_FOUND.search(detail):
         name = table.group(1).lower()
         return AuthError(SYSTEM, f"NetSuite shows this role no '{table.group(1)}' records: grant it "
                                  f"{TABLE_PERMISSIONS.get(name, 'the permission for that record')}")
     return NetSuiteError(status, code or "ERROR", detail, query=query)
+
+
+def _status_message(status: int, code: str, detail: str) -> str:
+    """What to tell for a status the error ladder sorts (401, 403, 404, 429, 5xx); the detail otherwise."""
+    if status == 401:
+        return LOGIN_HINT
+    if status == 403:
+        return (f"the token's role lacks a permission (403 {code or 'FORBIDDEN'}): {detail} - "
+                "grant it in Setup > Users/Roles > Manage Roles")
+    if status == 404:
+        return detail or "no such record"
+    if status == 429:
+        return ("NetSuite's concurrency limit is reached (429 Too Many Requests; the limit is per account, "
+                "shared by every integration)")
+    if status >= 500:
+        return f"NetSuite answered {status}: {detail or 'server error'}"
+    return detail
 
 
 def _seconds(value: str | None) -> float | None:

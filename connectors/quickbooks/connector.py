@@ -9,19 +9,14 @@ import asyncio
 import contextlib
 import json
 import logging
-import random
 import time
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Sequence
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-
-from bot.store import Store
-from bot.store.schema import QboInvoiceIndex
 from connectors.errors import AuthError, ConfigError, ConnectorError
 from connectors.quickbooks.money import APP_URL, applications, applied_amounts, deal_of, id_key, linked, summarise
 from connectors.quickbooks.oauth import STORE_RETRIES, TokenManager
+from connectors.ports import QuickBooksStore
 from connectors.quickbooks.sdk import SYSTEM, Client, TokenRejected, build_client, check_url, classify, invoke
 from connectors.runtime import Policy, RateLimiter, Runner
 from connectors.types import Money, PaymentApplication
@@ -38,7 +33,8 @@ class QuickBooksConnector:
 
     system = SYSTEM
 
-    def __init__(self, client_id: str, client_secret: str, realm_id: str, refresh_token: str, store: Store,
+    def __init__(self, client_id: str, client_secret: str, realm_id: str, refresh_token: str,
+                 store: QuickBooksStore,
                  base_url: str = "https://quickbooks.api.intuit.com/v3",
                  token_url: str = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer",
                  deal_field: str = "Deal ID", *, max_workers: int = 10, index_max_age: float = 300.0,
@@ -76,16 +72,6 @@ class QuickBooksConnector:
         self._sync_task: asyncio.Future[int] | None = None
         self._sync_full = False
         self._sync_name = f"quickbooks:{realm_id}:index"
-
-    @classmethod
-    def from_settings(cls, settings: Any, store: Store) -> "QuickBooksConnector":
-        """Build from `bot.settings.Settings` (QBO_* variables)."""
-        missing = settings.missing("quickbooks") if hasattr(settings, "missing") else []
-        if missing:
-            raise ConfigError(SYSTEM, "missing " + ", ".join(missing))
-        return cls(settings.qbo_client_id, settings.qbo_client_secret, settings.qbo_realm_id,
-                   settings.qbo_refresh_token, store, base_url=settings.qbo_base_url,
-                   token_url=settings.qbo_token_url, deal_field=settings.qbo_deal_field)
 
     def __repr__(self) -> str:
         return f"<QuickBooksConnector realm={self.realm_id} base_url={self.base_url}>"
@@ -215,34 +201,16 @@ class QuickBooksConnector:
                                              f"MAXRESULTS {self.page_size}")
             cursor = cursor or data.get("time")  # changes after the first page come back through CDC
             page = (data.get("QueryResponse") or {}).get("Invoice", [])
-            await self._upsert([self._entry(inv) for inv in page])
+            await self.store.upsert_invoices(self.realm_id, [self._entry(inv) for inv in page])
             seen.update(str(inv["Id"]) for inv in page)
             if len(page) < self.page_size:
                 break
             position += len(page)
-        gone = await self._indexed_ids() - seen
+        gone = await self.store.indexed_invoice_ids(self.realm_id) - seen
         await self.store.delete_invoices(self.realm_id, gone)
         await self._save(cursor, time.time())
         log.info("QuickBooks index: full scan of %d invoices (%d forgotten)", len(seen), len(gone))
         return len(seen)
-
-    async def _upsert(self, entries: list[tuple[str, str | None, str]]) -> None:
-        """Store index rows; another process writing the same rows at once makes the store's
-        delete-then-insert collide (unique violation on PostgreSQL): try again."""
-        for attempt in range(5):
-            try:
-                await self.store.upsert_invoices(self.realm_id, entries)
-                return
-            except IntegrityError:
-                if attempt == 4:
-                    raise
-                await asyncio.sleep(0.02 * (attempt + 1) * (0.5 + random.random()))
-
-    async def _indexed_ids(self) -> set[str]:
-        t = QboInvoiceIndex.__table__
-        async with self.store.engine.connect() as conn:
-            rows = (await conn.execute(select(t.c.invoice_id).where(t.c.realm_id == self.realm_id))).all()
-        return {r.invoice_id for r in rows}
 
     async def _sync_changes(self, state: dict) -> int | None:
         """Invoices changed or deleted since the cursor, by CDC; None when a full scan is needed."""
@@ -255,7 +223,8 @@ class QuickBooksConnector:
             return None
         deleted = [str(obj["Id"]) for obj in changed if str(obj.get("status", "")).lower() == "deleted"]
         await self.store.delete_invoices(self.realm_id, deleted)
-        await self._upsert([self._entry(obj) for obj in changed if str(obj.get("status", "")).lower() != "deleted"])
+        kept = [self._entry(obj) for obj in changed if str(obj.get("status", "")).lower() != "deleted"]
+        await self.store.upsert_invoices(self.realm_id, kept)
         await self._save(data.get("time") or state["cursor"], state.get("full_at"))
         return len(changed)
 
@@ -278,7 +247,7 @@ class QuickBooksConnector:
         moved = [inv for inv in found if deal_of(inv, self.deal_field) != deal_id]
         if gone or moved:  # the index lagged behind: correct it now
             await self.store.delete_invoices(self.realm_id, gone)
-            await self._upsert([self._entry(inv) for inv in moved])
+            await self.store.upsert_invoices(self.realm_id, [self._entry(inv) for inv in moved])
         return sorted((inv for inv in found if deal_of(inv, self.deal_field) == deal_id),
                       key=lambda inv: id_key(inv["Id"]))
 

@@ -19,8 +19,8 @@ from typing import Any
 
 import requests
 
-from bot.store import Store, TokenRecord
 from connectors.errors import AuthError, RateLimitedError, UnavailableError
+from connectors.ports import TokenRecord, TokenStore
 from connectors.quickbooks.sdk import SYSTEM
 from connectors.runtime import Runner
 
@@ -98,7 +98,7 @@ class TokenManager:
     A token request whose answer was lost is repeated only after re-reading the store.
     """
 
-    def __init__(self, store: Store, realm_id: str, client_id: str, client_secret: str, seed_refresh_token: str,
+    def __init__(self, store: TokenStore, realm_id: str, client_id: str, client_secret: str, seed_refresh_token: str,
                  token_url: str, runner: Runner, *, margin: float = 60.0, race_wait: float | None = None,
                  timeout: float = 10.0, store_retries: tuple[float, ...] = STORE_RETRIES) -> None:
         self.store = store

@@ -11,14 +11,7 @@ import requests
 from quickbooks.client import QuickBooks
 from quickbooks.exceptions import ObjectNotFoundException, QuickbooksException
 
-from connectors.errors import (
-    AuthError,
-    ConfigError,
-    ConnectorError,
-    NotFoundError,
-    RateLimitedError,
-    UnavailableError,
-)
+from connectors.errors import AuthError, ConfigError, ConnectorError, NotFoundError, UnavailableError, error_for_status
 
 SYSTEM = "quickbooks"
 MINOR_VERSION = 75  # the minimum QBO still honours
@@ -119,6 +112,27 @@ def _code(exc: QuickbooksException) -> int:
         return 0
 
 
+def _meant_status(status: int | None, code: int) -> int | None:
+    """The status an SDK error stands for when it is one of refused (403, or Fault code 3100), throttled
+    (429, or 3001) or down (5xx); None otherwise (a 404 or no answer is sorted by its Fault code instead)."""
+    if status == 403 or code == 3100:
+        return 403
+    if status == 429 or code == 3001:
+        return 429
+    if status is not None and status >= 500:
+        return status
+    return None
+
+
+def _status_message(status: int) -> str:
+    if status == 403:
+        return ("QuickBooks refused access to this company (403 ApplicationAuthorizationFailed): "
+                "check QBO_REALM_ID and that the app is connected to that company")
+    if status == 429:
+        return "throttled by QuickBooks (429)"
+    return f"QuickBooks answered HTTP {status}"
+
+
 def classify(exc: BaseException) -> ConnectorError | None:
     """Map an SDK or transport exception to the connector hierarchy (None: not ours)."""
     if isinstance(exc, QuickbooksException):
@@ -126,13 +140,9 @@ def classify(exc: BaseException) -> ConnectorError | None:
         code = _code(exc)
         if status == 401:
             return TokenRejected(SYSTEM, "the access token was refused (401)")
-        if status == 403 or code == 3100:
-            return AuthError(SYSTEM, "QuickBooks refused access to this company (403 ApplicationAuthorizationFailed): "
-                                     "check QBO_REALM_ID and that the app is connected to that company")
-        if status == 429 or code == 3001:
-            return RateLimitedError(SYSTEM, "throttled by QuickBooks (429)", getattr(exc, "retry_after", None))
-        if status is not None and status >= 500:
-            return UnavailableError(SYSTEM, f"QuickBooks answered HTTP {status}")
+        meant = _meant_status(status, code)
+        if meant is not None:
+            return error_for_status(SYSTEM, meant, _status_message(meant), getattr(exc, "retry_after", None))
         if isinstance(exc, ObjectNotFoundException) or code == 610:
             return NotFoundError(SYSTEM, "object not found")
         detail = str(exc.detail or "")[:300]

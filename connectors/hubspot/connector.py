@@ -66,11 +66,6 @@ class HubSpotConnector(TicketFeed, BookQuery, AccountBatch):
         self._cache: dict[tuple, tuple[float, Any]] = {}
         self._locks: dict[tuple, asyncio.Lock] = {}
 
-    @classmethod
-    def from_settings(cls, settings: Any, **kwargs: Any) -> "HubSpotConnector":
-        """Build from bot.settings.Settings (token, portal, base URL)."""
-        return cls(settings.hubspot_access_token, settings.hubspot_portal_id, settings.hubspot_base_url, **kwargs)
-
     @property
     def calls(self) -> int:
         """Upstream HTTP attempts made so far."""

@@ -1,0 +1,125 @@
+"""What the connectors need from a store, as small protocols, and the plain records that cross that boundary.
+
+A connector is handed one object implementing the protocols it names (the bot's `Store`
+implements them all); it never sees how or where that object keeps anything.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Protocol
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    """A stored OAuth token set; `version` grows by one with every refresh stored."""
+
+    key: str
+    refresh_token: str = field(repr=False)
+    access_token: str | None = field(repr=False)
+    access_expires_at: float
+    refresh_expires_at: float | None
+    version: int
+
+
+@dataclass(frozen=True)
+class IndexedProject:
+    """An Asana project carrying a deal ID in its custom field."""
+
+    project_gid: str
+    deal_id: str
+    project_name: str
+    archived: bool
+    indexed_at: float
+
+
+class TokenStore(Protocol):
+    """OAuth token sets shared by every process, and the lease that serialises their refresh."""
+
+    async def get_token(self, key: str) -> TokenRecord | None:
+        """The stored token set for `key`, or None."""
+        ...
+
+    async def seed_token(self, key: str, refresh_token: str) -> TokenRecord:
+        """Store the first refresh token unless one is stored already; the stored set."""
+        ...
+
+    async def put_token(self, key: str, *, refresh_token: str, access_token: str, access_expires_at: float,
+                        refresh_expires_at: float | None) -> TokenRecord:
+        """Store a token set a refresh just obtained, bumping the version."""
+        ...
+
+    async def acquire_lease(self, name: str, holder: str, ttl: float) -> bool:
+        """Take or renew the lease `name` for `ttl` seconds; True while `holder` holds it."""
+        ...
+
+    async def release_lease(self, name: str, holder: str) -> None:
+        """Give the lease up if `holder` holds it."""
+        ...
+
+
+class CursorStore(Protocol):
+    """Small named values that must survive a restart: sync cursors, last-seen states."""
+
+    async def get_sync(self, name: str) -> str | None:
+        """The stored value, or None."""
+        ...
+
+    async def set_sync(self, name: str, value: str) -> None:
+        """Store a value (insert or update)."""
+        ...
+
+
+class InvoiceIndex(Protocol):
+    """Invoice IDs by deal ID, per QuickBooks company (realm)."""
+
+    async def upsert_invoices(self, realm_id: str, entries: Iterable[tuple[str, str | None, str]]) -> int:
+        """Record (invoice_id, deal_id or None, last updated) rows; safe when processes race."""
+        ...
+
+    async def delete_invoices(self, realm_id: str, invoice_ids: Iterable[str]) -> None:
+        """Forget these invoices."""
+        ...
+
+    async def invoices_for(self, realm_id: str, deal_id: str) -> list[str]:
+        """Invoice IDs whose deal field equals `deal_id`."""
+        ...
+
+    async def invoices_for_many(self, realm_id: str, deal_ids: Iterable[str]) -> dict[str, list[str]]:
+        """Invoice IDs of many deals at once (deals without invoices left out)."""
+        ...
+
+    async def invoice_count(self, realm_id: str) -> int:
+        """How many invoices of the company are indexed."""
+        ...
+
+    async def indexed_invoice_ids(self, realm_id: str) -> set[str]:
+        """Every invoice ID indexed for the company."""
+        ...
+
+
+class ProjectIndex(Protocol):
+    """Asana projects by the deal ID they carry, per workspace."""
+
+    async def replace_asana_index(self, workspace_gid: str, projects: Iterable[IndexedProject]) -> None:
+        """Replace the workspace's index with a full scan's result."""
+        ...
+
+    async def asana_projects_for(self, workspace_gid: str, deal_id: str) -> list[IndexedProject]:
+        """Indexed projects carrying `deal_id`, unarchived first."""
+        ...
+
+    async def asana_index_age(self, workspace_gid: str) -> float | None:
+        """Seconds since the last full scan, or None if never."""
+        ...
+
+    async def asana_index(self, workspace_gid: str) -> list[IndexedProject]:
+        """Every indexed project of the workspace."""
+        ...
+
+
+class AsanaStore(ProjectIndex, CursorStore, Protocol):
+    """What the Asana connector needs: the project index and cursors (events, last owner seen)."""
+
+
+class QuickBooksStore(TokenStore, CursorStore, InvoiceIndex, Protocol):
+    """What the QuickBooks connector needs: tokens, the index cursor and the invoice index."""
