@@ -88,12 +88,11 @@ async def _print_card(settings: Settings, query: str, *, as_json: bool, color: b
     from blocks import format as fmt
     from blocks.card import status_card
     from blocks.text import status_text
-    from bot.cards import CardService
     from bot.wiring import open_services
 
     services = await open_services(settings)
     try:
-        result = await CardService(services.status, services.hubspot, services.store).for_query(query)
+        result = await services.cards.for_query(query)
         now = datetime.now(timezone.utc)
         if result.outcome == "card" and result.status is not None:
             if as_json:
@@ -178,7 +177,7 @@ async def _cmd_serve(args: argparse.Namespace) -> int:
     settings.require()
     services = await open_services(settings)
     try:
-        await run_server(settings, services)
+        await run_server(services)
     finally:
         await services.close()
         if sandbox is not None:
@@ -189,13 +188,12 @@ async def _cmd_serve(args: argparse.Namespace) -> int:
 async def _cmd_worker(args: argparse.Namespace) -> int:
     import signal
 
-    from bot.alerts.setup import build_worker
     from bot.wiring import open_services
 
     settings = Settings.from_env()
     settings.require()
     services = await open_services(settings)
-    worker = build_worker(settings, services)
+    worker = services.worker
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -211,7 +209,6 @@ async def _cmd_worker(args: argparse.Namespace) -> int:
 
 
 async def _cmd_setup(args: argparse.Namespace) -> int:
-    from bot.asana_hooks import AsanaHookSecrets
     from bot.wiring import open_services
 
     settings = Settings.from_env()
@@ -225,8 +222,7 @@ async def _cmd_setup(args: argparse.Namespace) -> int:
                     if not p.archived]
         print(f"Registering Asana webhooks for {len(projects)} delivery projects; `accountbot serve` must be "
               f"running at {settings.public_url} to answer Asana's handshake.")
-        done = await AsanaHookSecrets(services.store, settings.asana_webhook_secret).register(
-            services.asana, settings.public_url, projects)
+        done = await services.hooks.register(services.asana, settings.public_url, projects)
     finally:
         await services.close()
     print(f"  {len(done.registered)} registered, {len(done.existing)} already had one.")

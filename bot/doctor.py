@@ -12,10 +12,23 @@ from connectors.errors import AuthError, ConnectorError, NotFoundError
 PROBE_DEADLINE = 5.0
 
 
-async def report(deps: Any, *, probe: bool = True) -> dict[str, Any]:
-    """Connectors (auth, last success), webhooks, pollers, outbox, broken subscriptions, token expiry."""
-    services = deps.services
-    store = deps.store
+class Doctor:
+    """What `/account doctor` and `/healthz` report, from the connectors' state and the store."""
+
+    def __init__(self, settings: Any, store: Any, hubspot: Any, asana: Any, quickbooks: Any) -> None:
+        self.settings = settings
+        self.store = store
+        self.hubspot = hubspot
+        self.asana = asana
+        self.quickbooks = quickbooks
+
+    async def report(self, *, probe: bool = True) -> dict[str, Any]:
+        """Connectors (auth, last success), webhooks, pollers, outbox, broken subscriptions, token expiry."""
+        return await _report(self, probe=probe)
+
+
+async def _report(services: Doctor, *, probe: bool) -> dict[str, Any]:
+    store = services.store
     now = time.time()
     connectors: dict[str, Any] = {}
     probes = {"hubspot": _probe_hubspot, "asana": _probe_asana, "quickbooks": _probe_quickbooks}
@@ -24,7 +37,7 @@ async def report(deps: Any, *, probe: bool = True) -> dict[str, Any]:
     for (name, _), result in zip(probes.items(), results):
         connector = getattr(services, name)
         state = dict(connector.runner.health()) if hasattr(connector, "runner") else {}
-        state["mode"] = "sandbox" if name in deps.settings.sandbox_systems else "live"
+        state["mode"] = "sandbox" if name in services.settings.sandbox_systems else "live"
         if probe:
             state["auth"] = _auth_word(result)
         connectors[name] = state

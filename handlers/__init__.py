@@ -1,17 +1,31 @@
-"""Thin Slack listeners: ack, parse, call one service, render with `blocks`, send."""
+"""Thin Slack listeners: ack, parse, call one service, render with `blocks`, send.
+
+Each module's listeners are module-level functions; `register(app)` wires them all. A
+listener takes its services from `context["services"]` (put there by the app's middleware).
+"""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncApp
 
 if TYPE_CHECKING:
-    from bot.app import AppDeps
+    from bot.wiring import Services
 
 
-def register(app: AsyncApp, deps: "AppDeps") -> None:
+def register(app: AsyncApp) -> None:
     """Wire every listener module."""
-    from handlers import actions, commands, events, home, subscriptions, unfurls, views
+    from handlers import actions, commands, home, unfurls, views
 
-    for module in (commands, subscriptions, actions, views, unfurls, events, home):
-        module.register(app, deps)
+    for module in (commands, actions, views, unfurls, home):
+        module.register(app)
+
+
+def services_of(context: Any) -> Services:
+    """The process's services, as the app's middleware put them in the listener's context."""
+    return context["services"]
+
+
+async def allowed(services: Services, user_id: str) -> bool:
+    """A full member of this workspace (guests and other organisations are refused everywhere)."""
+    return (await services.gate.user(user_id)).allowed

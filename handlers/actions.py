@@ -1,91 +1,100 @@
-"""Buttons: refresh, share in channel, pick a deal, a suggestion, log a communication."""
+"""Buttons: pick a deal, a suggestion, show, refresh, share the card, log a communication, open links."""
 from __future__ import annotations
 
-import json
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any, Final
 
 from slack_bolt.async_app import AsyncApp
 
-from blocks import ids, messages
-from blocks.card import status_card
+from blocks import ids
+from blocks.card import card_modal
 from blocks.modal import log_modal
-from bot.status import DealNotFound
+from blocks.replies import card_response, refusal_response
+from handlers import allowed, services_of
 
-if TYPE_CHECKING:
-    from bot.app import AppDeps
-
-LINK_BUTTONS = (ids.OPEN_HUBSPOT, ids.OPEN_ASANA, ids.OPEN_QUICKBOOKS)
+LINK_BUTTONS: Final = (ids.OPEN_HUBSPOT, ids.OPEN_ASANA, ids.OPEN_QUICKBOOKS)
 
 
-def register(app: AsyncApp, deps: "AppDeps") -> None:
-    """Every button on the card, the picker and the suggestions."""
+async def on_pick(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any, context: Any) -> None:
+    """A deal chosen from the picker or the suggestions: its card replaces the list."""
+    await ack()
+    services = services_of(context)
+    if not await allowed(services, body["user"]["id"]):
+        await respond(refusal_response())
+        return
+    await respond(card_response(await services.cards.card(action["value"]), services.clock()))
 
-    async def allowed(body: dict[str, Any], respond: Any) -> bool:
-        verdict = await deps.gate.user(body["user"]["id"])
-        if not verdict.allowed:
-            await respond({**messages.refusal(), "replace_original": False, "response_type": "ephemeral"})
-        return verdict.allowed
 
-    async def show(deal_id: str, respond: Any, *, refresh: bool = False, replace: bool = True,
-                   ephemeral: bool = True) -> None:
-        try:
-            status = await deps.cards.for_deal(deal_id, refresh=refresh)
-        except DealNotFound:
-            await respond({**messages.error(messages.DEAL_GONE.format(deal_id=deal_id)), "replace_original": replace})
-            return
-        payload = status_card(status, deps.clock(), ephemeral=ephemeral)
-        await respond({**payload, "replace_original": replace,
-                       "response_type": "ephemeral" if ephemeral else "in_channel"})
+async def on_show(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any, client: Any,
+                  context: Any) -> None:
+    """"Show account card" on an alert or the digest (beside it), or on Home (in a modal)."""
+    await ack()
+    services = services_of(context)
+    if not await allowed(services, body["user"]["id"]):
+        if (body.get("container") or {}).get("type") != "view":
+            await respond(refusal_response())
+        return
+    result = await services.cards.card(action["value"])
+    if (body.get("container") or {}).get("type") == "view":  # from Home there is no response_url
+        if result.status is not None:
+            await client.views_open(trigger_id=body["trigger_id"], view=card_modal(result.status, services.clock()))
+        return
+    await respond(card_response(result, services.clock(), replace=False))
 
-    @app.action(ids.PICK_DEAL)
-    @app.action(re.compile(rf"^{ids.SUGGEST_DEAL}_\d+$"))
-    async def on_pick(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
-        await ack()
-        if await allowed(body, respond):
-            await show(action["value"], respond)
 
-    @app.action(ids.SHOW_CARD)
-    @app.action(re.compile(rf"^{ids.SHOW_CARD}_digest_\d+$"))
-    async def on_show(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any, client: Any) -> None:
-        await ack()  # from an alert or Home: the card, to the person who clicked only
-        if (body.get("container") or {}).get("type") == "view":
-            from handlers.home import show_card_in_modal
+async def on_refresh(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any, context: Any) -> None:
+    """Refresh: the card fetched again, in place."""
+    await ack()
+    services = services_of(context)
+    if not await allowed(services, body["user"]["id"]):
+        await respond(refusal_response())
+        return
+    result = await services.cards.card(action["value"], refresh=True)
+    await respond(card_response(result, services.clock(), ephemeral=_is_ephemeral(body)))
 
-            if (await deps.gate.user(body["user"]["id"])).allowed:
-                await show_card_in_modal(deps, client, body["trigger_id"], action["value"])
-            return
-        if await allowed(body, respond):
-            await show(action["value"], respond, replace=False)
 
-    @app.action(ids.REFRESH_CARD)
-    async def on_refresh(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
-        await ack()
-        if await allowed(body, respond):
-            await show(action["value"], respond, refresh=True, ephemeral=_is_ephemeral(body))
+async def on_share(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any, context: Any) -> None:
+    """Share in channel: the card posted for everyone, the private copy removed."""
+    await ack()
+    services = services_of(context)
+    if not await allowed(services, body["user"]["id"]):
+        await respond(refusal_response())
+        return
+    await respond(card_response(await services.cards.card(action["value"]), services.clock(), replace=False,
+                                ephemeral=False))
+    await respond({"delete_original": True})
 
-    @app.action(ids.SHARE_CARD)
-    async def on_share(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
-        await ack()
-        if await allowed(body, respond):
-            await show(action["value"], respond, replace=False, ephemeral=False)
-            await respond({"delete_original": True})
 
-    @app.action(ids.LOG_COMMUNICATION)
-    async def on_log(ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any, respond: Any) -> None:
-        await ack()
-        if not await allowed(body, respond):
-            return
-        # views.open must happen within 3 s of the click: no upstream call before it.
-        name = _card_title(body) or f"deal {action['value']}"
-        origin = {"response_url": body.get("response_url"), "ephemeral": _is_ephemeral(body)}
-        await client.views_open(trigger_id=body["trigger_id"],
-                                view=log_modal(action["value"], name, deps.clock().date(), origin=origin))
+async def on_log(ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any, respond: Any,
+                 context: Any) -> None:
+    """Log client communication: the modal, opened at once (views.open must follow the click within 3 s)."""
+    await ack()
+    services = services_of(context)
+    if not await allowed(services, body["user"]["id"]):
+        await respond(refusal_response())
+        return
+    name = _card_title(body) or f"deal {action['value']}"
+    origin = {"response_url": body.get("response_url"), "ephemeral": _is_ephemeral(body)}
+    await client.views_open(trigger_id=body["trigger_id"],
+                            view=log_modal(action["value"], name, services.clock().date(), origin=origin))
 
+
+async def on_link_button(ack: Any) -> None:
+    """Link buttons open in the browser; Slack still expects an ack."""
+    await ack()
+
+
+def register(app: AsyncApp) -> None:
+    """Every button on the card, the picker, the suggestions, alerts and Home."""
+    app.action(ids.PICK_DEAL)(on_pick)
+    app.action(re.compile(rf"^{ids.SUGGEST_DEAL}_\d+$"))(on_pick)
+    app.action(ids.SHOW_CARD)(on_show)
+    app.action(re.compile(rf"^{ids.SHOW_CARD}_digest_\d+$"))(on_show)
+    app.action(ids.REFRESH_CARD)(on_refresh)
+    app.action(ids.SHARE_CARD)(on_share)
+    app.action(ids.LOG_COMMUNICATION)(on_log)
     for action_id in LINK_BUTTONS:
-        @app.action(action_id)
-        async def on_link(ack: Any) -> None:
-            await ack()  # link buttons open in the browser; Slack still expects an ack
+        app.action(action_id)(on_link_button)
 
 
 def _is_ephemeral(body: dict[str, Any]) -> bool:
@@ -98,11 +107,3 @@ def _card_title(body: dict[str, Any]) -> str | None:
         if block.get("type") == "header":
             return (block.get("text") or {}).get("text")
     return None
-
-
-def origin_of(metadata: str) -> dict[str, Any]:
-    """The modal's private_metadata back as a dict."""
-    try:
-        return json.loads(metadata or "{}")
-    except ValueError:
-        return {}

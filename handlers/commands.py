@@ -1,56 +1,91 @@
 """/account: a card for a query, or a subcommand from the table."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Final
 
 from slack_bolt.async_app import AsyncApp
 
 from blocks import messages
+from blocks.admin import doctor_message, subscriptions_list
 from blocks.replies import reply
+from handlers import allowed, services_of
 
 if TYPE_CHECKING:
-    from bot.app import AppDeps
+    from bot.wiring import Services
 
-Subcommand = Callable[["AppDeps", dict[str, Any], str, Any], Awaitable[None]]
-SUBCOMMANDS: dict[str, Subcommand] = {}
-
-
-def subcommand(name: str) -> Callable[[Subcommand], Subcommand]:
-    """Add a function to the /account dispatch table."""
-
-    def wrap(fn: Subcommand) -> Subcommand:
-        SUBCOMMANDS[name] = fn
-        return fn
-
-    return wrap
+Subcommand = Callable[["Services", dict[str, Any], str, Any], Awaitable[None]]
 
 
-@subcommand("help")
-async def _help(deps: "AppDeps", command: dict[str, Any], rest: str, respond: Any) -> None:
+async def show_help(services: Services, command: dict[str, Any], rest: str, respond: Any) -> None:
+    """/account help."""
     await respond(messages.help_message())
 
 
-def register(app: AsyncApp, deps: "AppDeps") -> None:
-    """/account QUERY | help | subcommands."""
+async def subscribe(services: Services, command: dict[str, Any], rest: str, respond: Any) -> None:
+    """/account subscribe ACCOUNT|all [kinds] [min=AMOUNT]."""
+    outcome = await services.subscriptions.subscribe(command["channel_id"], command["user_id"], rest)
+    await respond(messages.message(outcome.text))
 
-    @app.command("/account")
-    async def on_account(ack: Any, command: dict[str, Any], respond: Any) -> None:
-        await ack()
-        verdict = await deps.gate.user(command["user_id"])
-        if not verdict.allowed:
-            await respond(messages.refusal())
-            return
-        text = (command.get("text") or "").strip()
-        verb, _, rest = text.partition(" ")
-        handler = SUBCOMMANDS.get(verb.lower())
-        if not text:
-            linked = await deps.store.channel_link(command["channel_id"])
-            if linked is None:
-                await respond(messages.help_message())
-            else:  # a channel bound to an account: its card
-                await respond(reply(await deps.cards.for_query(linked[0]), deps.clock()))
-        elif handler is not None:
-            await handler(deps, command, rest.strip(), respond)
-        else:
-            result = await deps.cards.for_query(text)
-            await respond(reply(result, deps.clock()))
+
+async def unsubscribe(services: Services, command: dict[str, Any], rest: str, respond: Any) -> None:
+    """/account unsubscribe ACCOUNT|all [kinds]."""
+    outcome = await services.subscriptions.unsubscribe(command["channel_id"], rest)
+    await respond(messages.message(outcome.text))
+
+
+async def list_subscriptions(services: Services, command: dict[str, Any], rest: str, respond: Any) -> None:
+    """/account subscriptions."""
+    outcome = await services.subscriptions.list(command["channel_id"])
+    await respond(subscriptions_list(outcome.text, outcome.subscriptions, services.clock()))
+
+
+async def link(services: Services, command: dict[str, Any], rest: str, respond: Any) -> None:
+    """/account link ACCOUNT: bind this channel to an account."""
+    outcome = await services.subscriptions.link(command["channel_id"], command["user_id"], rest)
+    await respond(messages.message(outcome.text))
+
+
+async def unlink(services: Services, command: dict[str, Any], rest: str, respond: Any) -> None:
+    """/account unlink."""
+    outcome = await services.subscriptions.unlink(command["channel_id"])
+    await respond(messages.message(outcome.text))
+
+
+async def doctor(services: Services, command: dict[str, Any], rest: str, respond: Any) -> None:
+    """/account doctor: every connection and the alert pipeline, in words that say what to do."""
+    await respond(doctor_message(await services.doctor.report(), services.clock()))
+
+
+SUBCOMMANDS: Final[dict[str, Subcommand]] = {
+    "help": show_help,
+    "subscribe": subscribe,
+    "unsubscribe": unsubscribe,
+    "subscriptions": list_subscriptions,
+    "link": link,
+    "unlink": unlink,
+    "doctor": doctor,
+}
+
+
+async def on_account(ack: Any, command: dict[str, Any], respond: Any, context: Any) -> None:
+    """/account QUERY | subcommand; a bare /account in a linked channel shows its account."""
+    await ack()
+    services = services_of(context)
+    if not await allowed(services, command["user_id"]):
+        await respond(messages.refusal())
+        return
+    text = (command.get("text") or "").strip()
+    verb, _, rest = text.partition(" ")
+    subcommand = SUBCOMMANDS.get(verb.lower())
+    if not text:
+        linked = await services.cards.for_channel(command["channel_id"])
+        await respond(messages.help_message() if linked is None else reply(linked, services.clock()))
+    elif subcommand is not None:
+        await subcommand(services, command, rest.strip(), respond)
+    else:
+        await respond(reply(await services.cards.for_query(text), services.clock()))
+
+
+def register(app: AsyncApp) -> None:
+    """The /account command."""
+    app.command("/account")(on_account)

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 import aiohttp
 from aiohttp import web
 
-from bot.app import AppDeps, create_app, create_web_app
+from bot.app import create_app, create_web_app
 from bot.settings import Settings
 from bot.status import Timing
 from bot.wiring import Services, open_services, settings_on_sandbox
@@ -26,10 +26,14 @@ class Bot:
 
     sandbox: Sandbox
     services: Services
-    deps: AppDeps
     url: str
     http: aiohttp.ClientSession
     runner: web.AppRunner
+
+    @property
+    def deps(self) -> Services:
+        """The services the handlers and the worker use (the same object as `services`)."""
+        return self.services
 
     @property
     def slack(self):  # the Slack emulator
@@ -109,17 +113,15 @@ async def start_bot(tmp_path: Path, *, timing: Timing = Timing(), sandbox: Sandb
     settings = settings_on_sandbox(Settings.from_env({}, dotenv=None), sandbox.env(), database_dir=tmp_path)
     settings = replace(settings, database_url=database_url or f"sqlite:///{tmp_path}/bot.db")
     services = await open_services(settings, timing=timing)
-    app, deps = create_app(settings, services)
-    deps.worker.daily_snapshots = False  # tests step the worker; the daily round has its own tests
-    runner = web.AppRunner(create_web_app(app, deps), access_log=None)
+    services.worker.daily_snapshots = False  # tests step the worker; the daily round has its own tests
+    runner = web.AppRunner(create_web_app(create_app(services), services), access_log=None)
     await runner.setup()
     port = _free_port("127.0.0.1")
     await web.TCPSite(runner, "127.0.0.1", port).start()
-    return Bot(sandbox, services, deps, f"http://127.0.0.1:{port}", aiohttp.ClientSession(), runner)
+    return Bot(sandbox, services, f"http://127.0.0.1:{port}", aiohttp.ClientSession(), runner)
 
 
 async def stop_bot(bot: Bot) -> None:
-    await bot.deps.worker.close()
     await bot.http.close()
     await bot.runner.cleanup()
     await bot.services.close()

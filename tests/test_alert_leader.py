@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import text
 
-from bot.alerts.setup import build_worker
 from bot.store import Store
+from bot.wiring import another_worker
 from sandbox.harness import Bot
 from sandbox.slack import SALES
 from tests.test_alert_faults import alerts, subscribe
@@ -40,7 +40,7 @@ async def ticket_flood(bot: Bot, count: int) -> None:
 
 def standby(bot: Bot, ttl: float):
     """A second worker process on the same store."""
-    worker = build_worker(replace(bot.services.settings, alert_owner_dm=False), bot.services, lease_ttl=ttl)
+    worker = another_worker(bot.services, replace(bot.services.settings, alert_owner_dm=False), lease_ttl=ttl)
     worker.daily_snapshots = False
     return worker
 

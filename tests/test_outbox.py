@@ -12,10 +12,9 @@ from typing import AsyncIterator
 import pytest
 from sqlalchemy import text
 
-from bot.alerts.setup import build_worker as _build_worker
 from bot.alerts.worker import LEASE
 from bot.settings import Settings
-from bot.wiring import Services, open_services, settings_on_sandbox
+from bot.wiring import Services, another_worker, open_services, settings_on_sandbox
 from sandbox.server import Sandbox
 from sandbox.slack import SALES
 
@@ -36,9 +35,9 @@ async def world(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[Sandbo
             await services.close()
 
 
-def build_worker(*args, **kwargs):
+def build_worker(settings, services, **kwargs):
     """A worker without the daily snapshot round (it has its own tests)."""
-    worker = _build_worker(*args, **kwargs)
+    worker = another_worker(services, settings, **kwargs)
     worker.daily_snapshots = False
     return worker
 

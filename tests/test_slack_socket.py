@@ -11,7 +11,7 @@ from sandbox.harness import Bot, block_texts
 
 async def test_account_over_socket_mode(bot: Bot) -> None:
     """apps.connections.open with the app token, hello, a slash_commands envelope acked, the card posted."""
-    app, _ = create_app(bot.deps.settings, bot.services)
+    app = create_app(bot.services)
     handler = AsyncSocketModeHandler(app, bot.slack.app_token)
     await handler.connect_async()
     try:
