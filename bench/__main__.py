@@ -4,6 +4,7 @@ Prints: cold-card time (indexes warm, caches empty), warm-card time, upstream ca
 cold card per system, the calls of 20 simultaneous lookups of one account, and the same
 cold card fetched sequentially (every upstream call after the previous one) as a baseline.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -12,8 +13,8 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Awaitable, Callable
 
 from bot.lookup import lookup
 from bot.settings import Settings
@@ -47,7 +48,7 @@ async def _timed(fn: Callable[[], Awaitable[None]]) -> float:
 
 
 def _runners(services: Services) -> list:
-    return [getattr(c, "runner") for c in (services.hubspot, services.asana, services.quickbooks)]
+    return [c.runner for c in (services.hubspot, services.asana, services.quickbooks)]
 
 
 async def run(latency: float, query: str, repeats: int) -> int:
@@ -106,50 +107,76 @@ async def run(latency: float, query: str, repeats: int) -> int:
     ok_ratio = seq_med / cold_med >= 2
     ok_warm = warm_med < 0.020
     ok_crowd = sum(crowd.values()) <= sum(one.values())
-    print(f"accountbot benchmark — query {query!r}, injected latency {latency * 1000:.0f} ms per upstream request, "
-          f"median of {repeats} runs")
-    print(f"  cold card (indexes warm, caches empty): {cold_med * 1000:7.1f} ms   "
-          f"critical path {CRITICAL_PATH_ROUND_TRIPS} round trips = {critical * 1000:.0f} ms; "
-          f"ratio {cold_med / critical:.2f} (target <= 1.30) {'OK' if ok_cold else 'MISSED'}")
+    print(
+        f"accountbot benchmark — query {query!r}, injected latency {latency * 1000:.0f} ms per upstream request, "
+        f"median of {repeats} runs"
+    )
+    print(
+        f"  cold card (indexes warm, caches empty): {cold_med * 1000:7.1f} ms   "
+        f"critical path {CRITICAL_PATH_ROUND_TRIPS} round trips = {critical * 1000:.0f} ms; "
+        f"ratio {cold_med / critical:.2f} (target <= 1.30) {'OK' if ok_cold else 'MISSED'}"
+    )
     print("    each run (ms): " + ", ".join(f"{c * 1000:.0f}" for c in cold))
-    print(f"  warm card:                              {warm_med * 1000:7.2f} ms   (target < 20 ms) {'OK' if ok_warm else 'MISSED'}")
-    print(f"  sequential baseline (cold):             {seq_med * 1000:7.1f} ms   "
-          f"concurrent is {seq_med / cold_med:.1f}x faster (target >= 2x) {'OK' if ok_ratio else 'MISSED'}")
-    print("  upstream calls per cold card:           " + ", ".join(f"{n} {per_system[n]:g}" for n in SYSTEMS)
-          + f"  (total {sum(per_system.values()):g})")
-    print(f"  20 simultaneous lookups of one account: {sum(crowd.values())} calls in {crowd_time * 1000:.0f} ms "
-          f"vs {sum(one.values())} for one ({', '.join(f'{n} {crowd[n]}' for n in SYSTEMS)}) "
-          f"{'OK' if ok_crowd else 'MISSED'}")
+    print(
+        f"  warm card:                              {warm_med * 1000:7.2f} ms   (target < 20 ms) "
+        f"{'OK' if ok_warm else 'MISSED'}"
+    )
+    print(
+        f"  sequential baseline (cold):             {seq_med * 1000:7.1f} ms   "
+        f"concurrent is {seq_med / cold_med:.1f}x faster (target >= 2x) {'OK' if ok_ratio else 'MISSED'}"
+    )
+    print(
+        "  upstream calls per cold card:           "
+        + ", ".join(f"{n} {per_system[n]:g}" for n in SYSTEMS)
+        + f"  (total {sum(per_system.values()):g})"
+    )
+    print(
+        f"  20 simultaneous lookups of one account: {sum(crowd.values())} calls in {crowd_time * 1000:.0f} ms "
+        f"vs {sum(one.values())} for one ({', '.join(f'{n} {crowd[n]}' for n in SYSTEMS)}) "
+        f"{'OK' if ok_crowd else 'MISSED'}"
+    )
     from bench.slack import slash_to_card
 
     slack = await slash_to_card(latency, query, repeats)
     print(f"  /account {query} → ack:                {slack['ack'] * 1000:7.1f} ms   (Slack wants < 3000 ms)")
-    print(f"  /account {query} → card at response_url: cold {slack['cold'] * 1000:.1f} ms, "
-          f"warm {slack['warm'] * 1000:.1f} ms (the Slack emulator answers at the same injected latency)")
+    print(
+        f"  /account {query} → card at response_url: cold {slack['cold'] * 1000:.1f} ms, "
+        f"warm {slack['warm'] * 1000:.1f} ms (the Slack emulator answers at the same injected latency)"
+    )
     from bench.alerts import outbox_throughput, webhook_to_post
 
     hook = await webhook_to_post(latency)
-    print(f"  QuickBooks webhook → alert in Slack:    {hook * 1000:7.1f} ms median of 20 "
-          "(verify, inbox, payment + invoices + deal lookups, outbox, post)")
+    print(
+        f"  QuickBooks webhook → alert in Slack:    {hook * 1000:7.1f} ms median of 20 "
+        "(verify, inbox, payment + invoices + deal lookups, outbox, post)"
+    )
     sent, took = await outbox_throughput()
-    print(f"  outbox sender, 50 channels:             {sent} alerts in {took:.1f} s = {sent / took:.1f} messages/s "
-          f"(Slack allows ~1/s per channel, so {sent // 50} per channel need >= {sent // 50 - 1} s)")
+    print(
+        f"  outbox sender, 50 channels:             {sent} alerts in {took:.1f} s = {sent / took:.1f} messages/s "
+        f"(Slack allows ~1/s per channel, so {sent // 50} per channel need >= {sent // 50 - 1} s)"
+    )
     from bench.book import LIMITS, home_for_200, snapshot_rate
 
     home, count = await home_for_200(latency)
     ok_home = home < 3.0
-    print(f"  App Home, a rep with {count} accounts:    {home * 1000:7.1f} ms to publish (target < 3000 ms) "
-          f"{'OK' if ok_home else 'MISSED'}")
+    print(
+        f"  App Home, a rep with {count} accounts:    {home * 1000:7.1f} ms to publish (target < 3000 ms) "
+        f"{'OK' if ok_home else 'MISSED'}"
+    )
     rate = await snapshot_rate()
     meta = rate.pop("_")
-    print(f"  daily snapshot of {meta['accounts']:.0f} accounts, spread over {meta['spread_hours']:.0f} h "
-          f"(calls measured on {meta['sample']:.0f} accounts, {meta['sample_seconds']:.1f} s unpaced):")
+    print(
+        f"  daily snapshot of {meta['accounts']:.0f} accounts, spread over {meta['spread_hours']:.0f} h "
+        f"(calls measured on {meta['sample']:.0f} accounts, {meta['sample_seconds']:.1f} s unpaced):"
+    )
     ok_rate = True
     for name, r in rate.items():
         ok_rate &= r["per_minute_paced"] <= r["limit"]
-        print(f"    {name:<10} {r['per_account']:5.2f} calls/account → {r['per_minute_paced']:6.1f} calls/min "
-              f"of {LIMITS[name][0]} ({100 * r['per_minute_paced'] / r['limit']:.0f}%); "
-              f"unpaced it would need {r['minutes_at_limit']:.0f} min at the limit")
+        print(
+            f"    {name:<10} {r['per_account']:5.2f} calls/account → {r['per_minute_paced']:6.1f} calls/min "
+            f"of {LIMITS[name][0]} ({100 * r['per_minute_paced'] / r['limit']:.0f}%); "
+            f"unpaced it would need {r['minutes_at_limit']:.0f} min at the limit"
+        )
     return 0 if (ok_cold and ok_warm and ok_ratio and ok_crowd and ok_home and ok_rate) else 1
 
 

@@ -1,4 +1,5 @@
 """Alerts: signed QuickBooks webhook → Slack post latency, and outbox throughput over 50 channels."""
+
 from __future__ import annotations
 
 import asyncio
@@ -33,7 +34,7 @@ async def webhook_to_post(latency: float, count: int = 20) -> float:
                 start = time.perf_counter()
                 async with bot.http.post(f"{bot.url}/webhooks/quickbooks", data=body, headers=headers) as resp:
                     assert resp.status == 200
-                await bot.until(lambda: len(bot.slack.messages(channel)) > before, timeout=60, what="alert")
+                await bot.until(lambda b=before: len(bot.slack.messages(channel)) > b, timeout=60, what="alert")
                 times.append(time.perf_counter() - start)
                 await asyncio.sleep(1.0)  # Slack's 1 message/s per channel: measure latency, not the queue
         finally:
@@ -56,10 +57,24 @@ async def outbox_throughput(channels: int = 50, per_channel: int = 4) -> tuple[i
                 ids.append(cid)
             for n in range(per_channel):
                 deliveries = [(cid, f"{cid}|deal{n}|payments", None) for cid in ids]
-                payload = {"deal_id": f"deal{n}", "deal_name": f"Account {n}", "payment_id": str(n),
-                           "paid_on": "2026-11-25", "currency": "USD", "amount": "100.00",
-                           "invoices": [{"id": str(n), "doc": str(n), "amount": "100.00", "total": "100.00",
-                                         "balance": "0", "due_on": "2026-11-30"}]}
+                payload = {
+                    "deal_id": f"deal{n}",
+                    "deal_name": f"Account {n}",
+                    "payment_id": str(n),
+                    "paid_on": "2026-11-25",
+                    "currency": "USD",
+                    "amount": "100.00",
+                    "invoices": [
+                        {
+                            "id": str(n),
+                            "doc": str(n),
+                            "amount": "100.00",
+                            "total": "100.00",
+                            "balance": "0",
+                            "due_on": "2026-11-30",
+                        }
+                    ],
+                }
                 await store.record_event(f"bench:{n}", "payments", f"deal{n}", payload, time.time(), deliveries, 0)
             sender = bot.deps.worker.sender
             start = time.perf_counter()

@@ -1,4 +1,5 @@
 """The rep's book at scale: Home for a rep with 200 accounts, and the daily snapshot of 2,000 accounts."""
+
 from __future__ import annotations
 
 import tempfile
@@ -6,14 +7,16 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-
 from sandbox.book import PEOPLE_BY_KEY, generated_book
 from sandbox.harness import start_bot, stop_bot
 from sandbox.server import Sandbox
 
 REP = "ava"  # owns nothing in the demo book: in the bench she owns exactly 200 accounts
-LIMITS = {"hubspot": ("100 / 10 s (Free/Starter)", 600.0), "asana": ("1,500 / min (paid)", 1500.0),
-          "quickbooks": ("500 / min per company", 500.0)}
+LIMITS = {
+    "hubspot": ("100 / 10 s (Free/Starter)", 600.0),
+    "asana": ("1,500 / min (paid)", 1500.0),
+    "quickbooks": ("500 / min per company", 500.0),
+}
 
 
 def _book(total: int, rep_accounts: int) -> tuple:
@@ -22,7 +25,6 @@ def _book(total: int, rep_accounts: int) -> tuple:
     for i in generated[:rep_accounts]:
         accounts[i] = replace(accounts[i], owner=REP, close_days_ago=min(accounts[i].close_days_ago, 400))
     return tuple(accounts)
-
 
 
 async def home_for_200(latency: float) -> tuple[float, int]:
@@ -35,15 +37,19 @@ async def home_for_200(latency: float) -> tuple[float, int]:
             deals = await bot.deps.book.deals(owner.id, bot.deps.clock().date())
             snap = bot.deps.worker.snapshotter
             for start in range(0, len(deals), 100):  # what the daily round leaves behind
-                await snap.take_many([d.deal_id for d in deals[start:start + 100]])
+                await snap.take_many([d.deal_id for d in deals[start : start + 100]])
             bot.sandbox.set_latency(latency)
             bot.deps.gate._users.clear()  # a cold Slack user lookup too
             before = (bot.slack.home_view(user) or {}).get("hash")
             start = time.perf_counter()
-            await bot.event({"type": "app_home_opened", "user": user, "channel": "D0BENCH", "tab": "home",
-                             "event_ts": "1.0"})
-            await bot.until(lambda: (v := bot.slack.home_view(user)) and v.get("hash") != before
-                            and "Loading" not in str(v), timeout=60, what="home")
+            await bot.event(
+                {"type": "app_home_opened", "user": user, "channel": "D0BENCH", "tab": "home", "event_ts": "1.0"}
+            )
+            await bot.until(
+                lambda: (v := bot.slack.home_view(user)) and v.get("hash") != before and "Loading" not in str(v),
+                timeout=60,
+                what="home",
+            )
             return time.perf_counter() - start, len(deals)
         finally:
             await stop_bot(bot)
@@ -61,9 +67,9 @@ async def snapshot_rate(sample: int = 200) -> dict[str, dict[str, float]]:
             await snap.take_many(tracked[:5])  # warm pipelines and owners
             bot.sandbox.reset_calls()
             start = time.perf_counter()
-            chunk = tracked[5:5 + sample]
+            chunk = tracked[5 : 5 + sample]
             for i in range(0, len(chunk), 100):
-                await snap.take_many(chunk[i:i + 100])
+                await snap.take_many(chunk[i : i + 100])
             elapsed = time.perf_counter() - start
             calls = {n: len(bot.sandbox.emulators[n].calls) for n in LIMITS}
         finally:
@@ -71,10 +77,18 @@ async def snapshot_rate(sample: int = 200) -> dict[str, dict[str, float]]:
     total = len(tracked)
     spread_min = snap.spread / 60.0
     out: dict[str, dict[str, float]] = {}
-    for name, (label, limit) in LIMITS.items():
+    for name, (_, limit) in LIMITS.items():
         per_account = calls[name] / sample
-        out[name] = {"per_account": per_account, "per_minute_paced": per_account * total / spread_min,
-                     "limit": limit, "minutes_at_limit": per_account * total / limit}
-    out["_"] = {"accounts": float(total), "spread_hours": snap.spread / 3600.0, "sample_seconds": elapsed,
-                "sample": float(sample)}
+        out[name] = {
+            "per_account": per_account,
+            "per_minute_paced": per_account * total / spread_min,
+            "limit": limit,
+            "minutes_at_limit": per_account * total / limit,
+        }
+    out["_"] = {
+        "accounts": float(total),
+        "spread_hours": snap.spread / 3600.0,
+        "sample_seconds": elapsed,
+        "sample": float(sample),
+    }
     return out

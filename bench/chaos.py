@@ -7,6 +7,7 @@ for in the Slack emulator by the outbox ids each alert carries. Prints events se
 delivered, lost, doubled, the longest webhook-to-Slack time and how many processes posted.
 Loopback only; bounded in count and time.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,8 +43,14 @@ class Fleet:
 
     async def start(self, name: str, *args: str) -> None:
         self.procs[name] = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", *args, env=self.env,
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+            sys.executable,
+            "-m",
+            "bot.cli",
+            *args,
+            env=self.env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
 
     def name_of(self, pid: int) -> str | None:
         return next((n for n, p in self.procs.items() if p.pid == pid), None)
@@ -55,7 +62,7 @@ class Fleet:
         for proc in self.procs.values():
             try:
                 await asyncio.wait_for(proc.wait(), 20)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 proc.kill()
 
 
@@ -78,8 +85,16 @@ async def run(events: int = 300, bursts: int = 6, seed: int = 7, limit: float = 
     sandbox = await Sandbox(latency=0.02).start()
     port = _free_port("127.0.0.1")
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, **sandbox.env(), "DATABASE_URL": db_url, "HOST": "127.0.0.1", "PORT": str(port),
-           "PUBLIC_URL": url, "POLL_INTERVAL_SECONDS": "5", "LOG_LEVEL": "ERROR"}
+    env = {
+        **os.environ,
+        **sandbox.env(),
+        "DATABASE_URL": db_url,
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "PUBLIC_URL": url,
+        "POLL_INTERVAL_SECONDS": "5",
+        "LOG_LEVEL": "ERROR",
+    }
     fleet = Fleet(env)
     db = None
     sent_at: dict[str, float] = {}  # "payment:<id>" / "ticket:<id>" -> when its first webhook went out
@@ -89,18 +104,23 @@ async def run(events: int = 300, bursts: int = 6, seed: int = 7, limit: float = 
         await asyncio.sleep(3.0)  # a worker takes the lease before serve starts
         await fleet.start("serve", "serve")
         async with aiohttp.ClientSession() as http:
+
             async def healthy() -> bool:
                 try:
                     async with http.get(f"{url}/healthz") as resp:
                         return resp.status == 200
                 except aiohttp.ClientError:
                     return False
+
             await _until(healthy, 60, "serve to answer /healthz")
             db = await asyncpg.connect(db_url)
             for channel, text in ((SALES, "subscribe all"), (LEADERSHIP, "subscribe all payments")):
                 body = urlencode(sandbox.slack.slash_command_fields(text, channel_id=channel))
-                async with http.post(f"{url}/slack/events", data=body.encode(),
-                                     headers=signed_headers(body, sandbox.slack.signing_secret)) as resp:
+                async with http.post(
+                    f"{url}/slack/events",
+                    data=body.encode(),
+                    headers=signed_headers(body, sandbox.slack.signing_secret),
+                ) as resp:
                     assert resp.status == 200
             await _until(lambda: _count(db, "SELECT count(*) FROM subscriptions", 2), 30, "subscriptions")
             await asyncio.sleep(1.5)  # events stamped after the subscriptions, to the second
@@ -109,8 +129,10 @@ async def run(events: int = 300, bursts: int = 6, seed: int = 7, limit: float = 
             sandbox.slack.faults.queue.clear()
 
             async def settled() -> bool:
-                return await _count(db, "SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')", 0,
-                                    exact=True) and await _recorded(db, sent_at)
+                return await _count(
+                    db, "SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')", 0, exact=True
+                ) and await _recorded(db, sent_at)
+
             try:
                 await _until(settled, limit, "every delivery to settle")
                 timed_out = False
@@ -142,11 +164,25 @@ async def _recorded(db: asyncpg.Connection, sent_at: dict[str, float]) -> bool:
     return set(sent_at) <= {_entity(r["key"]) for r in await db.fetch("SELECT key FROM alert_events")}
 
 
-async def _flood(http: aiohttp.ClientSession, sandbox: Sandbox, fleet: Fleet, db: asyncpg.Connection, url: str,
-                 events: int, bursts: int, rng: random.Random, sent_at: dict[str, float]) -> str | None:
+async def _flood(
+    http: aiohttp.ClientSession,
+    sandbox: Sandbox,
+    fleet: Fleet,
+    db: asyncpg.Connection,
+    url: str,
+    events: int,
+    bursts: int,
+    rng: random.Random,
+    sent_at: dict[str, float],
+) -> str | None:
     """Bursts of webhooks under Slack faults; the lease holder killed after the second burst."""
     qbo, hub, slack = sandbox.quickbooks, sandbox.hubspot, sandbox.slack
-    invoices = [qbo.find_invoice(i.doc) for a in DEMO_ACCOUNTS for i in a.invoices if i.total > sum((p for _, p in i.payments), Decimal("0"))]
+    invoices = [
+        qbo.find_invoice(i.doc)
+        for a in DEMO_ACCOUNTS
+        for i in a.invoices
+        if i.total > sum((p for _, p in i.payments), Decimal("0"))
+    ]
     deals = [a.deal_id for a in DEMO_ACCOUNTS if a.stage == "closedwon"]
     killed = None
     for burst in range(bursts):
@@ -163,8 +199,9 @@ async def _flood(http: aiohttp.ClientSession, sandbox: Sandbox, fleet: Fleet, db
             sent_at.setdefault(f"ticket:{ticket}", 0.0)
         body, headers = qbo.pending_webhook_delivery()
         tickets = [k.split(":")[1] for k, v in sent_at.items() if k.startswith("ticket:") and not v]
-        hbody, hheaders = hub.webhook_delivery([hub.webhook_event("ticket.creation", t) for t in tickets],
-                                               f"{url}/webhooks/hubspot")
+        hbody, hheaders = hub.webhook_delivery(
+            [hub.webhook_event("ticket.creation", t) for t in tickets], f"{url}/webhooks/hubspot"
+        )
         stamp = time.time()
         for key in sent_at:
             sent_at[key] = sent_at[key] or stamp
@@ -182,8 +219,9 @@ async def _flood(http: aiohttp.ClientSession, sandbox: Sandbox, fleet: Fleet, db
     return killed
 
 
-async def _figures(db: asyncpg.Connection, sandbox: Sandbox, sent_at: dict[str, float], killed: str | None,
-                   timed_out: bool) -> dict[str, Any]:
+async def _figures(
+    db: asyncpg.Connection, sandbox: Sandbox, sent_at: dict[str, float], killed: str | None, timed_out: bool
+) -> dict[str, Any]:
     rows = await db.fetch("SELECT id, event_key, destination, status, unverified FROM outbox")
     carried: Counter[int] = Counter()
     first_seen: dict[int, float] = {}
@@ -200,19 +238,34 @@ async def _figures(db: asyncpg.Connection, sandbox: Sandbox, sent_at: dict[str, 
     expected = [r for r in rows if r["event_key"].split(":")[0] in ("payment", "escalation")]
     lost = [r for r in expected if carried[r["id"]] == 0]
     doubled = [r for r in expected if carried[r["id"]] > 1]
-    latencies = [first_seen[r["id"]] - sent_at[_entity(r["event_key"])] for r in expected
-                 if r["id"] in first_seen and _entity(r["event_key"]) in sent_at]
+    latencies = [
+        first_seen[r["id"]] - sent_at[_entity(r["event_key"])]
+        for r in expected
+        if r["id"] in first_seen and _entity(r["event_key"]) in sent_at
+    ]
     recorded = {_entity(r["key"]) for r in await db.fetch("SELECT key FROM alert_events")}
     events_recorded = len(set(sent_at) & recorded)
-    return {"events_sent": len(sent_at), "events_recorded": events_recorded, "deliveries_expected": len(expected),
-            "delivered": len(expected) - len(lost), "lost": len(lost), "doubled": len(doubled),
-            "doubled_marked_unverified": sum(1 for r in doubled if r["unverified"]),
-            "longest_webhook_to_slack_s": round(max(latencies), 1) if latencies else None,
-            "median_webhook_to_slack_s": round(sorted(latencies)[len(latencies) // 2], 1) if latencies else None,
-            "unsettled": {f"{r['status']} {r['kind']}": r["n"] for r in await db.fetch(
+    return {
+        "events_sent": len(sent_at),
+        "events_recorded": events_recorded,
+        "deliveries_expected": len(expected),
+        "delivered": len(expected) - len(lost),
+        "lost": len(lost),
+        "doubled": len(doubled),
+        "doubled_marked_unverified": sum(1 for r in doubled if r["unverified"]),
+        "longest_webhook_to_slack_s": round(max(latencies), 1) if latencies else None,
+        "median_webhook_to_slack_s": round(sorted(latencies)[len(latencies) // 2], 1) if latencies else None,
+        "unsettled": {
+            f"{r['status']} {r['kind']}": r["n"]
+            for r in await db.fetch(
                 "SELECT status, kind, count(*) AS n FROM outbox WHERE status IN ('pending', 'sending') "
-                "GROUP BY status, kind")},
-            "processes_that_posted": len(senders), "killed": killed, "timed_out": timed_out}
+                "GROUP BY status, kind"
+            )
+        },
+        "processes_that_posted": len(senders),
+        "killed": killed,
+        "timed_out": timed_out,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -223,8 +276,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=float, default=240.0, help="seconds to wait for deliveries to settle")
     args = parser.parse_args(argv)
     figures = asyncio.run(run(args.events, args.bursts, args.seed, args.limit))
-    print("accountbot chaos run — serve + 2 workers on PostgreSQL; Slack 500s before/after storing, 429s, "
-          "slow answers; the lease holder killed with SIGKILL mid-flood")
+    print(
+        "accountbot chaos run — serve + 2 workers on PostgreSQL; Slack 500s before/after storing, 429s, "
+        "slow answers; the lease holder killed with SIGKILL mid-flood"
+    )
     print(json.dumps(figures, indent=2))
     return 0 if figures["lost"] == 0 and figures["doubled"] == figures["doubled_marked_unverified"] else 1
 

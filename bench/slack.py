@@ -1,4 +1,5 @@
 """Slash command to card: time to ack, and time until the card reaches the response_url."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,7 +1,8 @@
 """Subscriptions list and the doctor report, as Slack messages."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
@@ -9,7 +10,6 @@ from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 from blocks import format as fmt
 from blocks.card import escape
 from bot.models.views import Subscription
-
 
 BROKEN_REASONS = {
     "is_archived": "the channel was archived",
@@ -29,7 +29,7 @@ def reason_words(reason: str | None) -> str:
 
 
 def _when(ts: float | None, now: datetime) -> str:
-    return fmt.ago(datetime.fromtimestamp(ts, timezone.utc), now) if ts else "never"
+    return fmt.ago(datetime.fromtimestamp(ts, UTC), now) if ts else "never"
 
 
 def subscriptions_list(text: str, subs: tuple[Subscription, ...], now: datetime) -> dict[str, Any]:
@@ -38,11 +38,14 @@ def subscriptions_list(text: str, subs: tuple[Subscription, ...], now: datetime)
     for sub in subs[:40]:
         account = "every account" if sub.deal_id == "*" else escape(fmt.truncate(sub.deal_name, 120))
         floor = f", payments ≥ {sub.min_amount}" if sub.min_amount else ""
-        line = (f"• {account}: {', '.join(sorted(sub.kinds))}{floor} — by <@{sub.created_by}>, "
-                f"{_when(sub.created_at, now)}")
+        line = (
+            f"• {account}: {', '.join(sorted(sub.kinds))}{floor} — by <@{sub.created_by}>, {_when(sub.created_at, now)}"
+        )
         if sub.broken_reason:
-            line += f"\n   :warning: broken since {_when(sub.broken_at, now)}: {escape(reason_words(sub.broken_reason))}; " \
-                    "fix that, then subscribe again"
+            line += (
+                f"\n   :warning: broken since {_when(sub.broken_at, now)}: {escape(reason_words(sub.broken_reason))}; "
+                "fix that, then subscribe again"
+            )
         lines.append(line)
     body = fmt.truncate("\n".join(lines), 3000)
     return {"text": text, "blocks": [SectionBlock(text=MarkdownTextObject(text=body)).to_dict()]}
@@ -54,9 +57,15 @@ def doctor_message(report: dict[str, Any], now: datetime) -> dict[str, Any]:
     lines += [f":warning: {escape(problem)}" for problem in report.get("problems", [])]
     for name, state in report["connectors"].items():
         ok = ":white_check_mark:" if state.get("available") and state.get("auth", "ok") == "ok" else ":x:"
-        lines.append(f"{ok} *{name}* ({state.get('mode')}): auth {escape(str(state.get('auth', '?')))}, "
-                     f"last success {_when(state.get('last_ok'), now)}"
-                     + (f", last error: {escape(fmt.truncate(str(state['last_error']), 200))}" if state.get("last_error") else ""))
+        lines.append(
+            f"{ok} *{name}* ({state.get('mode')}): auth {escape(str(state.get('auth', '?')))}, "
+            f"last success {_when(state.get('last_ok'), now)}"
+            + (
+                f", last error: {escape(fmt.truncate(str(state['last_error']), 200))}"
+                if state.get("last_error")
+                else ""
+            )
+        )
     expires = report.get("quickbooks_refresh_token_expires_at")
     lines.append(f"QuickBooks refresh token hard-expires: {expires or 'unknown until the first refresh'}")
     hooks = ", ".join(f"{k} {_when(v, now)}" for k, v in report["webhooks_last_delivered"].items())
@@ -64,11 +73,20 @@ def doctor_message(report: dict[str, Any], now: datetime) -> dict[str, Any]:
     polls = ", ".join(f"{k} {_when(v['last_ok'], now)}" for k, v in report["pollers"].items())
     lines.append(f"Pollers last ran: {polls}")
     box = report["outbox"]
-    lines.append(f"Outbox: {box['pending']} pending ({box['overdue']} late), {box['sending']} sending, "
-                 f"{box['sent']} sent, {box['failed']} failed")
+    lines.append(
+        f"Outbox: {box['pending']} pending ({box['overdue']} late), {box['sending']} sending, "
+        f"{box['sent']} sent, {box['failed']} failed"
+    )
     broken = report["broken_subscriptions"]
-    lines.append(f"Broken subscriptions: {len(broken)}" + "".join(
-        f"\n   • <#{b['channel']}> {escape(b['account'] or '')}: {escape(reason_words(b['reason']))}" for b in broken[:10]))
+    lines.append(
+        f"Broken subscriptions: {len(broken)}"
+        + "".join(
+            f"\n   • <#{b['channel']}> {escape(b['account'] or '')}: {escape(reason_words(b['reason']))}"
+            for b in broken[:10]
+        )
+    )
     body = fmt.truncate("\n".join(lines), 3000)
-    return {"text": f"accountbot doctor: {report['status']}",
-            "blocks": [SectionBlock(text=MarkdownTextObject(text=body)).to_dict()]}
+    return {
+        "text": f"accountbot doctor: {report['status']}",
+        "blocks": [SectionBlock(text=MarkdownTextObject(text=body)).to_dict()],
+    }

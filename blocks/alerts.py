@@ -1,22 +1,41 @@
 """Alert messages: an escalation opened, payments received (a burst is one message)."""
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Final, Sequence, cast
+from typing import Any, Final, cast
 
-from slack_sdk.models.blocks import (ActionsBlock, ButtonElement, ContextBlock, DividerBlock, MarkdownTextObject,
-                                     SectionBlock)
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
 
 from blocks import format as fmt
 from blocks import ids
 from blocks.card import escape
 from blocks.digest import digest_message
-from bot.models.alerts import (COALESCING, AlertKind, AlertPayload, DigestAlert, EscalationAlert, PaymentAlert,
-                               UpsellAlert)
+from bot.models.alerts import (
+    COALESCING,
+    AlertKind,
+    AlertPayload,
+    DigestAlert,
+    EscalationAlert,
+    PaymentAlert,
+    UpsellAlert,
+)
 
-PRIORITY_EMOJI: Final = {"URGENT": ":rotating_light:", "HIGH": ":red_circle:", "MEDIUM": ":large_orange_circle:",
-                         "LOW": ":white_circle:"}
+PRIORITY_EMOJI: Final = {
+    "URGENT": ":rotating_light:",
+    "HIGH": ":red_circle:",
+    "MEDIUM": ":large_orange_circle:",
+    "LOW": ":white_circle:",
+}
 MAX_LINES: Final = 10
 MAX_ACCOUNTS: Final = 10  # accounts one message may cover (a burst in a busy channel); ≤ 50 blocks
 
@@ -42,8 +61,11 @@ def _several_accounts(kind: str, groups: list[list[AlertPayload]]) -> dict[str, 
             blocks.append(DividerBlock().to_dict())
         blocks.extend(part["blocks"])
     if len(groups) > MAX_ACCOUNTS:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(
-            text=f"and {len(groups) - MAX_ACCOUNTS} more accounts")]).to_dict())
+        blocks.append(
+            ContextBlock(
+                elements=[MarkdownTextObject(text=f"and {len(groups) - MAX_ACCOUNTS} more accounts")]
+            ).to_dict()
+        )
     text = f"{title}: " + "; ".join(part["text"] for part in parts)
     return {"text": fmt.truncate(text, 3000), "blocks": blocks}
 
@@ -63,9 +85,18 @@ def upsell_alert(payload: UpsellAlert) -> dict[str, Any]:
     name = payload.get("deal_name") or f"Deal {payload['deal_id']}"
     reason = payload.get("reason") or "the project is nearly done and the invoices are paid"
     text = f"Upsell moment: {name}"
-    blocks = [SectionBlock(text=MarkdownTextObject(text=fmt.truncate(
-        f":seedling: *Upsell moment* — *{escape(fmt.truncate(name, 300))}*: {escape(reason)}. "
-        "A good time to call about what's next.", 3000))), _button(payload["deal_id"])]
+    blocks = [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=fmt.truncate(
+                    f":seedling: *Upsell moment* — *{escape(fmt.truncate(name, 300))}*: {escape(reason)}. "
+                    "A good time to call about what's next.",
+                    3000,
+                )
+            )
+        ),
+        _button(payload["deal_id"]),
+    ]
     return {"text": text, "blocks": [b.to_dict() for b in blocks]}
 
 
@@ -80,15 +111,24 @@ def escalation_alert(payloads: Sequence[EscalationAlert]) -> dict[str, Any]:
     for p in payloads[:MAX_LINES]:
         priority = (p.get("priority") or "no priority").upper()
         opened = datetime.fromisoformat(p["created_at"])
-        lines.append(f"{PRIORITY_EMOJI.get(priority, ':white_circle:')} *{escape(priority)}* "
-                     f"{escape(fmt.truncate(p.get('subject') or 'Ticket', 300))} — opened {opened:%b %-d, %H:%M} UTC")
+        lines.append(
+            f"{PRIORITY_EMOJI.get(priority, ':white_circle:')} *{escape(priority)}* "
+            f"{escape(fmt.truncate(p.get('subject') or 'Ticket', 300))} — opened {opened:%b %-d, %H:%M} UTC"
+        )
     if len(payloads) > MAX_LINES:
         lines.append(f"and {len(payloads) - MAX_LINES} more")
     title = "Escalation opened" if len(payloads) == 1 else f"{len(payloads)} escalations opened"
     text = f"{title}: {name}"
-    blocks = [SectionBlock(text=MarkdownTextObject(text=fmt.truncate(
-        f":warning: *{escape(title)}* on *{escape(fmt.truncate(name, 300))}*\n" + "\n".join(lines), 3000))),
-        _button(payloads[0]["deal_id"])]
+    blocks = [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=fmt.truncate(
+                    f":warning: *{escape(title)}* on *{escape(fmt.truncate(name, 300))}*\n" + "\n".join(lines), 3000
+                )
+            )
+        ),
+        _button(payloads[0]["deal_id"]),
+    ]
     return {"text": fmt.truncate(text, 3000), "blocks": [b.to_dict() for b in blocks]}
 
 
@@ -108,17 +148,31 @@ def payment_alert(payloads: Sequence[PaymentAlert]) -> dict[str, Any]:
                 continue
             balance = Decimal(inv["balance"])
             remains = "paid in full" if balance == 0 else f"{fmt.money(balance, currency)} still open"
-            lines.append(f"Invoice {escape(inv.get('doc') or inv['id'])}: {fmt.money(Decimal(inv['amount']), currency)} "
-                         f"received — {remains}{_timing(paid_on, inv.get('due_on'))}")
+            lines.append(
+                f"Invoice {escape(inv.get('doc') or inv['id'])}: {fmt.money(Decimal(inv['amount']), currency)} "
+                f"received — {remains}{_timing(paid_on, inv.get('due_on'))}"
+            )
     if count > MAX_LINES:
         lines.append(f"and {count - MAX_LINES} more invoices")
     title = "Payment received" if count == 1 else f"{count} payments received"
     text = f"{title}: {fmt.money(total, currency)} from {name}"
-    blocks = [SectionBlock(text=MarkdownTextObject(text=fmt.truncate(
-        f":moneybag: *{escape(title)}* from *{escape(fmt.truncate(name, 300))}* — {fmt.money(total, currency)}\n"
-        + "\n".join(lines), 3000))),
-        ContextBlock(elements=[MarkdownTextObject(text=f"QuickBooks · paid {fmt.day(date.fromisoformat(payloads[-1]['paid_on']))}")]),
-        _button(payloads[0]["deal_id"])]
+    blocks = [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=fmt.truncate(
+                    f":moneybag: *{escape(title)}* from *{escape(fmt.truncate(name, 300))}* — "
+                    f"{fmt.money(total, currency)}\n" + "\n".join(lines),
+                    3000,
+                )
+            )
+        ),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(text=f"QuickBooks · paid {fmt.day(date.fromisoformat(payloads[-1]['paid_on']))}")
+            ]
+        ),
+        _button(payloads[0]["deal_id"]),
+    ]
     return {"text": fmt.truncate(text, 3000), "blocks": [b.to_dict() for b in blocks]}
 
 

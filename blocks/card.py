@@ -1,4 +1,5 @@
 """The account card in Block Kit: pure functions of AccountStatus."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -40,7 +41,7 @@ def mrkdwn(segments: list[Segment]) -> str:
             out.append(escape(text))
             continue
         lead = text[: len(text) - len(text.lstrip())]
-        trail = text[len(text.rstrip()):]
+        trail = text[len(text.rstrip()) :]
         core = escape(text.strip())
         if style in ("bold", "warn"):
             core = f"*{core}*"
@@ -60,10 +61,15 @@ def status_card(status: AccountStatus, now: datetime, *, ephemeral: bool = False
     for part in content.parts:
         body = "\n".join(mrkdwn(line) for line in part.lines)
         text = f"*{escape(part.title)}*\n{body}"
-        blocks.append(SectionBlock(block_id=f"card_{part.key}", text=MarkdownTextObject(text=fmt.truncate(text, SECTION_LIMIT))))
-    blocks.append(ContextBlock(block_id="card_sources", elements=[
-        MarkdownTextObject(text=fmt.truncate(escape(line), 2000)) for line in content.sources[:10]
-    ]))
+        blocks.append(
+            SectionBlock(block_id=f"card_{part.key}", text=MarkdownTextObject(text=fmt.truncate(text, SECTION_LIMIT)))
+        )
+    blocks.append(
+        ContextBlock(
+            block_id="card_sources",
+            elements=[MarkdownTextObject(text=fmt.truncate(escape(line), 2000)) for line in content.sources[:10]],
+        )
+    )
     actions = _buttons(status, ephemeral)
     if actions:
         blocks.append(DividerBlock())
@@ -82,8 +88,12 @@ def card_modal(status: AccountStatus, now: datetime) -> dict[str, Any]:
                 blocks.append({**block, "elements": links})
             continue
         blocks.append(block)
-    return {"type": "modal", "title": {"type": "plain_text", "text": "Account card"},
-            "close": {"type": "plain_text", "text": "Close"}, "blocks": blocks[:100]}
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Account card"},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": blocks[:100],
+    }
 
 
 def fallback_text(status: AccountStatus, content: CardContent | None = None) -> str:

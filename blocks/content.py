@@ -1,4 +1,5 @@
 """The card's facts as styled text parts, decided once and rendered to Slack or a terminal."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -43,8 +44,17 @@ def card_content(status: AccountStatus, now: datetime, health: Health | None = N
     """Everything the card says, in order of importance for a rep on the phone; health first when known."""
     health = health if health is not None else status.health
     parts = [_health(health)] if health is not None else []
-    parts += [p for p in (_delivery(status), _changes(status, now), _escalations(status, now),
-                          _money(status), _communication(status, now)) if p is not None]
+    parts += [
+        p
+        for p in (
+            _delivery(status),
+            _changes(status, now),
+            _escalations(status, now),
+            _money(status),
+            _communication(status, now),
+        )
+        if p is not None
+    ]
     return CardContent(
         title=status.name,
         subtitle=_subtitle(status),
@@ -82,16 +92,18 @@ def _subtitle(status: AccountStatus) -> list[Segment]:
 
 
 def health_line(health: Health) -> list[Segment]:
-    """"Health: 🟡 yellow — invoice 34 days overdue; escalation open 3 days"."""
-    line: list[Segment] = [("Health: ", "bold"), (f"{health.emoji} {health.level}",
-                                                   "bold" if health.level == "green" else "warn")]
+    """ "Health: 🟡 yellow — invoice 34 days overdue; escalation open 3 days"."""
+    line: list[Segment] = [
+        ("Health: ", "bold"),
+        (f"{health.emoji} {health.level}", "bold" if health.level == "green" else "warn"),
+    ]
     if health.reasons:
         line.append((" — " + "; ".join(health.reasons), "plain"))
     return line
 
 
 def upsell_line(health: Health) -> list[Segment]:
-    """"Upsell moment — 85% done, invoices paid" (empty when it is not one)."""
+    """ "Upsell moment — 85% done, invoices paid" (empty when it is not one)."""
     if not health.upsell:
         return []
     return [("Upsell moment", "bold")] + ([(f" — {health.upsell_reason}", "plain")] if health.upsell_reason else [])
@@ -105,8 +117,7 @@ def _delivery(status: AccountStatus) -> Part:
         return part
     delivery = section.value
     if delivery is None:
-        part.add(("No delivery project yet", "muted"),
-                 " — no Asana project carries this deal ID")
+        part.add(("No delivery project yet", "muted"), " — no Asana project carries this deal ID")
         return part
     progress: list[Segment | str] = [" · ", (fmt.project_progress(delivery.phase), "muted")] if delivery.phase else []
     part.add(("Phase: ", "bold"), fmt.phase_text(delivery.phase, delivery.completed), *progress)
@@ -150,8 +161,12 @@ def change_line(change: Change, status: AccountStatus, now: datetime) -> list[Se
     who = f" by {change.by}" if change.by else ""
     when = f", {fmt.ago(change.at, now)}"
     if change.kind == "due_date_moved":
-        return [(change.subject or "A task", "bold"), " moved ",
-                (f"{_date_word(change.old, status)} → {_date_word(change.new, status)}", "warn"), who + when]
+        return [
+            (change.subject or "A task", "bold"),
+            " moved ",
+            (f"{_date_word(change.old, status)} → {_date_word(change.new, status)}", "warn"),
+            who + when,
+        ]
     if change.kind == "pm_changed":
         old = f" (was {change.old})" if change.old else ""
         return [("New PM: ", "bold"), f"{change.new or 'nobody'}{old}", who + when]
@@ -163,8 +178,11 @@ def change_line(change: Change, status: AccountStatus, now: datetime) -> list[Se
         return [("Added to scope: ", "bold"), f"{change.subject or 'a milestone'}{due}", who + when]
     if change.kind == "scope_removed":
         return [("Removed from scope: ", "warn"), change.subject or "a milestone", who + when]
-    return [(change.subject or "A task", "bold"), f" reassigned to {change.new or 'nobody'}"
-            + (f" (was {change.old})" if change.old else ""), who + when]
+    return [
+        (change.subject or "A task", "bold"),
+        f" reassigned to {change.new or 'nobody'}" + (f" (was {change.old})" if change.old else ""),
+        who + when,
+    ]
 
 
 def _date_word(value: str | None, status: AccountStatus) -> str:
@@ -180,8 +198,10 @@ def _date_word(value: str | None, status: AccountStatus) -> str:
 
 def _escalations(status: AccountStatus, now: datetime) -> Part:
     section = status.escalations
-    items = sorted(section.value or (), key=lambda e: (PRIORITY_ORDER.get((e.priority or "").upper(), 9),
-                                                       -e.created_at.timestamp()))
+    items = sorted(
+        section.value or (),
+        key=lambda e: (PRIORITY_ORDER.get((e.priority or "").upper(), 9), -e.created_at.timestamp()),
+    )
     part = Part("escalations", f"Escalations ({len(items)} open)" if items else "Escalations")
     if not section.available:
         part.add((f"HubSpot {_why(section)} — escalations unknown", "warn"))
@@ -209,9 +229,16 @@ def _money(status: AccountStatus) -> Part:
         part.add(("No invoices yet", "muted"))
         return part
     cur = money.currency
-    part.add(("Invoiced ", "bold"), fmt.money(money.invoiced, cur), "  ·  ",
-             ("Paid ", "bold"), fmt.money(money.paid, cur), "  ·  ",
-             ("Outstanding ", "bold"), fmt.money(money.outstanding, cur))
+    part.add(
+        ("Invoiced ", "bold"),
+        fmt.money(money.invoiced, cur),
+        "  ·  ",
+        ("Paid ", "bold"),
+        fmt.money(money.paid, cur),
+        "  ·  ",
+        ("Outstanding ", "bold"),
+        fmt.money(money.outstanding, cur),
+    )
     if money.mixed_currencies:
         part.add(("Some invoices are in other currencies; totals cover " + cur + " only", "muted"))
     if money.overdue > 0:
@@ -222,8 +249,10 @@ def _money(status: AccountStatus) -> Part:
     elif money.outstanding == 0:
         part.add(("Paid in full", "muted"))
     if money.last_payment:
-        part.add(("Last payment ", "bold"),
-                 f"{fmt.money(money.last_payment.amount, cur)} on {fmt.day(money.last_payment.on, status.today)}")
+        part.add(
+            ("Last payment ", "bold"),
+            f"{fmt.money(money.last_payment.amount, cur)} on {fmt.day(money.last_payment.on, status.today)}",
+        )
     return part
 
 
@@ -238,15 +267,17 @@ def _communication(status: AccountStatus, now: datetime) -> Part:
         part.add(("None logged", "muted"))
         return part
     who = f" · {comm.author}" if comm.author else ""
-    part.add((KIND_WORDS.get(comm.kind, comm.kind.title()), "bold"),
-             f" {fmt.ago(comm.at, now)} ({fmt.day(comm.at.date(), status.today)}){who}")
+    part.add(
+        (KIND_WORDS.get(comm.kind, comm.kind.title()), "bold"),
+        f" {fmt.ago(comm.at, now)} ({fmt.day(comm.at.date(), status.today)}){who}",
+    )
     if comm.summary:
         part.add(fmt.one_line(comm.summary, 280))
     return part
 
 
 def source_line(state: SourceState, now: datetime) -> str:
-    """"HubSpot · 2 min ago", or what failed and the age of what is shown instead."""
+    """ "HubSpot · 2 min ago", or what failed and the age of what is shown instead."""
     if state.error is None:
         return f"{state.label} · {fmt.ago(state.fetched_at, now)}"
     if state.stale and state.fetched_at is not None:

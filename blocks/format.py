@@ -1,4 +1,5 @@
 """Small pure formatters shared by every view: money, dates, ages, phases."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -24,7 +25,7 @@ def money(amount: Decimal | None, currency: str | None = "USD") -> str:
 
 
 def day(d: date | None, today: date | None = None) -> str:
-    """"Dec 4" in the current year, "Dec 4, 2025" otherwise; "—" when unknown."""
+    """ "Dec 4" in the current year, "Dec 4, 2025" otherwise; "—" when unknown."""
     if d is None:
         return "—"
     text = f"{d:%b} {d.day}"
@@ -34,7 +35,7 @@ def day(d: date | None, today: date | None = None) -> str:
 
 
 def ago(then: datetime | None, now: datetime) -> str:
-    """"just now", "4 min ago", "3 h ago", "2 days ago", "5 weeks ago"."""
+    """ "just now", "4 min ago", "3 h ago", "2 days ago", "5 weeks ago"."""
     if then is None:
         return "never"
     seconds = (now - then).total_seconds()
@@ -54,7 +55,7 @@ def ago(then: datetime | None, now: datetime) -> str:
 
 
 def due_in_words(due: date | None, today: date) -> str:
-    """"due today", "due in 3 days", "3 days overdue", "no due date"."""
+    """ "due today", "due in 3 days", "3 days overdue", "no due date"."""
     if due is None:
         return "no due date"
     delta = (due - today).days
@@ -70,14 +71,14 @@ def due_in_words(due: date | None, today: date) -> str:
 
 
 def phase_text(phase: Phase | None, completed: bool = False) -> str:
-    """"Build (7 of 12 tasks done)"; "All work done" when nothing is left."""
+    """ "Build (7 of 12 tasks done)"; "All work done" when nothing is left."""
     if phase is None:
         return "All work done" if completed else "No tasks yet"
     return f"{phase.name} ({phase.done} of {phase.total} tasks done)"
 
 
 def project_progress(phase: Phase | None) -> str:
-    """"62% of the project done (31 of 50 tasks)"."""
+    """ "62% of the project done (31 of 50 tasks)"."""
     if phase is None or not phase.project_total:
         return ""
     pct = round(100 * phase.project_done / phase.project_total)

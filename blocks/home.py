@@ -4,12 +4,14 @@ Buttons sharing one actions block need distinct action ids, so the filter and pa
 carry a suffix (`home_filter_all`, `home_page_next`): handlers match the prefix in `ids` and read
 `value`. The view's private_metadata holds the current filter and page as JSON.
 """
+
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Final, Literal, Sequence
+from typing import Any, Final, Literal
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -38,20 +40,24 @@ CALLBACK_ID: Final = "home_my_accounts"
 EMOJI: Final = {"red": "🔴", "yellow": "🟡", "unknown": "⚪", "green": "🟢"}
 ORDER: Final = {"red": 0, "yellow": 1, "unknown": 2, "green": 3}
 FILTERS: Final[tuple[tuple[Filter, str], ...]] = (
-    ("all", "All"), ("attention", "Needs attention"), ("upsell", "Upsell moments"))
+    ("all", "All"),
+    ("attention", "Needs attention"),
+    ("upsell", "Upsell moments"),
+)
 EMPTY: Final = {
     "all": "No accounts to show: you own no deals closed-won in the last 18 months and no open deals "
-           "far enough along. New deals appear here as soon as they are yours in HubSpot.",
+    "far enough along. New deals appear here as soon as they are yours in HubSpot.",
     "attention": "Nothing needs your attention right now. :tada:",
     "upsell": "No upsell moments right now — they show up here when an account is ready for more.",
 }
-HIDDEN_EMAIL: Final = ("Slack didn't share your email address with me, so I can't match you to a HubSpot "
-                       "owner.")
-FIX_OWNER: Final = ("*How to fix it*\n"
-                    "• Use the same email address for your HubSpot user as for your Slack account "
-                    "(HubSpot → Settings → Users & Teams), or\n"
-                    "• ask a HubSpot admin to add you as a user with this email.\n"
-                    "Then open this tab again.")
+HIDDEN_EMAIL: Final = "Slack didn't share your email address with me, so I can't match you to a HubSpot owner."
+FIX_OWNER: Final = (
+    "*How to fix it*\n"
+    "• Use the same email address for your HubSpot user as for your Slack account "
+    "(HubSpot → Settings → Users & Teams), or\n"
+    "• ask a HubSpot admin to add you as a user with this email.\n"
+    "Then open this tab again."
+)
 FIX_HIDDEN: Final = "\n• If your email is hidden, ask a Slack admin to check the app may read members' emails."
 
 assert FIXED_BLOCKS + PAGE_SIZE <= MAX_HOME_BLOCKS
@@ -90,25 +96,43 @@ def page_count(total: int) -> int:
     return max(1, math.ceil(total / PAGE_SIZE))
 
 
-def home_view(lines: Sequence[BookLine], *, filter: Filter = "all", page: int = 0, rep_name: str,
-              digest_opt_out: bool = False, now: datetime | None = None) -> dict[str, Any]:
+def home_view(
+    lines: Sequence[BookLine],
+    *,
+    filter: Filter = "all",
+    page: int = 0,
+    rep_name: str,
+    digest_opt_out: bool = False,
+    now: datetime | None = None,
+) -> dict[str, Any]:
     """The "My accounts" Home tab: filters, counts, one section per account, paging, digest switch."""
     everything = sort_lines(lines)
     shown = filtered(everything, filter)
     pages = page_count(len(shown))
     page = min(max(0, int(page)), pages - 1)
-    counts = {"all": len(everything), "attention": sum(needs_attention(l) for l in everything),
-              "upsell": sum(l.upsell for l in everything)}
+    counts = {
+        "all": len(everything),
+        "attention": sum(needs_attention(l) for l in everything),
+        "upsell": sum(l.upsell for l in everything),
+    }
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=TITLE, emoji=True)),
-        ActionsBlock(block_id="home_filters", elements=[
-            ButtonElement(text=f"{label} ({counts[key]})", action_id=f"{ids.HOME_FILTER}_{key}", value=key,
-                          style="primary" if key == filter else None)
-            for key, label in FILTERS]),
+        ActionsBlock(
+            block_id="home_filters",
+            elements=[
+                ButtonElement(
+                    text=f"{label} ({counts[key]})",
+                    action_id=f"{ids.HOME_FILTER}_{key}",
+                    value=key,
+                    style="primary" if key == filter else None,
+                )
+                for key, label in FILTERS
+            ],
+        ),
         ContextBlock(block_id="home_counts", elements=[MarkdownTextObject(text=_counts_text(rep_name, counts))]),
         DividerBlock(),
     ]
-    window = shown[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
+    window = shown[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
     if window:
         blocks.extend(_account(line, now) for line in window)
     else:
@@ -123,15 +147,21 @@ def home_view(lines: Sequence[BookLine], *, filter: Filter = "all", page: int = 
     if footer:
         blocks.append(ContextBlock(block_id="home_footer", elements=[MarkdownTextObject(text=" · ".join(footer))]))
     blocks.append(_digest(digest_opt_out))
-    return {"type": "home", "callback_id": CALLBACK_ID, "blocks": [b.to_dict() for b in blocks],
-            "private_metadata": json.dumps({"filter": filter, "page": page})}
+    return {
+        "type": "home",
+        "callback_id": CALLBACK_ID,
+        "blocks": [b.to_dict() for b in blocks],
+        "private_metadata": json.dumps({"filter": filter, "page": page}),
+    }
 
 
 def no_owner_view(email: str | None) -> dict[str, Any]:
     """No HubSpot owner has the rep's Slack email: say which email, and how to fix that."""
     if email:
-        lead = (f"I couldn't find a HubSpot owner with your Slack email *{escape(fmt.truncate(email, 254))}*, "
-                "so I don't know which accounts are yours.")
+        lead = (
+            f"I couldn't find a HubSpot owner with your Slack email *{escape(fmt.truncate(email, 254))}*, "
+            "so I don't know which accounts are yours."
+        )
         fix = FIX_OWNER
     else:
         lead = HIDDEN_EMAIL
@@ -140,8 +170,9 @@ def no_owner_view(email: str | None) -> dict[str, Any]:
         HeaderBlock(text=PlainTextObject(text=TITLE, emoji=True)),
         SectionBlock(block_id="home_no_owner", text=MarkdownTextObject(text=lead)),
         SectionBlock(block_id="home_fix", text=MarkdownTextObject(text=fix)),
-        ContextBlock(elements=[MarkdownTextObject(
-            text="Meanwhile `/account NAME` still shows the card of any account.")]),
+        ContextBlock(
+            elements=[MarkdownTextObject(text="Meanwhile `/account NAME` still shows the card of any account.")]
+        ),
     ]
     return {"type": "home", "callback_id": CALLBACK_ID, "blocks": [b.to_dict() for b in blocks]}
 
@@ -152,8 +183,12 @@ def loading_view(rep_name: str) -> dict[str, Any]:
     whose = f"{name}'s" if rep_name.strip() else name
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=TITLE, emoji=True)),
-        SectionBlock(block_id="home_loading", text=MarkdownTextObject(
-            text=f":hourglass_flowing_sand: Loading {whose} accounts from HubSpot, Asana and QuickBooks…")),
+        SectionBlock(
+            block_id="home_loading",
+            text=MarkdownTextObject(
+                text=f":hourglass_flowing_sand: Loading {whose} accounts from HubSpot, Asana and QuickBooks…"
+            ),
+        ),
     ]
     return {"type": "home", "callback_id": CALLBACK_ID, "blocks": [b.to_dict() for b in blocks]}
 
@@ -163,10 +198,12 @@ def _plural(n: int, one: str, many: str) -> str:
 
 
 def _counts_text(rep_name: str, counts: dict[str, int]) -> str:
-    """"Maya Chen · 12 accounts · 3 need attention · 2 upsell moments"."""
-    bits = [_plural(counts["all"], "account", "accounts"),
-            _plural(counts["attention"], "needs attention", "need attention"),
-            _plural(counts["upsell"], "upsell moment", "upsell moments")]
+    """ "Maya Chen · 12 accounts · 3 need attention · 2 upsell moments"."""
+    bits = [
+        _plural(counts["all"], "account", "accounts"),
+        _plural(counts["attention"], "needs attention", "need attention"),
+        _plural(counts["upsell"], "upsell moment", "upsell moments"),
+    ]
     if rep_name.strip():
         bits.insert(0, f"*{escape(fmt.truncate(rep_name, 100))}*")
     return " · ".join(bits)
@@ -194,8 +231,10 @@ def _account(line: BookLine, now: datetime | None) -> SectionBlock:
         rows.append(":bulb: " + escape(fmt.one_line(line.upsell_reason or "upsell moment", 300)))
     if line.stale and line.assessed_at is not None and now is not None:
         rows.append(f"_as of {fmt.ago(line.assessed_at, now)}_")
-    return SectionBlock(text=MarkdownTextObject(text=fmt.truncate("\n".join(rows), 3000)),
-                        accessory=ButtonElement(text="Card", action_id=ids.SHOW_CARD, value=line.deal_id[:2000]))
+    return SectionBlock(
+        text=MarkdownTextObject(text=fmt.truncate("\n".join(rows), 3000)),
+        accessory=ButtonElement(text="Card", action_id=ids.SHOW_CARD, value=line.deal_id[:2000]),
+    )
 
 
 def _paging(page: int, pages: int) -> ActionsBlock | None:
@@ -215,10 +254,16 @@ def _digest(opted_out: bool) -> SectionBlock:
     if opted_out:
         text, label, value = "You don't get the weekly digest of your accounts.", "Turn on weekly digest", "on"
     else:
-        text, label, value = ("You get a weekly digest of your accounts in a direct message.",
-                              "Turn off weekly digest", "off")
-    return SectionBlock(block_id="home_digest", text=MarkdownTextObject(text=text),
-                        accessory=ButtonElement(text=label, action_id=ids.HOME_DIGEST, value=value))
+        text, label, value = (
+            "You get a weekly digest of your accounts in a direct message.",
+            "Turn off weekly digest",
+            "off",
+        )
+    return SectionBlock(
+        block_id="home_digest",
+        text=MarkdownTextObject(text=text),
+        accessory=ButtonElement(text=label, action_id=ids.HOME_DIGEST, value=value),
+    )
 
 
 def refusal_view() -> dict[str, Any]:

@@ -1,4 +1,5 @@
 """The action and block ids that buttons, modals and handlers rely on (tests assert them)."""
+
 from typing import Final
 
 LOG_COMMUNICATION: Final = "log_communication"

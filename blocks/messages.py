@@ -1,7 +1,9 @@
 """Small messages: help, the deal picker, no match, refusals, errors. User-facing text lives here."""
+
 from __future__ import annotations
 
-from typing import Any, Final, Sequence
+from collections.abc import Sequence
+from typing import Any, Final
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -26,8 +28,10 @@ HELP_LINES: Final = (
     ("/account doctor", "check the connections to HubSpot, Asana and QuickBooks"),
     ("/account help", "this text"),
 )
-REFUSAL: Final = ("Sorry — account cards are only available to members of this workspace. "
-                  "Ask your account team if you need something.")
+REFUSAL: Final = (
+    "Sorry — account cards are only available to members of this workspace. "
+    "Ask your account team if you need something."
+)
 DEAL_GONE: Final = "HubSpot has no deal with ID {deal_id} (it may have been deleted or merged)."
 MAX_PICKER: Final = 10
 
@@ -50,8 +54,11 @@ def help_message(unknown: str | None = None) -> dict[str, Any]:
 
 def picker(query: str, matches: Sequence[DealMatch], today=None) -> dict[str, Any]:
     """Several deals match: one line per deal (stage, amount, close date) with a button."""
-    blocks: list[Any] = [SectionBlock(text=MarkdownTextObject(
-        text=f"{len(matches)} deals match “{escape(fmt.truncate(query, 200))}”. Which one?")).to_dict()]
+    blocks: list[Any] = [
+        SectionBlock(
+            text=MarkdownTextObject(text=f"{len(matches)} deals match “{escape(fmt.truncate(query, 200))}”. Which one?")
+        ).to_dict()
+    ]
     for match in list(matches)[:MAX_PICKER]:
         facts = [match.stage_label]
         if match.amount is not None:
@@ -61,11 +68,13 @@ def picker(query: str, matches: Sequence[DealMatch], today=None) -> dict[str, An
         if match.company_name:
             facts.append(match.company_name)
         text = f"*{escape(fmt.truncate(match.name, 200))}*\n{escape(' · '.join(facts))}"
-        blocks.append(SectionBlock(
-            block_id=f"pick_{match.deal_id}",
-            text=MarkdownTextObject(text=fmt.truncate(text, 3000)),
-            accessory=ButtonElement(text="Show card", action_id=ids.PICK_DEAL, value=match.deal_id),
-        ).to_dict())
+        blocks.append(
+            SectionBlock(
+                block_id=f"pick_{match.deal_id}",
+                text=MarkdownTextObject(text=fmt.truncate(text, 3000)),
+                accessory=ButtonElement(text="Show card", action_id=ids.PICK_DEAL, value=match.deal_id),
+            ).to_dict()
+        )
     return message(f"{len(matches)} deals match “{query}”", blocks=blocks)
 
 
@@ -77,13 +86,25 @@ def no_match(query: str, suggestions: Sequence[DealMatch], reason: str | None = 
         text += " Did you mean:"
     blocks.append(SectionBlock(text=MarkdownTextObject(text=text)).to_dict())
     if suggestions:
-        blocks.append(ActionsBlock(block_id="suggestions", elements=[
-            ButtonElement(text=fmt.truncate(s.name, 75), action_id=f"{ids.SUGGEST_DEAL}_{i}", value=s.deal_id)
-            for i, s in enumerate(list(suggestions)[:5])
-        ]).to_dict())
+        blocks.append(
+            ActionsBlock(
+                block_id="suggestions",
+                elements=[
+                    ButtonElement(text=fmt.truncate(s.name, 75), action_id=f"{ids.SUGGEST_DEAL}_{i}", value=s.deal_id)
+                    for i, s in enumerate(list(suggestions)[:5])
+                ],
+            ).to_dict()
+        )
     else:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(
-            text="Try part of the deal or company name, the HubSpot deal ID, or paste the deal's link.")]).to_dict())
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text="Try part of the deal or company name, the HubSpot deal ID, or paste the deal's link."
+                    )
+                ]
+            ).to_dict()
+        )
     return message(f"No deal matches “{query}”", blocks=blocks)
 
 

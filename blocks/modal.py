@@ -1,4 +1,5 @@
 """The PM's log-communication modal and the views it turns into."""
+
 from __future__ import annotations
 
 import json
@@ -31,8 +32,16 @@ def _title(text: str) -> PlainTextObject:
     return PlainTextObject(text=fmt.truncate(text, TITLE_MAX))
 
 
-def log_modal(deal_id: str, deal_name: str, today: date, *, origin: dict[str, Any] | None = None,
-              summary: str | None = None, kind: str | None = None, on: date | None = None) -> dict[str, Any]:
+def log_modal(
+    deal_id: str,
+    deal_name: str,
+    today: date,
+    *,
+    origin: dict[str, Any] | None = None,
+    summary: str | None = None,
+    kind: str | None = None,
+    on: date | None = None,
+) -> dict[str, Any]:
     """The modal: kind, date (default today), summary (required, ≤ 2,000 chars); deal in the title."""
     metadata = json.dumps({"deal_id": deal_id, "name": fmt.truncate(deal_name, 300), **(origin or {})})
     if len(metadata) > METADATA_MAX:  # a very long response_url or name: keep what the submit needs
@@ -47,16 +56,34 @@ def log_modal(deal_id: str, deal_name: str, today: date, *, origin: dict[str, An
         close=PlainTextObject(text="Cancel"),
         private_metadata=metadata,
         blocks=[
-            SectionBlock(text=MarkdownTextObject(text=fmt.truncate(
-                f"Client communication for *{escape(deal_name)}*. It is written to the deal in HubSpot.", 3000))),
-            InputBlock(block_id=ids.LOG_KIND_BLOCK, label="Kind", element=StaticSelectElement(
-                action_id=ids.LOG_KIND_ACTION, options=options, initial_option=initial)),
-            InputBlock(block_id=ids.LOG_DATE_BLOCK, label="Date", element=DatePickerElement(
-                action_id=ids.LOG_DATE_ACTION, initial_date=(on or today).isoformat())),
-            InputBlock(block_id=ids.LOG_SUMMARY_BLOCK, label="Summary", element=PlainTextInputElement(
-                action_id=ids.LOG_SUMMARY_ACTION, multiline=True, max_length=SUMMARY_MAX,
-                initial_value=summary or None,
-                placeholder="What was said or agreed, in a line or two")),
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=fmt.truncate(
+                        f"Client communication for *{escape(deal_name)}*. It is written to the deal in HubSpot.", 3000
+                    )
+                )
+            ),
+            InputBlock(
+                block_id=ids.LOG_KIND_BLOCK,
+                label="Kind",
+                element=StaticSelectElement(action_id=ids.LOG_KIND_ACTION, options=options, initial_option=initial),
+            ),
+            InputBlock(
+                block_id=ids.LOG_DATE_BLOCK,
+                label="Date",
+                element=DatePickerElement(action_id=ids.LOG_DATE_ACTION, initial_date=(on or today).isoformat()),
+            ),
+            InputBlock(
+                block_id=ids.LOG_SUMMARY_BLOCK,
+                label="Summary",
+                element=PlainTextInputElement(
+                    action_id=ids.LOG_SUMMARY_ACTION,
+                    multiline=True,
+                    max_length=SUMMARY_MAX,
+                    initial_value=summary or None,
+                    placeholder="What was said or agreed, in a line or two",
+                ),
+            ),
         ],
     )
     return view.to_dict()
@@ -70,24 +97,43 @@ def saving_view(deal_name: str) -> dict[str, Any]:
 def logged_view(deal_name: str, kind: str, on: date) -> dict[str, Any]:
     """The confirmation."""
     word = dict(KINDS).get(kind, kind)
-    return _notice(deal_name, f":white_check_mark: Logged in HubSpot: {word.lower()} on {fmt.day(on)} "
-                              f"for *{escape(deal_name)}*. The card now shows it.")
+    return _notice(
+        deal_name,
+        f":white_check_mark: Logged in HubSpot: {word.lower()} on {fmt.day(on)} "
+        f"for *{escape(deal_name)}*. The card now shows it.",
+    )
 
 
 def failed_view(deal_name: str, reason: str, summary: str) -> dict[str, Any]:
     """HubSpot refused: say so and give the text back, so nothing is lost."""
-    view = View(type="modal", title=_title("Not saved"), close=PlainTextObject(text="Close"), blocks=[
-        SectionBlock(text=MarkdownTextObject(text=fmt.truncate(
-            f":warning: HubSpot did not take the communication for *{escape(deal_name)}*: {escape(reason)}. "
-            "Your text is below — copy it and try again in a minute.", 3000))),
-        SectionBlock(text=PlainTextObject(text=fmt.truncate(summary or "(empty)", 3000), emoji=False)),
-    ])
+    view = View(
+        type="modal",
+        title=_title("Not saved"),
+        close=PlainTextObject(text="Close"),
+        blocks=[
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=fmt.truncate(
+                        f":warning: HubSpot did not take the communication for *{escape(deal_name)}*: "
+                        f"{escape(reason)}. "
+                        "Your text is below — copy it and try again in a minute.",
+                        3000,
+                    )
+                )
+            ),
+            SectionBlock(text=PlainTextObject(text=fmt.truncate(summary or "(empty)", 3000), emoji=False)),
+        ],
+    )
     return view.to_dict()
 
 
 def _notice(deal_name: str, text: str) -> dict[str, Any]:
-    view = View(type="modal", title=_title("Client communication"), close=PlainTextObject(text="Close"),
-                blocks=[SectionBlock(text=MarkdownTextObject(text=fmt.truncate(text, 3000)))])
+    view = View(
+        type="modal",
+        title=_title("Client communication"),
+        close=PlainTextObject(text="Close"),
+        blocks=[SectionBlock(text=MarkdownTextObject(text=fmt.truncate(text, 3000)))],
+    )
     return view.to_dict()
 
 

@@ -1,4 +1,5 @@
 """What a query turns into on screen: card, picker, suggestions or a short message."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -22,7 +23,9 @@ def reply(result: QueryResult, now: datetime, *, ephemeral: bool = True) -> dict
     return messages.error(result.message)
 
 
-def card_response(result: QueryResult, now: datetime, *, replace: bool = True, ephemeral: bool = True) -> dict[str, Any]:
+def card_response(
+    result: QueryResult, now: datetime, *, replace: bool = True, ephemeral: bool = True
+) -> dict[str, Any]:
     """What a button answers through response_url: the card (replacing the message, or beside it), or why not."""
     payload = reply(result, now, ephemeral=ephemeral)
     payload["replace_original"] = replace

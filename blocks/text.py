@@ -1,4 +1,5 @@
 """The card as plain text for a terminal (`accountbot card`, `accountbot demo`)."""
+
 from __future__ import annotations
 
 from datetime import datetime

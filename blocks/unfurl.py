@@ -1,4 +1,5 @@
 """Deal-link unfurls: a compact card, or name and stage only in a channel shared with another organisation."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -40,5 +41,8 @@ def public_card(status: AccountStatus) -> dict[str, Any]:
 
 def unavailable(deal_id: str, reason: str) -> dict[str, Any]:
     """A link whose deal could not be shown."""
-    return {"blocks": [SectionBlock(text=MarkdownTextObject(
-        text=f"HubSpot deal {escape(deal_id)}: {escape(reason)}")).to_dict()]}
+    return {
+        "blocks": [
+            SectionBlock(text=MarkdownTextObject(text=f"HubSpot deal {escape(deal_id)}: {escape(reason)}")).to_dict()
+        ]
+    }

@@ -4,6 +4,7 @@ Guests (is_restricted / is_ultra_restricted) and people of another organisation 
 Connect) are refused on every surface. Channels shared with another organisation get
 name-and-stage-only unfurls. Lookups are cached.
 """
+
 from __future__ import annotations
 
 import logging

@@ -2,13 +2,15 @@
 
 Nothing is built here: the services come from `bot.wiring`; the listeners from `handlers`.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import signal
 import time
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -29,8 +31,9 @@ def create_app(services: Services) -> AsyncApp:
     """The Bolt app with the services in every listener's context and every listener registered."""
     from handlers import register
 
-    app = AsyncApp(client=services.slack, signing_secret=services.settings.slack_signing_secret,
-                   process_before_response=False)
+    app = AsyncApp(
+        client=services.slack, signing_secret=services.settings.slack_signing_secret, process_before_response=False
+    )
     app.use(_with_services(services))
     app.use(_dedupe_events(services.store))
     app.error(_release_failed_events(services.store))
@@ -56,8 +59,9 @@ def _dedupe_events(store: Any) -> Callable[..., Awaitable[Any]]:
         event_id = body.get("event_id") if isinstance(body, dict) else None
         if body.get("type") == "event_callback" and event_id:
             if not await store.claim(f"slack-event:{event_id}", "slack-event"):
-                log.info("event %s already handled (retry %s)", event_id,
-                         req.headers.get("x-slack-retry-num", ["?"])[0])
+                log.info(
+                    "event %s already handled (retry %s)", event_id, req.headers.get("x-slack-retry-num", ["?"])[0]
+                )
                 return BoltResponse(status=200, body="")
         return await next()
 
@@ -84,8 +88,9 @@ def _valid_timestamp(value: str | None) -> bool:
 
 async def slack_events(request: web.Request) -> web.Response:
     """POST /slack/events: every Slack request; a malformed or stale one is a 401 (Bolt would answer 500)."""
-    if not _valid_timestamp(request.headers.get("X-Slack-Request-Timestamp")) or \
-            not request.headers.get("X-Slack-Signature", "").startswith("v0="):
+    if not _valid_timestamp(request.headers.get("X-Slack-Request-Timestamp")) or not request.headers.get(
+        "X-Slack-Signature", ""
+    ).startswith("v0="):
         return web.json_response({"error": "invalid request signature"}, status=401)
     bolt_response = await request.app[BOLT].async_dispatch(await to_bolt_request(request))
     return await to_aiohttp_response(bolt_response)

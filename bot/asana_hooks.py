@@ -7,6 +7,7 @@ then is its secret kept, under that nonce. A handshake nobody is waiting for is 
 except the very first one when no secret is stored at all (a webhook registered by hand).
 A delivery is checked against its own webhook's secret; one that matches none gets 401.
 """
+
 from __future__ import annotations
 
 import logging
@@ -51,8 +52,10 @@ class AsanaHookSecrets:
             await self.store.delete_sync(PENDING + hook)
             return True
         if self.env_secret or await self.store.get_sync(LEGACY) or await self.store.syncs_with_prefix(SECRET):
-            log.warning("Asana handshake refused: a webhook secret is already held (register webhooks with "
-                        "`accountbot setup asana`)")
+            log.warning(
+                "Asana handshake refused: a webhook secret is already held (register webhooks with "
+                "`accountbot setup asana`)"
+            )
             return False
         await self.store.set_sync(LEGACY, secret)
         return True

@@ -1,10 +1,11 @@
 """The rep's book for App Home: their deals, each with health from the latest snapshot."""
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final
 
@@ -20,8 +21,16 @@ LIVE_BUDGET: Final = 2.0  # seconds Home waits for accounts never assessed befor
 class BookService:
     """Slack user → HubSpot owner → deals → lines (from snapshots, live for the missing ones)."""
 
-    def __init__(self, store: Any, hubspot: Any, gate: Any, snapshotter: Any, *, closed_months: int = 18,
-                 min_open_probability: float = 0.6) -> None:
+    def __init__(
+        self,
+        store: Any,
+        hubspot: Any,
+        gate: Any,
+        snapshotter: Any,
+        *,
+        closed_months: int = 18,
+        min_open_probability: float = 0.6,
+    ) -> None:
         self.store = store
         self.hubspot = hubspot
         self.gate = gate
@@ -40,8 +49,9 @@ class BookService:
     async def deals(self, owner_id: str, today: date) -> list[DealMatch]:
         """The rep's book: won in the last 18 months, or open past the configured stage."""
         since = today - timedelta(days=round(self.closed_months * 30.44))
-        return await self.hubspot.deals_owned(owner_id, closed_since=since,
-                                              min_open_probability=self.min_open_probability)
+        return await self.hubspot.deals_owned(
+            owner_id, closed_since=since, min_open_probability=self.min_open_probability
+        )
 
     async def lines(self, deals: list[DealMatch]) -> tuple[list[BookLine], list[str]]:
         """Lines from the latest snapshots; (lines, deal ids still being assessed in the background)."""
@@ -51,7 +61,7 @@ class BookService:
         if missing:  # never assessed: try live, briefly
             tasks = [asyncio.create_task(self.snapshotter.take(d, refresh=False)) for d in missing]
             done, _ = await asyncio.wait(tasks, timeout=LIVE_BUDGET)
-            latest.update(await self.store.latest_snapshots([d for d in missing]))
+            latest.update(await self.store.latest_snapshots(missing))
         stale = [d for d in ids if d not in latest or time.time() - latest[d][0] > STALE_AFTER]
         lines = [self._line(d, latest.get(d.deal_id)) for d in deals]
         return lines, stale
@@ -82,15 +92,32 @@ class BookService:
     @staticmethod
     def _line(deal: DealMatch, latest: tuple[float, dict[str, Any]] | None) -> BookLine:
         if latest is None:
-            return BookLine(deal.deal_id, deal.name, "unknown", ("not assessed yet — checking now",), None, None,
-                            None, None, False, None)
+            return BookLine(
+                deal.deal_id,
+                deal.name,
+                "unknown",
+                ("not assessed yet — checking now",),
+                None,
+                None,
+                None,
+                None,
+                False,
+                None,
+            )
         taken_at, data = latest
         health = data.get("health_detail") or {}
         outstanding = data.get("outstanding")
-        return BookLine(deal.deal_id, data.get("name") or deal.name,
-                        health.get("level") or data.get("health") or "unknown", tuple(health.get("reasons") or ()),
-                        data.get("phase"), float(data["progress"]) if data.get("phase") and data.get("progress")
-                        is not None else None, Decimal(outstanding) if outstanding is not None else None,
-                        data.get("currency"), bool(health.get("upsell")), health.get("upsell_reason"),
-                        assessed_at=datetime.fromtimestamp(taken_at, timezone.utc),
-                        stale=time.time() - taken_at > STALE_AFTER)
+        return BookLine(
+            deal.deal_id,
+            data.get("name") or deal.name,
+            health.get("level") or data.get("health") or "unknown",
+            tuple(health.get("reasons") or ()),
+            data.get("phase"),
+            float(data["progress"]) if data.get("phase") and data.get("progress") is not None else None,
+            Decimal(outstanding) if outstanding is not None else None,
+            data.get("currency"),
+            bool(health.get("upsell")),
+            health.get("upsell_reason"),
+            assessed_at=datetime.fromtimestamp(taken_at, UTC),
+            stale=time.time() - taken_at > STALE_AFTER,
+        )

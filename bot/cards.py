@@ -1,4 +1,5 @@
 """The card service the Slack surfaces call: a query, a deal or a linked channel → card, picker or suggestions."""
+
 from __future__ import annotations
 
 import asyncio
@@ -10,7 +11,6 @@ from typing import Any
 from bot.health import Thresholds, assess
 from bot.history import changes_from, merge_changes
 from bot.links import Links
-
 from bot.lookup import lookup
 from bot.models import AccountStatus
 from bot.models.views import QueryResult
@@ -24,8 +24,14 @@ log = logging.getLogger(__name__)
 class CardService:
     """Lookup, status, history and health for the Slack surfaces and the CLI; no Slack in here."""
 
-    def __init__(self, status: StatusService, hubspot: Any, store: Any = None, thresholds: Thresholds | None = None,
-                 links: Links | None = None) -> None:
+    def __init__(
+        self,
+        status: StatusService,
+        hubspot: Any,
+        store: Any = None,
+        thresholds: Thresholds | None = None,
+        links: Links | None = None,
+    ) -> None:
         self.status = status
         self.hubspot = hubspot
         self.store = store
@@ -38,14 +44,21 @@ class CardService:
             found = await lookup(self.status, query, self.links)
         except ConnectorError as exc:
             log.warning("lookup of %r failed: %s", query, exc)
-            return QueryResult("message", query, message=f"HubSpot didn't answer, so I couldn't look up “{query}”. "
-                                                          "Try again in a minute.")
+            return QueryResult(
+                "message",
+                query,
+                message=f"HubSpot didn't answer, so I couldn't look up “{query}”. Try again in a minute.",
+            )
         if found.deal_id is not None:
             try:
                 return QueryResult("card", query, status=await self.for_deal(found.deal_id))
             except DealNotFound:
-                return QueryResult("no_match", query, matches=tuple(await self.suggestions(query)),
-                                   message=f"HubSpot has no deal with ID {found.deal_id}.")
+                return QueryResult(
+                    "no_match",
+                    query,
+                    matches=tuple(await self.suggestions(query)),
+                    message=f"HubSpot has no deal with ID {found.deal_id}.",
+                )
         if found.matches:
             return QueryResult("picker", query, matches=found.matches, message=found.message)
         if found.message and "No deal matches" not in found.message:
@@ -92,8 +105,9 @@ class CardService:
         candidates: dict[str, DealMatch] = {}
         prefixes = {w[:n] for w in words for n in (3, 4) if len(w) >= n}
         try:
-            results = await asyncio.gather(*(self.status.resolve(p) for p in sorted(prefixes)[:6]),
-                                           return_exceptions=True)
+            results = await asyncio.gather(
+                *(self.status.resolve(p) for p in sorted(prefixes)[:6]), return_exceptions=True
+            )
         except ConnectorError:
             return []
         for result in results:

@@ -1,4 +1,5 @@
 """The `accountbot` command: serve, worker, card, sandbox, demo."""
+
 from __future__ import annotations
 
 import argparse
@@ -7,9 +8,9 @@ import json
 import logging
 import os
 import sys
-from datetime import datetime, timezone
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Sequence
 
 from bot.settings import Settings, SettingsError
 
@@ -20,8 +21,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING").upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "WARNING").upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     try:
         return asyncio.run(args.func(args))
     except SettingsError as exc:
@@ -32,7 +34,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="accountbot", description="The account card for deals after close: HubSpot + Asana + QuickBooks, in Slack.")
+    parser = argparse.ArgumentParser(
+        prog="accountbot", description="The account card for deals after close: HubSpot + Asana + QuickBooks, in Slack."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     card = sub.add_parser("card", help="print one account card (terminal, or Block Kit JSON)")
@@ -54,7 +58,9 @@ def _parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=_cmd_demo)
 
     serve = sub.add_parser("serve", help="the Slack app (HTTP on PORT, or Socket Mode when SLACK_APP_TOKEN is set)")
-    serve.add_argument("--sandbox", action="store_true", help="use the built-in sandbox for systems without credentials")
+    serve.add_argument(
+        "--sandbox", action="store_true", help="use the built-in sandbox for systems without credentials"
+    )
     serve.set_defaults(func=_cmd_serve)
 
     setup = sub.add_parser("setup", help="one-time set-up in a connected system (safe to run again)")
@@ -62,13 +68,20 @@ def _parser() -> argparse.ArgumentParser:
     setup.set_defaults(func=_cmd_setup)
 
     worker = sub.add_parser("worker", help="pollers and the alert outbox sender (one leader at a time)")
-    worker.add_argument("--sandbox", action="store_true", help="use the built-in sandbox for systems without credentials")
+    worker.add_argument(
+        "--sandbox", action="store_true", help="use the built-in sandbox for systems without credentials"
+    )
     worker.set_defaults(func=_cmd_worker)
     return parser
 
 
 def _sandbox_requested(args: argparse.Namespace) -> bool:
-    return bool(getattr(args, "sandbox", False)) or os.environ.get("ACCOUNTBOT_SANDBOX", "").lower() in ("1", "true", "yes", "on")
+    return bool(getattr(args, "sandbox", False)) or os.environ.get("ACCOUNTBOT_SANDBOX", "").lower() in (
+        "1",
+        "true",
+        "yes",
+        "on",
+    )
 
 
 async def _cmd_card(args: argparse.Namespace) -> int:
@@ -76,8 +89,8 @@ async def _cmd_card(args: argparse.Namespace) -> int:
     if not _sandbox_requested(args):
         settings.require(("hubspot", "asana", "quickbooks"))
         return await _print_card(settings, args.query, as_json=args.json, color=_color(args))
-    from sandbox.server import Sandbox
     from bot.wiring import settings_on_sandbox
+    from sandbox.server import Sandbox
 
     async with Sandbox() as sandbox:
         on_sandbox = settings_on_sandbox(settings, sandbox.env())
@@ -93,7 +106,7 @@ async def _print_card(settings: Settings, query: str, *, as_json: bool, color: b
     services = await open_services(settings)
     try:
         result = await services.cards.for_query(query)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         if result.outcome == "card" and result.status is not None:
             if as_json:
                 print(json.dumps(status_card(result.status, now), indent=2, ensure_ascii=False))
@@ -101,7 +114,9 @@ async def _print_card(settings: Settings, query: str, *, as_json: bool, color: b
                 print(status_text(result.status, now, color=color))
             return 0
         if result.outcome == "picker":
-            print(f"{len(result.matches)} deals match {query!r}; run `accountbot card ID` with one of:", file=sys.stderr)
+            print(
+                f"{len(result.matches)} deals match {query!r}; run `accountbot card ID` with one of:", file=sys.stderr
+            )
         elif result.outcome == "no_match":
             print(result.message or f"No deal matches {query!r}.", file=sys.stderr)
             if result.matches:
@@ -141,12 +156,14 @@ async def _cmd_sandbox(args: argparse.Namespace) -> int:
 
 
 async def _cmd_demo(args: argparse.Namespace) -> int:
+    from bot.wiring import settings_on_sandbox
     from sandbox.book import DEMO_ACCOUNTS
     from sandbox.server import Sandbox
-    from bot.wiring import settings_on_sandbox
 
-    print("Starting the sandbox: emulated HubSpot, Asana, QuickBooks and Slack on loopback, "
-          f"seeded with {len(DEMO_ACCOUNTS)} demo accounts. No credentials needed.\n")
+    print(
+        "Starting the sandbox: emulated HubSpot, Asana, QuickBooks and Slack on loopback, "
+        f"seeded with {len(DEMO_ACCOUNTS)} demo accounts. No credentials needed.\n"
+    )
     async with Sandbox() as sandbox:
         settings = settings_on_sandbox(Settings.from_env(), sandbox.env())
         print(f"$ accountbot card {args.query!r} --sandbox\n")
@@ -155,7 +172,7 @@ async def _cmd_demo(args: argparse.Namespace) -> int:
     for account in DEMO_ACCOUNTS:
         print(f"  {account.deal_id}  {account.deal_name:<48} {account.state}")
     print("\nGo further:")
-    print("  accountbot card \"Umbrella Health\" --sandbox     another account (name, deal ID or HubSpot deal URL)")
+    print('  accountbot card "Umbrella Health" --sandbox     another account (name, deal ID or HubSpot deal URL)')
     print("  accountbot card Acme --sandbox --json           the Block Kit JSON Slack receives")
     print("  accountbot sandbox                               keep the emulators running and print their variables")
     print("  Slack set-up: see README.md, 'Install in Slack' (manifest.yml creates the app in one step).")
@@ -199,8 +216,11 @@ async def _cmd_worker(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     logging.getLogger("bot.alerts.worker").setLevel(logging.INFO)
-    print(f"accountbot worker {worker.holder}: polling every {settings.poll_interval_seconds:g} s; "
-          "standing by if another process holds the lease.", flush=True)
+    print(
+        f"accountbot worker {worker.holder}: polling every {settings.poll_interval_seconds:g} s; "
+        "standing by if another process holds the lease.",
+        flush=True,
+    )
     try:
         await worker.run(stop)
     finally:
@@ -213,15 +233,22 @@ async def _cmd_setup(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     if not settings.public_url:
-        raise SettingsError("PUBLIC_URL is not set: Asana must reach `accountbot serve` at a public https URL "
-                            "(e.g. PUBLIC_URL=https://accountbot.example.com)")
+        raise SettingsError(
+            "PUBLIC_URL is not set: Asana must reach `accountbot serve` at a public https URL "
+            "(e.g. PUBLIC_URL=https://accountbot.example.com)"
+        )
     services = await open_services(settings, systems=("asana",))
     try:
         await services.asana.refresh_index()
-        projects = [p.project_gid for p in await services.store.asana_index(settings.asana_workspace_gid or "")
-                    if not p.archived]
-        print(f"Registering Asana webhooks for {len(projects)} delivery projects; `accountbot serve` must be "
-              f"running at {settings.public_url} to answer Asana's handshake.")
+        projects = [
+            p.project_gid
+            for p in await services.store.asana_index(settings.asana_workspace_gid or "")
+            if not p.archived
+        ]
+        print(
+            f"Registering Asana webhooks for {len(projects)} delivery projects; `accountbot serve` must be "
+            f"running at {settings.public_url} to answer Asana's handshake."
+        )
         done = await services.hooks.register(services.asana, settings.public_url, projects)
     finally:
         await services.close()
@@ -229,8 +256,10 @@ async def _cmd_setup(args: argparse.Namespace) -> int:
     for gid, reason in done.failed.items():
         print(f"  project {gid}: not registered: {reason}", file=sys.stderr)
     if done.failed:
-        print("Check that `accountbot serve` is running and reachable at PUBLIC_URL, then run this again.",
-              file=sys.stderr)
+        print(
+            "Check that `accountbot serve` is running and reachable at PUBLIC_URL, then run this again.",
+            file=sys.stderr,
+        )
     return 1 if done.failed else 0
 
 

@@ -1,10 +1,11 @@
 """Client communications logged from Slack: written to HubSpot once per submission, then the card redrawn."""
+
 from __future__ import annotations
 
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any, Literal
 
 from blocks.card import status_card
@@ -45,8 +46,9 @@ class CommunicationLog:
         self.store = store
         self.gate = gate
 
-    async def submit(self, view_id: str, user: dict[str, Any], origin: LogOrigin, kind: str, on: date,
-                     summary: str, now: datetime) -> LogOutcome:
+    async def submit(
+        self, view_id: str, user: dict[str, Any], origin: LogOrigin, kind: str, on: date, summary: str, now: datetime
+    ) -> LogOutcome:
         """Log it in HubSpot (once for this view and content), then redraw the card in Slack."""
         digest = hashlib.sha256(f"{kind}|{on}|{summary}".encode()).hexdigest()[:16]
         key = f"log:{view_id}:{digest}"
@@ -54,7 +56,7 @@ class CommunicationLog:
             log.info("submission %s already handled", key)
             return LogOutcome("repeat")
         author = await self.gate.display_name(user["id"]) or user.get("name") or "someone"
-        when = now if on >= now.date() else datetime.combine(on, time(12, 0), tzinfo=timezone.utc)
+        when = now if on >= now.date() else datetime.combine(on, time(12, 0), tzinfo=UTC)
         try:
             await self.cards.hubspot.log_communication(origin.deal_id, kind, summary, when, author)
         except ConnectorError as exc:

@@ -1,9 +1,10 @@
 """The weekly digest: Monday 9:00 in each rep's own time zone, once per rep per week, via the outbox."""
+
 from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -37,7 +38,7 @@ class DigestService:
         self.store = store
         self.book = book
         self.gate = gate
-        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.clock = clock or (lambda: datetime.now(UTC))
 
     async def run_due(self) -> int:
         """Queue every digest due now; returns how many were queued."""
@@ -60,8 +61,15 @@ class DigestService:
                 continue
             if payload is None:
                 continue
-            queued += await self.store.record_event(key, AlertKind.DIGEST, "*", payload, time.time(),
-                                                    [(user_id, f"{user_id}|digest|{week}", None)], due_at=time.time())
+            queued += await self.store.record_event(
+                key,
+                AlertKind.DIGEST,
+                "*",
+                payload,
+                time.time(),
+                [(user_id, f"{user_id}|digest|{week}", None)],
+                due_at=time.time(),
+            )
         return queued
 
     async def payload(self, user_id: str, week: str, now: datetime) -> DigestAlert | None:
@@ -71,13 +79,26 @@ class DigestService:
             return None
         deals = await self.book.deals(owner.id, now.date())
         lines, _ = await self.book.lines(deals)
-        paid = await self.store.events_since(AlertKind.PAYMENTS, [d.deal_id for d in deals], now.timestamp() - 7 * 86400)
+        paid = await self.store.events_since(
+            AlertKind.PAYMENTS, [d.deal_id for d in deals], now.timestamp() - 7 * 86400
+        )
         return {
             "week": week,
-            "attention": [{"deal_id": l.deal_id, "name": l.name, "level": l.level, "reasons": list(l.reasons)}
-                          for l in lines if l.level in ("red", "yellow")],
+            "attention": [
+                {"deal_id": l.deal_id, "name": l.name, "level": l.level, "reasons": list(l.reasons)}
+                for l in lines
+                if l.level in ("red", "yellow")
+            ],
             "upsell": [{"deal_id": l.deal_id, "name": l.name, "reason": l.upsell_reason} for l in lines if l.upsell],
-            "paid": [{"deal_id": p["deal_id"], "name": p.get("deal_name"), "amount": p.get("amount"),
-                      "currency": p.get("currency"), "paid_on": p.get("paid_on")} for p in paid],
+            "paid": [
+                {
+                    "deal_id": p["deal_id"],
+                    "name": p.get("deal_name"),
+                    "amount": p.get("amount"),
+                    "currency": p.get("currency"),
+                    "paid_on": p.get("paid_on"),
+                }
+                for p in paid
+            ],
             "accounts": len(lines),
         }

@@ -1,4 +1,5 @@
 """`/account doctor` and /healthz: is everything connected, flowing and delivered?"""
+
 from __future__ import annotations
 
 import asyncio
@@ -32,8 +33,13 @@ async def _report(services: Doctor, *, probe: bool) -> dict[str, Any]:
     now = time.time()
     connectors: dict[str, Any] = {}
     probes = {"hubspot": _probe_hubspot, "asana": _probe_asana, "quickbooks": _probe_quickbooks}
-    results = await asyncio.gather(*(asyncio.wait_for(fn(services), PROBE_DEADLINE) for fn in probes.values()),
-                                   return_exceptions=True) if probe else [None] * 3
+    results = (
+        await asyncio.gather(
+            *(asyncio.wait_for(fn(services), PROBE_DEADLINE) for fn in probes.values()), return_exceptions=True
+        )
+        if probe
+        else [None] * 3
+    )
     for (name, _), result in zip(probes.items(), results):
         connector = getattr(services, name)
         state = dict(connector.runner.health()) if hasattr(connector, "runner") else {}
@@ -50,17 +56,24 @@ async def _report(services: Doctor, *, probe: bool) -> dict[str, Any]:
     pollers = {}
     for source in ("quickbooks", "hubspot"):
         value = await store.get_sync(keys.poll_ok(source))
-        pollers[source] = {"last_ok": float(value) if value else None,
-                           "lag_seconds": round(now - float(value), 1) if value else None}
-    broken = [{"channel": s.channel_id, "account": s.deal_name, "reason": s.broken_reason, "since": s.broken_at}
-              for s in await store.subscriptions() if s.broken_reason]
+        pollers[source] = {
+            "last_ok": float(value) if value else None,
+            "lag_seconds": round(now - float(value), 1) if value else None,
+        }
+    broken = [
+        {"channel": s.channel_id, "account": s.deal_name, "reason": s.broken_reason, "since": s.broken_at}
+        for s in await store.subscriptions()
+        if s.broken_reason
+    ]
     lease = await store.lease_holder("alerts")
     outbox = await store.outbox_stats(now)
     problems = outbox_problems(outbox, lease)
     if getattr(getattr(qbo, "tokens", None), "unsaved", False):
-        problems.append("QuickBooks rotated its tokens but the database refused to store them: they live only in "
-                        "this process's memory. Fix the database before restarting, or an admin will have to "
-                        "re-authorise QuickBooks.")
+        problems.append(
+            "QuickBooks rotated its tokens but the database refused to store them: they live only in "
+            "this process's memory. Fix the database before restarting, or an admin will have to "
+            "re-authorise QuickBooks."
+        )
     healthy = all(c.get("available", True) and c.get("auth", "ok") == "ok" for c in connectors.values())
     return {
         "status": "ok" if healthy and not problems else "degraded",
@@ -118,19 +131,26 @@ def outbox_problems(outbox: dict[str, Any], lease: tuple[str, float] | None) -> 
     problems = []
     for error, count in outbox.get("unverifiable", {}).items():
         fix = HISTORY_FIXES.get(error.split(" ", 1)[0], "check the Slack app's installation")
-        problems.append(f"{count} alert{_s(count)} can't be checked against the channel's history ({error}): {fix}. "
-                        "Until then such alerts are sent again unchecked and may show twice.")
+        problems.append(
+            f"{count} alert{_s(count)} can't be checked against the channel's history ({error}): {fix}. "
+            "Until then such alerts are sent again unchecked and may show twice."
+        )
     if outbox.get("sent_unverified_7d"):
         n = outbox["sent_unverified_7d"]
-        problems.append(f"{n} alert{_s(n)} in the last 7 days went out without a check for an earlier copy; "
-                        "they may show twice.")
+        problems.append(
+            f"{n} alert{_s(n)} in the last 7 days went out without a check for an earlier copy; they may show twice."
+        )
     if outbox.get("stuck"):
         holder = f" (lease held by {lease[0]})" if lease else " (no process holds the alert lease)"
-        problems.append(f"{outbox['stuck']} alert send{_s(outbox['stuck'])} unsettled for over 2 minutes{holder}: "
-                        "check that `accountbot worker` or `serve` is running and can reach Slack.")
+        problems.append(
+            f"{outbox['stuck']} alert send{_s(outbox['stuck'])} unsettled for over 2 minutes{holder}: "
+            "check that `accountbot worker` or `serve` is running and can reach Slack."
+        )
     if outbox.get("overdue"):
-        problems.append(f"{outbox['overdue']} alert{_s(outbox['overdue'])} more than 5 minutes late (the oldest "
-                        f"{round(outbox['oldest_overdue_seconds'] / 60)} min): Slack may be rate limiting or down.")
+        problems.append(
+            f"{outbox['overdue']} alert{_s(outbox['overdue'])} more than 5 minutes late (the oldest "
+            f"{round(outbox['oldest_overdue_seconds'] / 60)} min): Slack may be rate limiting or down."
+        )
     for reason, count in outbox.get("failed_reasons", {}).items():
         problems.append(f"{count} alert{_s(count)} could not be delivered: {reason_words(reason.split(' ', 1)[0])}.")
     return problems

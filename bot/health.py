@@ -1,9 +1,11 @@
 """Account health, explained: rules with thresholds, each hit a sentence the card shows. Pure, no I/O."""
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Final, Mapping
+from typing import Final
 
 from bot.models import SOURCE_LABELS, AccountStatus, Section
 from bot.models.health import LEVEL_EMOJI, LEVEL_RANK, Health, Level
@@ -32,7 +34,7 @@ class Thresholds:
     upsell_finished_days: int = 30  # a project finished this recently is an upsell moment
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> "Thresholds":
+    def from_env(cls, env: Mapping[str, str]) -> Thresholds:
         """Defaults, overridden by the HEALTH_* variables that are set (whole numbers of days, >= 0)."""
         values: dict[str, int] = {}
         for var, attr in ENV_THRESHOLDS.items():
@@ -55,8 +57,9 @@ class _Hit:
     reason: str
 
 
-def assess(status: AccountStatus, today: date, thresholds: Thresholds = Thresholds(),
-           now: datetime | None = None) -> Health:
+def assess(
+    status: AccountStatus, today: date, thresholds: Thresholds = Thresholds(), now: datetime | None = None
+) -> Health:
     """Apply every rule to the sections that answered; `now` (default: when the status was built) ages events."""
     now = now or status.generated_at
     hits: list[_Hit] = []
@@ -98,7 +101,7 @@ def _escalations(status: AccountStatus, now: datetime) -> list[_Hit]:
 
 
 def _count(n: int, word: str) -> str:
-    """"1 day", "3 days"."""
+    """ "1 day", "3 days"."""
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
@@ -120,8 +123,9 @@ def _late_milestones(delivery: Delivery, today: date) -> list[tuple[int, str]]:
     item = delivery.next_deliverable
     if not pool and item is not None and item.is_milestone:  # older data without the milestone list
         pool = [Milestone(item.id, item.name, item.due_on, False)]
-    late = [((today - m.due_on).days, m.name) for m in pool
-            if not m.completed and m.due_on is not None and m.due_on < today]
+    late = [
+        ((today - m.due_on).days, m.name) for m in pool if not m.completed and m.due_on is not None and m.due_on < today
+    ]
     return sorted(late, key=lambda x: -x[0])
 
 
@@ -150,8 +154,11 @@ def _silence(status: AccountStatus, now: datetime, thresholds: Thresholds) -> li
 def _pm_change(delivery: Delivery | None, now: datetime, thresholds: Thresholds) -> list[_Hit]:
     if delivery is None:
         return []
-    recent = [c.at for c in delivery.changes
-              if c.kind == "pm_changed" and now - c.at <= timedelta(days=thresholds.pm_change_days)]
+    recent = [
+        c.at
+        for c in delivery.changes
+        if c.kind == "pm_changed" and now - c.at <= timedelta(days=thresholds.pm_change_days)
+    ]
     if not recent:
         return []
     days = _days(now - max(recent))
@@ -169,7 +176,11 @@ def _upsell(status: AccountStatus, today: date, thresholds: Thresholds) -> str |
     phase = delivery.value.phase
     if phase is not None and phase.is_last:
         return f"in the last phase ({phase.name}), invoices paid"
-    if phase is not None and phase.project_total and phase.project_done / phase.project_total >= thresholds.upsell_progress:
+    if (
+        phase is not None
+        and phase.project_total
+        and phase.project_done / phase.project_total >= thresholds.upsell_progress
+    ):
         return f"{round(100 * phase.project_done / phase.project_total)}% done, invoices paid"
     finished = delivery.value.completed_on
     if delivery.value.completed and finished is not None:

@@ -4,11 +4,13 @@ A snapshot is taken daily and on every event, and kept 180 days (the store prune
 Asana's stories cannot: phase moves, PM changes, scope added or removed since kickoff, and due-date
 moves of milestones; `merge_changes` joins them with the changes the stories tell.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any, Final, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
 
 from bot.health import Health, assess
 from bot.models import AccountStatus
@@ -40,8 +42,10 @@ def snapshot(status: AccountStatus, *, health: Health | None = None) -> Snapshot
         "is_last": bool(phase and phase.is_last),
         "pm": delivery.pm.name if delivery and delivery.pm else None,
         "pm_id": delivery.pm.id if delivery and delivery.pm else None,
-        "milestones": [[m.id, m.name, m.due_on.isoformat() if m.due_on else None, m.completed]
-                       for m in (delivery.milestones if delivery else ())],
+        "milestones": [
+            [m.id, m.name, m.due_on.isoformat() if m.due_on else None, m.completed]
+            for m in (delivery.milestones if delivery else ())
+        ],
         "next": [item.id, item.name, item.due_on.isoformat() if item.due_on else None] if item else None,
         "escalations": len(status.escalations.value or ()) if status.escalations.available else None,
         "outstanding": str(money.outstanding) if money else None,
@@ -91,7 +95,7 @@ def _at(snap: dict[str, Any]) -> datetime | None:
         moment = datetime.fromisoformat(str(snap.get("taken_at")))
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -105,9 +109,14 @@ class _Seen:
 
 def _project_run(snapshots: Sequence[dict[str, Any]]) -> list[_Seen]:
     """The snapshots that read Asana and saw the latest project, by time."""
-    readable = sorted((_Seen(at, s, _milestones(s)) for s in snapshots
-                       if (at := _at(s)) is not None and s.get("project_id")
-                       and "delivery" not in (s.get("missing") or ())), key=lambda x: x.at)
+    readable = sorted(
+        (
+            _Seen(at, s, _milestones(s))
+            for s in snapshots
+            if (at := _at(s)) is not None and s.get("project_id") and "delivery" not in (s.get("missing") or ())
+        ),
+        key=lambda x: x.at,
+    )
     if not readable:
         return []
     project = readable[-1].snap["project_id"]

@@ -1,8 +1,10 @@
 """App Home "My accounts": who the rep is, their book, the view to publish, and a refresh when lines are stale."""
+
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 from blocks.home import home_view, loading_view, no_owner_view, parse_filter, refusal_view
 
@@ -22,8 +24,9 @@ class HomeService:
         self.store = store
         self.clock = clock
 
-    async def show(self, user_id: str, publish: Publish, *, filter: str | None = None, page: int = 0,
-                   first: bool = False) -> None:
+    async def show(
+        self, user_id: str, publish: Publish, *, filter: str | None = None, page: int = 0, first: bool = False
+    ) -> None:
         """Publish the rep's book (a refusal for guests, how-to-fix when no HubSpot owner matches)."""
         verdict = await self.gate.user(user_id)
         name = await self.gate.display_name(user_id) or "there"
@@ -41,8 +44,11 @@ class HomeService:
         deals = await self.book.deals(owner.id, self.clock().date())
         lines, stale = await self.book.lines(deals)
         chosen = parse_filter(filter or prefs["home_filter"])
-        await publish(home_view(lines, filter=chosen, page=page, rep_name=name,
-                                digest_opt_out=prefs["digest_opt_out"], now=self.clock()))
+        await publish(
+            home_view(
+                lines, filter=chosen, page=page, rep_name=name, digest_opt_out=prefs["digest_opt_out"], now=self.clock()
+            )
+        )
         if stale:  # assess the rest in the background, then show the result
             self.book.refresh_later(stale, then=lambda: self.show(user_id, publish, filter=chosen, page=page))
 

@@ -4,12 +4,14 @@ Each link type is a `Handler`: a matcher (URL → the portal and record it names
 function that fetches and renders it for an unfurl (Sentry's unfurl registry is the model).
 The portal rule lives here once: a link from another HubSpot portal than ours is foreign.
 """
+
 from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from connectors.hubspot import parse_deal_url
 

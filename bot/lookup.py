@@ -1,4 +1,5 @@
 """Turn what a user typed into one deal, several candidates, or a helpful 'no match'."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -1,10 +1,12 @@
 """One typed settings object, built from the environment (and ./.env) once."""
+
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Final, Mapping
+from typing import Final
 
 from bot.health import Thresholds
 
@@ -98,7 +100,7 @@ class Settings:
         *,
         dotenv: Path | None = Path(".env"),
         **overrides: object,
-    ) -> "Settings":
+    ) -> Settings:
         """Build settings from `env` (default os.environ) over ./.env; `overrides` win."""
         merged: dict[str, str] = {}
         if dotenv is not None:
@@ -127,9 +129,7 @@ class Settings:
         values.update(overrides)
         settings = cls(**values)  # type: ignore[arg-type]
         if settings.qbo_environment not in QBO_BASE_URLS:
-            raise SettingsError(
-                f"QBO_ENVIRONMENT must be 'production' or 'sandbox', not {settings.qbo_environment!r}"
-            )
+            raise SettingsError(f"QBO_ENVIRONMENT must be 'production' or 'sandbox', not {settings.qbo_environment!r}")
         if not settings.qbo_base_url:
             settings = replace(settings, qbo_base_url=QBO_BASE_URLS[settings.qbo_environment])
         return settings
@@ -154,8 +154,7 @@ class Settings:
         if problems:
             raise SettingsError(
                 "Missing configuration (set these environment variables, or put them in .env; "
-                "or run with --sandbox / ACCOUNTBOT_SANDBOX=1 to try the built-in sandbox):\n  "
-                + "\n  ".join(problems)
+                "or run with --sandbox / ACCOUNTBOT_SANDBOX=1 to try the built-in sandbox):\n  " + "\n  ".join(problems)
             )
 
     @property

@@ -1,4 +1,5 @@
 """Posts to a response_url outside a listener's `respond` (e.g. after a modal, which has none)."""
+
 from __future__ import annotations
 
 import logging

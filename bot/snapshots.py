@@ -1,4 +1,5 @@
 """Status snapshots: on every event and daily for every tracked account, paced under the rate limits."""
+
 from __future__ import annotations
 
 import asyncio
@@ -19,8 +20,16 @@ CHUNK: Final = 100  # accounts per batched fetch (HubSpot batch reads take 100 i
 class Snapshotter:
     """Takes snapshots through the status service (so the connectors' rate limiters pace it)."""
 
-    def __init__(self, store: Store, status: StatusService, *, spread: float = 0.5 * DAY,
-                 concurrency: int = 4, thresholds: Any = None, on_upsell: Any = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        status: StatusService,
+        *,
+        spread: float = 0.5 * DAY,
+        concurrency: int = 4,
+        thresholds: Any = None,
+        on_upsell: Any = None,
+    ) -> None:
         self.store = store
         self.status = status
         self.spread = spread  # the daily round is spread over this long, leaving room for cards and alerts
@@ -59,8 +68,9 @@ class Snapshotter:
             return None  # HubSpot down: a snapshot without the deal would mislead history
         health = assess(status, status.today, self.thresholds or Thresholds())
         data = snapshot(status, health=health)
-        data.update({"deal_id": deal_id, "name": status.name, "health_detail": asdict(health),
-                     "partial": status.partial})
+        data.update(
+            {"deal_id": deal_id, "name": status.name, "health_detail": asdict(health), "partial": status.partial}
+        )
         await self.store.add_snapshot(deal_id, data)
         if health.upsell and self.on_upsell is not None:
             await self.on_upsell(status, health)
@@ -76,12 +86,12 @@ class Snapshotter:
         """Snapshot every tracked account once; resumes where a restart left off."""
         deals = await self.tracked()
         state = await self.store.get_sync(CURSOR)
-        started, done_upto = (state.split("|", 1) if state else (str(time.time()), ""))
+        started, done_upto = state.split("|", 1) if state else (str(time.time()), "")
         pending = [d for d in deals if d > done_upto]
         gap = self.spread / max(1, len(deals)) if pace else 0.0
         taken = 0
         for index in range(0, len(pending), CHUNK):
-            chunk = pending[index:index + CHUNK]
+            chunk = pending[index : index + CHUNK]
             begun = time.monotonic()
             try:
                 taken += await self.take_many(chunk)
@@ -110,4 +120,3 @@ class Snapshotter:
                 await self._task
             except (asyncio.CancelledError, Exception):
                 pass
-

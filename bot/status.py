@@ -4,14 +4,16 @@ Every source has its own deadline, a TTL cache and a single-flight guard; a sour
 fails or misses its deadline yields its last good value (with its age) instead of blocking
 the card. Twenty simultaneous lookups of one account make the upstream calls of one.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
-from typing import Any, Awaitable, Callable, Final, Protocol
+from datetime import UTC, date, datetime
+from typing import Any, Final, Protocol
 
 from cachetools import TTLCache
 
@@ -25,8 +27,9 @@ log = logging.getLogger(__name__)
 class HubSpotLike(Protocol):
     portal_id: str | None
 
-    async def resolve(self, query: str, limit: int = 10,
-                      on_likely: Callable[[str], None] | None = None) -> list[DealMatch]: ...
+    async def resolve(
+        self, query: str, limit: int = 10, on_likely: Callable[[str], None] | None = None
+    ) -> list[DealMatch]: ...
     async def get_deal(self, deal_id: str) -> Deal: ...
     async def open_escalations(self, deal_id: str) -> list[Escalation]: ...
     async def last_communication(self, deal_id: str) -> Communication | None: ...
@@ -80,14 +83,21 @@ SECTIONS: Final = (
 class StatusService:
     """Builds AccountStatus from the connectors; the one place the card's I/O happens."""
 
-    def __init__(self, hubspot: HubSpotLike, asana: AsanaLike, quickbooks: QuickBooksLike, *,
-                 timing: Timing = Timing(), today: Callable[[], date] | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        hubspot: HubSpotLike,
+        asana: AsanaLike,
+        quickbooks: QuickBooksLike,
+        *,
+        timing: Timing = Timing(),
+        today: Callable[[], date] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.hubspot = hubspot
         self.asana = asana
         self.quickbooks = quickbooks
         self.timing = timing
-        self._today = today or (lambda: datetime.now(timezone.utc).date())
+        self._today = today or (lambda: datetime.now(UTC).date())
         self._clock = clock
         self._fresh: TTLCache[tuple[str, str], _Fetched] = TTLCache(timing.cache_size, timing.fresh_ttl)
         self._last_good: TTLCache[tuple[str, str], _Fetched] = TTLCache(timing.cache_size, timing.last_good_ttl)
@@ -103,7 +113,8 @@ class StatusService:
         if cached is not None:
             return cached[:limit]
         matches = await self._single_flight(
-            ("resolve", key), lambda: self.hubspot.resolve(query, limit=10, on_likely=self.prefetch))
+            ("resolve", key), lambda: self.hubspot.resolve(query, limit=10, on_likely=self.prefetch)
+        )
         self._resolved[key] = matches
         return matches[:limit]
 
@@ -118,18 +129,21 @@ class StatusService:
             self.invalidate(deal_id)
         today = self._today()
         fetchers = self._fetchers(deal_id, today)
-        results = await asyncio.gather(*(
-            self._section(name, source, deal_id, fetchers[name], getattr(self.timing, deadline))
-            for name, source, deadline in SECTIONS
-        ))
+        results = await asyncio.gather(
+            *(
+                self._section(name, source, deal_id, fetchers[name], getattr(self.timing, deadline))
+                for name, source, deadline in SECTIONS
+            )
+        )
         sections = dict(zip((s[0] for s in SECTIONS), results))
         deal_section = sections["deal"]
         if isinstance(deal_section, _NotFound):
             raise DealNotFound(deal_id)
         for name, value in sections.items():
             if isinstance(value, _NotFound):  # a deal-scoped lookup 404'd: nothing there
-                sections[name] = Section(source=dict((s[0], s[1]) for s in SECTIONS)[name],
-                                         value=None, fetched_at=self._now())
+                sections[name] = Section(
+                    source={s[0]: s[1] for s in SECTIONS}[name], value=None, fetched_at=self._now()
+                )
         return AccountStatus(
             deal_id=deal_id,
             generated_at=self._now(),
@@ -197,11 +211,21 @@ class StatusService:
                 deal = Section("hubspot", fact.deal, now)
                 escalations = Section("hubspot", tuple(fact.escalations), now)
                 comm = Section("hubspot", fact.communication, now)
-            money_section = (Section("quickbooks", None, None, error=moneys) if isinstance(moneys, str)
-                             else Section("quickbooks", moneys.get(deal_id), now))
-            result[deal_id] = AccountStatus(deal_id=deal_id, deal=deal, escalations=escalations, communication=comm,
-                                            delivery=delivery_section, money=money_section, generated_at=now,
-                                            today=today)
+            money_section = (
+                Section("quickbooks", None, None, error=moneys)
+                if isinstance(moneys, str)
+                else Section("quickbooks", moneys.get(deal_id), now)
+            )
+            result[deal_id] = AccountStatus(
+                deal_id=deal_id,
+                deal=deal,
+                escalations=escalations,
+                communication=comm,
+                delivery=delivery_section,
+                money=money_section,
+                generated_at=now,
+                today=today,
+            )
         return result
 
     async def close(self) -> None:
@@ -220,8 +244,9 @@ class StatusService:
 
     # -- internals ----------------------------------------------------------------------
 
-    async def _section(self, name: str, source: str, deal_id: str,
-                       fetch: Callable[[], Awaitable[Any]], deadline: float) -> "Section | _NotFound":
+    async def _section(
+        self, name: str, source: str, deal_id: str, fetch: Callable[[], Awaitable[Any]], deadline: float
+    ) -> Section | _NotFound:
         key = (name, deal_id)
         cached = self._fresh.get(key)
         if cached is not None:
@@ -229,7 +254,7 @@ class StatusService:
         task = self._start(key, fetch)
         try:
             value = await asyncio.wait_for(asyncio.shield(task), deadline)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return self._fallback(source, key, f"didn't answer within {deadline:g} s")
         except NotFoundError:
             return _NotFound()
@@ -264,6 +289,7 @@ class StatusService:
     async def _single_flight(self, key: tuple[str, str], fetch: Callable[[], Awaitable[Any]]) -> Any:
         task = self._inflight.get(key)
         if task is None:
+
             async def run() -> Any:
                 try:
                     return await fetch()
@@ -290,7 +316,7 @@ class StatusService:
 
     @staticmethod
     def _dt(ts: float) -> datetime:
-        return datetime.fromtimestamp(ts, timezone.utc)
+        return datetime.fromtimestamp(ts, UTC)
 
 
 class _NotFound:

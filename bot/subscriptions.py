@@ -1,4 +1,5 @@
 """/account subscribe | unsubscribe | subscriptions: parsing, checks and storage."""
+
 from __future__ import annotations
 
 import re
@@ -7,13 +8,17 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 from bot.cards import CardService
-from bot.store import Store
 from bot.models.alerts import SUBSCRIBABLE, AlertKind
 from bot.models.views import Subscription
+from bot.store import Store
 from bot.store.alerts import ALL
 
-KIND_WORDS: Final = {"escalation": AlertKind.ESCALATIONS, "escalations": AlertKind.ESCALATIONS,
-                     "payment": AlertKind.PAYMENTS, "payments": AlertKind.PAYMENTS}
+KIND_WORDS: Final = {
+    "escalation": AlertKind.ESCALATIONS,
+    "escalations": AlertKind.ESCALATIONS,
+    "payment": AlertKind.PAYMENTS,
+    "payments": AlertKind.PAYMENTS,
+}
 ALL_KINDS: Final = SUBSCRIBABLE
 NO_ACCOUNT: Final = "Which account? `/account subscribe Acme` or `/account subscribe all`."
 MAX_MINIMUM: Final = Decimal("1000000000000")  # a trillion: stored in 32 characters, larger than any invoice
@@ -49,14 +54,19 @@ def parse(text: str) -> Request:
         elif low.startswith("min="):
             match = MIN_RE.match(token)
             if not match:
-                return Request("", frozenset(), error=f"“{token}” is not an amount: write it like min=5000 or min=2500.50")
+                return Request(
+                    "", frozenset(), error=f"“{token}” is not an amount: write it like min=5000 or min=2500.50"
+                )
             try:
                 minimum = Decimal(match.group(2).replace(",", ""))
             except InvalidOperation:
                 return Request("", frozenset(), error=f"“{token}” is not an amount")
             if minimum > MAX_MINIMUM:
-                return Request("", frozenset(), error=f"“{token}” is more than any payment: the largest minimum is "
-                                                      f"min={MAX_MINIMUM:,}")
+                return Request(
+                    "",
+                    frozenset(),
+                    error=f"“{token}” is more than any payment: the largest minimum is min={MAX_MINIMUM:,}",
+                )
         else:
             words.append(token)
     target = " ".join(words).strip()
@@ -80,8 +90,11 @@ class SubscriptionService:
             return Outcome(False, request.error)
         channel = await self.directory.channel(channel_id)
         if not channel.exists or not channel.is_member:
-            return Outcome(False, "I'm not in this channel, so I couldn't post alerts here. "
-                                  "Invite me first (`/invite @accountbot`), then subscribe again.")
+            return Outcome(
+                False,
+                "I'm not in this channel, so I couldn't post alerts here. "
+                "Invite me first (`/invite @accountbot`), then subscribe again.",
+            )
         if channel.is_archived:
             return Outcome(False, "This channel is archived; alerts can't be posted here.")
         deal_id, name, problem = await self._account(request.target)
@@ -104,8 +117,9 @@ class SubscriptionService:
             deal_id = await self._existing(channel_id, request.target) or ""
         kinds = request.kinds if request.kinds != ALL_KINDS else None
         if not deal_id or not await self.store.unsubscribe(channel_id, deal_id, kinds):
-            return Outcome(False, f"This channel has no subscription for “{request.target}”. "
-                                  "`/account subscriptions` lists them.")
+            return Outcome(
+                False, f"This channel has no subscription for “{request.target}”. `/account subscriptions` lists them."
+            )
         return Outcome(True, f"Done: {'those alerts are' if kinds else 'that subscription is'} off for this channel.")
 
     async def list(self, channel_id: str) -> Outcome:
@@ -124,8 +138,11 @@ class SubscriptionService:
         if problem or deal_id == ALL:
             return Outcome(False, problem or "A channel links to one account, not all of them.")
         await self.store.link_channel(channel_id, deal_id, name, user_id)
-        return Outcome(True, f"This channel is now linked to {name}: `/account` here shows its card, "
-                             "and `/account subscribe` needs no account name.")
+        return Outcome(
+            True,
+            f"This channel is now linked to {name}: `/account` here shows its card, "
+            "and `/account subscribe` needs no account name.",
+        )
 
     async def unlink(self, channel_id: str) -> Outcome:
         """Undo the binding."""

@@ -3,13 +3,15 @@
 A guest or an outsider who pastes a link gets no unfurl at all; in a channel shared with
 another organisation a deal unfurls with its name and stage only.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from blocks.unfurl import compact_card, public_card, unavailable
 from bot.models.views import QueryResult
@@ -67,8 +69,9 @@ class UnfurlService:
         if not (await self.gate.user(event.get("user", ""))).allowed:
             return None  # a guest or an outsider pasting a link sees no account data, not even a name
         ctx = UnfurlContext(self.cards, await self.gate.channel_is_external(event.get("channel", "")), self.clock())
-        rendered = await asyncio.gather(*(handler.unfurl(ctx, match) for handler, match in matches.values()),
-                                        return_exceptions=True)
+        rendered = await asyncio.gather(
+            *(handler.unfurl(ctx, match) for handler, match in matches.values()), return_exceptions=True
+        )
         unfurls: dict[str, Any] = {}
         for (url, (_, match)), result in zip(matches.items(), rendered):
             if isinstance(result, BaseException):

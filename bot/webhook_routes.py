@@ -1,9 +1,11 @@
 """POST /webhooks/{quickbooks,hubspot,asana}: verify, store the signals, answer fast; the worker does the rest."""
+
 from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -15,13 +17,14 @@ if TYPE_CHECKING:
     from bot.wiring import Services
 
 log = logging.getLogger(__name__)
-SERVICES: web.AppKey["Services"] = web.AppKey("services")
+SERVICES: web.AppKey[Services] = web.AppKey("services")
 
 Route = Callable[[web.Request, bytes], Awaitable[web.Response]]
 
 
 def _guarded(fn: Route) -> Callable[[web.Request], Awaitable[web.Response]]:
     """Read the raw body, run the route; a refusal (forged, stale, malformed) answers its status, logged."""
+
     async def handler(request: web.Request) -> web.Response:
         body = await request.read()
         try:
@@ -29,6 +32,7 @@ def _guarded(fn: Route) -> Callable[[web.Request], Awaitable[web.Response]]:
         except wh.WebhookRejected as exc:
             log.warning("%s webhook rejected: %s", request.path, exc.reason)
             return web.json_response({"error": exc.reason}, status=exc.status)
+
     return handler
 
 
@@ -53,9 +57,15 @@ async def quickbooks(request: web.Request, body: bytes) -> web.Response:
 async def hubspot(request: web.Request, body: bytes) -> web.Response:
     """HubSpot's webhook: signature v3 over the public URI, our portal only."""
     settings = request.app[SERVICES].settings
-    wh.verify_hubspot_v3(request.method, wh.public_uri(settings.public_url, str(request.url)), body,
-                         request.headers.get("X-HubSpot-Signature-v3"),
-                         request.headers.get("X-HubSpot-Request-Timestamp"), settings.hubspot_app_secret, time.time())
+    wh.verify_hubspot_v3(
+        request.method,
+        wh.public_uri(settings.public_url, str(request.url)),
+        body,
+        request.headers.get("X-HubSpot-Signature-v3"),
+        request.headers.get("X-HubSpot-Request-Timestamp"),
+        settings.hubspot_app_secret,
+        time.time(),
+    )
     return await _accept(request, "hubspot", wh.parse_hubspot(body, settings.hubspot_portal_id))
 
 

@@ -5,15 +5,17 @@ secrets, the clock) and either returns data or raises `WebhookRejected` carrying
 status to answer (401 for authentication, 400 for a payload we cannot read). Reasons never
 contain a secret or a computed signature.
 """
+
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Final, Literal, Mapping
+from datetime import UTC, datetime
+from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 
 Source = Literal["quickbooks", "hubspot", "asana"]
@@ -21,27 +23,97 @@ Source = Literal["quickbooks", "hubspot", "asana"]
 HUBSPOT_MAX_SKEW_MS: Final = 5 * 60 * 1000
 
 # QBO entity names as the API spells them; CloudEvents types carry them lower-cased.
-QBO_ENTITIES: Final = {name.lower(): name for name in (
-    "Account", "Bill", "BillPayment", "Budget", "Class", "CreditMemo", "Currency", "Customer", "Department",
-    "Deposit", "Employee", "Estimate", "Invoice", "Item", "JournalCode", "JournalEntry", "Payment",
-    "PaymentMethod", "Preferences", "Purchase", "PurchaseOrder", "RefundReceipt", "SalesReceipt", "TaxAgency",
-    "Term", "TimeActivity", "Transfer", "Vendor", "VendorCredit")}
+QBO_ENTITIES: Final = {
+    name.lower(): name
+    for name in (
+        "Account",
+        "Bill",
+        "BillPayment",
+        "Budget",
+        "Class",
+        "CreditMemo",
+        "Currency",
+        "Customer",
+        "Department",
+        "Deposit",
+        "Employee",
+        "Estimate",
+        "Invoice",
+        "Item",
+        "JournalCode",
+        "JournalEntry",
+        "Payment",
+        "PaymentMethod",
+        "Preferences",
+        "Purchase",
+        "PurchaseOrder",
+        "RefundReceipt",
+        "SalesReceipt",
+        "TaxAgency",
+        "Term",
+        "TimeActivity",
+        "Transfer",
+        "Vendor",
+        "VendorCredit",
+    )
+}
 # Legacy operation names -> the past-tense verbs CloudEvents types use.
-QBO_OPERATIONS: Final = {"create": "created", "update": "updated", "delete": "deleted", "merge": "merged",
-                         "void": "voided", "emailed": "emailed"}
+QBO_OPERATIONS: Final = {
+    "create": "created",
+    "update": "updated",
+    "delete": "deleted",
+    "merge": "merged",
+    "void": "voided",
+    "emailed": "emailed",
+}
 # HubSpot subscriptionType suffixes -> normalized actions (others pass through unchanged).
-HUBSPOT_ACTIONS: Final = {"creation": "created", "deletion": "deleted", "merge": "merged", "restore": "restored",
-                          "privacyDeletion": "privacyDeleted"}
+HUBSPOT_ACTIONS: Final = {
+    "creation": "created",
+    "deletion": "deleted",
+    "merge": "merged",
+    "restore": "restored",
+    "privacyDeletion": "privacyDeleted",
+}
 # objectTypeId of the generic `object.*` subscriptions -> entity names.
 HUBSPOT_OBJECT_TYPES: Final = {"0-1": "contact", "0-2": "company", "0-3": "deal", "0-5": "ticket"}
 HUBSPOT_DETAIL_KEYS: Final = (
-    "eventId", "subscriptionId", "appId", "attemptNumber", "propertyName", "propertyValue", "changeSource",
-    "sourceId", "changeFlag", "associationType", "associationCategory", "associationTypeId", "fromObjectId",
-    "toObjectId", "associationRemoved", "isPrimaryAssociation", "primaryObjectId", "mergedObjectIds",
-    "newObjectId", "numberOfPropertiesMoved", "objectTypeId")
+    "eventId",
+    "subscriptionId",
+    "appId",
+    "attemptNumber",
+    "propertyName",
+    "propertyValue",
+    "changeSource",
+    "sourceId",
+    "changeFlag",
+    "associationType",
+    "associationCategory",
+    "associationTypeId",
+    "fromObjectId",
+    "toObjectId",
+    "associationRemoved",
+    "isPrimaryAssociation",
+    "primaryObjectId",
+    "mergedObjectIds",
+    "newObjectId",
+    "numberOfPropertiesMoved",
+    "objectTypeId",
+)
 # Characters HubSpot decodes in the request URI before signing it (v3).
-HUBSPOT_URI_DECODE: Final = {"%3A": ":", "%2F": "/", "%3F": "?", "%40": "@", "%21": "!", "%24": "$", "%27": "'",
-                             "%28": "(", "%29": ")", "%2A": "*", "%2C": ",", "%3B": ";"}
+HUBSPOT_URI_DECODE: Final = {
+    "%3A": ":",
+    "%2F": "/",
+    "%3F": "?",
+    "%40": "@",
+    "%21": "!",
+    "%24": "$",
+    "%27": "'",
+    "%28": "(",
+    "%29": ")",
+    "%2A": "*",
+    "%2C": ",",
+    "%3B": ";",
+}
 
 
 class WebhookRejected(Exception):
@@ -110,7 +182,7 @@ def _iso(value: Any) -> datetime | None:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _millis(value: Any) -> datetime | None:
@@ -118,7 +190,7 @@ def _millis(value: Any) -> datetime | None:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         return None
     try:
-        return datetime.fromtimestamp(int(value) / 1000, timezone.utc)
+        return datetime.fromtimestamp(int(value) / 1000, UTC)
     except (ValueError, OverflowError, OSError):
         return None
 
@@ -163,8 +235,15 @@ def _qbo_cloudevent(event: Any) -> Signal | None:
     detail: dict[str, Any] = {"event_id": event.get("id"), "type": kind}
     if isinstance(event.get("data"), dict) and event["data"]:
         detail["data"] = event["data"]
-    return Signal("quickbooks", _qbo_entity(parts[1]), entity_id, parts[2].lower(),
-                  _text(event.get("intuitaccountid")), _iso(event.get("time")), detail)
+    return Signal(
+        "quickbooks",
+        _qbo_entity(parts[1]),
+        entity_id,
+        parts[2].lower(),
+        _text(event.get("intuitaccountid")),
+        _iso(event.get("time")),
+        detail,
+    )
 
 
 def _qbo_legacy(notification: Any) -> list[Signal]:
@@ -184,8 +263,17 @@ def _qbo_legacy(notification: Any) -> list[Signal]:
         detail: dict[str, Any] = {"operation": op}
         if _text(entity.get("deletedId")):
             detail["deleted_id"] = _text(entity.get("deletedId"))
-        signals.append(Signal("quickbooks", _qbo_entity(name), entity_id, QBO_OPERATIONS.get(op.lower(), op.lower()),
-                              realm, _iso(entity.get("lastUpdated")), detail))
+        signals.append(
+            Signal(
+                "quickbooks",
+                _qbo_entity(name),
+                entity_id,
+                QBO_OPERATIONS.get(op.lower(), op.lower()),
+                realm,
+                _iso(entity.get("lastUpdated")),
+                detail,
+            )
+        )
     return signals
 
 
@@ -218,8 +306,9 @@ def _hubspot_uri_variants(uri: str) -> list[str]:
     return [uri] if decoded == uri else [uri, decoded]
 
 
-def verify_hubspot_v3(method: str, uri: str, body: bytes, signature: str | None, timestamp: str | None,
-                      secret: str | None, now: float) -> None:
+def verify_hubspot_v3(
+    method: str, uri: str, body: bytes, signature: str | None, timestamp: str | None, secret: str | None, now: float
+) -> None:
     """Raise WebhookRejected(401) unless the v3 signature matches and the ms timestamp is within 5 min of `now` (s)."""
     given = _require(signature, secret)
     assert secret is not None
@@ -228,8 +317,10 @@ def verify_hubspot_v3(method: str, uri: str, body: bytes, signature: str | None,
         raise WebhookRejected(401, "missing or malformed X-HubSpot-Request-Timestamp")
     if abs(now * 1000 - int(stamp)) > HUBSPOT_MAX_SKEW_MS:
         raise WebhookRejected(401, "X-HubSpot-Request-Timestamp outside the 5 minute window")
-    matches = [_same(hubspot_signature_v3(method, variant, body, stamp, secret), given)
-               for variant in _hubspot_uri_variants(uri)]
+    matches = [
+        _same(hubspot_signature_v3(method, variant, body, stamp, secret), given)
+        for variant in _hubspot_uri_variants(uri)
+    ]
     if not any(matches):
         raise WebhookRejected(401, "invalid X-HubSpot-Signature-v3")
 
@@ -261,8 +352,15 @@ def _hubspot_event(event: Any) -> Signal | None:
     if entity_id is None:
         return None
     detail = {k: event[k] for k in HUBSPOT_DETAIL_KEYS if k in event}
-    return Signal("hubspot", entity, entity_id, HUBSPOT_ACTIONS.get(verb, verb), _text(event.get("portalId")),
-                  _millis(event.get("occurredAt")), detail)
+    return Signal(
+        "hubspot",
+        entity,
+        entity_id,
+        HUBSPOT_ACTIONS.get(verb, verb),
+        _text(event.get("portalId")),
+        _millis(event.get("occurredAt")),
+        detail,
+    )
 
 
 def parse_hubspot(body: bytes, portal_id: str | None) -> list[Signal]:
@@ -323,10 +421,20 @@ def _asana_event(event: Any) -> Signal | None:
         detail["user"] = _compact(event["user"])
     change = event.get("change")
     if isinstance(change, dict):
-        detail["change"] = {k: _compact(change[k]) for k in ("field", "action", "new_value", "added_value",
-                                                              "removed_value") if k in change}
-    return Signal("asana", str(resource.get("resource_type") or "unknown"), str(resource["gid"]), event["action"],
-                  None, _iso(event.get("created_at")), detail)
+        detail["change"] = {
+            k: _compact(change[k])
+            for k in ("field", "action", "new_value", "added_value", "removed_value")
+            if k in change
+        }
+    return Signal(
+        "asana",
+        str(resource.get("resource_type") or "unknown"),
+        str(resource["gid"]),
+        event["action"],
+        None,
+        _iso(event.get("created_at")),
+        detail,
+    )
 
 
 def parse_asana(body: bytes) -> list[Signal]:

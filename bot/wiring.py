@@ -4,14 +4,16 @@
 Slack-side services and the alert worker, each given what it needs once; handlers, the
 worker and the CLI all take their services from here. `Services.close()` closes it all.
 """
+
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Final
+from typing import Any, Final
 
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -54,7 +56,7 @@ SYSTEM_PREFIXES: Final = {
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -93,29 +95,44 @@ class Services:
 
 def slack_client(settings: Settings) -> AsyncWebClient:
     """The Web API client of the Slack surfaces: retries of 429 (Retry-After), 5xx and connection errors."""
-    return AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10, retry_handlers=[
-        AsyncConnectionErrorRetryHandler(max_retry_count=2), AsyncRateLimitErrorRetryHandler(max_retry_count=3),
-        AsyncServerErrorRetryHandler(max_retry_count=2)])
+    return AsyncWebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        timeout=10,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
 
 
 def sender_client(settings: Settings) -> AsyncWebClient:
     """The alert sender's client: no automatic retries, the sender decides (Retry-After, backoff, checks)."""
-    return AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10,
-                          retry_handlers=[])
+    return AsyncWebClient(
+        token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10, retry_handlers=[]
+    )
 
 
 def hubspot_from(settings: Settings, **kwargs: Any) -> HubSpotConnector:
     """The HubSpot connector of these settings."""
-    return HubSpotConnector(settings.hubspot_access_token or "", settings.hubspot_portal_id,
-                            settings.hubspot_base_url, **kwargs)
+    return HubSpotConnector(
+        settings.hubspot_access_token or "", settings.hubspot_portal_id, settings.hubspot_base_url, **kwargs
+    )
 
 
 def asana_from(settings: Settings, store: Store, **kwargs: Any) -> AsanaConnector:
     """The Asana connector of these settings."""
     if not settings.asana_access_token or not settings.asana_workspace_gid:
         raise ConfigError("asana", "ASANA_ACCESS_TOKEN and ASANA_WORKSPACE_GID are required")
-    return AsanaConnector(settings.asana_access_token, settings.asana_workspace_gid, store, settings.asana_base_url,
-                          settings.asana_deal_field, **kwargs)
+    return AsanaConnector(
+        settings.asana_access_token,
+        settings.asana_workspace_gid,
+        store,
+        settings.asana_base_url,
+        settings.asana_deal_field,
+        **kwargs,
+    )
 
 
 def quickbooks_from(settings: Settings, store: Store, **kwargs: Any) -> QuickBooksConnector:
@@ -123,14 +140,26 @@ def quickbooks_from(settings: Settings, store: Store, **kwargs: Any) -> QuickBoo
     missing = settings.missing("quickbooks")
     if missing:
         raise ConfigError("quickbooks", "missing " + ", ".join(missing))
-    return QuickBooksConnector(settings.qbo_client_id or "", settings.qbo_client_secret or "",
-                               settings.qbo_realm_id or "", settings.qbo_refresh_token or "", store,
-                               base_url=settings.qbo_base_url, token_url=settings.qbo_token_url,
-                               deal_field=settings.qbo_deal_field, **kwargs)
+    return QuickBooksConnector(
+        settings.qbo_client_id or "",
+        settings.qbo_client_secret or "",
+        settings.qbo_realm_id or "",
+        settings.qbo_refresh_token or "",
+        store,
+        base_url=settings.qbo_base_url,
+        token_url=settings.qbo_token_url,
+        deal_field=settings.qbo_deal_field,
+        **kwargs,
+    )
 
 
-async def open_services(settings: Settings, *, timing: Timing = Timing(), clock: Callable[[], datetime] = utcnow,
-                        systems: tuple[str, ...] = ("hubspot", "asana", "quickbooks")) -> Services:
+async def open_services(
+    settings: Settings,
+    *,
+    timing: Timing = Timing(),
+    clock: Callable[[], datetime] = utcnow,
+    systems: tuple[str, ...] = ("hubspot", "asana", "quickbooks"),
+) -> Services:
     """Check the configuration, open the store and build every service (no other I/O)."""
     settings.require(systems)
     store = await Store.open(settings.database_url)
@@ -142,40 +171,86 @@ async def open_services(settings: Settings, *, timing: Timing = Timing(), clock:
     cards = CardService(status, hubspot, store, settings.thresholds, links)
     slack = slack_client(settings)
     gate = Gatekeeper(slack)
-    snapshotter = Snapshotter(store, status, thresholds=settings.thresholds,
-                              on_upsell=Upsells(store, settings.hubspot_portal_id))
+    snapshotter = Snapshotter(
+        store, status, thresholds=settings.thresholds, on_upsell=Upsells(store, settings.hubspot_portal_id)
+    )
     book = BookService(store, hubspot, gate, snapshotter)
     worker = build_worker(settings, store, hubspot, quickbooks, status, snapshotter, book, gate)
     return Services(
-        settings=settings, store=store, hubspot=hubspot, asana=asana, quickbooks=quickbooks, status=status,
-        cards=cards, gate=gate, subscriptions=SubscriptionService(store, cards, SlackDirectory(slack)), book=book,
-        home=HomeService(gate, book, store, clock), doctor=Doctor(settings, store, hubspot, asana, quickbooks),
-        links=links, unfurls=UnfurlService(links, cards, gate, clock),
-        communications=CommunicationLog(cards, store, gate), hooks=AsanaHookSecrets(store, settings.asana_webhook_secret),
-        worker=worker, slack=slack, clock=clock)
+        settings=settings,
+        store=store,
+        hubspot=hubspot,
+        asana=asana,
+        quickbooks=quickbooks,
+        status=status,
+        cards=cards,
+        gate=gate,
+        subscriptions=SubscriptionService(store, cards, SlackDirectory(slack)),
+        book=book,
+        home=HomeService(gate, book, store, clock),
+        doctor=Doctor(settings, store, hubspot, asana, quickbooks),
+        links=links,
+        unfurls=UnfurlService(links, cards, gate, clock),
+        communications=CommunicationLog(cards, store, gate),
+        hooks=AsanaHookSecrets(store, settings.asana_webhook_secret),
+        worker=worker,
+        slack=slack,
+        clock=clock,
+    )
 
 
-def build_worker(settings: Settings, store: Store, hubspot: HubSpotConnector, quickbooks: QuickBooksConnector,
-                 status: StatusService, snapshotter: Snapshotter, book: BookService, gate: Gatekeeper,
-                 **worker_kwargs: Any) -> AlertWorker:
+def build_worker(
+    settings: Settings,
+    store: Store,
+    hubspot: HubSpotConnector,
+    quickbooks: QuickBooksConnector,
+    status: StatusService,
+    snapshotter: Snapshotter,
+    book: BookService,
+    gate: Gatekeeper,
+    **worker_kwargs: Any,
+) -> AlertWorker:
     """The alert pipeline of one process: engine, exactly-once sender, digest, and the loop that leads them."""
     holder = str(worker_kwargs.pop("holder", None) or process_name())
     engine = AlertEngine(store, settings, hubspot, quickbooks, status=status, snapshotter=snapshotter)
     sender = OutboxSender(store, sender_client(settings), alert_message, name=holder)
-    return AlertWorker(store, engine, sender, snapshotter=snapshotter, book=book,
-                       digest=DigestService(store, book, gate), poll_interval=settings.poll_interval_seconds,
-                       holder=holder, **worker_kwargs)
+    return AlertWorker(
+        store,
+        engine,
+        sender,
+        snapshotter=snapshotter,
+        book=book,
+        digest=DigestService(store, book, gate),
+        poll_interval=settings.poll_interval_seconds,
+        holder=holder,
+        **worker_kwargs,
+    )
 
 
 def another_worker(services: Services, settings: Settings | None = None, **worker_kwargs: Any) -> AlertWorker:
     """A second worker on the same services (tests and the benchmark stand one up beside the first)."""
-    snapshotter = Snapshotter(services.store, services.status, thresholds=services.settings.thresholds,
-                              on_upsell=Upsells(services.store, services.settings.hubspot_portal_id))
-    return build_worker(settings or services.settings, services.store, services.hubspot, services.quickbooks,
-                        services.status, snapshotter, services.book, services.gate, **worker_kwargs)
+    snapshotter = Snapshotter(
+        services.store,
+        services.status,
+        thresholds=services.settings.thresholds,
+        on_upsell=Upsells(services.store, services.settings.hubspot_portal_id),
+    )
+    return build_worker(
+        settings or services.settings,
+        services.store,
+        services.hubspot,
+        services.quickbooks,
+        services.status,
+        snapshotter,
+        services.book,
+        services.gate,
+        **worker_kwargs,
+    )
 
 
-def sandbox_env(settings: Settings, sandbox_env_vars: dict[str, str], *, database_dir: Path | None = None) -> dict[str, str]:
+def sandbox_env(
+    settings: Settings, sandbox_env_vars: dict[str, str], *, database_dir: Path | None = None
+) -> dict[str, str]:
     """The environment to use: real credentials where set, the sandbox for the systems missing them.
 
     A sandbox run gets its own throwaway database, since the sandbox's tokens die with it.

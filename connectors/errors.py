@@ -1,4 +1,5 @@
 """One exception hierarchy for every connector."""
+
 from __future__ import annotations
 
 

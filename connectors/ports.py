@@ -3,10 +3,12 @@
 A connector is handed one object implementing the protocols it names (the bot's `Store`
 implements them all); it never sees how or where that object keeps anything.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable, Protocol
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -43,8 +45,15 @@ class TokenStore(Protocol):
         """Store the first refresh token unless one is stored already; the stored set."""
         ...
 
-    async def put_token(self, key: str, *, refresh_token: str, access_token: str, access_expires_at: float,
-                        refresh_expires_at: float | None) -> TokenRecord:
+    async def put_token(
+        self,
+        key: str,
+        *,
+        refresh_token: str,
+        access_token: str,
+        access_expires_at: float,
+        refresh_expires_at: float | None,
+    ) -> TokenRecord:
         """Store a token set a refresh just obtained, bumping the version."""
         ...
 

@@ -1,5 +1,6 @@
 """How a connector calls a blocking SDK: bounded executor, client-side rate limit,
 deadline, and retries of 429 (Retry-After) and 5xx with exponential backoff."""
+
 from __future__ import annotations
 
 import asyncio
@@ -7,10 +8,11 @@ import functools
 import logging
 import random
 import time
+from collections import deque
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Callable, Deque, TypeVar
-from collections import deque
+from typing import Any, TypeVar
 
 from connectors.errors import ConnectorError, NotFoundError, RateLimitedError, UnavailableError
 
@@ -27,7 +29,7 @@ class RateLimiter:
     def __init__(self, limit: int, window: float) -> None:
         self.limit = limit
         self.window = window
-        self._stamps: Deque[float] = deque()
+        self._stamps: deque[float] = deque()
         self._blocked_until = 0.0
         self._lock = asyncio.Lock()
 
@@ -66,9 +68,15 @@ class Runner:
     `classify` turns an SDK exception into a ConnectorError (or returns None to re-raise).
     """
 
-    def __init__(self, system: str, classify: Callable[[BaseException], ConnectorError | None], *,
-                 max_workers: int = 8, limiters: dict[str, RateLimiter] | None = None,
-                 policy: Policy = Policy()) -> None:
+    def __init__(
+        self,
+        system: str,
+        classify: Callable[[BaseException], ConnectorError | None],
+        *,
+        max_workers: int = 8,
+        limiters: dict[str, RateLimiter] | None = None,
+        policy: Policy = Policy(),
+    ) -> None:
         self.system = system
         self.classify = classify
         self.executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=f"{system}-sdk")
@@ -82,8 +90,15 @@ class Runner:
         self.last_error_at: float | None = None
         self.available = True  # flips on failure/recovery, logged once each way
 
-    async def call(self, fn: Callable[..., T], *args: Any, limiter: str = "default",
-                   retry_server_errors: bool = True, policy: Policy | None = None, **kwargs: Any) -> T:
+    async def call(
+        self,
+        fn: Callable[..., T],
+        *args: Any,
+        limiter: str = "default",
+        retry_server_errors: bool = True,
+        policy: Policy | None = None,
+        **kwargs: Any,
+    ) -> T:
         """Call `fn(*args, **kwargs)` in the executor; retry 429 and (optionally) 5xx."""
         policy = policy or self.policy
         attempt = 0
@@ -102,7 +117,7 @@ class Runner:
                 if isinstance(exc, UnavailableError):
                     if final:
                         raise
-                    wait = policy.backoff * 2 ** attempt * (0.5 + random.random())
+                    wait = policy.backoff * 2**attempt * (0.5 + random.random())
                     log.info("%s unavailable; retrying in %.2fs", self.system, wait)
                 else:
                     wait = self._rate_wait(exc, attempt, policy, limiter)
@@ -120,8 +135,9 @@ class Runner:
             await asyncio.sleep(wait)
 
     def _rate_wait(self, exc: RateLimitedError, attempt: int, policy: Policy, limiter: str) -> float:
-        wait = min(exc.retry_after if exc.retry_after is not None else policy.backoff * 2 ** attempt,
-                   policy.max_retry_after)
+        wait = min(
+            exc.retry_after if exc.retry_after is not None else policy.backoff * 2**attempt, policy.max_retry_after
+        )
         for name in {"default", limiter}:
             if name in self.limiters:
                 self.limiters[name].penalise(wait)
@@ -142,8 +158,14 @@ class Runner:
 
     def health(self) -> dict[str, object]:
         """For /healthz: is the system answering, when it last did, the last error."""
-        return {"available": self.available, "last_ok": self.last_ok, "last_error": self.last_error,
-                "last_error_at": self.last_error_at, "calls": self.calls, "retries": self.retries}
+        return {
+            "available": self.available,
+            "last_ok": self.last_ok,
+            "last_error": self.last_error,
+            "last_error_at": self.last_error_at,
+            "calls": self.calls,
+            "retries": self.retries,
+        }
 
     async def _attempt(self, fn: Callable[..., T], args: tuple, kwargs: dict, timeout: float) -> T:
         loop = asyncio.get_running_loop()
@@ -152,7 +174,7 @@ class Runner:
             future = loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
             try:
                 return await asyncio.wait_for(future, timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise UnavailableError(self.system, f"no answer within {timeout:g}s") from None
             except ConnectorError:
                 raise

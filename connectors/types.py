@@ -1,4 +1,5 @@
 """Typed results shared by the connectors; plain frozen dataclasses, no I/O."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

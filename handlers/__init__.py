@@ -3,6 +3,7 @@
 Each module's listeners are module-level functions; `register(app)` wires them all. A
 listener takes its services from `context["services"]` (put there by the app's middleware).
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any

@@ -1,4 +1,5 @@
 """Buttons: pick a deal, a suggestion, show, refresh, share the card, log a communication, open links."""
+
 from __future__ import annotations
 
 import re
@@ -25,9 +26,10 @@ async def on_pick(ack: Any, body: dict[str, Any], action: dict[str, Any], respon
     await respond(card_response(await services.cards.card(action["value"]), services.clock()))
 
 
-async def on_show(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any, client: Any,
-                  context: Any) -> None:
-    """"Show account card" on an alert or the digest (beside it), or on Home (in a modal)."""
+async def on_show(
+    ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any, client: Any, context: Any
+) -> None:
+    """ "Show account card" on an alert or the digest (beside it), or on Home (in a modal)."""
     await ack()
     services = services_of(context)
     if not await allowed(services, body["user"]["id"]):
@@ -60,13 +62,15 @@ async def on_share(ack: Any, body: dict[str, Any], action: dict[str, Any], respo
     if not await allowed(services, body["user"]["id"]):
         await respond(refusal_response())
         return
-    await respond(card_response(await services.cards.card(action["value"]), services.clock(), replace=False,
-                                ephemeral=False))
+    await respond(
+        card_response(await services.cards.card(action["value"]), services.clock(), replace=False, ephemeral=False)
+    )
     await respond({"delete_original": True})
 
 
-async def on_log(ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any, respond: Any,
-                 context: Any) -> None:
+async def on_log(
+    ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any, respond: Any, context: Any
+) -> None:
     """Log client communication: the modal, opened at once (views.open must follow the click within 3 s)."""
     await ack()
     services = services_of(context)
@@ -75,8 +79,9 @@ async def on_log(ack: Any, body: dict[str, Any], action: dict[str, Any], client:
         return
     name = _card_title(body) or f"deal {action['value']}"
     origin = {"response_url": body.get("response_url"), "ephemeral": _is_ephemeral(body)}
-    await client.views_open(trigger_id=body["trigger_id"],
-                            view=log_modal(action["value"], name, services.clock().date(), origin=origin))
+    await client.views_open(
+        trigger_id=body["trigger_id"], view=log_modal(action["value"], name, services.clock().date(), origin=origin)
+    )
 
 
 async def on_link_button(ack: Any) -> None:

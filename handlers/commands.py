@@ -1,7 +1,9 @@
 """/account: a card for a query, or a subcommand from the table."""
+
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Final
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Final
 
 from slack_bolt.async_app import AsyncApp
 

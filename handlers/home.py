@@ -1,4 +1,5 @@
 """App Home "My accounts": opened, filtered, paged, the digest switched on or off."""
+
 from __future__ import annotations
 
 import json
@@ -29,16 +30,22 @@ async def on_page(ack: Any, body: dict[str, Any], action: dict[str, Any], client
     """Previous / next page."""
     await ack()
     user, meta = body["user"]["id"], _metadata(body)
-    await services_of(context).home.show(user, _publisher(client, user), filter=meta.get("filter"),
-                                         page=int(action.get("value") or 0))
+    await services_of(context).home.show(
+        user, _publisher(client, user), filter=meta.get("filter"), page=int(action.get("value") or 0)
+    )
 
 
 async def on_digest(ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any, context: Any) -> None:
     """The weekly digest switch."""
     await ack()
     user, meta = body["user"]["id"], _metadata(body)
-    await services_of(context).home.set_digest(user, action.get("value") != "off", _publisher(client, user),
-                                               filter=meta.get("filter"), page=int(meta.get("page") or 0))
+    await services_of(context).home.set_digest(
+        user,
+        action.get("value") != "off",
+        _publisher(client, user),
+        filter=meta.get("filter"),
+        page=int(meta.get("page") or 0),
+    )
 
 
 def register(app: AsyncApp) -> None:

@@ -1,4 +1,5 @@
 """link_shared: the unfurl service matches, fetches and renders; ONE chat.unfurl per event."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """The log-communication modal's submission: validate, write to HubSpot once, show how it went."""
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,9 @@ async def on_log_submission(ack: Any, body: dict[str, Any], view: dict[str, Any]
         await ack(response_action="errors", errors={ids.LOG_SUMMARY_BLOCK: messages.REFUSAL})
         return
     await ack(response_action="update", view=saving_view(origin.name))
-    outcome = await services.communications.submit(view["id"], body["user"], origin, kind, on, summary,
-                                                   services.clock())
+    outcome = await services.communications.submit(
+        view["id"], body["user"], origin, kind, on, summary, services.clock()
+    )
     if outcome.state == "logged":
         await client.views_update(view_id=view["id"], view=logged_view(origin.name, kind, on))
     elif outcome.state == "failed":  # HubSpot refused: the text comes back, nothing is lost
@@ -45,5 +47,9 @@ def _origin(metadata: str) -> LogOrigin | None:
         return None
     if not isinstance(data, dict) or not data.get("deal_id"):
         return None
-    return LogOrigin(str(data["deal_id"]), str(data.get("name") or "this deal"), data.get("response_url"),
-                     bool(data.get("ephemeral", True)))
+    return LogOrigin(
+        str(data["deal_id"]),
+        str(data.get("name") or "this deal"),
+        data.get("response_url"),
+        bool(data.get("ephemeral", True)),
+    )

@@ -1,4 +1,5 @@
 """What every emulator shares: call recording, latency and fault injection, rate windows."""
+
 from __future__ import annotations
 
 import abc
@@ -6,9 +7,10 @@ import asyncio
 import collections
 import json
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Awaitable, Callable, Deque
+from typing import Any
 
 from aiohttp import web
 
@@ -69,7 +71,7 @@ class RateWindow:
         self.limit = limit
         self.window = window
         self.clock = clock  # injectable, so tests can move time instead of sleeping
-        self.hits: dict[str, Deque[float]] = collections.defaultdict(collections.deque)
+        self.hits: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
 
     def hit(self, key: str) -> float | None:
         """Record a hit; None if allowed, else the seconds until a slot frees up."""
@@ -124,13 +126,17 @@ class Emulator(abc.ABC):
 
     def count(self, path_contains: str = "", method: str | None = None) -> int:
         """How many recorded calls match."""
-        return sum(
-            1 for c in self.calls
-            if path_contains in c.path and (method is None or c.method == method)
-        )
+        return sum(1 for c in self.calls if path_contains in c.path and (method is None or c.method == method))
 
-    def inject(self, status: int, count: int = 1, *, retry_after: float | None = None,
-               path_contains: str | None = None, method: str | None = None) -> None:
+    def inject(
+        self,
+        status: int,
+        count: int = 1,
+        *,
+        retry_after: float | None = None,
+        path_contains: str | None = None,
+        method: str | None = None,
+    ) -> None:
         """Queue a fault for the next matching requests."""
         self.faults.queue.append(InjectedFault(status, count, retry_after, path_contains, method))
 
@@ -145,7 +151,9 @@ class Emulator(abc.ABC):
         return app
 
     @web.middleware
-    async def _middleware(self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+    async def _middleware(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
         if request.path.startswith(CONTROL_PREFIX):
             return await handler(request)
         raw = await request.read()
@@ -154,9 +162,13 @@ class Emulator(abc.ABC):
             body = json.loads(raw) if raw else None
         except ValueError:
             body = raw.decode("utf-8", "replace")
-        call = Call(request.method, request.path, dict(request.query), body,
-                    headers={k: v for k, v in request.headers.items()
-                             if k.lower() not in ("authorization",)})
+        call = Call(
+            request.method,
+            request.path,
+            dict(request.query),
+            body,
+            headers={k: v for k, v in request.headers.items() if k.lower() not in ("authorization",)},
+        )
         self.calls.append(call)
         self.inflight += 1
         self.max_inflight = max(self.max_inflight, self.inflight)
@@ -195,10 +207,9 @@ class Emulator(abc.ABC):
             self.inflight -= 1
 
     async def _control_calls(self, request: web.Request) -> web.Response:
-        return web.json_response([
-            {"method": c.method, "path": c.path, "query": c.query, "status": c.status, "at": c.at}
-            for c in self.calls
-        ])
+        return web.json_response(
+            [{"method": c.method, "path": c.path, "query": c.query, "status": c.status, "at": c.at} for c in self.calls]
+        )
 
     async def _control_reset(self, request: web.Request) -> web.Response:
         self.reset_calls()

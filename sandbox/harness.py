@@ -1,4 +1,5 @@
 """The bot as Slack sees it: the real app served on loopback against the emulators (tests, bench)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -43,8 +44,13 @@ class Bot:
     def secret(self) -> str:
         return self.sandbox.slack.signing_secret
 
-    async def post(self, body: str, *, headers: dict[str, str] | None = None,
-                   content_type: str = "application/x-www-form-urlencoded") -> tuple[int, str]:
+    async def post(
+        self,
+        body: str,
+        *,
+        headers: dict[str, str] | None = None,
+        content_type: str = "application/x-www-form-urlencoded",
+    ) -> tuple[int, str]:
         """POST /slack/events, signed unless `headers` are given."""
         sent = headers if headers is not None else signed_headers(body, self.secret)
         sent = {**sent, "Content-Type": content_type}
@@ -57,8 +63,9 @@ class Bot:
         status, body = await self.post(urlencode(form))
         return status, body, form["response_url"]
 
-    async def event(self, event: dict[str, Any], *, event_id: str | None = None,
-                    retry_num: int | None = None) -> tuple[int, str]:
+    async def event(
+        self, event: dict[str, Any], *, event_id: str | None = None, retry_num: int | None = None
+    ) -> tuple[int, str]:
         """An Events API callback (optionally marked as Slack's retry)."""
         body = event_body(event, event_id=event_id)
         headers = signed_headers(body, self.secret)
@@ -66,12 +73,21 @@ class Bot:
             headers.update({"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"})
         return await self.post(body, headers=headers, content_type="application/json")
 
-    async def click(self, action: dict[str, Any], *, message: dict[str, Any], response_url: str,
-                    user_id: str | None = None, ephemeral: bool = True) -> tuple[int, str]:
+    async def click(
+        self,
+        action: dict[str, Any],
+        *,
+        message: dict[str, Any],
+        response_url: str,
+        user_id: str | None = None,
+        ephemeral: bool = True,
+    ) -> tuple[int, str]:
         """A button press on a message the bot posted."""
-        kwargs: dict[str, Any] = {"message": {**message, "ts": message.get("ts", f"{time.time():.6f}")},
-                                  "response_url": response_url,
-                                  "trigger_id": self.slack.new_trigger_id(user_id)}
+        kwargs: dict[str, Any] = {
+            "message": {**message, "ts": message.get("ts", f"{time.time():.6f}")},
+            "response_url": response_url,
+            "trigger_id": self.slack.new_trigger_id(user_id),
+        }
         if user_id:
             kwargs["user_id"] = user_id
         payload = block_actions_payload(action, **kwargs)
@@ -105,8 +121,14 @@ class Bot:
             await asyncio.sleep(0.02)
 
 
-async def start_bot(tmp_path: Path, *, timing: Timing = Timing(), sandbox: Sandbox | None = None,
-                    database_url: str | None = None, **sandbox_kwargs: Any) -> Bot:
+async def start_bot(
+    tmp_path: Path,
+    *,
+    timing: Timing = Timing(),
+    sandbox: Sandbox | None = None,
+    database_url: str | None = None,
+    **sandbox_kwargs: Any,
+) -> Bot:
     """Sandbox + services + the Slack app on a loopback port."""
     sandbox = sandbox or Sandbox(**sandbox_kwargs)
     await sandbox.start()

@@ -1,9 +1,11 @@
 """Start every emulator on loopback, each on its own port, and say how to reach them."""
+
 from __future__ import annotations
 
 import socket
+from collections.abc import Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -25,10 +27,18 @@ class Sandbox:
     too (its NETSUITE_* variables join `env()`).
     """
 
-    def __init__(self, accounts: Sequence[Account] | None = None, *, today: date | None = None,
-                 host: str = "127.0.0.1", latency: float = 0.0, accounts_count: int | None = None,
-                 ports: dict[str, int] | None = None, qbo_custom_fields: CustomFieldMode = "legacy",
-                 netsuite: bool = False) -> None:
+    def __init__(
+        self,
+        accounts: Sequence[Account] | None = None,
+        *,
+        today: date | None = None,
+        host: str = "127.0.0.1",
+        latency: float = 0.0,
+        accounts_count: int | None = None,
+        ports: dict[str, int] | None = None,
+        qbo_custom_fields: CustomFieldMode = "legacy",
+        netsuite: bool = False,
+    ) -> None:
         from sandbox.asana import AsanaEmulator
         from sandbox.hubspot import HubSpotEmulator
         from sandbox.quickbooks import QuickBooksEmulator
@@ -44,8 +54,10 @@ class Sandbox:
         self.quickbooks = QuickBooksEmulator(self.accounts, today=self.today, custom_fields=qbo_custom_fields)
         self.slack = SlackEmulator(self.accounts, today=self.today)
         self.emulators: dict[str, Emulator] = {
-            "hubspot": self.hubspot, "asana": self.asana,
-            "quickbooks": self.quickbooks, "slack": self.slack,
+            "hubspot": self.hubspot,
+            "asana": self.asana,
+            "quickbooks": self.quickbooks,
+            "slack": self.slack,
         }
         self.netsuite: NetSuiteEmulator | None = None  # optional: only with netsuite=True
         if netsuite:
@@ -58,7 +70,7 @@ class Sandbox:
         for emulator in self.emulators.values():
             emulator.faults.latency = latency
 
-    async def start(self) -> "Sandbox":
+    async def start(self) -> Sandbox:
         """Serve every emulator on its own loopback port."""
         for name, emulator in self.emulators.items():
             runner = web.AppRunner(emulator.build_app(), access_log=None, handle_signals=False)
@@ -78,7 +90,7 @@ class Sandbox:
             await runner.cleanup()
         self._runners.clear()
 
-    async def __aenter__(self) -> "Sandbox":
+    async def __aenter__(self) -> Sandbox:
         return await self.start()
 
     async def __aexit__(self, *exc: object) -> None:

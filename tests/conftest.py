@@ -1,10 +1,12 @@
 """Shared fixtures: a clean environment, both store backends, emulators on loopback."""
+
 from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import AsyncIterator, Callable
 from datetime import date
-from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from aiohttp import web
@@ -35,8 +37,13 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
 
 def _backends() -> list:
     params = [pytest.param("sqlite", id="sqlite")]
-    params.append(pytest.param("postgresql", id="postgresql", marks=pytest.mark.skipif(
-        not os.environ.get("TEST_DATABASE_URL"), reason="TEST_DATABASE_URL not set")))
+    params.append(
+        pytest.param(
+            "postgresql",
+            id="postgresql",
+            marks=pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="TEST_DATABASE_URL not set"),
+        )
+    )
     return params
 
 
@@ -54,6 +61,7 @@ async def store(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[Store
         yield s
     finally:
         from sqlalchemy import text
+
         async with s.engine.begin() as conn:
             await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         await s.close()
@@ -79,7 +87,7 @@ async def database_url(request: pytest.FixtureRequest, tmp_path) -> AsyncIterato
 
 
 @pytest.fixture
-async def bot(tmp_path) -> AsyncIterator["Bot"]:
+async def bot(tmp_path) -> AsyncIterator[Bot]:
     """accountbot served on loopback against a fresh sandbox (see sandbox.harness)."""
     from sandbox.harness import start_bot, stop_bot
 
@@ -89,7 +97,7 @@ async def bot(tmp_path) -> AsyncIterator["Bot"]:
 
 
 @pytest.fixture
-async def bot_on_both(tmp_path, database_url: str) -> AsyncIterator["Bot"]:
+async def bot_on_both(tmp_path, database_url: str) -> AsyncIterator[Bot]:
     """The same, on SQLite and (when TEST_DATABASE_URL is set) on PostgreSQL."""
     from sandbox.harness import start_bot, stop_bot
 
@@ -99,7 +107,7 @@ async def bot_on_both(tmp_path, database_url: str) -> AsyncIterator["Bot"]:
 
 
 @pytest.fixture
-async def hub(serve: Callable) -> "HubSpotEmulator":
+async def hub(serve: Callable) -> HubSpotEmulator:
     """The HubSpot emulator with the demo book, on a loopback port."""
     from sandbox.book import DEMO_ACCOUNTS
     from sandbox.hubspot import HubSpotEmulator
@@ -108,7 +116,7 @@ async def hub(serve: Callable) -> "HubSpotEmulator":
 
 
 @pytest.fixture
-async def hubspot_connectors() -> AsyncIterator[Callable[..., "HubSpotConnector"]]:
+async def hubspot_connectors() -> AsyncIterator[Callable[..., HubSpotConnector]]:
     """Build HubSpot connectors pointed at an emulator: `make(emulator, token=None, **kwargs)`; closed after."""
     from connectors.hubspot import HubSpotConnector
 
@@ -116,8 +124,11 @@ async def hubspot_connectors() -> AsyncIterator[Callable[..., "HubSpotConnector"
 
     def make(emulator: Any, *, token: str | None = None, **kwargs: Any) -> HubSpotConnector:
         env = emulator.env()
-        made.append(HubSpotConnector(token or env["HUBSPOT_ACCESS_TOKEN"], env["HUBSPOT_PORTAL_ID"],
-                                     env["HUBSPOT_BASE_URL"], **kwargs))
+        made.append(
+            HubSpotConnector(
+                token or env["HUBSPOT_ACCESS_TOKEN"], env["HUBSPOT_PORTAL_ID"], env["HUBSPOT_BASE_URL"], **kwargs
+            )
+        )
         return made[-1]
 
     yield make

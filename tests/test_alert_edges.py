@@ -1,4 +1,5 @@
 """The smaller promises of the alert pipeline: DMs retried, amounts checked, subscriptions from now on, claims."""
+
 from __future__ import annotations
 
 import asyncio
@@ -16,8 +17,11 @@ MAYA = PEOPLE[0].slack_id  # owner of Acme Logistics
 
 
 def dms(bot: Bot) -> list[dict]:
-    return [m for m in bot.slack.messages() if m["channel"].startswith("D")
-            and (m.get("metadata") or {}).get("event_type") == "accountbot_alert"]
+    return [
+        m
+        for m in bot.slack.messages()
+        if m["channel"].startswith("D") and (m.get("metadata") or {}).get("event_type") == "accountbot_alert"
+    ]
 
 
 async def test_a_rate_limited_owner_lookup_delays_the_dm_but_never_drops_it(bot: Bot) -> None:
@@ -35,8 +39,7 @@ async def test_a_rate_limited_owner_lookup_delays_the_dm_but_never_drops_it(bot:
 
 async def test_an_absurd_minimum_gets_a_clear_message(bot_on_both: Bot) -> None:
     """min= with 33 digits is refused in words (no database error, nothing stored), on both backends."""
-    _, _, url = await bot_on_both.command("subscribe Acme Logistics min=" + "9" * 33, channel_id=SALES,
-                                          user_id=MAYA)
+    _, _, url = await bot_on_both.command("subscribe Acme Logistics min=" + "9" * 33, channel_id=SALES, user_id=MAYA)
     [reply] = await bot_on_both.delivered(url)
     assert "is more than any payment" in reply["text"] and "min=1,000,000,000,000" in reply["text"]
     assert await bot_on_both.services.store.subscriptions() == []
@@ -68,8 +71,9 @@ async def test_one_time_claims_are_pruned(bot: Bot) -> None:
     assert await store.claim("slack-event:Ev-old", "slack-event")
     assert await store.claim("slack-event:Ev-new", "slack-event")
     async with store.engine.begin() as conn:
-        await conn.execute(text("UPDATE claims SET at = :t WHERE key = 'slack-event:Ev-old'"),
-                           {"t": time.time() - 4 * 3600})
+        await conn.execute(
+            text("UPDATE claims SET at = :t WHERE key = 'slack-event:Ev-old'"), {"t": time.time() - 4 * 3600}
+        )
     await bot.deps.worker.step()
     assert await store.claim("slack-event:Ev-old", "slack-event")  # forgotten, so it can be claimed again
     assert not await store.claim("slack-event:Ev-new", "slack-event")

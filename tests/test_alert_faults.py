@@ -1,4 +1,5 @@
 """Alerts under the faults a real workspace sees: never lost, never doubled (SQLite and PostgreSQL)."""
+
 from __future__ import annotations
 
 import time
@@ -108,8 +109,9 @@ async def test_history_settles_only_the_ids_it_shows(bot: Bot) -> None:
     started = time.time()
     assert await store.claim_for_sending([first, second], started)  # a send of both, whose answer never came
     await store.set_outbox_channel([first, second], SALES)
-    bot.slack.add_bot_message(SALES, "Payment received", metadata={
-        "event_type": "accountbot_alert", "event_payload": {"outbox_ids": [first]}})  # an earlier copy of one
+    bot.slack.add_bot_message(
+        SALES, "Payment received", metadata={"event_type": "accountbot_alert", "event_payload": {"outbox_ids": [first]}}
+    )  # an earlier copy of one
     bot.deps.worker.sender.reconcile_after = 0.0
     await rounds(bot, [1.0, 2.0])
     rows = {r.id: r for r in await store.outbox_rows()}

@@ -1,4 +1,5 @@
 """One leader at a time through long rounds, claimed inbox batches, floods that never starve delivery."""
+
 from __future__ import annotations
 
 import asyncio
@@ -32,8 +33,9 @@ async def ticket_flood(bot: Bot, count: int) -> None:
     """`count` new tickets on Acme, announced in one HubSpot webhook delivery."""
     hub = bot.sandbox.hubspot
     tickets = [hub.add_ticket(ACME, f"Issue {n}") for n in range(count)]
-    body, headers = hub.webhook_delivery([hub.webhook_event("ticket.creation", t) for t in tickets],
-                                         f"{bot.url}/webhooks/hubspot")
+    body, headers = hub.webhook_delivery(
+        [hub.webhook_event("ticket.creation", t) for t in tickets], f"{bot.url}/webhooks/hubspot"
+    )
     async with bot.http.post(f"{bot.url}/webhooks/hubspot", data=body, headers=headers) as resp:
         assert resp.status == 200
 
@@ -84,8 +86,7 @@ async def test_a_leader_that_loses_its_lease_stops_at_once(bot: Bot) -> None:
 async def test_two_leaders_never_claim_the_same_inbox_rows(store: Store) -> None:
     """Concurrent claims get disjoint rows; an expired claim (a dead leader) can be taken again."""
     await store.add_inbox("quickbooks", [{"n": n} for n in range(10)])
-    first, second = await asyncio.gather(store.take_inbox("a", limit=6, ttl=60),
-                                         store.take_inbox("b", limit=6, ttl=60))
+    first, second = await asyncio.gather(store.take_inbox("a", limit=6, ttl=60), store.take_inbox("b", limit=6, ttl=60))
     ids_a, ids_b = {i.id for i in first}, {i.id for i in second}
     assert not ids_a & ids_b and len(ids_a | ids_b) == 10
     assert await store.take_inbox("c") == []

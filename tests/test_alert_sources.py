@@ -1,11 +1,12 @@
 """Alert sources: HubSpot tickets and QuickBooks payments, real connectors against the emulators."""
+
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
-
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any, AsyncIterator, Callable
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,7 @@ from sandbox.quickbooks import QuickBooksEmulator
 from tests.conftest import TODAY
 
 ACME, UMBRELLA = "18340012001", "18340012004"
-BOOK_NOW = datetime.combine(TODAY, time(15), timezone.utc)  # the HubSpot emulator's "now"
+BOOK_NOW = datetime.combine(TODAY, time(15), UTC)  # the HubSpot emulator's "now"
 FAST = Policy(timeout=5.0, retries=2, backoff=0.01, max_retry_after=0.05)
 D = Decimal
 DEAL = {a.key: a.deal_id for a in DEMO_ACCOUNTS}
@@ -29,8 +30,11 @@ DEAL = {a.key: a.deal_id for a in DEMO_ACCOUNTS}
 
 # -- HubSpot --------------------------------------------------------------------------------
 
+
 @pytest.fixture
-def connect_hs(hub: HubSpotEmulator, hubspot_connectors: Callable[..., HubSpotConnector]) -> Callable[..., HubSpotConnector]:
+def connect_hs(
+    hub: HubSpotEmulator, hubspot_connectors: Callable[..., HubSpotConnector]
+) -> Callable[..., HubSpotConnector]:
     """Build HubSpot connectors pointed at the emulator (closed at teardown)."""
 
     def _connect(**kwargs: Any) -> HubSpotConnector:
@@ -51,8 +55,9 @@ async def test_ticket_open(hub: HubSpotEmulator, connect_hs: Callable[..., HubSp
     assert e.url == f"https://app.hubspot.com/contacts/{PORTAL_ID}/record/0-5/{tid}"
 
 
-async def test_ticket_state_comes_from_metadata_not_label(hub: HubSpotEmulator,
-                                                          connect_hs: Callable[..., HubSpotConnector]) -> None:
+async def test_ticket_state_comes_from_metadata_not_label(
+    hub: HubSpotEmulator, connect_hs: Callable[..., HubSpotConnector]
+) -> None:
     """'Closed – awaiting client sign-off' is OPEN in metadata; 'Resolved' and 'Closed' are CLOSED."""
     hs = connect_hs()
     signoff = hub.add_ticket(ACME, "Sign-off pending", stage="3")
@@ -80,7 +85,8 @@ async def test_ticket_deals_and_unknown(hub: HubSpotEmulator, connect_hs: Callab
 
 
 async def test_tickets_since_newer_only_ascending_across_pages(
-        hub: HubSpotEmulator, connect_hs: Callable[..., HubSpotConnector]) -> None:
+    hub: HubSpotEmulator, connect_hs: Callable[..., HubSpotConnector]
+) -> None:
     """Strictly newer than `since`, oldest first, through several search pages, one association read."""
     since = BOOK_NOW - timedelta(hours=12)
     hub.add_ticket(ACME, "Before", days_ago=0.75)
@@ -102,7 +108,8 @@ async def test_tickets_since_newer_only_ascending_across_pages(
 
 
 async def test_tickets_since_limit_keeps_a_createdate_whole(
-        hub: HubSpotEmulator, connect_hs: Callable[..., HubSpotConnector]) -> None:
+    hub: HubSpotEmulator, connect_hs: Callable[..., HubSpotConnector]
+) -> None:
     """A limit falling inside tickets of one createdate stops before them, so a watermark skips none."""
     since = BOOK_NOW - timedelta(hours=12)
     first = hub.add_ticket(ACME, "First", days_ago=0.4)
@@ -117,6 +124,7 @@ async def test_tickets_since_limit_keeps_a_createdate_whole(
 
 # -- QuickBooks -----------------------------------------------------------------------------
 
+
 @pytest.fixture
 async def qbo(serve: Callable) -> QuickBooksEmulator:
     """The QBO emulator with the demo book and filler invoices, on loopback."""
@@ -127,37 +135,66 @@ async def qbo(serve: Callable) -> QuickBooksEmulator:
 async def qb(qbo: QuickBooksEmulator, store: Store) -> AsyncIterator[QuickBooksConnector]:
     """A QuickBooks connector configured from the emulator's env."""
     env = qbo.env()
-    connector = QuickBooksConnector(env["QBO_CLIENT_ID"], env["QBO_CLIENT_SECRET"], env["QBO_REALM_ID"],
-                                    env["QBO_REFRESH_TOKEN"], store, base_url=env["QBO_BASE_URL"],
-                                    token_url=env["QBO_TOKEN_URL"], policy=FAST)
+    connector = QuickBooksConnector(
+        env["QBO_CLIENT_ID"],
+        env["QBO_CLIENT_SECRET"],
+        env["QBO_REALM_ID"],
+        env["QBO_REFRESH_TOKEN"],
+        store,
+        base_url=env["QBO_BASE_URL"],
+        token_url=env["QBO_TOKEN_URL"],
+        policy=FAST,
+    )
     yield connector
     connector.close()
 
 
 async def test_payment_applications_split_payment(qbo: QuickBooksEmulator, qb: QuickBooksConnector) -> None:
     """A payment over two invoices of a deal and one without a deal field: two applications."""
-    late = qbo.add_invoice("Stark Industries (Manufacturing)", DEAL["stark"], "4000.00", days_ago=40, terms_days=30,
-                           doc="A-LATE")
-    early = qbo.add_invoice("Stark Industries (Manufacturing)", DEAL["stark"], "2500.00", days_ago=5, terms_days=30,
-                            doc="A-EARLY")
+    late = qbo.add_invoice(
+        "Stark Industries (Manufacturing)", DEAL["stark"], "4000.00", days_ago=40, terms_days=30, doc="A-LATE"
+    )
+    early = qbo.add_invoice(
+        "Stark Industries (Manufacturing)", DEAL["stark"], "2500.00", days_ago=5, terms_days=30, doc="A-EARLY"
+    )
     other = qbo.add_invoice("Someone Else Ltd", None, "300.00", days_ago=3)
     pid = qbo.add_payment(late, "1000.00", TODAY, also=[(early, "2500.00"), (other, "50.00")])
     apps = await qb.payment_applications(pid)
     assert all(a.recorded_at is not None and a.recorded_at.date() == TODAY for a in apps)  # MetaData.CreateTime
     apps = [replace(a, recorded_at=None) for a in apps]
     assert apps == [
-        PaymentApplication(payment_id=pid, deal_id=DEAL["stark"], invoice_id=late, doc_number="A-LATE",
-                           amount=D("1000.00"), invoice_total=D("4000.00"), balance=D("3000.00"),
-                           due_on=TODAY - timedelta(days=10), paid_on=TODAY, currency="USD",
-                           customer_name="Stark Industries (Manufacturing)"),
-        PaymentApplication(payment_id=pid, deal_id=DEAL["stark"], invoice_id=early, doc_number="A-EARLY",
-                           amount=D("2500.00"), invoice_total=D("2500.00"), balance=D("0.00"),
-                           due_on=TODAY + timedelta(days=25), paid_on=TODAY, currency="USD",
-                           customer_name="Stark Industries (Manufacturing)"),
+        PaymentApplication(
+            payment_id=pid,
+            deal_id=DEAL["stark"],
+            invoice_id=late,
+            doc_number="A-LATE",
+            amount=D("1000.00"),
+            invoice_total=D("4000.00"),
+            balance=D("3000.00"),
+            due_on=TODAY - timedelta(days=10),
+            paid_on=TODAY,
+            currency="USD",
+            customer_name="Stark Industries (Manufacturing)",
+        ),
+        PaymentApplication(
+            payment_id=pid,
+            deal_id=DEAL["stark"],
+            invoice_id=early,
+            doc_number="A-EARLY",
+            amount=D("2500.00"),
+            invoice_total=D("2500.00"),
+            balance=D("0.00"),
+            due_on=TODAY + timedelta(days=25),
+            paid_on=TODAY,
+            currency="USD",
+            customer_name="Stark Industries (Manufacturing)",
+        ),
     ]
     assert [a.paid_on > a.due_on for a in apps if a.due_on] == [True, False]  # late, early
-    assert qbo.count("/query") >= 2 and sum("FROM Invoice" in str(c.query) + str(c.body)
-                                            for c in qbo.calls if "/query" in c.path) == 1
+    assert (
+        qbo.count("/query") >= 2
+        and sum("FROM Invoice" in str(c.query) + str(c.body) for c in qbo.calls if "/query" in c.path) == 1
+    )
 
 
 async def test_payment_applications_deleted_or_unknown(qbo: QuickBooksEmulator, qb: QuickBooksConnector) -> None:
@@ -171,8 +208,9 @@ async def test_payment_applications_deleted_or_unknown(qbo: QuickBooksEmulator, 
     assert qbo.invoices[invoice]["Balance"] == D("800.00")
 
 
-async def test_changed_payments_first_call_then_new_then_deleted(qbo: QuickBooksEmulator,
-                                                                 qb: QuickBooksConnector) -> None:
+async def test_changed_payments_first_call_then_new_then_deleted(
+    qbo: QuickBooksEmulator, qb: QuickBooksConnector
+) -> None:
     """First call: a cursor and no ids (history is not news); then only newer payments; deletions never."""
     invoice = qbo.add_invoice("Hooli", DEAL["hooli"], "900.00", days_ago=2)
     before = qbo.add_payment(invoice, "100.00", TODAY)

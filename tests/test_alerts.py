@@ -1,4 +1,5 @@
 """Alerts end to end: subscribe in Slack, a change in QuickBooks or HubSpot, one message — exactly once."""
+
 from __future__ import annotations
 
 import time
@@ -61,9 +62,14 @@ async def test_payment_webhook_three_times_plus_poller_is_one_message(bot: Bot) 
     text = block_texts(alert)
     assert "Payment received" in text and "Acme Logistics – Fleet Portal Rebuild" in text
     assert "$29,600.00" in text and "paid in full" in text
-    assert any(b.get("elements", [{}])[0].get("action_id") == "show_card" for b in alert["blocks"] if b["type"] == "actions")
-    dms = [m for m in bot.slack.messages() if m["channel"].startswith("D") and
-           (m.get("metadata") or {}).get("event_type") == "accountbot_alert"]
+    assert any(
+        b.get("elements", [{}])[0].get("action_id") == "show_card" for b in alert["blocks"] if b["type"] == "actions"
+    )
+    dms = [
+        m
+        for m in bot.slack.messages()
+        if m["channel"].startswith("D") and (m.get("metadata") or {}).get("event_type") == "accountbot_alert"
+    ]
     assert len(dms) == 1  # the deal owner, Maya, by DM
 
 
@@ -85,8 +91,9 @@ async def test_forged_and_stale_webhooks_are_refused_and_do_nothing(bot: Bot) ->
     assert await _post_webhook(bot, "/webhooks/quickbooks", body + b" ", headers) == 401
     hub = bot.sandbox.hubspot
     url = f"{bot.url}/webhooks/hubspot"
-    body, headers = hub.webhook_delivery([hub.webhook_event("ticket.creation", "1")], url,
-                                         timestamp_ms=int((time.time() - 600) * 1000))
+    body, headers = hub.webhook_delivery(
+        [hub.webhook_event("ticket.creation", "1")], url, timestamp_ms=int((time.time() - 600) * 1000)
+    )
     assert await _post_webhook(bot, "/webhooks/hubspot", body, headers) == 401
     assert await bot.services.store.inbox_backlog() == 0
 
@@ -110,7 +117,7 @@ async def test_a_burst_of_payments_is_one_message(bot: Bot) -> None:
     await _say(bot, "subscribe Cyberdyne payments")
     bot.deps.worker.engine.burst_window = 2.0
     qbo = bot.sandbox.quickbooks
-    for n in range(10):
+    for _ in range(10):
         qbo.add_payment(qbo.find_invoice("R012"), Decimal("1000.00"))
     body, headers = qbo.pending_webhook_delivery()
     await _post_webhook(bot, "/webhooks/quickbooks", body, headers)
@@ -224,8 +231,16 @@ async def test_doctor_reports_everything_an_admin_needs(bot: Bot) -> None:
     _, _, url = await bot.command("doctor")
     [reply] = await bot.delivered(url)
     text = block_texts(reply)
-    for fact in ("hubspot", "asana", "quickbooks", "auth ok", "Webhooks last delivered", "Outbox",
-                 "refresh token hard-expires", "Broken subscriptions"):
+    for fact in (
+        "hubspot",
+        "asana",
+        "quickbooks",
+        "auth ok",
+        "Webhooks last delivered",
+        "Outbox",
+        "refresh token hard-expires",
+        "Broken subscriptions",
+    ):
         assert fact in text, fact
     async with bot.http.get(f"{bot.url}/healthz") as resp:
         health = await resp.json()

@@ -1,18 +1,20 @@
 """The Asana connector with the real SDK against the emulator, on both store backends."""
+
 from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime, time, timedelta, timezone
-from typing import Any, AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 import aiohttp
 import asana
 import pytest
 
 from bot.settings import Settings
-from bot.wiring import asana_from
 from bot.store import Store
+from bot.wiring import asana_from
 from connectors.asana import INDEX_FIELDS, PROJECT_FIELDS, SECTION_FIELDS, STORY_FIELDS, TASK_FIELDS, AsanaConnector
 from connectors.errors import AuthError, ConfigError, RateLimitedError, UnavailableError
 from connectors.runtime import Policy
@@ -22,7 +24,14 @@ from sandbox.core import Faults
 from tests.conftest import TODAY
 
 ACME, GLOBEX, INITECH, HOOLI, SOYLENT, VANDELAY, CYBERDYNE = (
-    "18340012001", "18340012002", "18340012003", "18340012007", "18340012008", "18340012009", "18340012011")
+    "18340012001",
+    "18340012002",
+    "18340012003",
+    "18340012007",
+    "18340012008",
+    "18340012009",
+    "18340012011",
+)
 PROJECTS_PATH = "/workspaces/1201994857362001/projects"
 FAST: Policy = Policy(timeout=5.0, retries=2, backoff=0.01)
 
@@ -128,13 +137,17 @@ async def test_concurrent_refreshes_coalesce(emu: AsanaEmulator, make: Callable)
     assert scans(emu) == 1
 
 
-@pytest.mark.parametrize("deal_id, phase, progress, next_name, overdue", [
-    (ACME, "Build", (2, 5), "Beta release to 20 drivers", 0),
-    (GLOBEX, "Build", (1, 4), "UAT environment handover", 3),
-    (SOYLENT, STD_SECTIONS[-1], (1, 2), "Handover documentation", 0),
-])
-async def test_phase_and_next_deliverable(make: Callable, deal_id: str, phase: str, progress: tuple[int, int],
-                                          next_name: str, overdue: int) -> None:
+@pytest.mark.parametrize(
+    "deal_id, phase, progress, next_name, overdue",
+    [
+        (ACME, "Build", (2, 5), "Beta release to 20 drivers", 0),
+        (GLOBEX, "Build", (1, 4), "UAT environment handover", 3),
+        (SOYLENT, STD_SECTIONS[-1], (1, 2), "Handover documentation", 0),
+    ],
+)
+async def test_phase_and_next_deliverable(
+    make: Callable, deal_id: str, phase: str, progress: tuple[int, int], next_name: str, overdue: int
+) -> None:
     """Phase is the first section with open tasks; the next deliverable is the first-due milestone."""
     project = BOOK_BY_DEAL[deal_id].project
     assert project is not None
@@ -171,10 +184,17 @@ async def test_every_task_page_is_read(emu: AsanaEmulator, make: Callable) -> No
 
 async def test_milestones_first_then_earliest_undated_last(emu: AsanaEmulator, make: Callable) -> None:
     """A milestone beats an earlier (even overdue) task; undated tasks come after dated ones."""
-    gid = emu.add_project("Ordering", deal_id="18340017777", tasks=(
-        Task("Overdue task", "Build", due=-10), Task("Later milestone", "Build", due=20, milestone=True),
-        Task("Sooner milestone", "Build", due=15, milestone=True),
-        Task("Undated milestone", "Build", milestone=True), Task("Undated task", "Build")))
+    gid = emu.add_project(
+        "Ordering",
+        deal_id="18340017777",
+        tasks=(
+            Task("Overdue task", "Build", due=-10),
+            Task("Later milestone", "Build", due=20, milestone=True),
+            Task("Sooner milestone", "Build", due=15, milestone=True),
+            Task("Undated milestone", "Build", milestone=True),
+            Task("Undated task", "Build"),
+        ),
+    )
     connector = make()
     expected = ["Sooner milestone", "Later milestone", "Overdue task", "Undated milestone", "Undated task"]
     for name in expected:
@@ -200,16 +220,19 @@ async def test_story_changes_within_30_days_newest_first(emu: AsanaEmulator, mak
         ("due_date_moved", "2026-12-06", "2026-12-09", "Tom Becker"),
         ("reassigned", "Raj Patel", "Tom Becker", "Maya Chen"),
     ]
-    assert delivery.changes[0].at == datetime.combine(TODAY - timedelta(days=1), time(15), timezone.utc)
+    assert delivery.changes[0].at == datetime.combine(TODAY - timedelta(days=1), time(15), UTC)
     globex = await make().delivery(GLOBEX, today=TODAY)
     assert globex is not None
     assert [(c.subject, c.old, c.new) for c in globex.changes] == [
-        ("UAT environment handover", "2026-11-18", "2026-11-22"), ("Segment builder", "2026-11-27", "2026-12-05"),
-        ("UAT environment handover", "2026-11-15", "2026-11-18")]
+        ("UAT environment handover", "2026-11-18", "2026-11-22"),
+        ("Segment builder", "2026-11-27", "2026-12-05"),
+        ("UAT environment handover", "2026-11-15", "2026-11-18"),
+    ]
     initech = await make().delivery(INITECH, today=TODAY)
     assert initech is not None and sorted((c.subject, c.kind, c.new, c.by) for c in initech.changes) == [
         ("Integration spec", "reassigned", "Lena Fischer", "Tom Becker"),
-        ("Prototype review", "reassigned", "Lena Fischer", "Tom Becker")]
+        ("Prototype review", "reassigned", "Lena Fischer", "Tom Becker"),
+    ]
 
 
 async def test_stories_read_only_for_tasks_that_can_have_recent_ones(emu: AsanaEmulator, make: Callable) -> None:
@@ -217,9 +240,12 @@ async def test_stories_read_only_for_tasks_that_can_have_recent_ones(emu: AsanaE
     connector = make(max_workers=3)
     emu.faults.latency = 0.02
     gid = emu.project_gid(CYBERDYNE)
-    since = datetime.combine(TODAY - timedelta(days=30), time(0), timezone.utc)
-    expected = {t.gid for t in emu.tasks.values() if t.project == gid
-                and (t.modified_at >= since or (t.milestone and not t.completed))}
+    since = datetime.combine(TODAY - timedelta(days=30), time(0), UTC)
+    expected = {
+        t.gid
+        for t in emu.tasks.values()
+        if t.project == gid and (t.modified_at >= since or (t.milestone and not t.completed))
+    }
     assert 0 < len(expected) < 20
     await connector.delivery(CYBERDYNE, today=TODAY)
     fetched = {c.path.split("/")[-2] for c in emu.calls if c.path.endswith("/stories")}
@@ -233,7 +259,7 @@ async def test_stories_read_only_for_tasks_that_can_have_recent_ones(emu: AsanaE
 
 async def test_pm_change_is_detected_and_kept(emu: AsanaEmulator, make: Callable) -> None:
     """A new project owner shows as a PM change (kept in the store for 30 days, across connectors)."""
-    now = datetime(2026, 11, 25, 18, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)
     first = await make(utcnow=lambda: now).delivery(ACME, today=TODAY)
     assert first is not None and first.pm is not None and first.pm.name == "Sam Okafor"
     assert not [c for c in first.changes if c.kind == "pm_changed"]
@@ -279,14 +305,19 @@ def _inject(**fault: Any) -> Callable[[AsanaEmulator], None]:
     return lambda emu: emu.inject(path_contains="/projects/", count=9, **fault)
 
 
-@pytest.mark.parametrize("fault, expected", [
-    (_inject(status=401), AuthError),
-    (_inject(status=429, retry_after=1), RateLimitedError),
-    (_inject(status=503), UnavailableError),
-    (lambda emu: setattr(emu.faults, "refuse", True), UnavailableError),
-], ids=["401", "429", "503", "refused"])
-async def test_errors_are_sorted_then_recover(emu: AsanaEmulator, make: Callable,
-                                              fault: Callable[[AsanaEmulator], None], expected: type[Exception]) -> None:
+@pytest.mark.parametrize(
+    "fault, expected",
+    [
+        (_inject(status=401), AuthError),
+        (_inject(status=429, retry_after=1), RateLimitedError),
+        (_inject(status=503), UnavailableError),
+        (lambda emu: setattr(emu.faults, "refuse", True), UnavailableError),
+    ],
+    ids=["401", "429", "503", "refused"],
+)
+async def test_errors_are_sorted_then_recover(
+    emu: AsanaEmulator, make: Callable, fault: Callable[[AsanaEmulator], None], expected: type[Exception]
+) -> None:
     """SDK and transport errors map onto the connector hierarchy; once the fault clears, the card comes back."""
     connector = make(policy=Policy(timeout=5.0, retries=0, backoff=0.01))
     await connector.refresh_index()
@@ -332,7 +363,8 @@ def test_from_settings_requires_token_and_workspace() -> None:
     with pytest.raises(ConfigError):
         asana_from(Settings(), store=None)  # type: ignore[arg-type]
     connector = asana_from(
-        Settings(asana_access_token="t", asana_workspace_gid="1", asana_deal_field="Deal"), store=None)  # type: ignore[arg-type]
+        Settings(asana_access_token="t", asana_workspace_gid="1", asana_deal_field="Deal"), store=None
+    )  # type: ignore[arg-type]
     assert connector.deal_field == "Deal" and connector.workspace_gid == "1"
     connector.close()
 
@@ -342,6 +374,7 @@ async def test_emulator_refuses_what_asana_refuses(emu: AsanaEmulator) -> None:
     base, token = emu.env()["ASANA_BASE_URL"], emu.env()["ASANA_ACCESS_TOKEN"]
     auth = {"Authorization": f"Bearer {token}"}
     async with aiohttp.ClientSession() as http:
+
         async def get(path: str, headers: dict | None = None, **params: str) -> tuple[int, dict, Any]:
             async with http.get(base + path, params=params, headers=auth if headers is None else headers) as r:
                 return r.status, dict(r.headers), await r.json()
@@ -357,8 +390,13 @@ async def test_emulator_refuses_what_asana_refuses(emu: AsanaEmulator) -> None:
         assert (await get("/workspaces/1201994857362001/tasks/search", text="x"))[0] == 402
         status, _, body = await get(PROJECTS_PATH, limit="100")
         assert body["next_page"] is None and all(set(p) == {"gid", "name", "resource_type"} for p in body["data"])
-        assert len(body["data"]) == 16 and sum(p["archived"] for p in
-                                                (await get(PROJECTS_PATH, archived="true", opt_fields="archived"))[2]["data"]) == 1
+        assert (
+            len(body["data"]) == 16
+            and sum(
+                p["archived"] for p in (await get(PROJECTS_PATH, archived="true", opt_fields="archived"))[2]["data"]
+            )
+            == 1
+        )
         tasks = (await get(f"/projects/{emu.project_gid(ACME)}/tasks", limit="2"))[2]
         assert set(tasks["data"][0]) == {"gid", "name", "resource_type", "resource_subtype"}
         assert tasks["next_page"]["offset"] and tasks["next_page"]["uri"].startswith(base)

@@ -1,12 +1,14 @@
 """The Asana emulator's project templates and instantiation jobs, over HTTP as Asana answers them:
 the template reads, every refusal of instantiateProject, the job that fills the project in, the
 knobs that finish or fail it, the five-jobs limit, and the official SDK driving it all."""
+
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
-from typing import Any, Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import aiohttp
 import asana
@@ -41,8 +43,9 @@ class Api:
     emu: AsanaEmulator
     http: aiohttp.ClientSession
 
-    async def __call__(self, method: str, path: str, body: Any = None, *, raw: bytes | None = None,
-                       **params: str) -> tuple[int, Any]:
+    async def __call__(
+        self, method: str, path: str, body: Any = None, *, raw: bytes | None = None, **params: str
+    ) -> tuple[int, Any]:
         env = self.emu.env()
         headers = {"Authorization": f"Bearer {env['ASANA_ACCESS_TOKEN']}"}
         kwargs: dict[str, Any] = {"params": params, "headers": headers}
@@ -55,10 +58,16 @@ class Api:
 
     async def instantiate(self, **data: Any) -> dict[str, Any]:
         """Instantiate the demo template (201 expected); the job record."""
-        body = {"name": "Hooli rollout", "team": self.emu.team_gid, "is_strict": True,
-                "requested_dates": [{"gid": "1", "value": START}], **data}
-        status, answer = await self("POST", f"/project_templates/{self.emu.template_gid}/instantiateProject",
-                                    {"data": body})
+        body = {
+            "name": "Hooli rollout",
+            "team": self.emu.team_gid,
+            "is_strict": True,
+            "requested_dates": [{"gid": "1", "value": START}],
+            **data,
+        }
+        status, answer = await self(
+            "POST", f"/project_templates/{self.emu.template_gid}/instantiateProject", {"data": body}
+        )
         assert status == 201, answer
         return answer["data"]
 
@@ -113,7 +122,8 @@ async def test_templates_are_listed_by_team_or_workspace(emu: AsanaEmulator, api
     for params in ({"team": emu.team_gid}, {"workspace": WORKSPACE}):
         status, answer = await api("GET", "/project_templates", **params)
         assert status == 200 and answer["data"] == [
-            {"gid": emu.template_gid, "resource_type": "project_template", "name": "Standard delivery (template)"}]
+            {"gid": emu.template_gid, "resource_type": "project_template", "name": "Standard delivery (template)"}
+        ]
     _, page = await api("GET", "/project_templates", team=emu.team_gid, limit="1", opt_fields="name,team.name")
     assert page["data"][0]["team"]["name"] == "Delivery" and page["next_page"] is None
     assert (await api("GET", "/project_templates", team=FINANCE_TEAM_GID))[0] == 403
@@ -130,7 +140,8 @@ async def test_a_template_reads_in_full(emu: AsanaEmulator, api: Api) -> None:
     assert template["team"]["gid"] == emu.team_gid and template["owner"]["resource_type"] == "user"
     assert template["public"] is True and template["color"] and template["description"]
     assert template["requested_dates"] == [
-        {"gid": "1", "name": "Start date", "description": "When delivery starts: the deal's close date"}]
+        {"gid": "1", "name": "Start date", "description": "When delivery starts: the deal's close date"}
+    ]
     assert [r["name"] for r in template["requested_roles"]] == ["Project manager", "Solutions engineer"]
     _, picked = await api("GET", f"/project_templates/{emu.template_gid}", opt_fields="requested_dates.name")
     assert picked["data"] == {"gid": emu.template_gid, "requested_dates": [{"gid": "1", "name": "Start date"}]}
@@ -142,14 +153,24 @@ async def test_a_template_reads_in_full(emu: AsanaEmulator, api: Api) -> None:
 
 async def test_the_project_exists_at_once_and_fills_in_when_the_job_succeeds(emu: AsanaEmulator, api: Api) -> None:
     """201 and a job; the project is listed, empty, owned by the token's user; at success it has it all."""
-    before = datetime.now(timezone.utc).replace(microsecond=0)
-    roles = {r["name"]: r["gid"] for r in (await api("GET", f"/project_templates/{emu.template_gid}"))[1]
-             ["data"]["requested_roles"]}
+    before = datetime.now(UTC).replace(microsecond=0)
+    roles = {
+        r["name"]: r["gid"]
+        for r in (await api("GET", f"/project_templates/{emu.template_gid}"))[1]["data"]["requested_roles"]
+    }
     raj = PEOPLE_BY_KEY["raj"].asana_gid
-    job = await api.instantiate(requested_roles=[{"gid": roles["Project manager"], "value": "me"},
-                                                 {"gid": roles["Solutions engineer"], "value": raj}])
+    job = await api.instantiate(
+        requested_roles=[
+            {"gid": roles["Project manager"], "value": "me"},
+            {"gid": roles["Solutions engineer"], "value": raj},
+        ]
+    )
     assert (job["resource_type"], job["status"], job["new_task"], job["new_project_template"]) == (
-        "job", "in_progress", None, None)
+        "job",
+        "in_progress",
+        None,
+        None,
+    )
     gid = job["new_project"]["gid"]
     assert job["new_project"] == {"gid": gid, "resource_type": "project", "name": "Hooli rollout"}
     _, listed = await api("GET", f"/workspaces/{WORKSPACE}/projects", limit="100")
@@ -169,8 +190,9 @@ async def test_the_project_exists_at_once_and_fills_in_when_the_job_succeeds(emu
 
     _, sections = await api("GET", f"/projects/{gid}/sections")
     assert [s["name"] for s in sections["data"]] == list(STD_SECTIONS)
-    _, tasks = await api("GET", f"/projects/{gid}/tasks", opt_fields="name,due_on,resource_subtype,assignee,"
-                                                                      "memberships.section.name")
+    _, tasks = await api(
+        "GET", f"/projects/{gid}/tasks", opt_fields="name,due_on,resource_subtype,assignee,memberships.section.name"
+    )
     start = date.fromisoformat(START)
     expected = {t.name: (start + timedelta(days=t.due or 0)).isoformat() for t in STANDARD_TASKS}
     assert {t["name"]: t["due_on"] for t in tasks["data"]} == expected
@@ -188,37 +210,68 @@ async def test_the_project_exists_at_once_and_fills_in_when_the_job_succeeds(emu
 
 
 def _body(**change: Any) -> dict[str, Any]:
-    data = {"name": "Refused", "team": "1201994857363001", "is_strict": True,
-            "requested_dates": [{"gid": "1", "value": START}], **change}
+    data = {
+        "name": "Refused",
+        "team": "1201994857363001",
+        "is_strict": True,
+        "requested_dates": [{"gid": "1", "value": START}],
+        **change,
+    }
     return {"data": {k: v for k, v in data.items() if v is not None}}
 
 
-@pytest.mark.parametrize("body, status, words", [
-    (_body(name=None), 400, "name: Missing input"),
-    (_body(name=""), 400, "name: Missing input"),
-    (_body(team=None), 400, "team: Missing input"),
-    (_body(team=FINANCE_TEAM_GID), 403, "You do not have access to this team."),
-    (_body(team="1201994857369999"), 400, "team: Unknown object: 1201994857369999"),
-    (_body(team="Delivery"), 400, "team: Not a recognized ID: Delivery"),
-    (_body(requested_dates=None), 400, "requested_dates"),
-    (_body(requested_dates=[]), 400, "requested_dates"),
-    (_body(requested_dates=[{"gid": "2", "value": START}]), 400, "requested_dates: [0]: gid"),
-    (_body(requested_dates=[{"gid": "1", "value": "2026-13-01"}]), 400,
-     "requested_dates: [0]: value: Date must be in ISO-8601 (yyyy-mm-dd) format, not: 2026-13-01"),
-    (_body(requested_dates=[{"gid": "1", "value": "12/07/2026"}]), 400, "ISO-8601"),
-    (_body(requested_dates=[{"gid": "1", "value": "20261207"}]), 400, "ISO-8601"),
-    (_body(requested_dates=[{"gid": "1"}]), 400, "requested_dates: [0]: value: Missing input"),
-    (_body(requested_dates={"1": START}), 400, "requested_dates"),
-    (_body(requested_roles=[{"gid": "1206999999999999", "value": "me"}]), 400, "requested_roles: [0]: gid"),
-    (_body(is_strict="yes"), 400, "is_strict"),
-    (_body(owner="me"), 400, "owner"),
-    ({"name": "Hooli"}, 400, "Unrecognized request field"),
-    ({}, 400, "data: Missing input"),
-], ids=["no-name", "empty-name", "no-team", "team-not-mine", "unknown-team", "team-by-name", "strict-no-dates",
-        "strict-empty-dates", "not-the-templates-date", "bad-month", "us-date", "basic-date", "no-value",
-        "dates-as-object", "unknown-role", "strict-not-bool", "unknown-key", "not-wrapped", "empty-body"])
-async def test_instantiation_is_refused_as_asana_refuses(emu: AsanaEmulator, api: Api, body: dict[str, Any],
-                                                        status: int, words: str) -> None:
+@pytest.mark.parametrize(
+    "body, status, words",
+    [
+        (_body(name=None), 400, "name: Missing input"),
+        (_body(name=""), 400, "name: Missing input"),
+        (_body(team=None), 400, "team: Missing input"),
+        (_body(team=FINANCE_TEAM_GID), 403, "You do not have access to this team."),
+        (_body(team="1201994857369999"), 400, "team: Unknown object: 1201994857369999"),
+        (_body(team="Delivery"), 400, "team: Not a recognized ID: Delivery"),
+        (_body(requested_dates=None), 400, "requested_dates"),
+        (_body(requested_dates=[]), 400, "requested_dates"),
+        (_body(requested_dates=[{"gid": "2", "value": START}]), 400, "requested_dates: [0]: gid"),
+        (
+            _body(requested_dates=[{"gid": "1", "value": "2026-13-01"}]),
+            400,
+            "requested_dates: [0]: value: Date must be in ISO-8601 (yyyy-mm-dd) format, not: 2026-13-01",
+        ),
+        (_body(requested_dates=[{"gid": "1", "value": "12/07/2026"}]), 400, "ISO-8601"),
+        (_body(requested_dates=[{"gid": "1", "value": "20261207"}]), 400, "ISO-8601"),
+        (_body(requested_dates=[{"gid": "1"}]), 400, "requested_dates: [0]: value: Missing input"),
+        (_body(requested_dates={"1": START}), 400, "requested_dates"),
+        (_body(requested_roles=[{"gid": "1206999999999999", "value": "me"}]), 400, "requested_roles: [0]: gid"),
+        (_body(is_strict="yes"), 400, "is_strict"),
+        (_body(owner="me"), 400, "owner"),
+        ({"name": "Hooli"}, 400, "Unrecognized request field"),
+        ({}, 400, "data: Missing input"),
+    ],
+    ids=[
+        "no-name",
+        "empty-name",
+        "no-team",
+        "team-not-mine",
+        "unknown-team",
+        "team-by-name",
+        "strict-no-dates",
+        "strict-empty-dates",
+        "not-the-templates-date",
+        "bad-month",
+        "us-date",
+        "basic-date",
+        "no-value",
+        "dates-as-object",
+        "unknown-role",
+        "strict-not-bool",
+        "unknown-key",
+        "not-wrapped",
+        "empty-body",
+    ],
+)
+async def test_instantiation_is_refused_as_asana_refuses(
+    emu: AsanaEmulator, api: Api, body: dict[str, Any], status: int, words: str
+) -> None:
     """Each fault answers in Asana's envelope, and nothing is created."""
     projects = len(emu.projects)
     got, answer = await api("POST", f"/project_templates/{emu.template_gid}/instantiateProject", body)
@@ -240,8 +293,11 @@ async def test_instantiating_what_is_not_there_or_not_json(emu: AsanaEmulator, a
 async def test_a_role_must_go_to_a_user_of_the_organization(emu: AsanaEmulator, api: Api) -> None:
     """requested_roles values are user gids (or "me") of the workspace."""
     role = next(iter(emu.templates[emu.template_gid].roles))
-    status, answer = await api("POST", f"/project_templates/{emu.template_gid}/instantiateProject",
-                               _body(requested_roles=[{"gid": role, "value": "1201994857369999"}]))
+    status, answer = await api(
+        "POST",
+        f"/project_templates/{emu.template_gid}/instantiateProject",
+        _body(requested_roles=[{"gid": role, "value": "1201994857369999"}]),
+    )
     assert status == 400
     assert message(answer) == "requested_roles: [0]: value: Not a user in Organization: 1201994857369999"
 
@@ -255,8 +311,9 @@ async def test_without_is_strict_a_missing_start_date_is_today(emu: AsanaEmulato
 
 
 @pytest.mark.parametrize("polls", [0, 1, 3])
-async def test_job_polls_before_done_is_how_many_polls_answer_in_progress(emu: AsanaEmulator, api: Api,
-                                                                          polls: int) -> None:
+async def test_job_polls_before_done_is_how_many_polls_answer_in_progress(
+    emu: AsanaEmulator, api: Api, polls: int
+) -> None:
     """The knob counts the polls that still say in_progress; the next one says succeeded."""
     emu.job_polls_before_done = polls
     job = await api.instantiate()
@@ -293,8 +350,9 @@ async def test_at_most_five_jobs_run_at_once(emu: AsanaEmulator, api: Api) -> No
     jobs = [await api.instantiate(name=f"Project {n}") for n in range(5)]
     path = f"/project_templates/{emu.template_gid}/instantiateProject"
     env = emu.env()
-    async with api.http.post(env["ASANA_BASE_URL"] + path, json=_body(),
-                             headers={"Authorization": f"Bearer {env['ASANA_ACCESS_TOKEN']}"}) as response:
+    async with api.http.post(
+        env["ASANA_BASE_URL"] + path, json=_body(), headers={"Authorization": f"Bearer {env['ASANA_ACCESS_TOKEN']}"}
+    ) as response:
         assert response.status == 429 and int(response.headers["Retry-After"]) >= 1
         assert message(await response.json()) == RATE_LIMITED
     await api.finish(jobs[0])
@@ -307,8 +365,11 @@ async def test_jobs_are_the_callers_and_unknown_ones_404(emu: AsanaEmulator, api
     assert (await api("GET", "/jobs/abc"))[0] == 400
     job = await api.instantiate()
     _, picked = await api("GET", f"/jobs/{job['gid']}", opt_fields="status,new_project.name")
-    assert picked["data"] == {"gid": job["gid"], "status": "in_progress",
-                              "new_project": {"gid": job["new_project"]["gid"], "name": "Hooli rollout"}}
+    assert picked["data"] == {
+        "gid": job["gid"],
+        "status": "in_progress",
+        "new_project": {"gid": job["new_project"]["gid"], "name": "Hooli rollout"},
+    }
 
 
 async def test_the_sdk_reads_instantiates_and_polls(emu: AsanaEmulator) -> None:
@@ -317,13 +378,20 @@ async def test_the_sdk_reads_instantiates_and_polls(emu: AsanaEmulator) -> None:
     config.host, config.access_token = emu.env()["ASANA_BASE_URL"], emu.env()["ASANA_ACCESS_TOKEN"]
     client = asana.ApiClient(config)
     templates, jobs = asana.ProjectTemplatesApi(client), asana.JobsApi(client)
-    template = await asyncio.to_thread(templates.get_project_template, emu.template_gid,
-                                       {"opt_fields": "name,requested_dates.name"})
+    template = await asyncio.to_thread(
+        templates.get_project_template, emu.template_gid, {"opt_fields": "name,requested_dates.name"}
+    )
     assert template["requested_dates"] == [{"gid": "1", "name": "Start date"}]
     listed = await asyncio.to_thread(lambda: list(templates.get_project_templates({"team": emu.team_gid, "limit": 50})))
     assert [t["gid"] for t in listed] == [emu.template_gid]
-    body = {"data": {"name": "Via the SDK", "team": emu.team_gid, "is_strict": True,
-                     "requested_dates": [{"gid": "1", "value": START}]}}
+    body = {
+        "data": {
+            "name": "Via the SDK",
+            "team": emu.team_gid,
+            "is_strict": True,
+            "requested_dates": [{"gid": "1", "value": START}],
+        }
+    }
     job = await asyncio.to_thread(templates.instantiate_project, emu.template_gid, {"body": body})
     assert job["status"] == "in_progress"
     while job["status"] == "in_progress":

@@ -2,6 +2,7 @@
 takes a value, addCustomFieldSetting, the refusals of PUT /projects, what a write changes (index,
 modified_at, events), projects of a team the token's user is not in, and the limits writes count
 against."""
+
 from __future__ import annotations
 
 import asyncio
@@ -63,26 +64,44 @@ async def test_the_deal_field_is_written_once_it_is_on_the_project(emu: AsanaEmu
     assert events["data"][0]["user"]["gid"] == PEOPLE_BY_KEY["maya"].asana_gid
 
 
-@pytest.mark.parametrize("data, words", [
-    ({"custom_fields": {"1205999999999999": DEAL}}, "Custom field with ID 1205999999999999 is not on given object"),
-    ({"custom_fields": {"deal": DEAL}}, "custom_fields: Not a recognized ID: deal"),
-    ({"custom_fields": [DEAL]}, "custom_fields: Value is not a JSON object"),
-    ({"custom_fields": {"{deal}": 18340019876}}, "Value is not a string"),
-    ({"custom_fields": {"{budget}": "On budget"}}, "Not a valid enum option"),
-    ({"custom_fields": {"{hours}": "120"}}, "Value is not a number"),
-    ({"name": ""}, "name: Missing input"),
-    ({"name": 7}, "name: Value is not a string"),
-    ({"owner": "1201994857369999"}, "owner: Not a user in Organization: 1201994857369999"),
-    ({"archived": "yes"}, "archived: Value is not a boolean"),
-    ({"created_at": "2020-01-01T00:00:00.000Z"}, "created_at: Cannot write this property"),
-    ({"custom_field_settings": []}, "custom_field_settings: Cannot write this property"),
-    ({"colour": "red"}, "colour: Unrecognized request field"),
-    ({"name": "Renamed", "custom_fields": {"{deal}": 5}}, "Value is not a string"),
-], ids=["unknown-field", "field-by-name", "fields-as-list", "text-given-number", "enum-by-name", "number-given-text",
-        "empty-name", "name-not-string", "unknown-owner", "archived-not-bool", "read-only", "settings-read-only",
-        "unknown-key", "all-or-nothing"])
-async def test_project_writes_are_refused_as_asana_refuses(emu: AsanaEmulator, api: Api, data: dict[str, Any],
-                                                          words: str) -> None:
+@pytest.mark.parametrize(
+    "data, words",
+    [
+        ({"custom_fields": {"1205999999999999": DEAL}}, "Custom field with ID 1205999999999999 is not on given object"),
+        ({"custom_fields": {"deal": DEAL}}, "custom_fields: Not a recognized ID: deal"),
+        ({"custom_fields": [DEAL]}, "custom_fields: Value is not a JSON object"),
+        ({"custom_fields": {"{deal}": 18340019876}}, "Value is not a string"),
+        ({"custom_fields": {"{budget}": "On budget"}}, "Not a valid enum option"),
+        ({"custom_fields": {"{hours}": "120"}}, "Value is not a number"),
+        ({"name": ""}, "name: Missing input"),
+        ({"name": 7}, "name: Value is not a string"),
+        ({"owner": "1201994857369999"}, "owner: Not a user in Organization: 1201994857369999"),
+        ({"archived": "yes"}, "archived: Value is not a boolean"),
+        ({"created_at": "2020-01-01T00:00:00.000Z"}, "created_at: Cannot write this property"),
+        ({"custom_field_settings": []}, "custom_field_settings: Cannot write this property"),
+        ({"colour": "red"}, "colour: Unrecognized request field"),
+        ({"name": "Renamed", "custom_fields": {"{deal}": 5}}, "Value is not a string"),
+    ],
+    ids=[
+        "unknown-field",
+        "field-by-name",
+        "fields-as-list",
+        "text-given-number",
+        "enum-by-name",
+        "number-given-text",
+        "empty-name",
+        "name-not-string",
+        "unknown-owner",
+        "archived-not-bool",
+        "read-only",
+        "settings-read-only",
+        "unknown-key",
+        "all-or-nothing",
+    ],
+)
+async def test_project_writes_are_refused_as_asana_refuses(
+    emu: AsanaEmulator, api: Api, data: dict[str, Any], words: str
+) -> None:
     """Each fault is 400 in Asana's envelope and leaves the project as it was."""
     gid = emu.project_gid(GLOBEX)
     names = {"{deal}": emu.deal_field_gid, "{budget}": emu.budget_field_gid, "{hours}": emu.hours_field_gid}
@@ -100,9 +119,18 @@ async def test_name_notes_owner_archived_and_field_values_are_written(emu: Asana
     """Each field written comes back; an enum takes an option gid; null clears a text field; "me" is the caller."""
     gid = emu.project_gid(GLOBEX)
     option = emu.budget_options[2]
-    status, answer = await put(api, gid, {"name": "Globex CDP (phase 2)", "notes": "Scope grew", "owner": "me",
-                                          "archived": False, "custom_fields": {emu.budget_field_gid: option["gid"]}},
-                                    opt_fields="name,notes,owner,custom_fields.enum_value,custom_fields.display_value")
+    status, answer = await put(
+        api,
+        gid,
+        {
+            "name": "Globex CDP (phase 2)",
+            "notes": "Scope grew",
+            "owner": "me",
+            "archived": False,
+            "custom_fields": {emu.budget_field_gid: option["gid"]},
+        },
+        opt_fields="name,notes,owner,custom_fields.enum_value,custom_fields.display_value",
+    )
     record = answer["data"]
     assert status == 200 and record["name"] == "Globex CDP (phase 2)" and record["notes"] == "Scope grew"
     assert record["owner"]["gid"] == PEOPLE_BY_KEY["maya"].asana_gid
@@ -123,8 +151,10 @@ async def test_add_custom_field_setting_is_refused_as_asana_refuses(emu: AsanaEm
         ({"custom_field": "1205999999999999"}, "custom_field: Unknown object: 1205999999999999"),
         ({"custom_field": emu.deal_field_gid, "is_important": "yes"}, "is_important: Value is not a boolean"),
         ({"custom_field": emu.deal_field_gid, "insert_before": "1", "insert_after": "2"}, "Cannot specify both"),
-        ({"custom_field": emu.deal_field_gid, "insert_before": "1206999999999999"},
-         "insert_before: Unknown object: 1206999999999999"),
+        (
+            {"custom_field": emu.deal_field_gid, "insert_before": "1206999999999999"},
+            "insert_before: Unknown object: 1206999999999999",
+        ),
         ({"custom_field": emu.deal_field_gid, "position": 0}, "position: Unrecognized request field"),
     ]
     for data, words in cases:
@@ -140,18 +170,27 @@ async def test_a_setting_goes_where_it_is_asked_and_is_listed(emu: AsanaEmulator
     status, _ = await add_setting(api, fresh, custom_field=emu.deal_field_gid, insert_before=first)
     assert status == 200
     _, listed = await api("GET", f"/projects/{fresh}/custom_field_settings", opt_fields="custom_field.name")
-    assert [s["custom_field"]["name"] for s in listed["data"]] == ["HubSpot Deal ID", "Budget status",
-                                                                   "Contracted hours"]
+    assert [s["custom_field"]["name"] for s in listed["data"]] == [
+        "HubSpot Deal ID",
+        "Budget status",
+        "Contracted hours",
+    ]
     _, compact = await api("GET", f"/projects/{fresh}/custom_field_settings", limit="1")
     assert set(compact["data"][0]) == {"gid", "resource_type"} and compact["next_page"] is not None
 
 
 async def test_the_connector_index_finds_a_project_once_its_deal_field_is_written(
-        emu: AsanaEmulator, api: Api, fresh: str, store: Store) -> None:
+    emu: AsanaEmulator, api: Api, fresh: str, store: Store
+) -> None:
     """The bot's own index (a scan of workspace projects with custom_fields) sees the repaired link at once."""
     env = emu.env()
-    connector = AsanaConnector(env["ASANA_ACCESS_TOKEN"], env["ASANA_WORKSPACE_GID"], store, env["ASANA_BASE_URL"],
-                               policy=Policy(timeout=5.0, retries=0, backoff=0.01))
+    connector = AsanaConnector(
+        env["ASANA_ACCESS_TOKEN"],
+        env["ASANA_WORKSPACE_GID"],
+        store,
+        env["ASANA_BASE_URL"],
+        policy=Policy(timeout=5.0, retries=0, backoff=0.01),
+    )
     try:
         await connector.refresh_index()
         assert await connector.store.asana_projects_for(connector.workspace_gid, DEAL) == []
@@ -169,11 +208,14 @@ async def test_projects_of_a_team_the_user_is_not_in_are_invisible(emu: AsanaEmu
     hidden = next(p.gid for p in emu.projects.values() if p.name == "FY27 budget planning")
     _, listed = await api("GET", f"/workspaces/{WORKSPACE}/projects", limit="100")
     assert hidden not in {p["gid"] for p in listed["data"]} and len(listed["data"]) == len(emu.projects) - 1
-    for method, path, body in (("GET", f"/projects/{hidden}", None), ("GET", f"/projects/{hidden}/sections", None),
-                               ("GET", f"/projects/{hidden}/tasks", None), ("GET", "/events", None),
-                               ("PUT", f"/projects/{hidden}", {"data": {"name": "x"}}),
-                               ("POST", f"/projects/{hidden}/addCustomFieldSetting",
-                                {"data": {"custom_field": emu.deal_field_gid}})):
+    for method, path, body in (
+        ("GET", f"/projects/{hidden}", None),
+        ("GET", f"/projects/{hidden}/sections", None),
+        ("GET", f"/projects/{hidden}/tasks", None),
+        ("GET", "/events", None),
+        ("PUT", f"/projects/{hidden}", {"data": {"name": "x"}}),
+        ("POST", f"/projects/{hidden}/addCustomFieldSetting", {"data": {"custom_field": emu.deal_field_gid}}),
+    ):
         params = {"resource": hidden} if path == "/events" else {}
         status, answer = await api(method, path, body, **params)
         assert status == 403 and message(answer) == "You do not have access to this project.", path
@@ -205,8 +247,11 @@ async def test_the_free_tier_allows_150_requests_a_minute(emu: AsanaEmulator, ap
     statuses = [(await put(api, gid, {"notes": f"n{n}"}))[0] for n in range(RATE_LIMIT_FREE)]
     assert set(statuses) == {200}
     env = emu.env()
-    async with api.http.put(env["ASANA_BASE_URL"] + f"/projects/{gid}", json={"data": {"notes": "over"}},
-                            headers={"Authorization": f"Bearer {env['ASANA_ACCESS_TOKEN']}"}) as response:
+    async with api.http.put(
+        env["ASANA_BASE_URL"] + f"/projects/{gid}",
+        json={"data": {"notes": "over"}},
+        headers={"Authorization": f"Bearer {env['ASANA_ACCESS_TOKEN']}"},
+    ) as response:
         assert response.status == 429 and int(response.headers["Retry-After"]) == 60
 
 
@@ -214,8 +259,8 @@ async def test_writes_have_their_own_concurrency_limit(emu: AsanaEmulator, api: 
     """max_concurrent_writes bounds writes in flight; reads in flight do not take from it."""
     gid = emu.project_gid(GLOBEX)
     emu.max_concurrent_writes, emu.faults.latency = 1, 0.2
-    results = await asyncio.gather(*(put(api, gid, {"notes": str(n)}) for n in range(3)),
-                                   *(api("GET", "/users/me") for _ in range(3)))
+    results = await asyncio.gather(
+        *(put(api, gid, {"notes": str(n)}) for n in range(3)), *(api("GET", "/users/me") for _ in range(3))
+    )
     writes, reads = [r[0] for r in results[:3]], [r[0] for r in results[3:]]
     assert 429 in writes and 200 in writes and reads == [200, 200, 200]
-

@@ -1,4 +1,5 @@
 """Asana webhook secrets can't be taken over: one per webhook, kept only from the bot's own registrations."""
+
 from __future__ import annotations
 
 import asyncio
@@ -45,7 +46,7 @@ async def test_a_stray_handshake_cannot_replace_a_secret(bot: Bot) -> None:
     """After registration, a forged handshake is refused and its signed deliveries get 401; Asana's still pass."""
     done, [gid] = await register(bot, "18340012001")
     [hook] = bot.sandbox.asana.hooks_on(gid)
-    hook_path = hook.target[len(bot.url):]
+    hook_path = hook.target[len(bot.url) :]
     for path in ("/webhooks/asana", hook_path):
         status, headers = await post(bot, path, headers={"X-Hook-Secret": ATTACKER})
         assert status == 401 and "X-Hook-Secret" not in headers
@@ -66,17 +67,24 @@ async def test_a_handshake_after_its_window_is_refused(bot: Bot) -> None:
     """A registration nonce is good for one handshake, while the registration is running."""
     done, [gid] = await register(bot, "18340012001")
     [hook] = bot.sandbox.asana.hooks_on(gid)
-    status, _ = await post(bot, hook.target[len(bot.url):], headers={"X-Hook-Secret": ATTACKER})
+    status, _ = await post(bot, hook.target[len(bot.url) :], headers={"X-Hook-Secret": ATTACKER})
     assert status == 401  # its secret is held already: the same nonce again is refused
 
 
 async def test_the_setup_command_registers_through_a_running_serve(bot: Bot) -> None:
     """`accountbot setup asana` in its own process, sharing serve's database: webhooks made, exit 0, then 0 again."""
-    env = {**os.environ, **bot.sandbox.env(), "PUBLIC_URL": bot.url,
-           "DATABASE_URL": bot.services.settings.database_url}
+    env = {**os.environ, **bot.sandbox.env(), "PUBLIC_URL": bot.url, "DATABASE_URL": bot.services.settings.database_url}
     for _ in range(2):
-        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "setup", "asana", env=env,
-                                                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "setup",
+            "asana",
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
         out, err = await asyncio.wait_for(proc.communicate(), 60)
         assert proc.returncode == 0, err.decode()
     assert "0 registered" in out.decode() and "already had one" in out.decode()

@@ -1,10 +1,12 @@
 """A rep's book from HubSpot: owner by email and the deals they own, real connector against the emulator."""
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -23,8 +25,16 @@ MAYA = PEOPLE_BY_KEY["maya"]
 TYRELL = "18340012013"
 # Maya's in the demo book: closed-won acme, initech, wayne, vandelay; open tyrell (Contract sent, 0.9)
 # and the fillers Harbor & Vine (Contract sent), Granite (Proposal, 0.6) and Monarch (Contract sent).
-MAYA_DEALS = {"18340012001", "18340012003", "18340012006", "18340012009", TYRELL,
-              "18340019004", "18340019013", "18340019019"}
+MAYA_DEALS = {
+    "18340012001",
+    "18340012003",
+    "18340012006",
+    "18340012009",
+    TYRELL,
+    "18340019004",
+    "18340019013",
+    "18340019019",
+}
 STAGES = {sid: meta for _, stages in DEAL_PIPELINES.values() for sid, meta in stages.items()}
 
 
@@ -65,6 +75,7 @@ def searches(hub: HubSpotEmulator) -> list[Any]:
 
 # -- owner_by_email -------------------------------------------------------------------------
 
+
 async def test_owner_by_email(hs: HubSpotConnector, hub: HubSpotEmulator) -> None:
     person = await hs.owner_by_email("maya.chen@brightline.example")
     assert person == Person("Maya Chen", "maya.chen@brightline.example", MAYA.hubspot_owner_id)
@@ -90,6 +101,7 @@ async def test_unknown_email_is_none_and_not_remembered(hs: HubSpotConnector, hu
 
 # -- deals_owned ----------------------------------------------------------------------------
 
+
 async def test_deals_owned_is_the_reps_book(hs: HubSpotConnector, hub: HubSpotEmulator) -> None:
     hub.add_deal("18340090001", "Maya old win", close_days_ago=600)
     hub.add_deal("18340090002", "Maya win, 17 months ago", close_days_ago=520)
@@ -108,7 +120,12 @@ async def test_deals_owned_is_the_reps_book(hs: HubSpotConnector, hub: HubSpotEm
     assert closes == sorted(closes, reverse=True)  # newest close first
     tyrell = next(m for m in found if m.deal_id == TYRELL)
     assert (tyrell.name, tyrell.stage_label, tyrell.amount, tyrell.currency, tyrell.close_date) == (
-        "Tyrell Corp – Replicant Registry", "Contract sent", Decimal("190000.00"), "USD", TODAY + timedelta(days=14))
+        "Tyrell Corp – Replicant Registry",
+        "Contract sent",
+        Decimal("190000.00"),
+        "USD",
+        TODAY + timedelta(days=14),
+    )
     renewal = next(m for m in found if m.deal_id == "18340090005")
     assert renewal.stage_label == "Renewed"
 
@@ -121,22 +138,32 @@ async def test_deals_owned_is_one_search_with_two_filter_groups(hs: HubSpotConne
     assert owner in won["filters"] and owner in open_["filters"]
     stage_in = {f["propertyName"]: f for g in (won, open_) for f in g["filters"] if f["operator"] == "IN"}
     assert set(next(f for f in won["filters"] if f["operator"] == "IN")["values"]) == {
-        "closedwon", "renewal-signed", "75001005"}
+        "closedwon",
+        "renewal-signed",
+        "75001005",
+    }
     assert set(next(f for f in open_["filters"] if f["operator"] == "IN")["values"]) == {
-        "presentationscheduled", "contractsent", "75001004"}
+        "presentationscheduled",
+        "contractsent",
+        "75001004",
+    }
     assert set(stage_in) == {"dealstage"}
     gte = next(f for f in won["filters"] if f["operator"] == "GTE")
     assert gte["propertyName"] == "closedate" and millis(gte["value"]) == millis(SINCE.isoformat())
     assert call.body["limit"] <= 200 and call.body["sorts"]
 
 
-@pytest.mark.parametrize(("threshold", "with_", "without"), [
-    (0.5, {"18340090006"}, set()), (0.95, set(), {TYRELL, "18340090006"})])
-async def test_open_threshold_follows_stage_probability(hs: HubSpotConnector, hub: HubSpotEmulator,
-                                                        threshold: float, with_: set[str], without: set[str]) -> None:
+@pytest.mark.parametrize(
+    ("threshold", "with_", "without"), [(0.5, {"18340090006"}, set()), (0.95, set(), {TYRELL, "18340090006"})]
+)
+async def test_open_threshold_follows_stage_probability(
+    hs: HubSpotConnector, hub: HubSpotEmulator, threshold: float, with_: set[str], without: set[str]
+) -> None:
     hub.add_deal("18340090006", "Maya renewal due", pipeline="renewals", stage="renewal-open", close_days_ago=-30)
-    found = {m.deal_id for m in await hs.deals_owned(MAYA.hubspot_owner_id, closed_since=SINCE,
-                                                      min_open_probability=threshold)}
+    found = {
+        m.deal_id
+        for m in await hs.deals_owned(MAYA.hubspot_owner_id, closed_since=SINCE, min_open_probability=threshold)
+    }
     assert found == oracle(hub, MAYA.hubspot_owner_id, threshold=threshold)
     assert with_ <= found and not (without & found)
 

@@ -1,8 +1,9 @@
 """The card never breaks a Block Kit limit, whatever the data; user text cannot format."""
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,30 +13,82 @@ from blocks.modal import log_modal
 from blocks.unfurl import compact_card, public_card
 from bot.models import AccountStatus, Section
 from connectors.types import (
-    Change, Communication, Deal, Deliverable, Delivery, Escalation, Money, PaymentInfo, Person, Phase,
+    Change,
+    Communication,
+    Deal,
+    Deliverable,
+    Delivery,
+    Escalation,
+    Money,
+    PaymentInfo,
+    Person,
+    Phase,
 )
 from sandbox.slack.blocks import block_errors, view_errors
 
-NOW = datetime(2026, 11, 25, 16, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 25, 16, tzinfo=UTC)
 TODAY = NOW.date()
 
 
-def _status(name: str = "Acme", escalations: int = 1, summary: str = "ok", changes: int = 2,
-            person: str = "Sam Okafor", task: str = "Beta") -> AccountStatus:
+def _status(
+    name: str = "Acme",
+    escalations: int = 1,
+    summary: str = "ok",
+    changes: int = 2,
+    person: str = "Sam Okafor",
+    task: str = "Beta",
+) -> AccountStatus:
     at = NOW - timedelta(hours=5)
-    deal = Deal("1", name, "closedwon", "Closed won", "Sales Pipeline", True, True, Decimal("1000.5"), "USD",
-                TODAY, Person(person), name, "https://app.hubspot.com/contacts/1/record/0-3/1")
-    delivery = Delivery("2", name, "https://app.asana.com/0/2/list", Person(person),
-                        Phase(task, 1, 3, 5, 9), Deliverable("3", task, TODAY - timedelta(days=3), person, True),
-                        tuple(Change("due_date_moved", at, task, "2026-11-01", "2026-11-20", person) for _ in range(changes)))
-    money = Money("USD", Decimal("10"), Decimal("5"), Decimal("5"), Decimal("5"), 1, 1, TODAY,
-                  PaymentInfo("9", TODAY, Decimal("5")), name, ("1",), "https://app.qbo.intuit.com/app/invoice?txnId=1")
+    deal = Deal(
+        "1",
+        name,
+        "closedwon",
+        "Closed won",
+        "Sales Pipeline",
+        True,
+        True,
+        Decimal("1000.5"),
+        "USD",
+        TODAY,
+        Person(person),
+        name,
+        "https://app.hubspot.com/contacts/1/record/0-3/1",
+    )
+    delivery = Delivery(
+        "2",
+        name,
+        "https://app.asana.com/0/2/list",
+        Person(person),
+        Phase(task, 1, 3, 5, 9),
+        Deliverable("3", task, TODAY - timedelta(days=3), person, True),
+        tuple(Change("due_date_moved", at, task, "2026-11-01", "2026-11-20", person) for _ in range(changes)),
+    )
+    money = Money(
+        "USD",
+        Decimal("10"),
+        Decimal("5"),
+        Decimal("5"),
+        Decimal("5"),
+        1,
+        1,
+        TODAY,
+        PaymentInfo("9", TODAY, Decimal("5")),
+        name,
+        ("1",),
+        "https://app.qbo.intuit.com/app/invoice?txnId=1",
+    )
     return AccountStatus(
-        deal_id="1", deal=Section("hubspot", deal, at),
-        escalations=Section("hubspot", tuple(Escalation(str(i), f"{summary} #{i}", "HIGH", at, "New") for i in range(escalations)), at),
+        deal_id="1",
+        deal=Section("hubspot", deal, at),
+        escalations=Section(
+            "hubspot", tuple(Escalation(str(i), f"{summary} #{i}", "HIGH", at, "New") for i in range(escalations)), at
+        ),
         communication=Section("hubspot", Communication("5", "call", at, summary, person), at),
-        delivery=Section("asana", delivery, at), money=Section("quickbooks", money, at),
-        generated_at=NOW, today=TODAY)
+        delivery=Section("asana", delivery, at),
+        money=Section("quickbooks", money, at),
+        generated_at=NOW,
+        today=TODAY,
+    )
 
 
 HOSTILE = "*bold* _it_ ~s~ `code` <!channel> <@U123> &amp; " + "x" * 50
@@ -94,11 +147,33 @@ def test_a_burst_over_many_accounts_stays_within_limits(kind: str) -> None:
     def payload(n: int) -> dict:
         base = {"deal_id": str(n), "deal_name": HOSTILE * 40}
         if kind == "payments":
-            return {**base, "paid_on": "2026-11-25", "currency": "USD", "amount": "1.00", "payment_id": str(n),
-                    "invoices": [{"id": str(i), "doc": HOSTILE, "amount": "1.00", "total": "9.00", "balance": "8.00",
-                                  "due_on": "2026-11-20"} for i in range(30)]}
-        return {**base, "ticket_id": str(n), "subject": HOSTILE * 20, "priority": "HIGH",
-                "created_at": "2026-11-25T10:00:00+00:00", "stage": "New", "url": None}
+            return {
+                **base,
+                "paid_on": "2026-11-25",
+                "currency": "USD",
+                "amount": "1.00",
+                "payment_id": str(n),
+                "invoices": [
+                    {
+                        "id": str(i),
+                        "doc": HOSTILE,
+                        "amount": "1.00",
+                        "total": "9.00",
+                        "balance": "8.00",
+                        "due_on": "2026-11-20",
+                    }
+                    for i in range(30)
+                ],
+            }
+        return {
+            **base,
+            "ticket_id": str(n),
+            "subject": HOSTILE * 20,
+            "priority": "HIGH",
+            "created_at": "2026-11-25T10:00:00+00:00",
+            "stage": "New",
+            "url": None,
+        }
 
     message = alert_message(kind, [payload(n) for n in range(12) for _ in range(3)])
     assert block_errors(message["blocks"]) == [] and len(message["blocks"]) <= 50

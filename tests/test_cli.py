@@ -1,4 +1,5 @@
 """The `accountbot` command as a newcomer runs it."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,15 @@ def test_demo_prints_a_card_and_how_to_go_further(capsys: pytest.CaptureFixture[
     """`accountbot demo`: a readable card from the sandbox, the demo book, next steps."""
     assert main(["demo", "--no-color"]) == 0
     out = capsys.readouterr().out
-    for text in ("Globex – Customer Data Platform", "Phase: Build", "3 days overdue", "$22,500.00",
-                 "Acme Robotics – Warehouse Pilot", "accountbot card", "manifest.yml"):
+    for text in (
+        "Globex – Customer Data Platform",
+        "Phase: Build",
+        "3 days overdue",
+        "$22,500.00",
+        "Acme Robotics – Warehouse Pilot",
+        "accountbot card",
+        "manifest.yml",
+    ):
         assert text in out, text
 
 

@@ -1,7 +1,8 @@
 """Pure formatters: money exact to the cent, dates and ages in words."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -9,37 +10,52 @@ import pytest
 from blocks import format as fmt
 
 
-@pytest.mark.parametrize("amount, currency, expected", [
-    (Decimal("12480.5"), "USD", "$12,480.50"),
-    (Decimal("31250"), "EUR", "€31,250.00"),
-    (Decimal("0.005"), "USD", "$0.01"),
-    (Decimal("-45.10"), "GBP", "-£45.10"),
-    (Decimal("1200"), "SEK", "1,200.00 SEK"),
-    (None, "USD", "—"),
-])
+@pytest.mark.parametrize(
+    "amount, currency, expected",
+    [
+        (Decimal("12480.5"), "USD", "$12,480.50"),
+        (Decimal("31250"), "EUR", "€31,250.00"),
+        (Decimal("0.005"), "USD", "$0.01"),
+        (Decimal("-45.10"), "GBP", "-£45.10"),
+        (Decimal("1200"), "SEK", "1,200.00 SEK"),
+        (None, "USD", "—"),
+    ],
+)
 def test_money_is_exact(amount, currency, expected) -> None:
     """Amounts are never rounded to thousands: always to the cent, with the currency."""
     assert fmt.money(amount, currency) == expected
 
 
-@pytest.mark.parametrize("due, expected", [
-    (date(2026, 11, 25), "due today"), (date(2026, 11, 26), "due tomorrow"),
-    (date(2026, 12, 4), "due in 9 days"), (date(2026, 11, 24), "1 day overdue"),
-    (date(2026, 11, 22), "3 days overdue"), (None, "no due date"),
-])
+@pytest.mark.parametrize(
+    "due, expected",
+    [
+        (date(2026, 11, 25), "due today"),
+        (date(2026, 11, 26), "due tomorrow"),
+        (date(2026, 12, 4), "due in 9 days"),
+        (date(2026, 11, 24), "1 day overdue"),
+        (date(2026, 11, 22), "3 days overdue"),
+        (None, "no due date"),
+    ],
+)
 def test_due_in_words(due, expected) -> None:
     """Overdue is said in words, as a rep would say it on the phone."""
     assert fmt.due_in_words(due, date(2026, 11, 25)) == expected
 
 
-@pytest.mark.parametrize("delta, expected", [
-    (timedelta(seconds=10), "just now"), (timedelta(minutes=2), "2 min ago"),
-    (timedelta(hours=3), "3 h ago"), (timedelta(days=1), "yesterday"),
-    (timedelta(days=3), "3 days ago"), (timedelta(days=35), "5 weeks ago"),
-])
+@pytest.mark.parametrize(
+    "delta, expected",
+    [
+        (timedelta(seconds=10), "just now"),
+        (timedelta(minutes=2), "2 min ago"),
+        (timedelta(hours=3), "3 h ago"),
+        (timedelta(days=1), "yesterday"),
+        (timedelta(days=3), "3 days ago"),
+        (timedelta(days=35), "5 weeks ago"),
+    ],
+)
 def test_ago(delta, expected) -> None:
     """Ages read naturally."""
-    now = datetime(2026, 11, 25, 12, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 25, 12, tzinfo=UTC)
     assert fmt.ago(now - delta, now) == expected
 
 

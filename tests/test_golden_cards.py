@@ -1,9 +1,10 @@
 """Golden Block Kit for the card in every state of the demo book (syrupy snapshots, .ambr)."""
+
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
 
 import pytest
 import pytest_asyncio
@@ -21,7 +22,7 @@ from sandbox.book import DEMO_ACCOUNTS
 from sandbox.server import Sandbox
 from tests.conftest import TODAY
 
-NOW = datetime(2026, 11, 25, 16, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 25, 16, 0, tzinfo=UTC)
 # A noisy CI machine must not turn a slow answer into a "didn't answer" golden.
 SLOW_OK = Timing(hubspot_deadline=60, asana_deadline=60, quickbooks_deadline=60)
 
@@ -36,8 +37,9 @@ async def statuses(tmp_path_factory) -> AsyncIterator[dict]:
         hubspot = hubspot_from(settings, general_limit=(190, 10.0))
         asana = asana_from(settings, store, utcnow=lambda: NOW)
         quickbooks = quickbooks_from(settings, store)
-        service = StatusService(hubspot, asana, quickbooks, timing=SLOW_OK, today=lambda: TODAY,
-                                clock=lambda: NOW.timestamp())
+        service = StatusService(
+            hubspot, asana, quickbooks, timing=SLOW_OK, today=lambda: TODAY, clock=lambda: NOW.timestamp()
+        )
         result = {a.key: await service.get_status(a.deal_id) for a in DEMO_ACCOUNTS}
         assert not any(s.partial for s in result.values())
         for connector in (hubspot, asana, quickbooks):
@@ -89,7 +91,9 @@ async def test_card_buttons_carry_the_deal_id(statuses: dict) -> None:
 
 async def test_modal_and_small_messages(snapshot) -> None:
     """The log modal, help and the refusal, exactly."""
-    assert log_modal("18340012001", "Acme Logistics – Fleet Portal Rebuild", date(2026, 11, 25)) == snapshot(name="modal")
+    assert log_modal("18340012001", "Acme Logistics – Fleet Portal Rebuild", date(2026, 11, 25)) == snapshot(
+        name="modal"
+    )
     assert messages.help_message() == snapshot(name="help")
     assert messages.refusal() == snapshot(name="refusal")
 

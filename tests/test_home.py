@@ -1,9 +1,9 @@
 """App Home, the weekly digest and account history, end to end against the sandbox."""
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
-
+from datetime import UTC, datetime
 
 from sandbox.book import PEOPLE
 from sandbox.harness import Bot
@@ -23,10 +23,12 @@ async def _assess_book(bot: Bot, user: str = MAYA) -> int:
 
 async def _open_home(bot: Bot, user: str = MAYA) -> dict:
     before = (bot.slack.home_view(user) or {}).get("hash")
-    await bot.event({"type": "app_home_opened", "user": user, "channel": "D0HOME", "tab": "home",
-                     "event_ts": "1.0"})
-    return await bot.until(lambda: (v := bot.slack.home_view(user)) and v.get("hash") != before
-                           and "Loading" not in json.dumps(v) and v, timeout=30, what="home published")
+    await bot.event({"type": "app_home_opened", "user": user, "channel": "D0HOME", "tab": "home", "event_ts": "1.0"})
+    return await bot.until(
+        lambda: (v := bot.slack.home_view(user)) and v.get("hash") != before and "Loading" not in json.dumps(v) and v,
+        timeout=30,
+        what="home published",
+    )
 
 
 async def test_home_lists_the_reps_book_worst_first(bot: Bot) -> None:
@@ -49,15 +51,25 @@ async def test_home_filter_is_remembered(bot: Bot) -> None:
     """'Needs attention' shows only red and yellow accounts, and sticks for next time."""
     await _assess_book(bot)
     view = await _open_home(bot)
-    button = next(e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]
-                  if e["action_id"] == "home_filter_attention")
+    button = next(
+        e
+        for b in view["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "home_filter_attention"
+    )
     payload = block_actions_payload(button, user_id=MAYA, view=view)
     await bot.post(interactive_body(payload))
-    await bot.until(lambda: (v := bot.slack.home_view(MAYA)) and '"attention"' in v.get("private_metadata", ""),
-                    what="filtered home")
+    await bot.until(
+        lambda: (v := bot.slack.home_view(MAYA)) and '"attention"' in v.get("private_metadata", ""),
+        what="filtered home",
+    )
     assert (await bot.services.store.rep_prefs(MAYA))["home_filter"] == "attention"
-    shown = [b["text"]["text"][:1] for b in bot.slack.home_view(MAYA)["blocks"]
-             if b.get("accessory", {}).get("action_id") == "show_card"]
+    shown = [
+        b["text"]["text"][:1]
+        for b in bot.slack.home_view(MAYA)["blocks"]
+        if b.get("accessory", {}).get("action_id") == "show_card"
+    ]
     assert shown and set(shown) <= {"🔴", "🟡"}
 
 
@@ -80,17 +92,19 @@ async def test_weekly_digest_once_per_rep_per_week(bot: Bot) -> None:
     """Monday 9:05 in the rep's zone: one DM; again that week: nothing; opted out: nothing."""
     await _open_home(bot)  # Maya has a book
     digest = bot.deps.worker.digest
-    monday_905_ny = datetime(2026, 11, 30, 14, 5, tzinfo=timezone.utc)  # 9:05 in New York
-    digest.clock = lambda: datetime(2026, 11, 30, 13, 55, tzinfo=timezone.utc)  # 8:55: not yet
+    monday_905_ny = datetime(2026, 11, 30, 14, 5, tzinfo=UTC)  # 9:05 in New York
+    digest.clock = lambda: datetime(2026, 11, 30, 13, 55, tzinfo=UTC)  # 8:55: not yet
     assert await digest.run_due() == 0
     digest.clock = lambda: monday_905_ny
     assert await digest.run_due() == 1
     assert await digest.run_due() == 0
     await bot.deps.worker.sender.run_once()
-    dms = [m for m in bot.slack.messages() if m["channel"].startswith("D") and "Your accounts this week" in json.dumps(m)]
+    dms = [
+        m for m in bot.slack.messages() if m["channel"].startswith("D") and "Your accounts this week" in json.dumps(m)
+    ]
     assert len(dms) == 1 and "Needs attention" in json.dumps(dms[0], ensure_ascii=False)
     await bot.services.store.set_rep_prefs(MAYA, digest_opt_out=True)
-    digest.clock = lambda: datetime(2026, 12, 7, 14, 5, tzinfo=timezone.utc)
+    digest.clock = lambda: datetime(2026, 12, 7, 14, 5, tzinfo=UTC)
     assert await digest.run_due() == 0
 
 

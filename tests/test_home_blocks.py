@@ -1,8 +1,9 @@
 """App Home "My accounts" views: order, filters, paging within Slack's 100 blocks, valid Block Kit."""
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -13,24 +14,40 @@ from blocks.home import PAGE_SIZE, home_view, loading_view, no_owner_view, parse
 from bot.models.views import BookLine
 from sandbox.slack.blocks import view_errors
 
+NOW = datetime(2026, 11, 25, 16, 0, tzinfo=UTC)
 
-NOW = datetime(2026, 11, 25, 16, 0, tzinfo=timezone.utc)
 
-
-def line(deal_id: str, name: str, level: str = "green", *, upsell: bool = False, reasons: tuple[str, ...] = (),
-         **extra: Any) -> BookLine:
+def line(
+    deal_id: str, name: str, level: str = "green", *, upsell: bool = False, reasons: tuple[str, ...] = (), **extra: Any
+) -> BookLine:
     """A BookLine with defaults for what a test does not care about (`assessed_hours_ago` makes it stale)."""
     hours = extra.get("assessed_hours_ago")
-    return BookLine(deal_id=deal_id, name=name, level=level, reasons=reasons,  # type: ignore[arg-type]
-                    phase=extra.get("phase"), progress=extra.get("progress"), outstanding=extra.get("outstanding"),
-                    currency=extra.get("currency", "USD"), upsell=upsell, upsell_reason=extra.get("upsell_reason"),
-                    assessed_at=NOW - timedelta(hours=hours) if hours is not None else None, stale=hours is not None)
+    return BookLine(
+        deal_id=deal_id,
+        name=name,
+        level=level,
+        reasons=reasons,  # type: ignore[arg-type]
+        phase=extra.get("phase"),
+        progress=extra.get("progress"),
+        outstanding=extra.get("outstanding"),
+        currency=extra.get("currency", "USD"),
+        upsell=upsell,
+        upsell_reason=extra.get("upsell_reason"),
+        assessed_at=NOW - timedelta(hours=hours) if hours is not None else None,
+        stale=hours is not None,
+    )
 
 
 BOOK = (
     line("1", "Zeta Foods", "green", upsell=True, upsell_reason="client asked for a phase 2 quote"),
-    line("2", "Acme Logistics", "red", reasons=("invoice 34 days overdue", "1 urgent escalation"),
-         phase="Build (7 of 12 tasks done)", outstanding=Decimal("29600.00")),
+    line(
+        "2",
+        "Acme Logistics",
+        "red",
+        reasons=("invoice 34 days overdue", "1 urgent escalation"),
+        phase="Build (7 of 12 tasks done)",
+        outstanding=Decimal("29600.00"),
+    ),
     line("3", "Beta Labs", "unknown", assessed_hours_ago=50),
     line("4", "Globex", "yellow", reasons=("milestone 3 days late",), upsell=True, upsell_reason="renewal due"),
     line("5", "Alpha Health", "green", phase="Hypercare (1 of 2 tasks done)"),
@@ -40,8 +57,11 @@ BOOK = (
 
 def accounts(view: dict) -> list[str]:
     """Deal ids of the account sections, in order."""
-    return [b["accessory"]["value"] for b in view["blocks"]
-            if b["type"] == "section" and b.get("accessory", {}).get("action_id") == ids.SHOW_CARD]
+    return [
+        b["accessory"]["value"]
+        for b in view["blocks"]
+        if b["type"] == "section" and b.get("accessory", {}).get("action_id") == ids.SHOW_CARD
+    ]
 
 
 def texts(view: dict) -> str:
@@ -99,11 +119,14 @@ def test_singular_counts() -> None:
     assert "1 account · 1 needs attention · 1 upsell moment" in texts(view)
 
 
-@pytest.mark.parametrize(("filter_", "expected"), [
-    ("all", ["2", "6", "4", "3", "5", "1"]),
-    ("attention", ["2", "6", "4"]),
-    ("upsell", ["4", "1"]),
-])
+@pytest.mark.parametrize(
+    ("filter_", "expected"),
+    [
+        ("all", ["2", "6", "4", "3", "5", "1"]),
+        ("attention", ["2", "6", "4"]),
+        ("upsell", ["4", "1"]),
+    ],
+)
 def test_filters(filter_: str, expected: list[str]) -> None:
     view = valid(home_view(BOOK, filter=filter_, rep_name="Maya Chen"))  # type: ignore[arg-type]
     assert accounts(view) == expected
@@ -115,8 +138,10 @@ def test_upsell_reason_is_shown() -> None:
     assert "client asked for a phase 2 quote" in texts(view)
 
 
-@pytest.mark.parametrize(("filter_", "words"), [
-    ("attention", "Nothing needs your attention"), ("upsell", "No upsell moments"), ("all", "No accounts to show")])
+@pytest.mark.parametrize(
+    ("filter_", "words"),
+    [("attention", "Nothing needs your attention"), ("upsell", "No upsell moments"), ("all", "No accounts to show")],
+)
 def test_empty_filter_result_is_a_friendly_line(filter_: str, words: str) -> None:
     book = [line("1", "Calm", "green")] if filter_ != "all" else []
     view = valid(home_view(book, filter=filter_, rep_name="Maya"))  # type: ignore[arg-type]
@@ -132,8 +157,19 @@ def test_unknown_filter_is_refused_and_parsed_as_all() -> None:
 
 def test_paging_keeps_every_page_under_100_blocks_and_reaches_every_account() -> None:
     levels = ("red", "yellow", "unknown", "green")
-    book = [line(str(1000 + n), f"Client {n:03d}", levels[n % 4], reasons=("reason",), phase="Build",
-                 outstanding=Decimal("1.00"), upsell=n % 5 == 0, upsell_reason="more") for n in range(250)]
+    book = [
+        line(
+            str(1000 + n),
+            f"Client {n:03d}",
+            levels[n % 4],
+            reasons=("reason",),
+            phase="Build",
+            outstanding=Decimal("1.00"),
+            upsell=n % 5 == 0,
+            upsell_reason="more",
+        )
+        for n in range(250)
+    ]
     seen: list[str] = []
     page, visited = 0, []
     while True:
@@ -157,7 +193,7 @@ def test_paging_keeps_every_page_under_100_blocks_and_reaches_every_account() ->
 def test_page_out_of_range_is_clamped() -> None:
     book = [line(str(n), f"C{n:03d}") for n in range(120)]
     last = valid(home_view(book, page=99, rep_name="Maya"))
-    assert accounts(last) == [l.deal_id for l in sort_lines(book)][2 * PAGE_SIZE:]
+    assert accounts(last) == [l.deal_id for l in sort_lines(book)][2 * PAGE_SIZE :]
     assert json.loads(last["private_metadata"])["page"] == 2
     assert accounts(valid(home_view(book, page=-3, rep_name="Maya")))[0] == "0"
 
@@ -168,8 +204,9 @@ def test_single_page_has_no_paging_buttons() -> None:
     assert view["blocks"][-2]["elements"][0]["text"] == "refreshed Nov 25, 16:00 UTC"
 
 
-@pytest.mark.parametrize(("opted_out", "value", "label"), [
-    (False, "off", "Turn off weekly digest"), (True, "on", "Turn on weekly digest")])
+@pytest.mark.parametrize(
+    ("opted_out", "value", "label"), [(False, "off", "Turn off weekly digest"), (True, "on", "Turn on weekly digest")]
+)
 def test_digest_switch(opted_out: bool, value: str, label: str) -> None:
     view = valid(home_view(BOOK, rep_name="Maya", digest_opt_out=opted_out))
     (switch,) = buttons(view, ids.HOME_DIGEST)
@@ -177,20 +214,47 @@ def test_digest_switch(opted_out: bool, value: str, label: str) -> None:
 
 
 def test_hostile_names_are_escaped() -> None:
-    evil = line("7", "<!channel> *Boss* <https://evil.example|click> & _x_ `y` ~z~", "red",
-                reasons=("<@U123> pinged", "<#C1>"), phase="<!here>", outstanding=Decimal("1"), upsell=True,
-                upsell_reason="<!everyone>")
+    evil = line(
+        "7",
+        "<!channel> *Boss* <https://evil.example|click> & _x_ `y` ~z~",
+        "red",
+        reasons=("<@U123> pinged", "<#C1>"),
+        phase="<!here>",
+        outstanding=Decimal("1"),
+        upsell=True,
+        upsell_reason="<!everyone>",
+    )
     view = valid(home_view([evil], rep_name="<!subteam^S1> *Rep*"))
     dumped = texts(view)
-    for raw in ("<!channel>", "<https://", "<@U123>", "<!here>", "<!everyone>", "<#C1>", "<!subteam", "*Boss*",
-                "`y`", "~z~", "_x_"):
+    for raw in (
+        "<!channel>",
+        "<https://",
+        "<@U123>",
+        "<!here>",
+        "<!everyone>",
+        "<#C1>",
+        "<!subteam",
+        "*Boss*",
+        "`y`",
+        "~z~",
+        "_x_",
+    ):
         assert raw not in dumped, raw
     assert "&lt;!channel&gt;" in dumped and "&amp;" in dumped
 
 
 def test_long_texts_stay_within_slack_limits() -> None:
-    huge = line("8", "N" * 5000, "yellow", reasons=tuple("r" * 4000 for _ in range(20)), phase="p" * 4000,
-                outstanding=Decimal("9" * 20), upsell=True, upsell_reason="u" * 4000, assessed_hours_ago=5000)
+    huge = line(
+        "8",
+        "N" * 5000,
+        "yellow",
+        reasons=tuple("r" * 4000 for _ in range(20)),
+        phase="p" * 4000,
+        outstanding=Decimal("9" * 20),
+        upsell=True,
+        upsell_reason="u" * 4000,
+        assessed_hours_ago=5000,
+    )
     valid(home_view([huge], rep_name="R" * 5000, now=NOW))
 
 

@@ -1,13 +1,15 @@
 """The HubSpot connector, through the real SDK, against the HubSpot emulator on loopback."""
+
 from __future__ import annotations
 
 import asyncio
 import json
 import time as clock
-from datetime import datetime, time, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import aiohttp
 import pytest
@@ -24,14 +26,22 @@ from sandbox.hubspot import HubSpotEmulator
 from tests.conftest import TODAY
 
 ACME, ACME_ROBOTICS, UMBRELLA, STARK, OSCORP, TYRELL = (
-    "18340012001", "18340012014", "18340012004", "18340012005", "18340012012", "18340012013")
+    "18340012001",
+    "18340012014",
+    "18340012004",
+    "18340012005",
+    "18340012012",
+    "18340012013",
+)
 FAST = Policy(timeout=2.0, retries=2, backoff=0.01)
-BOOK_NOW = datetime.combine(TODAY, time(15), timezone.utc)  # the book's offsets count back from here
+BOOK_NOW = datetime.combine(TODAY, time(15), UTC)  # the book's offsets count back from here
 CASES = json.loads((Path(__file__).parent / "fixtures" / "hubspot_emulator_cases.json").read_text())
 
 
 @pytest.fixture
-def connect(hub: HubSpotEmulator, hubspot_connectors: Callable[..., HubSpotConnector]) -> Callable[..., HubSpotConnector]:
+def connect(
+    hub: HubSpotEmulator, hubspot_connectors: Callable[..., HubSpotConnector]
+) -> Callable[..., HubSpotConnector]:
     """Build connectors pointed at the emulator, with quick retries (closed at teardown)."""
 
     def _connect(token: str | None = None, **kwargs: Any) -> HubSpotConnector:
@@ -47,8 +57,9 @@ def hs(connect: Callable[..., HubSpotConnector]) -> HubSpotConnector:
     return connect()
 
 
-async def raw(hub: HubSpotEmulator, method: str, path: str, body: Any = None,
-              token: str | None = "default") -> tuple[int, Any, Any]:
+async def raw(
+    hub: HubSpotEmulator, method: str, path: str, body: Any = None, token: str | None = "default"
+) -> tuple[int, Any, Any]:
     """One HTTP request to the emulator, bypassing the SDK: (status, JSON body, headers)."""
     headers = {} if token is None else {"Authorization": f"Bearer {hub.access_token if token == 'default' else token}"}
     async with aiohttp.ClientSession() as session:
@@ -58,26 +69,33 @@ async def raw(hub: HubSpotEmulator, method: str, path: str, body: Any = None,
 
 # -- URLs ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("url", "expected"), [
-    ("https://app.hubspot.com/contacts/4471203/record/0-3/18340012001", ("4471203", "18340012001")),
-    ("https://app.hubspot.com/contacts/4471203/record/0-3/18340012001/", ("4471203", "18340012001")),
-    ("https://app.hubspot.com/contacts/4471203/record/0-3/18340012001/view/1?tab=activity", ("4471203", "18340012001")),
-    ("https://app.hubspot.com/contacts/4471203/deal/18340012001", ("4471203", "18340012001")),
-    ("https://app.hubspot.com/contacts/4471203/deal/18340012001/?foo=bar#x", ("4471203", "18340012001")),
-    ("https://app-eu1.hubspot.com/contacts/26190935/record/0-3/99", ("26190935", "99")),
-    ("https://app-na2.hubspot.com/contacts/1/deal/2", ("1", "2")),
-    ("  https://APP.hubspot.com/contacts/4471203/record/0-3/5  ", ("4471203", "5")),
-    ("https://app.hubspot.com/contacts/4471203/record/0-3/18340012001|Acme deal", ("4471203", "18340012001")),
-    ("https://app.hubspot.com/contacts/4471203/record/0-2/18340012001", None),  # a company
-    ("https://app.hubspot.com/contacts/4471203/record/0-3/", None),
-    ("https://app.hubspot.com/contacts/4471203/record/0-3/abc", None),
-    ("https://app.hubspot.com/contacts/4471203/record/0-3/123abc", None),
-    ("https://evil.example/contacts/4471203/record/0-3/1", None),
-    ("https://app.hubspot.com.evil.example/contacts/4471203/record/0-3/1", None),
-    ("ftp://app.hubspot.com/contacts/4471203/record/0-3/1", None),
-    ("Acme", None),
-    ("", None),
-])
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://app.hubspot.com/contacts/4471203/record/0-3/18340012001", ("4471203", "18340012001")),
+        ("https://app.hubspot.com/contacts/4471203/record/0-3/18340012001/", ("4471203", "18340012001")),
+        (
+            "https://app.hubspot.com/contacts/4471203/record/0-3/18340012001/view/1?tab=activity",
+            ("4471203", "18340012001"),
+        ),
+        ("https://app.hubspot.com/contacts/4471203/deal/18340012001", ("4471203", "18340012001")),
+        ("https://app.hubspot.com/contacts/4471203/deal/18340012001/?foo=bar#x", ("4471203", "18340012001")),
+        ("https://app-eu1.hubspot.com/contacts/26190935/record/0-3/99", ("26190935", "99")),
+        ("https://app-na2.hubspot.com/contacts/1/deal/2", ("1", "2")),
+        ("  https://APP.hubspot.com/contacts/4471203/record/0-3/5  ", ("4471203", "5")),
+        ("https://app.hubspot.com/contacts/4471203/record/0-3/18340012001|Acme deal", ("4471203", "18340012001")),
+        ("https://app.hubspot.com/contacts/4471203/record/0-2/18340012001", None),  # a company
+        ("https://app.hubspot.com/contacts/4471203/record/0-3/", None),
+        ("https://app.hubspot.com/contacts/4471203/record/0-3/abc", None),
+        ("https://app.hubspot.com/contacts/4471203/record/0-3/123abc", None),
+        ("https://evil.example/contacts/4471203/record/0-3/1", None),
+        ("https://app.hubspot.com.evil.example/contacts/4471203/record/0-3/1", None),
+        ("ftp://app.hubspot.com/contacts/4471203/record/0-3/1", None),
+        ("Acme", None),
+        ("", None),
+    ],
+)
 def test_parse_deal_url(url: str, expected: tuple[str, str] | None) -> None:
     """Deal record URLs of every form and region parse; anything else is None."""
     assert parse_deal_url(url) == expected
@@ -85,27 +103,37 @@ def test_parse_deal_url(url: str, expected: tuple[str, str] | None) -> None:
 
 # -- resolve -------------------------------------------------------------------------------
 
+
 async def test_resolve_by_deal_name(hs: HubSpotConnector) -> None:
     """An exact deal name ranks first with the exact score."""
     best = (await hs.resolve("Globex – Customer Data Platform"))[0]
-    assert (best.deal_id, best.score, best.stage_label, best.amount) == ("18340012002", 3.0, "Closed won", Decimal("212500.00"))
+    assert (best.deal_id, best.score, best.stage_label, best.amount) == (
+        "18340012002",
+        3.0,
+        "Closed won",
+        Decimal("212500.00"),
+    )
 
 
 async def test_resolve_by_company_name_that_differs_from_the_deal_name(hs: HubSpotConnector) -> None:
     """'Stark Industries' is only the company's name; its deal is found through the association."""
     matches = await hs.resolve("Stark Industries")
     assert [(m.deal_id, m.name, m.company_name) for m in matches] == [
-        (STARK, "Stark Manufacturing – MES Integration", "Stark Industries")]
+        (STARK, "Stark Manufacturing – MES Integration", "Stark Industries")
+    ]
 
 
-@pytest.mark.parametrize("query", [
-    STARK,
-    f" {STARK} ",
-    f"https://app.hubspot.com/contacts/{PORTAL_ID}/record/0-3/{STARK}",
-    f"https://app.hubspot.com/contacts/{PORTAL_ID}/deal/{STARK}/",
-    f"https://app-eu1.hubspot.com/contacts/{PORTAL_ID}/record/0-3/{STARK}?interaction=note",
-    f"<https://app.hubspot.com/contacts/{PORTAL_ID}/record/0-3/{STARK}>",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        STARK,
+        f" {STARK} ",
+        f"https://app.hubspot.com/contacts/{PORTAL_ID}/record/0-3/{STARK}",
+        f"https://app.hubspot.com/contacts/{PORTAL_ID}/deal/{STARK}/",
+        f"https://app-eu1.hubspot.com/contacts/{PORTAL_ID}/record/0-3/{STARK}?interaction=note",
+        f"<https://app.hubspot.com/contacts/{PORTAL_ID}/record/0-3/{STARK}>",
+    ],
+)
 async def test_resolve_by_id_and_url(hs: HubSpotConnector, hub: HubSpotEmulator, query: str) -> None:
     """A deal ID or any form of deal URL resolves to exactly that deal, without a search."""
     matches = await hs.resolve(query)
@@ -123,7 +151,9 @@ async def test_resolve_url_of_another_portal_or_unknown_id(hs: HubSpotConnector)
 
 async def test_resolve_several_acmes_ranked(hs: HubSpotConnector, hub: HubSpotEmulator) -> None:
     """Prefix matches beat word matches; closed-won beats lost; recent beats older."""
-    hub.add_deal("18340019901", "Acme Corp – Website Refresh", company="Acme Corp", stage="closedlost", close_days_ago=2)
+    hub.add_deal(
+        "18340019901", "Acme Corp – Website Refresh", company="Acme Corp", stage="closedlost", close_days_ago=2
+    )
     hub.add_deal("18340019902", "Roadrunner – Acme Anvil Supply", close_days_ago=1)
     matches = await hs.resolve("Acme")
     assert [m.deal_id for m in matches] == [ACME_ROBOTICS, ACME, "18340019901", "18340019902"]
@@ -146,27 +176,39 @@ async def test_resolve_follows_search_pages(connect: Callable, hub: HubSpotEmula
 
 # -- deals ---------------------------------------------------------------------------------
 
+
 async def test_get_deal(hs: HubSpotConnector) -> None:
     """Stage and pipeline labels, won from metadata, exact amount, owner, company, record URL."""
     deal = await hs.get_deal(ACME)
     assert (deal.name, deal.stage_id, deal.stage_label, deal.pipeline_label) == (
-        "Acme Logistics – Fleet Portal Rebuild", "closedwon", "Closed won", "Sales Pipeline")
+        "Acme Logistics – Fleet Portal Rebuild",
+        "closedwon",
+        "Closed won",
+        "Sales Pipeline",
+    )
     assert deal.is_closed and deal.is_won
     assert deal.amount == Decimal("148000.00") and deal.currency == "USD"
     assert deal.close_date == TODAY - timedelta(days=92)
     assert deal.owner is not None and (deal.owner.name, deal.owner.email, deal.owner.id) == (
-        "Maya Chen", "maya.chen@brightline.example", "51110001")
+        "Maya Chen",
+        "maya.chen@brightline.example",
+        "51110001",
+    )
     assert deal.company_name == "Acme Logistics Inc."
     assert deal.url == f"https://app.hubspot.com/contacts/{PORTAL_ID}/record/0-3/{ACME}"
 
 
-@pytest.mark.parametrize(("deal_id", "pipeline", "closed", "won", "currency"), [
-    (TYRELL, "Sales Pipeline", False, False, "USD"),
-    (OSCORP, "Renewals", True, True, "EUR"),
-    ("18340019903", "Sales Pipeline", True, False, "USD"),  # closed lost: probability 0
-])
-async def test_get_deal_other_stages(hs: HubSpotConnector, hub: HubSpotEmulator, deal_id: str, pipeline: str,
-                                     closed: bool, won: bool, currency: str) -> None:
+@pytest.mark.parametrize(
+    ("deal_id", "pipeline", "closed", "won", "currency"),
+    [
+        (TYRELL, "Sales Pipeline", False, False, "USD"),
+        (OSCORP, "Renewals", True, True, "EUR"),
+        ("18340019903", "Sales Pipeline", True, False, "USD"),  # closed lost: probability 0
+    ],
+)
+async def test_get_deal_other_stages(
+    hs: HubSpotConnector, hub: HubSpotEmulator, deal_id: str, pipeline: str, closed: bool, won: bool, currency: str
+) -> None:
     """Open is not closed; a signed renewal in another pipeline is won; closed-lost is closed, not won."""
     hub.add_deal("18340019903", "Lost cause", stage="closedlost")
     deal = await hs.get_deal(deal_id)
@@ -187,6 +229,7 @@ async def test_unknown_deal_not_found(hs: HubSpotConnector, hub: HubSpotEmulator
 
 
 # -- escalations ---------------------------------------------------------------------------
+
 
 async def test_open_escalations_follow_metadata_not_labels(hs: HubSpotConnector) -> None:
     """'Closed – awaiting client sign-off' is OPEN in metadata and counts; closed tickets don't."""
@@ -221,6 +264,7 @@ async def test_association_paging_is_followed(hs: HubSpotConnector, hub: HubSpot
 
 # -- communications ------------------------------------------------------------------------
 
+
 async def test_last_communication_ignores_internal_notes(hs: HubSpotConnector, hub: HubSpotEmulator) -> None:
     """Umbrella's newest record is an internal note: the call before it is the last communication."""
     last = await hs.last_communication(UMBRELLA)
@@ -238,23 +282,40 @@ async def test_note_logged_by_the_bot_counts(hs: HubSpotConnector) -> None:
     last = await hs.last_communication(OSCORP)
     assert last is not None
     assert (last.kind, last.summary, last.author) == (
-        "other", "Client asked for an invoice in euros — re-issued", "Priya Raman")
+        "other",
+        "Client asked for an invoice in euros — re-issued",
+        "Priya Raman",
+    )
 
 
-@pytest.mark.parametrize(("kind", "object_type", "type_id", "body_property"), [
-    ("email", "emails", 210, "hs_email_text"),
-    ("call", "calls", 206, "hs_call_body"),
-    ("meeting", "meetings", 212, "hs_meeting_body"),
-    ("other", "notes", 214, "hs_note_body"),
-])
-async def test_log_communication(hs: HubSpotConnector, hub: HubSpotEmulator, kind: str, object_type: str,
-                                 type_id: int, body_property: str) -> None:
+@pytest.mark.parametrize(
+    ("kind", "object_type", "type_id", "body_property"),
+    [
+        ("email", "emails", 210, "hs_email_text"),
+        ("call", "calls", 206, "hs_call_body"),
+        ("meeting", "meetings", 212, "hs_meeting_body"),
+        ("other", "notes", 214, "hs_note_body"),
+    ],
+)
+async def test_log_communication(
+    hs: HubSpotConnector, hub: HubSpotEmulator, kind: str, object_type: str, type_id: int, body_property: str
+) -> None:
     """The engagement is created, associated with the deal, and becomes the last communication."""
-    when = datetime(2026, 11, 25, 9, 30, 15, 123456, tzinfo=timezone.utc)
-    logged = await hs.log_communication(UMBRELLA, kind, "Walked the CTO through the iOS fix", when, "Sam Okafor",
-                                        author_email="Sam.Okafor@brightline.example")
+    when = datetime(2026, 11, 25, 9, 30, 15, 123456, tzinfo=UTC)
+    logged = await hs.log_communication(
+        UMBRELLA,
+        kind,
+        "Walked the CTO through the iOS fix",
+        when,
+        "Sam Okafor",
+        author_email="Sam.Okafor@brightline.example",
+    )
     created = hub.created[-1]
-    assert (created["type"], created["id"], created["associations"]) == (object_type, logged.id, [("deals", UMBRELLA, type_id)])
+    assert (created["type"], created["id"], created["associations"]) == (
+        object_type,
+        logged.id,
+        [("deals", UMBRELLA, type_id)],
+    )
     assert created["properties"]["hs_timestamp"] == "2026-11-25T09:30:15.123Z"
     assert created["properties"]["hubspot_owner_id"] == "51110004"
     assert "Logged by Sam Okafor from Slack" in created["properties"][body_property]
@@ -268,7 +329,7 @@ async def test_log_communication_is_not_retried_on_server_error(hs: HubSpotConne
     """A 5xx on the create is reported, never replayed (it may have gone through)."""
     hub.inject(503, count=2, path_contains="/crm/v3/objects/notes", method="POST")
     with pytest.raises(UnavailableError):
-        await hs.log_communication(ACME, "other", "Hallway chat", datetime.now(timezone.utc), "Maya Chen")
+        await hs.log_communication(ACME, "other", "Hallway chat", datetime.now(UTC), "Maya Chen")
     assert hub.count("/crm/v3/objects/notes", method="POST") == 1
 
 
@@ -286,6 +347,7 @@ async def test_card_fetches_take_two_round_trips(hs: HubSpotConnector, hub: HubS
 
 
 # -- failures ------------------------------------------------------------------------------
+
 
 async def test_wrong_token_is_auth_error(connect: Callable, hub: HubSpotEmulator) -> None:
     """A refused token raises AuthError; the emulator answers HubSpot's 401 envelope."""
@@ -336,8 +398,9 @@ async def test_unreachable_hubspot_is_unavailable(connect: Callable, hub: HubSpo
 
 def test_from_settings() -> None:
     """Settings give token, portal and base URL; no token is a ConfigError."""
-    hs = hubspot_from(Settings(hubspot_access_token="pat", hubspot_portal_id="42",
-                               hubspot_base_url="http://127.0.0.1:9"))
+    hs = hubspot_from(
+        Settings(hubspot_access_token="pat", hubspot_portal_id="42", hubspot_base_url="http://127.0.0.1:9")
+    )
     assert (hs.portal_id, hs.base_url) == ("42", "http://127.0.0.1:9")
     hs.close()
     with pytest.raises(ConfigError):
@@ -345,6 +408,7 @@ def test_from_settings() -> None:
 
 
 # -- the emulator refuses and answers as HubSpot does ---------------------------------------
+
 
 @pytest.mark.parametrize("case", CASES["searches"], ids=[c["id"] for c in CASES["searches"]])
 async def test_emulator_search_semantics(hub: HubSpotEmulator, case: dict) -> None:
@@ -358,16 +422,37 @@ async def test_emulator_search_semantics(hub: HubSpotEmulator, case: dict) -> No
 async def test_emulator_search_properties_sort_and_paging(hub: HubSpotEmulator) -> None:
     """Default properties unless listed; one sort; `after` pages with a total."""
     won = {"filterGroups": [{"filters": [{"propertyName": "dealstage", "operator": "EQ", "value": "closedwon"}]}]}
-    _, first, _ = await raw(hub, "POST", "/crm/v3/objects/deals/search",
-                            {**won, "limit": 5, "sorts": [{"propertyName": "amount", "direction": "DESCENDING"}]})
+    _, first, _ = await raw(
+        hub,
+        "POST",
+        "/crm/v3/objects/deals/search",
+        {**won, "limit": 5, "sorts": [{"propertyName": "amount", "direction": "DESCENDING"}]},
+    )
     assert first["total"] == 12 and first["paging"]["next"]["after"] == "5"
     assert [r["properties"]["amount"] for r in first["results"]][:2] == ["288000.00", "212500.00"]
-    assert set(first["results"][0]["properties"]) == {"amount", "closedate", "createdate", "dealname", "dealstage",
-                                                      "hs_lastmodifieddate", "hs_object_id", "pipeline"}
-    _, last, _ = await raw(hub, "POST", "/crm/v3/objects/deals/search",
-                           {**won, "limit": 5, "after": "10", "sorts": ["-amount"], "properties": ["hubspot_owner_id"]})
+    assert set(first["results"][0]["properties"]) == {
+        "amount",
+        "closedate",
+        "createdate",
+        "dealname",
+        "dealstage",
+        "hs_lastmodifieddate",
+        "hs_object_id",
+        "pipeline",
+    }
+    _, last, _ = await raw(
+        hub,
+        "POST",
+        "/crm/v3/objects/deals/search",
+        {**won, "limit": 5, "after": "10", "sorts": ["-amount"], "properties": ["hubspot_owner_id"]},
+    )
     assert len(last["results"]) == 2 and "paging" not in last
-    assert set(last["results"][0]["properties"]) == {"hubspot_owner_id", "createdate", "hs_lastmodifieddate", "hs_object_id"}
+    assert set(last["results"][0]["properties"]) == {
+        "hubspot_owner_id",
+        "createdate",
+        "hs_lastmodifieddate",
+        "hs_object_id",
+    }
 
 
 @pytest.mark.parametrize("case", CASES["refusals"], ids=[c["id"] for c in CASES["refusals"]])
@@ -380,8 +465,10 @@ async def test_emulator_refuses_what_hubspot_refuses(hub: HubSpotEmulator, case:
     assert hub.created == []
 
 
-@pytest.mark.parametrize(("path", "size"), [
-    ("/crm/v3/objects/deals/batch/read", 101), ("/crm/v4/associations/deals/tickets/batch/read", 1001)])
+@pytest.mark.parametrize(
+    ("path", "size"),
+    [("/crm/v3/objects/deals/batch/read", 101), ("/crm/v4/associations/deals/tickets/batch/read", 1001)],
+)
 async def test_emulator_batch_size_limits(hub: HubSpotEmulator, path: str, size: int) -> None:
     """Batch reads take at most 100 records, association reads at most 1000 sources."""
     status, body, _ = await raw(hub, "POST", path, {"inputs": [{"id": str(n + 1)} for n in range(size)]})
@@ -394,7 +481,10 @@ async def test_emulator_rate_limits(hub: HubSpotEmulator) -> None:
     assert [s for s, _, _ in statuses] == [200] * 5 + [429]
     _, body, headers = statuses[-1]
     assert (body["errorType"], body["policyName"], body["message"]) == (
-        "RATE_LIMIT", "SECONDLY", "You have reached your secondly limit.")
+        "RATE_LIMIT",
+        "SECONDLY",
+        "You have reached your secondly limit.",
+    )
     assert int(headers["Retry-After"]) >= 1
     hub.general_window = RateWindow(2, 10.0)
     owners = [await raw(hub, "GET", "/crm/v3/owners/") for _ in range(3)]
@@ -405,13 +495,16 @@ async def test_emulator_rate_limits(hub: HubSpotEmulator) -> None:
 
 async def test_emulator_associations_and_pipelines_wire_format(hub: HubSpotEmulator) -> None:
     """v4 reads carry numeric toObjectId, typed labels and 207 for sources without any; metadata are strings."""
-    status, body, _ = await raw(hub, "POST", "/crm/v4/associations/deals/companies/batch/read",
-                                {"inputs": [{"id": ACME}, {"id": "42"}]})
+    status, body, _ = await raw(
+        hub, "POST", "/crm/v4/associations/deals/companies/batch/read", {"inputs": [{"id": ACME}, {"id": "42"}]}
+    )
     assert status == 207
     (result,) = body["results"]
     assert result["from"] == {"id": ACME} and isinstance(result["to"][0]["toObjectId"], int)
-    assert result["to"][0]["associationTypes"] == [{"category": "HUBSPOT_DEFINED", "typeId": 5, "label": "Primary"},
-                                                   {"category": "HUBSPOT_DEFINED", "typeId": 341, "label": None}]
+    assert result["to"][0]["associationTypes"] == [
+        {"category": "HUBSPOT_DEFINED", "typeId": 5, "label": "Primary"},
+        {"category": "HUBSPOT_DEFINED", "typeId": 341, "label": None},
+    ]
     assert body["errors"][0]["subCategory"] == "crm.associations.NO_ASSOCIATIONS_FOUND"
     _, pipelines, _ = await raw(hub, "GET", "/crm/v3/pipelines/deals")
     stages = {s["id"]: s["metadata"] for p in pipelines["results"] for s in p["stages"]}

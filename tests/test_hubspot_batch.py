@@ -1,7 +1,9 @@
 """HubSpotConnector.accounts: many deals' facts in a few batch calls, equal to the single-deal methods."""
+
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -61,7 +63,9 @@ async def test_every_demo_account_equals_the_single_deal_methods(hub: HubSpotEmu
         assert facts[deal_id] == await single(reference, deal_id), deal_id
     assert all(f.deal is not None and f.deal.company_name for f in facts.values())
     assert [e.subject for e in facts[UMBRELLA].escalations] == [
-        "Login fails for patients on iOS 17", "Appointment reminders sent twice"]
+        "Login fails for patients on iOS 17",
+        "Appointment reminders sent twice",
+    ]
     assert facts[UMBRELLA].communication is not None and facts[UMBRELLA].communication.kind == "call"
     assert facts[OSCORP].communication is not None and facts[OSCORP].communication.kind == "other"
     assert facts[ACME].deal is not None and facts[ACME].deal.owner is not None
@@ -140,8 +144,14 @@ async def test_association_paging_is_followed(hub: HubSpotEmulator, connect: Cal
     assert any(c.body["inputs"][0].get("after") for c in hub.calls if "/crm/v4/associations/" in c.path)
 
 
-@pytest.mark.parametrize("path", ["/crm/v3/objects/deals/batch/read", "/crm/v4/associations/deals/tickets/batch/read",
-                                  "/crm/v3/objects/calls/batch/read"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/crm/v3/objects/deals/batch/read",
+        "/crm/v4/associations/deals/tickets/batch/read",
+        "/crm/v3/objects/calls/batch/read",
+    ],
+)
 async def test_rate_limited_batch_call_is_retried(hub: HubSpotEmulator, connect: Callable, path: str) -> None:
     """A 429 on one batch call is waited out and retried; the facts are complete."""
     hub.inject(429, retry_after=1, path_contains=path)
@@ -158,6 +168,6 @@ async def test_chunks_run_with_limited_concurrency(hub: HubSpotEmulator, connect
     hs.batch_chunk_size = 2
     hub.faults.latency = 0.05
     await hs.accounts(DEMO_IDS[:8])
-    starts = sorted((c.at for c in hub.calls if c.path.endswith("/deals/batch/read")))
+    starts = sorted(c.at for c in hub.calls if c.path.endswith("/deals/batch/read"))
     assert len(starts) == 4
     assert starts[2] - starts[0] >= 0.05  # the third chunk waited for one of the first two

@@ -1,9 +1,10 @@
 """Schema migrations: an install of the first release upgrades and loses nothing; models match migrations."""
+
 from __future__ import annotations
 
 import os
 import uuid
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 import pytest
 from alembic import command
@@ -17,9 +18,14 @@ from bot.store.schema import Base
 
 
 def _backends() -> list:
-    return [pytest.param("sqlite", id="sqlite"),
-            pytest.param("postgresql", id="postgresql", marks=pytest.mark.skipif(
-                not os.environ.get("TEST_DATABASE_URL"), reason="TEST_DATABASE_URL not set"))]
+    return [
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param(
+            "postgresql",
+            id="postgresql",
+            marks=pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="TEST_DATABASE_URL not set"),
+        ),
+    ]
 
 
 @pytest.fixture(params=_backends())
@@ -95,8 +101,9 @@ async def test_migrations_build_exactly_the_models(target) -> None:
         if schema:
             await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         await conn.run_sync(lambda c: command.upgrade(migrate._config(c), "head"))
-        diff = await conn.run_sync(lambda c: compare_metadata(
-            MigrationContext.configure(c, opts={"compare_type": True}), Base.metadata))
+        diff = await conn.run_sync(
+            lambda c: compare_metadata(MigrationContext.configure(c, opts={"compare_type": True}), Base.metadata)
+        )
     await engine.dispose()
     assert diff == []
 

@@ -1,12 +1,14 @@
 """The NetSuite connector (authlib-signed aiohttp client) against the NetSuite emulator, over HTTP."""
+
 from __future__ import annotations
 
 import asyncio
 import subprocess
 import sys
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any, AsyncIterator, Callable
+from typing import Any
 
 import pytest
 
@@ -37,10 +39,16 @@ async def connect(ns: NetSuiteEmulator) -> AsyncIterator[Callable[..., NetSuiteC
 
     def make(*, connector: dict[str, Any] | None = None, **overrides: Any) -> NetSuiteConnector:
         env = ns.env()
-        kwargs: dict[str, Any] = dict(account_id=env["NETSUITE_ACCOUNT_ID"], consumer_key=env["NETSUITE_CONSUMER_KEY"],
-                                      consumer_secret=env["NETSUITE_CONSUMER_SECRET"], token_id=env["NETSUITE_TOKEN_ID"],
-                                      token_secret=env["NETSUITE_TOKEN_SECRET"], base_url=env["NETSUITE_BASE_URL"],
-                                      concurrency=int(env["NETSUITE_CONCURRENCY"]), policy=FAST)
+        kwargs: dict[str, Any] = dict(
+            account_id=env["NETSUITE_ACCOUNT_ID"],
+            consumer_key=env["NETSUITE_CONSUMER_KEY"],
+            consumer_secret=env["NETSUITE_CONSUMER_SECRET"],
+            token_id=env["NETSUITE_TOKEN_ID"],
+            token_secret=env["NETSUITE_TOKEN_SECRET"],
+            base_url=env["NETSUITE_BASE_URL"],
+            concurrency=int(env["NETSUITE_CONCURRENCY"]),
+            policy=FAST,
+        )
         kwargs.update(overrides)
         made.append(NetSuiteConnector(NetSuiteClient(**kwargs), **(connector or {})))
         return made[-1]
@@ -53,8 +61,10 @@ async def connect(ns: NetSuiteEmulator) -> AsyncIterator[Callable[..., NetSuiteC
 def book_money(key: str) -> tuple[Decimal, Decimal]:
     """(invoiced, paid) for a demo account, from the book itself."""
     invoices = BOOK_BY_DEAL[DEAL[key]].invoices
-    return (sum((inv.total for inv in invoices), D("0")),
-            sum((amount for inv in invoices for _, amount in inv.payments), D("0")))
+    return (
+        sum((inv.total for inv in invoices), D("0")),
+        sum((amount for inv in invoices for _, amount in inv.payments), D("0")),
+    )
 
 
 def suiteql_pages(ns: NetSuiteEmulator) -> int:
@@ -63,6 +73,7 @@ def suiteql_pages(ns: NetSuiteEmulator) -> int:
 
 
 # -- money ----------------------------------------------------------------------------------
+
 
 async def test_money_for_the_demo_states(connect: Callable) -> None:
     """Overdue, partly paid, paid in full, euros, no invoices: exact to the cent, like the book."""
@@ -74,10 +85,15 @@ async def test_money_for_the_demo_states(connect: Callable) -> None:
     assert stark.customer_name == "Stark Industries (Manufacturing)" and stark.invoice_count == 2
     assert stark.url and "/app/common/entity/custjob.nl?id=" in stark.url
     wayne = await c.money(DEAL["wayne"], today=TODAY)
-    assert wayne is not None and (wayne.invoiced, wayne.paid, wayne.outstanding) == \
-        (D("42400.50"), D("30000.00"), D("12400.50"))
-    assert wayne.last_payment is not None and (wayne.last_payment.on, wayne.last_payment.amount) == \
-        (TODAY - timedelta(days=18), D("10000.00"))
+    assert wayne is not None and (wayne.invoiced, wayne.paid, wayne.outstanding) == (
+        D("42400.50"),
+        D("30000.00"),
+        D("12400.50"),
+    )
+    assert wayne.last_payment is not None and (wayne.last_payment.on, wayne.last_payment.amount) == (
+        TODAY - timedelta(days=18),
+        D("10000.00"),
+    )
     assert wayne.url and wayne.url.endswith(f"/app/accounting/transactions/custinvc.nl?id={wayne.invoice_ids[0]}")
     hooli = await c.money(DEAL["hooli"], today=TODAY)
     assert hooli is not None and (hooli.outstanding, hooli.overdue, hooli.paid) == (D("0.00"), D("0.00"), D("56000.00"))
@@ -128,8 +144,11 @@ async def test_mixed_currencies_total_the_dominant_one(ns: NetSuiteEmulator, con
     """A euro invoice on a dollar deal is left out of the totals and flagged."""
     ns.add_invoice("Stark Industries (Manufacturing)", DEAL["stark"], "999.00", currency="EUR")
     money = await connect().money(DEAL["stark"], today=TODAY)
-    assert money is not None and (money.currency, money.invoiced, money.mixed_currencies) == \
-        ("USD", D("54312.50"), True)
+    assert money is not None and (money.currency, money.invoiced, money.mixed_currencies) == (
+        "USD",
+        D("54312.50"),
+        True,
+    )
 
 
 async def test_linked_invoice_count(connect: Callable) -> None:
@@ -139,13 +158,13 @@ async def test_linked_invoice_count(connect: Callable) -> None:
 
 # -- errors, retries, concurrency ------------------------------------------------------------
 
+
 async def test_bad_consumer_secret_says_what_to_fix(ns: NetSuiteEmulator, connect: Callable) -> None:
     """401 INVALID_LOGIN: an AuthError naming the variables, the role and the account id rule."""
     c = connect(consumer_secret="wrong")
     with pytest.raises(AuthError) as caught:
         await c.money(DEAL["stark"], today=TODAY)
-    for words in ("NETSUITE_TOKEN_ID", "NETSUITE_CONSUMER_SECRET", "role's permissions", "NETSUITE_ACCOUNT_ID",
-                  "_SB1"):
+    for words in ("NETSUITE_TOKEN_ID", "NETSUITE_CONSUMER_SECRET", "role's permissions", "NETSUITE_ACCOUNT_ID", "_SB1"):
         assert words in caught.value.message
     assert ns.login_audit == ["signature mismatch"]  # refused once: a 401 is not retried
     assert c.health()["available"] is False and "INVALID_LOGIN" in str(c.health()["last_error"])
@@ -168,19 +187,29 @@ async def test_another_account_id_is_refused(connect: Callable) -> None:
 def test_configuration_is_checked_without_network() -> None:
     """Missing credentials, a bad account id, a bad deal field: ConfigError; the default host from the id."""
     with pytest.raises(ConfigError, match="NETSUITE_CONSUMER_KEY, NETSUITE_TOKEN_SECRET"):
-        NetSuiteConnector.from_env({"NETSUITE_ACCOUNT_ID": "1234567_SB1", "NETSUITE_CONSUMER_SECRET": "s",
-                                    "NETSUITE_TOKEN_ID": "t"})
+        NetSuiteConnector.from_env(
+            {"NETSUITE_ACCOUNT_ID": "1234567_SB1", "NETSUITE_CONSUMER_SECRET": "s", "NETSUITE_TOKEN_ID": "t"}
+        )
     with pytest.raises(ConfigError, match="NETSUITE_ACCOUNT_ID"):
         NetSuiteClient("1234567.sb1", "k", "s", "t", "ts")
     client = NetSuiteClient("1234567_SB1", "k", "s", "t", "ts")
     assert client.base_url == default_base_url("1234567_SB1") == "https://1234567-sb1.suitetalk.api.netsuite.com"
     with pytest.raises(ConfigError, match="NETSUITE_DEAL_FIELD"):
         NetSuiteConnector(client, deal_field="deal id; DROP")
-    env = {"NETSUITE_ACCOUNT_ID": "1234567_SB1", "NETSUITE_CONSUMER_KEY": "k", "NETSUITE_CONSUMER_SECRET": "s",
-           "NETSUITE_TOKEN_ID": "t", "NETSUITE_TOKEN_SECRET": "ts", "NETSUITE_CONCURRENCY": "3"}
+    env = {
+        "NETSUITE_ACCOUNT_ID": "1234567_SB1",
+        "NETSUITE_CONSUMER_KEY": "k",
+        "NETSUITE_CONSUMER_SECRET": "s",
+        "NETSUITE_TOKEN_ID": "t",
+        "NETSUITE_TOKEN_SECRET": "ts",
+        "NETSUITE_CONCURRENCY": "3",
+    }
     built = NetSuiteConnector.from_env(env)
-    assert (built.client.concurrency, built.deal_field, built.client.base_url) == \
-        (3, "custbody_hubspot_deal_id", "https://1234567-sb1.suitetalk.api.netsuite.com")
+    assert (built.client.concurrency, built.deal_field, built.client.base_url) == (
+        3,
+        "custbody_hubspot_deal_id",
+        "https://1234567-sb1.suitetalk.api.netsuite.com",
+    )
 
 
 async def test_unknown_deal_field_names_the_variable(connect: Callable) -> None:
@@ -244,15 +273,19 @@ async def test_concurrency_never_exceeds_the_limit(ns: NetSuiteEmulator, connect
     c = connect()
     ns.faults.latency = 0.02
     since = TODAY - timedelta(days=400)
-    results = await asyncio.gather(c.money_many([a.deal_id for a in DEMO_ACCOUNTS], today=TODAY),
-                                   c.invoices_without_deal(since), c.invoices_without_deal(since),
-                                   *(c.money(a.deal_id, today=TODAY) for a in DEMO_ACCOUNTS))
+    results = await asyncio.gather(
+        c.money_many([a.deal_id for a in DEMO_ACCOUNTS], today=TODAY),
+        c.invoices_without_deal(since),
+        c.invoices_without_deal(since),
+        *(c.money(a.deal_id, today=TODAY) for a in DEMO_ACCOUNTS),
+    )
     assert len(results[1]) == 1100 and ns.max_inflight <= 5 < c.client.calls
     assert not any(call.status == 429 for call in ns.calls) and c.health()["concurrency"] == 5
 
 
-async def test_a_client_allowing_more_than_the_account_gets_429s_and_recovers(ns: NetSuiteEmulator,
-                                                                              connect: Callable) -> None:
+async def test_a_client_allowing_more_than_the_account_gets_429s_and_recovers(
+    ns: NetSuiteEmulator, connect: Callable
+) -> None:
     """Another integration's share of the limit: 429s come back, are retried, and the results complete."""
     c = connect(concurrency=10)
     ns.faults.latency = 0.2
@@ -264,15 +297,20 @@ async def test_a_client_allowing_more_than_the_account_gets_429s_and_recovers(ns
 
 # -- alert sources ----------------------------------------------------------------------------
 
+
 async def test_payment_applications(ns: NetSuiteEmulator, connect: Callable) -> None:
     """One application per deal invoice a payment paid into; a filler invoice (no deal) is skipped."""
     stark = ns.find_invoice("1009")
-    filler = next(str(t.id) for t in ns.ledger.txns.values()
-                  if t.type == "CustInvc" and not t.custom.get(ns.deal_field) and t.unpaid)
+    filler = next(
+        str(t.id)
+        for t in ns.ledger.txns.values()
+        if t.type == "CustInvc" and not t.custom.get(ns.deal_field) and t.unpaid
+    )
     pid = ns.add_payment(stark, "687.50", also=[(filler, "1.00")])
     apps = await connect().payment_applications(pid)
-    assert [(a.deal_id, a.invoice_id, a.doc_number, a.amount, a.balance, a.paid_on, a.currency) for a in apps] == \
-        [(DEAL["stark"], stark, "1009", D("687.50"), D("24000.00"), TODAY, "USD")]
+    assert [(a.deal_id, a.invoice_id, a.doc_number, a.amount, a.balance, a.paid_on, a.currency) for a in apps] == [
+        (DEAL["stark"], stark, "1009", D("687.50"), D("24000.00"), TODAY, "USD")
+    ]
     assert apps[0].invoice_total == D("24687.50") and apps[0].customer_name == "Stark Industries (Manufacturing)"
     assert await connect().payment_applications("99999999") == []
     assert await connect().payment_applications("1 OR 1=1") == []
@@ -310,8 +348,9 @@ async def test_without_look_back_the_late_payment_is_missed(ns: NetSuiteEmulator
 
 
 @pytest.mark.parametrize("hours", [-8.0, 0.0, 5.5])
-async def test_poller_does_not_depend_on_netsuites_time_zone(ns: NetSuiteEmulator, connect: Callable,
-                                                             hours: float) -> None:
+async def test_poller_does_not_depend_on_netsuites_time_zone(
+    ns: NetSuiteEmulator, connect: Callable, hours: float
+) -> None:
     """Cursors hold NetSuite's own stamps: whatever zone it writes them in, a new payment is reported."""
     ns.set_time_zone(hours)
     c = connect()
@@ -328,6 +367,7 @@ async def test_unreadable_cursor_starts_from_now(connect: Callable) -> None:
 
 
 # -- link repair --------------------------------------------------------------------------------
+
 
 async def test_invoices_without_deal_pages_and_types(connect: Callable) -> None:
     """Every filler invoice since a date (> 1000: two pages), typed."""
@@ -362,8 +402,10 @@ async def test_set_deal_patches_the_invoice(ns: NetSuiteEmulator, connect: Calla
 
 def test_the_library_stands_alone() -> None:
     """connectors.netsuite imports nothing of the bot, handlers, blocks or Slack."""
-    code = ("import sys, connectors.netsuite; "
-            "print(sorted({m.split('.')[0] for m in sys.modules} & "
-            "{'bot', 'handlers', 'blocks', 'slack_sdk', 'slack_bolt', 'sandbox'}))")
+    code = (
+        "import sys, connectors.netsuite; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'bot', 'handlers', 'blocks', 'slack_sdk', 'slack_bolt', 'sandbox'}))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

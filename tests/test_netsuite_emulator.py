@@ -1,5 +1,6 @@
 """The NetSuite emulator on its own, over HTTP: what it refuses (login, queries, paging, record
 fields, concurrency) and the traps of its answers (date format, left-out nulls, float noise)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -9,9 +10,10 @@ import hmac
 import json
 import secrets
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 import aiohttp
@@ -25,11 +27,18 @@ from tests.conftest import TODAY
 
 SUITEQL = "/services/rest/query/v1/suiteql"
 INVOICE = "/services/rest/record/v1/invoice/"
-LOGIN_BODY = {"type": "https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5.2", "title": "Unauthorized",
-              "status": 401, "o:errorDetails": [{
-                  "detail": "Invalid login attempt. For more details, see the Login Audit Trail in the NetSuite UI at "
-                            "Setup > Users/Roles > User Management > View Login Audit Trail.",
-                  "o:errorCode": "INVALID_LOGIN"}]}
+LOGIN_BODY = {
+    "type": "https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5.2",
+    "title": "Unauthorized",
+    "status": 401,
+    "o:errorDetails": [
+        {
+            "detail": "Invalid login attempt. For more details, see the Login Audit Trail in the NetSuite UI at "
+            "Setup > Users/Roles > User Management > View Login Audit Trail.",
+            "o:errorCode": "INVALID_LOGIN",
+        }
+    ],
+}
 STARK = "18340012005"
 
 
@@ -37,6 +46,7 @@ STARK = "18340012005"
 def no_netsuite_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """conftest's clean_env does not know NETSUITE_*: never pick up a developer's real account."""
     import os
+
     for key in list(os.environ):
         if key.startswith("NETSUITE_"):
             monkeypatch.delenv(key, raising=False)
@@ -52,13 +62,25 @@ def _enc(text: str) -> str:
     return quote(text, safe="~")
 
 
-def oauth_header(ns: NetSuiteEmulator, method: str, url: str, *, host: str | None = None,
-                 consumer_secret: str | None = None, **overrides: str | None) -> str:
+def oauth_header(
+    ns: NetSuiteEmulator,
+    method: str,
+    url: str,
+    *,
+    host: str | None = None,
+    consumer_secret: str | None = None,
+    **overrides: str | None,
+) -> str:
     """A TBA header signed by hand (so tests can break any part of it); None drops a parameter."""
     v = ns.verifier
     params: dict[str, str | None] = {
-        "oauth_consumer_key": v.consumer_key, "oauth_token": v.token_id, "oauth_nonce": secrets.token_hex(8),
-        "oauth_timestamp": str(int(time.time())), "oauth_signature_method": "HMAC-SHA256", "oauth_version": "1.0"}
+        "oauth_consumer_key": v.consumer_key,
+        "oauth_token": v.token_id,
+        "oauth_nonce": secrets.token_hex(8),
+        "oauth_timestamp": str(int(time.time())),
+        "oauth_signature_method": "HMAC-SHA256",
+        "oauth_version": "1.0",
+    }
     realm = overrides.pop("realm", ns.account_id)
     params.update({k: v for k, v in overrides.items() if k != "oauth_signature"})
     kept = {k: v for k, v in params.items() if v is not None}
@@ -68,15 +90,25 @@ def oauth_header(ns: NetSuiteEmulator, method: str, url: str, *, host: str | Non
     base_uri = f"{parts.scheme}://{(host or parts.netloc).lower()}{parts.path}"
     base = "&".join((method, _enc(base_uri), _enc("&".join(f"{k}={x}" for k, x in pairs))))
     key = f"{_enc(consumer_secret or v.consumer_secret)}&{_enc(v.token_secret)}".encode()
-    kept["oauth_signature"] = overrides.get("oauth_signature") or base64.b64encode(
-        hmac.new(key, base.encode(), hashlib.sha256).digest()).decode()
+    kept["oauth_signature"] = (
+        overrides.get("oauth_signature")
+        or base64.b64encode(hmac.new(key, base.encode(), hashlib.sha256).digest()).decode()
+    )
     fields = ([f'realm="{realm}"'] if realm is not None else []) + [f'{k}="{_enc(x)}"' for k, x in kept.items()]
     return "OAuth " + ", ".join(fields)
 
 
-async def call(ns: NetSuiteEmulator, method: str, path: str, *, params: dict[str, Any] | None = None,
-               body: Any = None, headers: dict[str, str] | None = None, auth: str | None = None,
-               **sign: Any) -> tuple[int, Any, dict[str, str]]:
+async def call(
+    ns: NetSuiteEmulator,
+    method: str,
+    path: str,
+    *,
+    params: dict[str, Any] | None = None,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    auth: str | None = None,
+    **sign: Any,
+) -> tuple[int, Any, dict[str, str]]:
     """One request (signed unless `auth` is given): (status, JSON or text, headers)."""
     url = ns.base_url + path + (f"?{urlencode(params)}" if params else "")
     sent = {"Authorization": auth if auth is not None else oauth_header(ns, method, url, **sign), **(headers or {})}
@@ -95,8 +127,9 @@ async def call(ns: NetSuiteEmulator, method: str, path: str, *, params: dict[str
 async def sql(ns: NetSuiteEmulator, q: str, *, limit: int = 1000, offset: int = 0, **kwargs: Any) -> tuple[int, Any]:
     """A SuiteQL query with `Prefer: transient`: (status, body)."""
     headers = {"Prefer": "transient", **kwargs.pop("headers", {})}
-    status, body, _ = await call(ns, "POST", SUITEQL, params={"limit": limit, "offset": offset}, body={"q": q},
-                                 headers=headers, **kwargs)
+    status, body, _ = await call(
+        ns, "POST", SUITEQL, params={"limit": limit, "offset": offset}, body={"q": q}, headers=headers, **kwargs
+    )
     return status, body
 
 
@@ -107,11 +140,17 @@ def detail(body: dict) -> dict:
 
 # -- Token-Based Authentication -----------------------------------------------------------
 
+
 async def test_signed_query_answers_a_collection(ns: NetSuiteEmulator) -> None:
     """A correctly signed SuiteQL query: {links, count, hasMore, items[{links: []...}], offset, totalResults}."""
-    status, body, headers = await call(ns, "POST", SUITEQL, params={"limit": 5, "offset": 0},
-                                       body={"q": "SELECT t.id FROM transaction t WHERE t.type = 'CustInvc'"},
-                                       headers={"Prefer": "transient"})
+    status, body, headers = await call(
+        ns,
+        "POST",
+        SUITEQL,
+        params={"limit": 5, "offset": 0},
+        body={"q": "SELECT t.id FROM transaction t WHERE t.type = 'CustInvc'"},
+        headers={"Prefer": "transient"},
+    )
     assert status == 200 and headers["Content-Type"].startswith("application/vnd.oracle.resource+json")
     assert set(body) == {"links", "count", "hasMore", "items", "offset", "totalResults"}
     assert (body["count"], body["hasMore"], body["offset"], body["totalResults"]) == (5, True, 0, 1130)
@@ -135,22 +174,27 @@ async def test_realm_must_be_the_account_uppercase_with_underscore(ns: NetSuiteE
 
 async def test_host_of_another_account_is_invalid_login(ns: NetSuiteEmulator) -> None:
     """The Host names the account: another account's host fails even when signed over it."""
-    for host, expected in (("7654321-sb1.suitetalk.api.netsuite.com", 401),
-                           ("1234567-sb1.suitetalk.api.netsuite.com", 200)):
+    for host, expected in (
+        ("7654321-sb1.suitetalk.api.netsuite.com", 401),
+        ("1234567-sb1.suitetalk.api.netsuite.com", 200),
+    ):
         status, _ = await sql(ns, "SELECT t.id FROM transaction t", headers={"Host": host}, host=host, limit=1)
         assert status == expected, host
 
 
-@pytest.mark.parametrize("override", [
-    {"oauth_nonce": "abc12"},  # shorter than 6
-    {"oauth_timestamp": str(int(time.time()) - 3600)},  # stale
-    {"oauth_timestamp": "soon"},
-    {"oauth_signature_method": "HMAC-SHA1"},  # gone since 2023.1
-    {"oauth_version": "1.1"},
-    {"oauth_token": None},
-    {"oauth_consumer_key": "someone-else"},
-    {"oauth_body_hash": "2jmj7l5rSw0yVb/vlWAYkK/YBwk="},  # not a parameter NetSuite documents
-])
+@pytest.mark.parametrize(
+    "override",
+    [
+        {"oauth_nonce": "abc12"},  # shorter than 6
+        {"oauth_timestamp": str(int(time.time()) - 3600)},  # stale
+        {"oauth_timestamp": "soon"},
+        {"oauth_signature_method": "HMAC-SHA1"},  # gone since 2023.1
+        {"oauth_version": "1.1"},
+        {"oauth_token": None},
+        {"oauth_consumer_key": "someone-else"},
+        {"oauth_body_hash": "2jmj7l5rSw0yVb/vlWAYkK/YBwk="},  # not a parameter NetSuite documents
+    ],
+)
 async def test_malformed_logins_are_refused(ns: NetSuiteEmulator, override: dict[str, str | None]) -> None:
     """Every broken part of the header: the same 401."""
     status, body = await sql(ns, "SELECT t.id FROM transaction t", limit=1, **override)
@@ -184,20 +228,33 @@ async def test_role_without_login_permissions_is_invalid_login(ns: NetSuiteEmula
 
 # -- SuiteQL --------------------------------------------------------------------------------
 
+
 async def test_prefer_transient_is_required(ns: NetSuiteEmulator) -> None:
     """Without `Prefer: transient` the query is refused (the emulator's choice: NetSuite's answer is unconfirmed)."""
     status, body, _ = await call(ns, "POST", SUITEQL, params={"limit": 1}, body={"q": "SELECT t.id FROM transaction t"})
     assert status == 400 and detail(body)["o:errorHeader"] == "Prefer"
 
 
-@pytest.mark.parametrize("params, name", [
-    ({"limit": 1001}, "limit"), ({"limit": 0}, "limit"), ({"limit": "ten"}, "limit"),
-    ({"limit": 1000, "offset": 500}, "offset"), ({"limit": 1000, "offset": 100_000}, "offset"),
-])
+@pytest.mark.parametrize(
+    "params, name",
+    [
+        ({"limit": 1001}, "limit"),
+        ({"limit": 0}, "limit"),
+        ({"limit": "ten"}, "limit"),
+        ({"limit": 1000, "offset": 500}, "offset"),
+        ({"limit": 1000, "offset": 100_000}, "offset"),
+    ],
+)
 async def test_paging_parameters_are_bounded(ns: NetSuiteEmulator, params: dict, name: str) -> None:
     """limit is 1..1000; offset a multiple of it and below 100,000: else 400 INVALID_PARAMETER naming it."""
-    status, body, _ = await call(ns, "POST", SUITEQL, params=params, body={"q": "SELECT t.id FROM transaction t"},
-                                 headers={"Prefer": "transient"})
+    status, body, _ = await call(
+        ns,
+        "POST",
+        SUITEQL,
+        params=params,
+        body={"q": "SELECT t.id FROM transaction t"},
+        headers={"Prefer": "transient"},
+    )
     assert status == 400 and detail(body)["o:errorCode"] == "INVALID_PARAMETER"
     assert detail(body)["o:errorQueryParam"] == name
 
@@ -212,29 +269,32 @@ async def test_offset_paging_over_more_than_1000_invoices(ns: NetSuiteEmulator) 
     assert len(set(ids)) == 1130 == first["totalResults"] and ids == sorted(ids, key=int)
 
 
-@pytest.mark.parametrize("q", [
-    "SELECT t.id FROM transaction t WHERE t.id = 1 OR t.id = 2",
-    "SELECT t.id FROM transaction t WHERE (t.id = 1)",
-    "SELECT t.id FROM transaction t WHERE t.tranid LIKE '10%'",
-    "SELECT t.id FROM transaction t WHERE t.foreigntotal > 5",
-    "SELECT SUM(t.foreigntotal) AS s FROM transaction t",
-    "SELECT t.entity, COUNT(*) FROM transaction t GROUP BY t.entity",
-    "SELECT UPPER(t.tranid) FROM transaction t",
-    "SELECT t.id FROM transaction t WHERE t.id IN (SELECT l.previousdoc FROM NextTransactionLineLink l)",
-    "SELECT t.id FROM transaction t; DROP TABLE transaction",
-    "SELECT t.nosuchcolumn FROM transaction t",
-    "SELECT t.custbody_nope FROM transaction t",
-    "SELECT c.id FROM customer c",
-    "SELECT x.id FROM transaction t",
-    "SELECT t.id FROM transaction t WHERE t.trandate >= '2026-11-01'",
-    "SELECT t.id FROM transaction t WHERE t.trandate >= TO_DATE('11/01/2026', 'MM/DD/YYYY')",
-    "SELECT TO_CHAR(t.trandate, 'DD.MM.YYYY') AS d FROM transaction t",
-    "SELECT TO_CHAR(t.foreigntotal, 'YYYY-MM-DD') AS d FROM transaction t",
-    "SELECT BUILTIN.DF(t.tranid) AS d FROM transaction t",
-    "SELECT t.id FROM transaction t WHERE t.id IN (" + ", ".join(str(n) for n in range(1001)) + ")",
-    "SELECT t.id FROM transaction t WHERE t.custbody_hubspot_deal_id = 18340012005",
-    "",
-])
+@pytest.mark.parametrize(
+    "q",
+    [
+        "SELECT t.id FROM transaction t WHERE t.id = 1 OR t.id = 2",
+        "SELECT t.id FROM transaction t WHERE (t.id = 1)",
+        "SELECT t.id FROM transaction t WHERE t.tranid LIKE '10%'",
+        "SELECT t.id FROM transaction t WHERE t.foreigntotal > 5",
+        "SELECT SUM(t.foreigntotal) AS s FROM transaction t",
+        "SELECT t.entity, COUNT(*) FROM transaction t GROUP BY t.entity",
+        "SELECT UPPER(t.tranid) FROM transaction t",
+        "SELECT t.id FROM transaction t WHERE t.id IN (SELECT l.previousdoc FROM NextTransactionLineLink l)",
+        "SELECT t.id FROM transaction t; DROP TABLE transaction",
+        "SELECT t.nosuchcolumn FROM transaction t",
+        "SELECT t.custbody_nope FROM transaction t",
+        "SELECT c.id FROM customer c",
+        "SELECT x.id FROM transaction t",
+        "SELECT t.id FROM transaction t WHERE t.trandate >= '2026-11-01'",
+        "SELECT t.id FROM transaction t WHERE t.trandate >= TO_DATE('11/01/2026', 'MM/DD/YYYY')",
+        "SELECT TO_CHAR(t.trandate, 'DD.MM.YYYY') AS d FROM transaction t",
+        "SELECT TO_CHAR(t.foreigntotal, 'YYYY-MM-DD') AS d FROM transaction t",
+        "SELECT BUILTIN.DF(t.tranid) AS d FROM transaction t",
+        "SELECT t.id FROM transaction t WHERE t.id IN (" + ", ".join(str(n) for n in range(1001)) + ")",
+        "SELECT t.id FROM transaction t WHERE t.custbody_hubspot_deal_id = 18340012005",
+        "",
+    ],
+)
 async def test_queries_outside_the_subset_are_invalid_parameter(ns: NetSuiteEmulator, q: str) -> None:
     """Anything the subset does not cover: 400 INVALID_PARAMETER on `q`, NetSuite's search-error detail."""
     status, body = await sql(ns, q)
@@ -247,11 +307,14 @@ async def test_queries_outside_the_subset_are_invalid_parameter(ns: NetSuiteEmul
 async def test_answers_carry_netsuites_traps(ns: NetSuiteEmulator) -> None:
     """Bare dates in the account's format, a bare datetime without its time, null columns left
     out, amounts as floats off the cents, BUILTIN.DF(currency) a name (not the ISO code), expr1."""
-    status, body = await sql(ns, "SELECT t.id, t.trandate, t.lastmodifieddate, TO_CHAR(t.trandate, 'YYYY-MM-DD') "
-                                 "AS day, TO_CHAR(t.lastmodifieddate, 'YYYY-MM-DD\"T\"HH24:MI:SS') AS modified, "
-                                 "t.foreigntotal, t.foreignamountunpaid, t.custbody_hubspot_deal_id AS deal, "
-                                 "BUILTIN.DF(t.currency), BUILTIN.DF(t.entity) AS customer FROM transaction t "
-                                 "WHERE t.type = 'CustInvc' AND t.tranid IN ('1006', 'F0001')")
+    status, body = await sql(
+        ns,
+        "SELECT t.id, t.trandate, t.lastmodifieddate, TO_CHAR(t.trandate, 'YYYY-MM-DD') "
+        "AS day, TO_CHAR(t.lastmodifieddate, 'YYYY-MM-DD\"T\"HH24:MI:SS') AS modified, "
+        "t.foreigntotal, t.foreignamountunpaid, t.custbody_hubspot_deal_id AS deal, "
+        "BUILTIN.DF(t.currency), BUILTIN.DF(t.entity) AS customer FROM transaction t "
+        "WHERE t.type = 'CustInvc' AND t.tranid IN ('1006', 'F0001')",
+    )
     assert status == 200
     wayne, filler = sorted(body["items"], key=lambda i: i.get("deal") is None)
     day = datetime.strptime(wayne["day"], "%Y-%m-%d")
@@ -266,18 +329,26 @@ async def test_answers_carry_netsuites_traps(ns: NetSuiteEmulator) -> None:
 
 async def test_custom_body_field_filters_and_links_join(ns: NetSuiteEmulator) -> None:
     """WHERE on the deal field works (unlike QuickBooks); the link table says what each payment paid."""
-    _, body = await sql(ns, "SELECT t.id, t.tranid FROM transaction t WHERE t.type = 'CustInvc' "
-                            f"AND t.custbody_hubspot_deal_id = '{STARK}' ORDER BY t.id")
+    _, body = await sql(
+        ns,
+        "SELECT t.id, t.tranid FROM transaction t WHERE t.type = 'CustInvc' "
+        f"AND t.custbody_hubspot_deal_id = '{STARK}' ORDER BY t.id",
+    )
     assert [i["tranid"] for i in body["items"]] == ["1004", "1009"]
     wayne = ns.find_invoice("1006")
-    _, body = await sql(ns, "SELECT p.id, TO_CHAR(p.trandate, 'YYYY-MM-DD') AS paid, l.foreignamount "
-                            "FROM transaction p JOIN NextTransactionLineLink l ON l.nextdoc = p.id "
-                            f"WHERE p.type = 'CustPymt' AND l.linktype = 'Payment' AND l.previousdoc IN ({wayne}) "
-                            "ORDER BY p.id")
+    _, body = await sql(
+        ns,
+        "SELECT p.id, TO_CHAR(p.trandate, 'YYYY-MM-DD') AS paid, l.foreignamount "
+        "FROM transaction p JOIN NextTransactionLineLink l ON l.nextdoc = p.id "
+        f"WHERE p.type = 'CustPymt' AND l.linktype = 'Payment' AND l.previousdoc IN ({wayne}) "
+        "ORDER BY p.id",
+    )
     assert [round(i["foreignamount"], 2) for i in body["items"]] == [20000.0, 10000.0]
     assert [i["paid"] for i in body["items"]] == [str(TODAY - timedelta(days=d)) for d in (50, 18)]
-    _, body = await sql(ns, "SELECT COUNT(*) AS n FROM transaction t WHERE t.type = 'CustInvc' "
-                            "AND t.custbody_hubspot_deal_id IS NOT NULL")
+    _, body = await sql(
+        ns,
+        "SELECT COUNT(*) AS n FROM transaction t WHERE t.type = 'CustInvc' AND t.custbody_hubspot_deal_id IS NOT NULL",
+    )
     assert body["items"] == [{"links": [], "n": 30}]
 
 
@@ -290,8 +361,10 @@ async def test_role_without_find_transaction_sees_no_transaction_table(ns: NetSu
 
 async def test_lastmodifieddate_zone_and_late_payments(ns: NetSuiteEmulator) -> None:
     """Stamps are written in the account's zone (knob); a late payment is invisible, then visible with its old stamp."""
-    q = ("SELECT t.id, TO_CHAR(t.lastmodifieddate, 'YYYY-MM-DD\"T\"HH24:MI:SS') AS m FROM transaction t "
-         "WHERE t.type = 'CustPymt' AND t.lastmodifieddate >= TO_DATE('{}', 'YYYY-MM-DD HH24:MI:SS')")
+    q = (
+        "SELECT t.id, TO_CHAR(t.lastmodifieddate, 'YYYY-MM-DD\"T\"HH24:MI:SS') AS m FROM transaction t "
+        "WHERE t.type = 'CustPymt' AND t.lastmodifieddate >= TO_DATE('{}', 'YYYY-MM-DD HH24:MI:SS')"
+    )
     local = ns.now().astimezone(ns.output.tz).replace(tzinfo=None)
     late = ns.add_payment(ns.find_invoice("1009"), "500.00", late=timedelta(minutes=10))
     since = (local - timedelta(minutes=30)).isoformat(sep=" ", timespec="seconds")
@@ -308,12 +381,17 @@ async def test_lastmodifieddate_zone_and_late_payments(ns: NetSuiteEmulator) -> 
 
 # -- the invoice record ---------------------------------------------------------------------
 
+
 async def test_get_invoice_record(ns: NetSuiteEmulator) -> None:
     """GET answers the record; expandSubResources inlines its lines; errors in NetSuite's body."""
     iid = ns.find_invoice("1006")
     status, body, _ = await call(ns, "GET", INVOICE + iid)
-    assert status == 200 and (body["id"], body["tranId"], body["total"], body["amountRemaining"]) == \
-        (iid, "1006", 42400.5, 12400.5)
+    assert status == 200 and (body["id"], body["tranId"], body["total"], body["amountRemaining"]) == (
+        iid,
+        "1006",
+        42400.5,
+        12400.5,
+    )
     assert body["custbody_hubspot_deal_id"] == "18340012006" and "items" not in body["item"]
     _, expanded, _ = await call(ns, "GET", INVOICE + iid, params={"expandSubResources": "true"})
     assert [line["amount"] for line in expanded["item"]["items"]] == [37440.0, 4960.5]
@@ -336,8 +414,13 @@ async def test_patch_invoice_sets_only_known_fields(ns: NetSuiteEmulator) -> Non
     assert (status, body) == (204, None) and headers["Location"] == f"{ns.base_url}{INVOICE}{iid}"
     assert ns.ledger.txns[int(iid)].custom["custbody_hubspot_deal_id"] == STARK
     assert ns.ledger.txns[int(iid)].modified >= before + timedelta(seconds=120)
-    for bad in ({"custbody_nope": "x"}, {"total": 1}, {"custbody_hubspot_deal_id": 18340012005},
-                {"custbody_hubspot_deal_id": "x" * 301}, ["custbody_hubspot_deal_id"]):
+    for bad in (
+        {"custbody_nope": "x"},
+        {"total": 1},
+        {"custbody_hubspot_deal_id": 18340012005},
+        {"custbody_hubspot_deal_id": "x" * 301},
+        ["custbody_hubspot_deal_id"],
+    ):
         status, body, _ = await call(ns, "PATCH", INVOICE + iid, body=bad)
         assert status == 400 and detail(body)["o:errorCode"] == "INVALID_CONTENT", bad
     status, _, _ = await call(ns, "PATCH", INVOICE + iid, body={"custbody_hubspot_deal_id": ""})
@@ -345,6 +428,7 @@ async def test_patch_invoice_sets_only_known_fields(ns: NetSuiteEmulator) -> Non
 
 
 # -- concurrency, faults, seeding, the Sandbox ----------------------------------------------
+
 
 async def test_concurrency_over_the_account_limit_is_429(ns: NetSuiteEmulator) -> None:
     """More requests in flight than the account allows: the extra ones get 429 Too Many Requests."""
@@ -377,11 +461,16 @@ def test_seeded_money_equals_the_quickbooks_emulators() -> None:
     ns = NetSuiteEmulator(DEMO_ACCOUNTS, today=TODAY)
     qbo = QuickBooksEmulator(DEMO_ACCOUNTS, today=TODAY)
     for account in DEMO_ACCOUNTS:
-        mine = sorted((t.tranid, t.total, t.unpaid, t.duedate) for t in ns.ledger.txns.values()
-                      if t.custom.get("custbody_hubspot_deal_id") == account.deal_id)
-        theirs = sorted((inv["DocNumber"], inv["TotalAmt"], inv["Balance"], datetime.fromisoformat(inv["DueDate"]).date())
-                        for inv in qbo.invoices.values()
-                        if any(f.get("StringValue") == account.deal_id for f in inv["CustomField"]))
+        mine = sorted(
+            (t.tranid, t.total, t.unpaid, t.duedate)
+            for t in ns.ledger.txns.values()
+            if t.custom.get("custbody_hubspot_deal_id") == account.deal_id
+        )
+        theirs = sorted(
+            (inv["DocNumber"], inv["TotalAmt"], inv["Balance"], datetime.fromisoformat(inv["DueDate"]).date())
+            for inv in qbo.invoices.values()
+            if any(f.get("StringValue") == account.deal_id for f in inv["CustomField"])
+        )
         assert mine == theirs, account.key
     assert sum(t.type == "CustInvc" for t in ns.ledger.txns.values()) > 1000
 
@@ -395,7 +484,17 @@ async def test_sandbox_runs_netsuite_only_when_asked() -> None:
         assert sandbox.netsuite is not None and env["NETSUITE_BASE_URL"] == sandbox.netsuite.base_url
         assert env["NETSUITE_BASE_URL"].startswith("http://127.0.0.1:") and "ACCOUNTING" not in env
         assert {k for k in env if k.startswith("NETSUITE_")} == {
-            "NETSUITE_ACCOUNT_ID", "NETSUITE_CONSUMER_KEY", "NETSUITE_CONSUMER_SECRET", "NETSUITE_TOKEN_ID",
-            "NETSUITE_TOKEN_SECRET", "NETSUITE_BASE_URL", "NETSUITE_DEAL_FIELD", "NETSUITE_CONCURRENCY"}
-        assert (env["NETSUITE_ACCOUNT_ID"], env["NETSUITE_DEAL_FIELD"], env["NETSUITE_CONCURRENCY"]) == \
-            ("1234567_SB1", "custbody_hubspot_deal_id", "5")
+            "NETSUITE_ACCOUNT_ID",
+            "NETSUITE_CONSUMER_KEY",
+            "NETSUITE_CONSUMER_SECRET",
+            "NETSUITE_TOKEN_ID",
+            "NETSUITE_TOKEN_SECRET",
+            "NETSUITE_BASE_URL",
+            "NETSUITE_DEAL_FIELD",
+            "NETSUITE_CONCURRENCY",
+        }
+        assert (env["NETSUITE_ACCOUNT_ID"], env["NETSUITE_DEAL_FIELD"], env["NETSUITE_CONCURRENCY"]) == (
+            "1234567_SB1",
+            "custbody_hubspot_deal_id",
+            "5",
+        )

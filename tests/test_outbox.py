@@ -1,13 +1,14 @@
 """Exactly once across processes: kill -9 mid-send, two workers, lease takeover — SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import asyncio
 import os
 import sys
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
-from typing import AsyncIterator
 
 import pytest
 from sqlalchemy import text
@@ -26,8 +27,10 @@ async def world(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[Sandbo
     """The sandbox, in-process services on `database_url`, and the env a worker process needs."""
     async with Sandbox() as sandbox:
         env = dict(sandbox.env(), DATABASE_URL=database_url, POLL_INTERVAL_SECONDS="3600")
-        settings = replace(settings_on_sandbox(Settings.from_env({}, dotenv=None), sandbox.env(), database_dir=tmp_path),
-                           database_url=database_url)
+        settings = replace(
+            settings_on_sandbox(Settings.from_env({}, dotenv=None), sandbox.env(), database_dir=tmp_path),
+            database_url=database_url,
+        )
         services = await open_services(settings)
         try:
             yield sandbox, services, env
@@ -43,7 +46,9 @@ def build_worker(settings, services, **kwargs):
 
 
 def _alerts(sandbox: Sandbox) -> list[dict]:
-    return [m for m in sandbox.slack.messages(SALES) if (m.get("metadata") or {}).get("event_type") == "accountbot_alert"]
+    return [
+        m for m in sandbox.slack.messages(SALES) if (m.get("metadata") or {}).get("event_type") == "accountbot_alert"
+    ]
 
 
 async def _queue_payment_alert(sandbox: Sandbox, services: Services) -> None:
@@ -59,11 +64,18 @@ async def _queue_payment_alert(sandbox: Sandbox, services: Services) -> None:
 async def _run_worker_process(env: dict, crash_at: str) -> int:
     """`accountbot worker` in its own process, told to die (SIGKILL) at a point of the send."""
     full = {**os.environ, **env, "ACCOUNTBOT_CRASH_AT": crash_at, "ALERT_OWNER_DM": "false"}
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "worker", env=full,
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "worker",
+        env=full,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
         await asyncio.wait_for(proc.wait(), timeout=60)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         proc.kill()
         raise
     return proc.returncode

@@ -1,21 +1,23 @@
 """The QuickBooks connector (real python-quickbooks SDK) against the QBO emulator, on both stores."""
+
 from __future__ import annotations
 
 import asyncio
 import base64
 import logging
 import traceback
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 import aiohttp
 import pytest
 from sqlalchemy.exc import OperationalError
 
 from bot.settings import Settings
-from bot.wiring import quickbooks_from
 from bot.store import Store
+from bot.wiring import quickbooks_from
 from connectors.errors import AuthError, ConfigError, ConnectorError, RateLimitedError, UnavailableError
 from connectors.quickbooks import QuickBooksConnector
 from connectors.runtime import Policy
@@ -40,15 +42,23 @@ async def qbo(serve: Callable) -> QuickBooksEmulator:
 def connect(qbo: QuickBooksEmulator, store: Any, **overrides: Any) -> QuickBooksConnector:
     """A connector configured from the emulator's env (overrides win)."""
     env = qbo.env()
-    kwargs: dict[str, Any] = dict(client_id=env["QBO_CLIENT_ID"], client_secret=env["QBO_CLIENT_SECRET"],
-                                  realm_id=env["QBO_REALM_ID"], refresh_token=env["QBO_REFRESH_TOKEN"], store=store,
-                                  base_url=env["QBO_BASE_URL"], token_url=env["QBO_TOKEN_URL"], policy=FAST)
+    kwargs: dict[str, Any] = dict(
+        client_id=env["QBO_CLIENT_ID"],
+        client_secret=env["QBO_CLIENT_SECRET"],
+        realm_id=env["QBO_REALM_ID"],
+        refresh_token=env["QBO_REFRESH_TOKEN"],
+        store=store,
+        base_url=env["QBO_BASE_URL"],
+        token_url=env["QBO_TOKEN_URL"],
+        policy=FAST,
+    )
     kwargs.update(overrides)
     return QuickBooksConnector(**kwargs)
 
 
-async def raw(qbo: QuickBooksEmulator, method: str, path: str, *, token: str | None = None,
-              **kwargs: Any) -> tuple[int, Any]:
+async def raw(
+    qbo: QuickBooksEmulator, method: str, path: str, *, token: str | None = None, **kwargs: Any
+) -> tuple[int, Any]:
     """One HTTP request to the emulator, bypassing the SDK: (status, JSON or text)."""
     headers = dict(kwargs.pop("headers", {}), **({"Authorization": f"Bearer {token}"} if token else {}))
     async with aiohttp.ClientSession() as session:
@@ -86,21 +96,66 @@ def ids_of(qbo: QuickBooksEmulator, docs: list[str]) -> list[str]:
 # -- money for the demo states ----------------------------------------------------------
 
 DEMO = {
-    "stark": dict(invoiced=D("54312.50"), paid=D("29625.00"), outstanding=D("24687.50"), overdue=D("24687.50"),
-                  overdue_count=1, days_overdue=34, invoice_count=2, last=(80, D("29625.00")), currency="USD",
-                  customer="Stark Industries (Manufacturing)"),
-    "wayne": dict(invoiced=D("42400.50"), paid=D("30000.00"), outstanding=D("12400.50"), overdue=D("12400.50"),
-                  overdue_count=1, days_overdue=30, invoice_count=1, last=(18, D("10000.00")), currency="USD",
-                  customer="The Wayne Foundation"),
-    "hooli": dict(invoiced=D("56000.00"), paid=D("56000.00"), outstanding=D("0.00"), overdue=D("0.00"),
-                  overdue_count=0, days_overdue=None, invoice_count=2, last=(8, D("39200.00")), currency="USD",
-                  customer="Hooli"),
-    "oscorp": dict(invoiced=D("31250.00"), paid=D("0.00"), outstanding=D("31250.00"), overdue=D("0.00"),
-                   overdue_count=0, days_overdue=None, invoice_count=1, last=None, currency="EUR",
-                   customer="OSCORP Industries"),
-    "cyberdyne": dict(invoiced=D("156000.00"), paid=D("144000.00"), outstanding=D("12000.00"), overdue=D("12000.00"),
-                      overdue_count=1, days_overdue=5, invoice_count=13, last=(45, D("12000.00")), currency="USD",
-                      customer="Cyberdyne Sys."),
+    "stark": dict(
+        invoiced=D("54312.50"),
+        paid=D("29625.00"),
+        outstanding=D("24687.50"),
+        overdue=D("24687.50"),
+        overdue_count=1,
+        days_overdue=34,
+        invoice_count=2,
+        last=(80, D("29625.00")),
+        currency="USD",
+        customer="Stark Industries (Manufacturing)",
+    ),
+    "wayne": dict(
+        invoiced=D("42400.50"),
+        paid=D("30000.00"),
+        outstanding=D("12400.50"),
+        overdue=D("12400.50"),
+        overdue_count=1,
+        days_overdue=30,
+        invoice_count=1,
+        last=(18, D("10000.00")),
+        currency="USD",
+        customer="The Wayne Foundation",
+    ),
+    "hooli": dict(
+        invoiced=D("56000.00"),
+        paid=D("56000.00"),
+        outstanding=D("0.00"),
+        overdue=D("0.00"),
+        overdue_count=0,
+        days_overdue=None,
+        invoice_count=2,
+        last=(8, D("39200.00")),
+        currency="USD",
+        customer="Hooli",
+    ),
+    "oscorp": dict(
+        invoiced=D("31250.00"),
+        paid=D("0.00"),
+        outstanding=D("31250.00"),
+        overdue=D("0.00"),
+        overdue_count=0,
+        days_overdue=None,
+        invoice_count=1,
+        last=None,
+        currency="EUR",
+        customer="OSCORP Industries",
+    ),
+    "cyberdyne": dict(
+        invoiced=D("156000.00"),
+        paid=D("144000.00"),
+        outstanding=D("12000.00"),
+        overdue=D("12000.00"),
+        overdue_count=1,
+        days_overdue=5,
+        invoice_count=13,
+        last=(45, D("12000.00")),
+        currency="USD",
+        customer="Cyberdyne Sys.",
+    ),
 }
 
 
@@ -115,7 +170,11 @@ async def test_money_for_demo_states(qbo: QuickBooksEmulator, store: Store, key:
         connector.close()
     assert money is not None
     assert (money.invoiced, money.paid, money.outstanding, money.overdue) == (
-        want["invoiced"], want["paid"], want["outstanding"], want["overdue"])
+        want["invoiced"],
+        want["paid"],
+        want["outstanding"],
+        want["overdue"],
+    )
     assert money.invoice_count == want["invoice_count"] and money.overdue_count == want["overdue_count"]
     assert money.currency == want["currency"] and not money.mixed_currencies
     assert money.customer_name == want["customer"]
@@ -126,8 +185,10 @@ async def test_money_for_demo_states(qbo: QuickBooksEmulator, store: Store, key:
         assert money.last_payment is None
     else:
         assert money.last_payment is not None
-        assert (money.last_payment.on, money.last_payment.amount) == (TODAY - timedelta(days=want["last"][0]),
-                                                                     want["last"][1])
+        assert (money.last_payment.on, money.last_payment.amount) == (
+            TODAY - timedelta(days=want["last"][0]),
+            want["last"][1],
+        )
 
 
 async def test_deal_without_invoices_is_none(qbo: QuickBooksEmulator, store: Store) -> None:
@@ -155,8 +216,11 @@ async def test_mixed_currencies_total_the_dominant_one(qbo: QuickBooksEmulator, 
 async def test_last_payment_counts_only_what_was_applied_to_the_deal(qbo: QuickBooksEmulator, store: Store) -> None:
     """One payment split between the Globex deal invoice and a non-deal Globex invoice."""
     deal_invoice = qbo.find_invoice("1015")
-    other = next(i for i, inv in qbo.invoices.items() if inv["CustomerRef"]["name"] == "Globex Corp"
-                 and inv["Balance"] > 0 and i != deal_invoice)
+    other = next(
+        i
+        for i, inv in qbo.invoices.items()
+        if inv["CustomerRef"]["name"] == "Globex Corp" and inv["Balance"] > 0 and i != deal_invoice
+    )
     pid = qbo.add_payment(deal_invoice, "1234.56", TODAY, also=[(other, "100.00")])
     connector = connect(qbo, store)
     try:
@@ -168,6 +232,7 @@ async def test_last_payment_counts_only_what_was_applied_to_the_deal(qbo: QuickB
 
 
 # -- the deal index ---------------------------------------------------------------------
+
 
 async def test_full_scan_pages_past_the_first_page(qbo: QuickBooksEmulator, store: Store) -> None:
     """A small page size forces several pages; the index joins on the deal field, not on names."""
@@ -187,13 +252,17 @@ async def test_concurrent_syncs_coalesce(qbo: QuickBooksEmulator, store: Store) 
     """Many callers at once share one full scan."""
     connector = connect(qbo, store, page_size=100)
     try:
-        results = await asyncio.gather(*(connector.sync_index() for _ in range(5)),
-                                       *(connector.money(DEAL[k], today=TODAY) for k in DEMO))
+        results = await asyncio.gather(
+            *(connector.sync_index() for _ in range(5)), *(connector.money(DEAL[k], today=TODAY) for k in DEMO)
+        )
     finally:
         connector.close()
     assert results[:5] == [len(qbo.invoices)] * 5
-    scans = [c for c in qbo.calls if "/query" in c.path and "ORDERBY Id STARTPOSITION" in str(c.body)
-             and "WHERE" not in str(c.body)]
+    scans = [
+        c
+        for c in qbo.calls
+        if "/query" in c.path and "ORDERBY Id STARTPOSITION" in str(c.body) and "WHERE" not in str(c.body)
+    ]
     assert len(scans) == len(qbo.invoices) // 100 + 1
 
 
@@ -209,7 +278,8 @@ async def test_two_processes_indexing_at_once(qbo: QuickBooksEmulator, store: St
 
 
 async def test_incremental_sync_picks_up_payments_invoices_moves_and_deletions(
-        qbo: QuickBooksEmulator, store: Store) -> None:
+    qbo: QuickBooksEmulator, store: Store
+) -> None:
     """After the first scan, CDC brings a new payment, a new invoice, a moved one and a deletion."""
     connector = connect(qbo, store, index_max_age=0)
     try:
@@ -250,8 +320,9 @@ async def test_refused_cdc_falls_back_to_a_full_scan(qbo: QuickBooksEmulator, st
     connector = connect(qbo, store)
     try:
         await connector.sync_index()
-        await store.set_sync(f"quickbooks:{QBO_REALM_ID}:index",
-                             '{"cursor": "2026-09-01T00:00:00-08:00", "at": 9e18, "full_at": null}')
+        await store.set_sync(
+            f"quickbooks:{QBO_REALM_ID}:index", '{"cursor": "2026-09-01T00:00:00-08:00", "at": 9e18, "full_at": null}'
+        )
         qbo.reset_calls()
         assert await connector.sync_index() == len(qbo.invoices)
     finally:
@@ -261,6 +332,7 @@ async def test_refused_cdc_falls_back_to_a_full_scan(qbo: QuickBooksEmulator, st
 
 
 # -- tokens ---------------------------------------------------------------------------------
+
 
 async def test_rotation_is_stored_and_survives_a_restart(qbo: QuickBooksEmulator, store: Store) -> None:
     """The rotated refresh token lives in the store; a restart with the env's old one keeps working."""
@@ -281,8 +353,13 @@ async def test_rotation_is_stored_and_survives_a_restart(qbo: QuickBooksEmulator
         restarted.close()
     env = qbo.env()
     basic = base64.b64encode(f"{env['QBO_CLIENT_ID']}:{env['QBO_CLIENT_SECRET']}".encode()).decode()
-    status, body = await raw(qbo, "POST", TOKEN_PATH, headers={"Authorization": f"Basic {basic}"},
-                             data={"grant_type": "refresh_token", "refresh_token": original})
+    status, body = await raw(
+        qbo,
+        "POST",
+        TOKEN_PATH,
+        headers={"Authorization": f"Basic {basic}"},
+        data={"grant_type": "refresh_token", "refresh_token": original},
+    )
     assert (status, body) == (400, {"error": "invalid_grant"})
 
 
@@ -410,7 +487,9 @@ async def test_short_lived_access_tokens_refresh_before_use(qbo: QuickBooksEmula
     assert len(token_statuses(qbo)) > 1
 
 
-async def test_invalid_grant_without_newer_token_asks_for_reauthorisation(qbo: QuickBooksEmulator, store: Store) -> None:
+async def test_invalid_grant_without_newer_token_asks_for_reauthorisation(
+    qbo: QuickBooksEmulator, store: Store
+) -> None:
     """A revoked refresh token, with no newer one stored, is an AuthError naming re-authorisation."""
     connector = connect(qbo, store, refresh_token="AB11revoked", refresh_race_wait=0.05)
     try:
@@ -432,8 +511,10 @@ async def test_new_env_token_after_reauthorisation_is_used(qbo: QuickBooksEmulat
     assert record is not None and record.refresh_token == qbo.current_refresh_token
 
 
-@pytest.mark.parametrize("override,match", [({"client_secret": "wrong"}, "invalid_client"),
-                                            ({"realm_id": "4620816365000000"}, "QBO_REALM_ID")])
+@pytest.mark.parametrize(
+    "override,match",
+    [({"client_secret": "wrong"}, "invalid_client"), ({"realm_id": "4620816365000000"}, "QBO_REALM_ID")],
+)
 async def test_refused_credentials(qbo: QuickBooksEmulator, store: Store, override: dict, match: str) -> None:
     """Bad client credentials (401 invalid_client) and another company (403) are AuthErrors."""
     connector = connect(qbo, store, **override)
@@ -444,8 +525,9 @@ async def test_refused_credentials(qbo: QuickBooksEmulator, store: Store, overri
         connector.close()
 
 
-async def test_tokens_never_reach_logs_or_errors(qbo: QuickBooksEmulator, store: Store,
-                                                caplog: pytest.LogCaptureFixture) -> None:
+async def test_tokens_never_reach_logs_or_errors(
+    qbo: QuickBooksEmulator, store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
     """No access or refresh token (nor the client secret) in any log record, error or repr."""
     caplog.set_level(logging.DEBUG)
     connector = connect(qbo, store)
@@ -477,6 +559,7 @@ async def test_tokens_never_reach_logs_or_errors(qbo: QuickBooksEmulator, store:
 
 
 # -- throttling and outages ---------------------------------------------------------------
+
 
 @pytest.mark.parametrize("html", [False, True], ids=["json-3001", "html"])
 async def test_throttling_is_retried(qbo: QuickBooksEmulator, store: Store, html: bool) -> None:
@@ -530,6 +613,7 @@ async def test_client_keeps_within_ten_requests_in_flight(qbo: QuickBooksEmulato
 
 # -- configuration ------------------------------------------------------------------------
 
+
 async def test_from_settings_and_url_checks(qbo: QuickBooksEmulator, store: Store) -> None:
     """quickbooks_from works on the sandbox env; missing variables and plain http to a remote host are refused."""
     settings = Settings.from_env(qbo.env(), dotenv=None)
@@ -551,9 +635,15 @@ async def test_money_many_equals_money_for_each_deal(serve, store) -> None:
 
     emulator = await serve(QuickBooksEmulator(DEMO_ACCOUNTS, today=TODAY))
     env = emulator.env()
-    connector = QuickBooksConnector(env["QBO_CLIENT_ID"], env["QBO_CLIENT_SECRET"], env["QBO_REALM_ID"],
-                                    env["QBO_REFRESH_TOKEN"], store, base_url=env["QBO_BASE_URL"],
-                                    token_url=env["QBO_TOKEN_URL"])
+    connector = QuickBooksConnector(
+        env["QBO_CLIENT_ID"],
+        env["QBO_CLIENT_SECRET"],
+        env["QBO_REALM_ID"],
+        env["QBO_REFRESH_TOKEN"],
+        store,
+        base_url=env["QBO_BASE_URL"],
+        token_url=env["QBO_TOKEN_URL"],
+    )
     try:
         ids = [a.deal_id for a in DEMO_ACCOUNTS]
         single = {d: await connector.money(d, today=TODAY) for d in ids}

@@ -1,5 +1,6 @@
 """The QBO emulator on its own: the query grammar and its refusals, CDC, throttling, and the SDK's
 own object helpers (Invoice.get/where/count, cdc.change_data_capture) running against it."""
+
 from __future__ import annotations
 
 import asyncio
@@ -38,13 +39,16 @@ async def test_filtering_on_custom_field_is_refused(qbo: QuickBooksEmulator) -> 
     assert error["Detail"].startswith("QueryParserError:")
 
 
-@pytest.mark.parametrize("statement", [
-    "SELECT * FROM Invoice MAXRESULTS 1001",
-    "SELECT * FROM Invoice WHERE Balance > '0' OR TotalAmt > '0'",
-    "SELECT * FROM Invoice WHERE CustomerName = 'Hooli'",
-    "SELECT * FROM Invoice STARTPOSITION 0",
-    "SELECT * FROM Invoice i JOIN Payment p",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "SELECT * FROM Invoice MAXRESULTS 1001",
+        "SELECT * FROM Invoice WHERE Balance > '0' OR TotalAmt > '0'",
+        "SELECT * FROM Invoice WHERE CustomerName = 'Hooli'",
+        "SELECT * FROM Invoice STARTPOSITION 0",
+        "SELECT * FROM Invoice i JOIN Payment p",
+    ],
+)
 async def test_queries_qbo_refuses(qbo: QuickBooksEmulator, statement: str) -> None:
     """MAXRESULTS over 1000, OR, unknown fields, STARTPOSITION 0 and joins are refused."""
     status, body = await query(qbo, statement, method="POST")
@@ -58,11 +62,17 @@ async def test_query_grammar(qbo: QuickBooksEmulator) -> None:
     _, body = await query(qbo, "SELECT * FROM Invoice")
     assert len(body["QueryResponse"]["Invoice"]) == 100 and body["QueryResponse"]["startPosition"] == 1
     stark = ids_of(qbo, ["1004", "1009"])
-    _, body = await query(qbo, f"select * from invoice where Id in ('{stark[0]}', '{stark[1]}') "
-                               "and Balance > '0' orderby TxnDate desc", method="POST")
+    _, body = await query(
+        qbo,
+        f"select * from invoice where Id in ('{stark[0]}', '{stark[1]}') and Balance > '0' orderby TxnDate desc",
+        method="POST",
+    )
     assert [i["DocNumber"] for i in body["QueryResponse"]["Invoice"]] == ["1009"]
-    _, body = await query(qbo, "SELECT Id, DocNumber FROM Invoice WHERE DocNumber LIKE 'R01%' "
-                               "ORDERBY DocNumber DESC STARTPOSITION 2 MAXRESULTS 2")
+    _, body = await query(
+        qbo,
+        "SELECT Id, DocNumber FROM Invoice WHERE DocNumber LIKE 'R01%' "
+        "ORDERBY DocNumber DESC STARTPOSITION 2 MAXRESULTS 2",
+    )
     page = body["QueryResponse"]
     assert [i["DocNumber"] for i in page["Invoice"]] == ["R011", "R010"] and "TotalAmt" not in page["Invoice"][0]
     assert (page["startPosition"], page["maxResults"]) == (2, 2)
@@ -82,10 +92,16 @@ async def test_emulator_cdc_window_and_deletions(qbo: QuickBooksEmulator) -> Non
     since = qbo.now().isoformat(timespec="seconds")
     gone = qbo.find_invoice("1025")
     qbo.delete_invoice(gone)
-    status, body = await raw(qbo, "GET", path, token=token, params={"entities": "Invoice,Payment", "changedSince": since})
+    status, body = await raw(
+        qbo, "GET", path, token=token, params={"entities": "Invoice,Payment", "changedSince": since}
+    )
     responses = body["CDCResponse"][0]["QueryResponse"]
     assert status == 200 and responses[0]["Invoice"][0] | {"MetaData": None} == {
-        "domain": "QBO", "status": "Deleted", "Id": gone, "MetaData": None}
+        "domain": "QBO",
+        "status": "Deleted",
+        "Id": gone,
+        "MetaData": None,
+    }
     assert responses[1] == {}
 
 
@@ -112,9 +128,13 @@ async def test_sdk_object_helpers_work_against_the_emulator(qbo: QuickBooksEmula
         out["all"] = Payment.all(order_by="TxnDate DESC", max_results=5, qb=qb)
         out["filter"] = Customer.filter(DisplayName="Hooli", qb=qb)
         out["cdc"] = change_data_capture([Invoice, Payment], qbo.now().replace(tzinfo=None) - timedelta(days=20), qb=qb)
-        for key, call in (("missing", lambda: Invoice.get("999999", qb=qb)),
-                          ("old_cdc", lambda: change_data_capture([Invoice], qbo.now().replace(tzinfo=None)
-                                                                  - timedelta(days=31), qb=qb))):
+        for key, call in (
+            ("missing", lambda: Invoice.get("999999", qb=qb)),
+            (
+                "old_cdc",
+                lambda: change_data_capture([Invoice], qbo.now().replace(tzinfo=None) - timedelta(days=31), qb=qb),
+            ),
+        ):
             try:
                 call()
             except (ObjectNotFoundException, ValidationException) as exc:
@@ -127,7 +147,10 @@ async def test_sdk_object_helpers_work_against_the_emulator(qbo: QuickBooksEmula
         qb.session.close()
     invoice = out["get"]
     assert (invoice.DocNumber, invoice.Balance, invoice.CustomerRef.name) == (
-        "1009", 24687.5, "Stark Industries (Manufacturing)")
+        "1009",
+        24687.5,
+        "Stark Industries (Manufacturing)",
+    )
     assert [(f.Name, f.StringValue) for f in invoice.CustomField] == [("Deal ID", "18340012005")]
     assert [i.DocNumber for i in out["where"]][:2] == ["1009", "1006"]
     assert out["count"] == len(qbo.invoices) and len(out["all"]) == 5

@@ -1,10 +1,12 @@
 """The QBO emulator's two kinds of custom field: legacy string fields on every read, enhanced fields only
 with include=enhancedAllCustomFields (query, read by id, CDC), Preferences, and the `custom_fields` switch."""
+
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from quickbooks.objects.invoice import Invoice
@@ -20,8 +22,12 @@ from tests.test_quickbooks import raw
 
 STARK = "18340012005"
 COMPANY = f"/v3/company/{QBO_REALM_ID}"
-ENHANCED_ENTRY = {"DefinitionId": ENHANCED_DEAL.definition_id, "Name": "Deal ID", "Type": "StringType",
-                  "StringValue": STARK}
+ENHANCED_ENTRY = {
+    "DefinitionId": ENHANCED_DEAL.definition_id,
+    "Name": "Deal ID",
+    "Type": "StringType",
+    "StringValue": STARK,
+}
 
 
 @pytest.fixture
@@ -38,8 +44,9 @@ async def legacy(serve: Callable) -> QuickBooksEmulator:
 
 async def get(qbo: QuickBooksEmulator, path: str, **params: str) -> Any:
     """GET a company path with a fresh token; the JSON body (asserting 200)."""
-    status, body = await raw(qbo, "GET", COMPANY + path, token=qbo.issue_access_token(),
-                             params={"minorversion": "75", **params})
+    status, body = await raw(
+        qbo, "GET", COMPANY + path, token=qbo.issue_access_token(), params={"minorversion": "75", **params}
+    )
     assert status == 200, body
     return body
 
@@ -66,14 +73,18 @@ async def test_include_returns_the_enhanced_field_in_customfield(enhanced: Quick
     """With include=enhancedAllCustomFields every read carries it in CustomField[], DefinitionId = legacyIDV2."""
     iid = enhanced.find_invoice("1009")
     read = (await get(enhanced, f"/invoice/{iid}", include=INCLUDE_ENHANCED))["Invoice"]
-    queried = (await get(enhanced, "/query", query=f"SELECT * FROM Invoice WHERE Id = '{iid}'",
-                         include=INCLUDE_ENHANCED))["QueryResponse"]["Invoice"][0]
+    queried = (
+        await get(enhanced, "/query", query=f"SELECT * FROM Invoice WHERE Id = '{iid}'", include=INCLUDE_ENHANCED)
+    )["QueryResponse"]["Invoice"][0]
     since = (enhanced.now() - timedelta(days=29)).isoformat(timespec="seconds")
-    cdc = (await get(enhanced, "/cdc", entities="Invoice", changedSince=since, include=INCLUDE_ENHANCED))
+    cdc = await get(enhanced, "/cdc", entities="Invoice", changedSince=since, include=INCLUDE_ENHANCED)
     changed = [i for i in cdc["CDCResponse"][0]["QueryResponse"][0]["Invoice"] if enhanced.deal_of(i["Id"])]
     assert read["CustomField"] == queried["CustomField"] == [ENHANCED_ENTRY] and changed
-    assert all([f for f in i["CustomField"] if f["Name"] == "Deal ID"] == [ENHANCED_ENTRY | {
-        "StringValue": enhanced.deal_of(i["Id"])}] for i in changed)
+    assert all(
+        [f for f in i["CustomField"] if f["Name"] == "Deal ID"]
+        == [ENHANCED_ENTRY | {"StringValue": enhanced.deal_of(i["Id"])}]
+        for i in changed
+    )
     assert ENHANCED_DEAL.definition_id.isdigit() and ENHANCED_DEAL.definition_id != LEGACY_DEAL.definition_id
 
 
@@ -81,8 +92,9 @@ async def test_include_works_whatever_minorversion_is_sent(enhanced: QuickBooksE
     """Minor versions below 75 are served as 75 (Intuit, August 2025), so include works with them, and without one."""
     iid = enhanced.find_invoice("1009")
     for params in ({"minorversion": "65", "include": INCLUDE_ENHANCED}, {"include": INCLUDE_ENHANCED}):
-        status, body = await raw(enhanced, "GET", f"{COMPANY}/invoice/{iid}", token=enhanced.issue_access_token(),
-                                 params=params)
+        status, body = await raw(
+            enhanced, "GET", f"{COMPANY}/invoice/{iid}", token=enhanced.issue_access_token(), params=params
+        )
         assert status == 200 and body["Invoice"]["CustomField"] == [ENHANCED_ENTRY]
 
 
@@ -118,26 +130,36 @@ async def test_sdk_reads_with_include(enhanced: QuickBooksEmulator) -> None:
         qb.session.close()
     assert plain.CustomField == []
     assert [(f.DefinitionId, f.Name, f.StringValue) for f in included.CustomField] == [
-        (ENHANCED_DEAL.definition_id, "Deal ID", STARK)]
+        (ENHANCED_DEAL.definition_id, "Deal ID", STARK)
+    ]
     assert queried["QueryResponse"]["Invoice"][0]["CustomField"] == [ENHANCED_ENTRY]
     sent = [c for c in enhanced.calls if c.path.endswith(f"/invoice/{iid}")]
     assert [c.query for c in sent] == [{"minorversion": "75"}, {"include": INCLUDE_ENHANCED, "minorversion": "75"}]
 
 
 def _prefs(body: dict) -> list[list[tuple[str, Any]]]:
-    return [[(f["Name"], f.get("BooleanValue", f.get("StringValue"))) for f in group["CustomField"]]
-            for group in body["SalesFormsPrefs"]["CustomField"]]
+    return [
+        [(f["Name"], f.get("BooleanValue", f.get("StringValue"))) for f in group["CustomField"]]
+        for group in body["SalesFormsPrefs"]["CustomField"]
+    ]
 
 
 async def test_preferences_list_legacy_fields_only(legacy: QuickBooksEmulator, enhanced: QuickBooksEmulator) -> None:
     """SalesFormsPrefs.CustomField: a group of UseSalesCustomN flags and one of names; enhanced fields are absent."""
-    flags = [("SalesFormsPrefs.UseSalesCustom1", True), ("SalesFormsPrefs.UseSalesCustom2", True),
-             ("SalesFormsPrefs.UseSalesCustom3", False)]
+    flags = [
+        ("SalesFormsPrefs.UseSalesCustom1", True),
+        ("SalesFormsPrefs.UseSalesCustom2", True),
+        ("SalesFormsPrefs.UseSalesCustom3", False),
+    ]
     assert _prefs((await get(legacy, "/preferences"))["Preferences"]) == [
-        flags, [("SalesFormsPrefs.SalesCustomName1", "PO Number"), ("SalesFormsPrefs.SalesCustomName2", "Deal ID")]]
+        flags,
+        [("SalesFormsPrefs.SalesCustomName1", "PO Number"), ("SalesFormsPrefs.SalesCustomName2", "Deal ID")],
+    ]
     queried = (await get(enhanced, "/query", query="SELECT * FROM Preferences"))["QueryResponse"]
     assert _prefs(queried["Preferences"][0]) == [
-        [flags[0], (flags[1][0], False), flags[2]], [("SalesFormsPrefs.SalesCustomName1", "PO Number")]]
+        [flags[0], (flags[1][0], False), flags[2]],
+        [("SalesFormsPrefs.SalesCustomName1", "PO Number")],
+    ]
 
 
 async def test_sdk_reads_preferences(legacy: QuickBooksEmulator) -> None:
@@ -153,8 +175,13 @@ async def test_sdk_reads_preferences(legacy: QuickBooksEmulator) -> None:
 
 async def test_preferences_take_no_filters_on_custom_fields(legacy: QuickBooksEmulator) -> None:
     """The query grammar's refusals hold for Preferences too."""
-    status, body = await raw(legacy, "GET", f"{COMPANY}/query", token=legacy.issue_access_token(),
-                             params={"query": "SELECT * FROM Preferences WHERE SalesFormsPrefs = 'x'"})
+    status, body = await raw(
+        legacy,
+        "GET",
+        f"{COMPANY}/query",
+        token=legacy.issue_access_token(),
+        params={"query": "SELECT * FROM Preferences WHERE SalesFormsPrefs = 'x'"},
+    )
     assert status == 400 and body["Fault"]["Error"][0]["code"] == "4000"
 
 
@@ -174,8 +201,9 @@ def test_switch_is_checked_and_can_be_flipped() -> None:
 def test_set_deal_and_deal_of_in_both_modes(mode: str) -> None:
     """set_deal writes the company's kind of field (leaving PO Number), deal_of reads it back, None clears it."""
     qbo = QuickBooksEmulator(DEMO_ACCOUNTS, today=TODAY, fillers=0, custom_fields=mode)  # type: ignore[arg-type]
-    iid = next(i for i, inv in qbo.invoices.items() if [f["Name"] for f in inv["CustomField"]] == ["PO Number",
-                                                                                                    "Deal ID"])
+    iid = next(
+        i for i, inv in qbo.invoices.items() if [f["Name"] for f in inv["CustomField"]] == ["PO Number", "Deal ID"]
+    )
     token = qbo.invoices[iid]["SyncToken"]
     qbo.set_deal(iid, "18340099999")
     want = (ENHANCED_DEAL if mode == "enhanced" else LEGACY_DEAL).definition_id

@@ -1,10 +1,12 @@
 """What python-quickbooks 0.9.12 sends for invoice updates, against the QBO emulator: a raw sparse body through
 qb.update_object, the SDK's own Invoice objects (read-modify-save, and the bare sparse object), and 5010."""
+
 from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from quickbooks.exceptions import QuickbooksException, ValidationException
@@ -52,23 +54,31 @@ async def run(qbo: QuickBooksEmulator, work: Callable[[Client], Any]) -> Any:
 async def test_raw_sparse_body_through_update_object(qbo: QuickBooksEmulator) -> None:
     """qb.update_object("Invoice", json, params=include): POST .../invoice?minorversion=75&include=…, JSON body."""
     iid = qbo.find_invoice("1009")
-    body = {"Id": iid, "SyncToken": qbo.invoices[iid]["SyncToken"], "sparse": True,
-            "CustomField": [{"DefinitionId": deal_definition(qbo), "Type": "StringType", "StringValue": NEW_DEAL}]}
+    body = {
+        "Id": iid,
+        "SyncToken": qbo.invoices[iid]["SyncToken"],
+        "sparse": True,
+        "CustomField": [{"DefinitionId": deal_definition(qbo), "Type": "StringType", "StringValue": NEW_DEAL}],
+    }
     qbo.reset_calls()
     result = await run(qbo, lambda qb: qb.update_object("Invoice", json.dumps(body), params=dict(INCLUDE)))
     assert not isinstance(result, Exception) and qbo.deal_of(iid) == NEW_DEAL
     assert [f["StringValue"] for f in result["Invoice"]["CustomField"]] == [NEW_DEAL]
     (call,) = qbo.calls
     assert (call.method, call.path, call.query) == (
-        "POST", f"/v3/company/{QBO_REALM_ID}/invoice", {"minorversion": "75", **INCLUDE})
+        "POST",
+        f"/v3/company/{QBO_REALM_ID}/invoice",
+        {"minorversion": "75", **INCLUDE},
+    )
     assert call.headers["Content-Type"] == "application/json" and call.headers["Accept"] == "application/json"
     assert call.body == body
 
 
 async def test_read_modify_save_is_a_full_update_that_keeps_the_rest(qbo: QuickBooksEmulator) -> None:
     """Invoice.get(params=include), change the deal field, save(params=include): the other properties stay."""
-    iid = next(i for i, inv in qbo.invoices.items() if [f["Name"] for f in inv["CustomField"]] == ["PO Number",
-                                                                                                    "Deal ID"])
+    iid = next(
+        i for i, inv in qbo.invoices.items() if [f["Name"] for f in inv["CustomField"]] == ["PO Number", "Deal ID"]
+    )
     before = json.loads(json.dumps(qbo.invoices[iid], default=str))
 
     def work(qb: Client) -> Invoice:
@@ -100,7 +110,7 @@ async def test_read_without_include_then_full_update_keeps_the_enhanced_field(qb
 
 
 async def test_bare_sdk_invoice_as_sparse_update_is_refused(qbo: QuickBooksEmulator) -> None:
-    """Invoice() carries defaults (Line: [], TxnDate: "", EmailStatus: "NotSet", ...): a Line is wanted, nothing changes."""
+    """Invoice() carries defaults (Line: [], TxnDate: "", EmailStatus: "NotSet", ...): a Line is wanted, no change."""
     iid = qbo.find_invoice("1009")
     before = json.dumps(qbo.invoices[iid], default=str)
 

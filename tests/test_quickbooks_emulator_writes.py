@@ -1,11 +1,14 @@
 """Invoice updates against the QBO emulator: the sparse update that writes the deal field (both kinds of
 custom field), 5010 on a stale SyncToken, the faults for malformed bodies, and what python-quickbooks sends."""
+
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
+
 from sandbox.book import DEMO_ACCOUNTS, QBO_REALM_ID
 from sandbox.quickbooks import QuickBooksEmulator
 from sandbox.quickbooks.fields import ENHANCED_DEAL, INCLUDE_ENHANCED
@@ -14,8 +17,10 @@ from tests.test_quickbooks import raw
 
 PATH = f"/v3/company/{QBO_REALM_ID}/invoice"
 NEW_DEAL = "18340012777"
-STALE_DETAIL = ("Stale Object Error : You and Pat Bookkeeper were working on this at the same time. Pat Bookkeeper "
-                "finished before you did, so your work was not saved.")
+STALE_DETAIL = (
+    "Stale Object Error : You and Pat Bookkeeper were working on this at the same time. Pat Bookkeeper "
+    "finished before you did, so your work was not saved."
+)
 
 
 @pytest.fixture
@@ -32,8 +37,12 @@ async def enhanced(serve: Callable) -> QuickBooksEmulator:
 
 def sparse(qbo: QuickBooksEmulator, iid: str, definition_id: str = "2", value: str = NEW_DEAL, **extra: Any) -> dict:
     """The sparse update body that writes one string custom field of invoice `iid`."""
-    return {"Id": iid, "SyncToken": qbo.invoices[iid]["SyncToken"], "sparse": True,
-            "CustomField": [{"DefinitionId": definition_id, "Type": "StringType", "StringValue": value}]} | extra
+    return {
+        "Id": iid,
+        "SyncToken": qbo.invoices[iid]["SyncToken"],
+        "sparse": True,
+        "CustomField": [{"DefinitionId": definition_id, "Type": "StringType", "StringValue": value}],
+    } | extra
 
 
 async def post(qbo: QuickBooksEmulator, body: Any, *, include: bool = False, **kwargs: Any) -> tuple[int, Any]:
@@ -59,12 +68,19 @@ async def test_sparse_update_writes_the_legacy_deal_field(qbo: QuickBooksEmulato
     invoice = body["Invoice"]
     assert invoice["SyncToken"] == str(int(before["SyncToken"]) + 1) == qbo.invoices[iid]["SyncToken"]
     assert invoice["MetaData"]["LastUpdatedTime"] > before["MetaData"]["LastUpdatedTime"]
-    assert invoice["CustomField"] == [{"DefinitionId": "2", "Name": "Deal ID", "Type": "StringType",
-                                       "StringValue": NEW_DEAL}]
+    assert invoice["CustomField"] == [
+        {"DefinitionId": "2", "Name": "Deal ID", "Type": "StringType", "StringValue": NEW_DEAL}
+    ]
     assert {k: invoice[k] for k in ("DocNumber", "TxnDate", "DueDate", "EmailStatus")} == {
-        k: before[k] for k in ("DocNumber", "TxnDate", "DueDate", "EmailStatus")}
-    status, cdc = await raw(qbo, "GET", f"/v3/company/{QBO_REALM_ID}/cdc", token=qbo.issue_access_token(),
-                            params={"entities": "Invoice", "changedSince": since})
+        k: before[k] for k in ("DocNumber", "TxnDate", "DueDate", "EmailStatus")
+    }
+    status, cdc = await raw(
+        qbo,
+        "GET",
+        f"/v3/company/{QBO_REALM_ID}/cdc",
+        token=qbo.issue_access_token(),
+        params={"entities": "Invoice", "changedSince": since},
+    )
     assert [i["Id"] for i in cdc["CDCResponse"][0]["QueryResponse"][0]["Invoice"]] == [iid]
     assert qbo.webhook_changes == [("Invoice", iid, "Update")]
     legacy, _ = qbo.webhook_delivery(qbo.webhook_changes, format="legacy")
@@ -72,7 +88,8 @@ async def test_sparse_update_writes_the_legacy_deal_field(qbo: QuickBooksEmulato
     assert (entity["name"], entity["id"], entity["operation"]) == ("Invoice", iid, "Update")
     delivery = qbo.pending_webhook_delivery()
     assert delivery is not None and [(e["type"], e["intuitentityid"]) for e in json.loads(delivery[0])] == [
-        ("qbo.invoice.updated.v1", iid)]
+        ("qbo.invoice.updated.v1", iid)
+    ]
 
 
 async def test_stale_synctoken_gets_5010(qbo: QuickBooksEmulator) -> None:
@@ -89,10 +106,13 @@ async def test_stale_synctoken_gets_5010(qbo: QuickBooksEmulator) -> None:
     assert status == 200 and qbo.deal_of(iid) == NEW_DEAL
 
 
-@pytest.mark.parametrize(("drop", "code", "detail"), [
-    ("SyncToken", "2020", "Required parameter SyncToken is missing in the request"),
-    ("Id", "2020", "Required parameter Line is missing in the request"),  # without an Id the POST is a create
-])
+@pytest.mark.parametrize(
+    ("drop", "code", "detail"),
+    [
+        ("SyncToken", "2020", "Required parameter SyncToken is missing in the request"),
+        ("Id", "2020", "Required parameter Line is missing in the request"),  # without an Id the POST is a create
+    ],
+)
 async def test_missing_id_or_synctoken_is_refused(qbo: QuickBooksEmulator, drop: str, code: str, detail: str) -> None:
     """Without SyncToken QBO wants it; without Id the body is a create that lacks Line."""
     iid = qbo.find_invoice("1009")
@@ -117,17 +137,22 @@ async def test_enhanced_field_is_written_in_its_own_shape_with_include(enhanced:
     iid = enhanced.find_invoice("1009")
     status, body = await post(enhanced, sparse(enhanced, iid, ENHANCED_DEAL.definition_id), include=True)
     assert status == 200 and enhanced.deal_of(iid) == NEW_DEAL
-    assert body["Invoice"]["CustomField"] == [{"DefinitionId": ENHANCED_DEAL.definition_id, "Name": "Deal ID",
-                                               "Type": "StringType", "StringValue": NEW_DEAL}]
+    assert body["Invoice"]["CustomField"] == [
+        {"DefinitionId": ENHANCED_DEAL.definition_id, "Name": "Deal ID", "Type": "StringType", "StringValue": NEW_DEAL}
+    ]
 
 
-@pytest.mark.parametrize(("definition_id", "include"), [
-    ("2", True),  # the legacy shape: this company has no legacy "Deal ID" field
-    (ENHANCED_DEAL.definition_id, False),  # the enhanced field, but the request did not include it
-    ("7", True),  # no such definition at all
-])
+@pytest.mark.parametrize(
+    ("definition_id", "include"),
+    [
+        ("2", True),  # the legacy shape: this company has no legacy "Deal ID" field
+        (ENHANCED_DEAL.definition_id, False),  # the enhanced field, but the request did not include it
+        ("7", True),  # no such definition at all
+    ],
+)
 async def test_fields_the_company_cannot_take_are_dropped_silently(
-        enhanced: QuickBooksEmulator, definition_id: str, include: bool) -> None:
+    enhanced: QuickBooksEmulator, definition_id: str, include: bool
+) -> None:
     """QBO answers 200 and leaves the entry out: the writer has to compare the response with what it sent."""
     iid = enhanced.find_invoice("1009")
     status, body = await post(enhanced, sparse(enhanced, iid, definition_id), include=include)
@@ -137,37 +162,43 @@ async def test_fields_the_company_cannot_take_are_dropped_silently(
 
 async def test_sparse_update_leaves_other_custom_fields(qbo: QuickBooksEmulator) -> None:
     """Writing the deal field keeps the PO Number; a full update clears what it leaves out."""
-    iid = next(i for i, inv in qbo.invoices.items() if [f["Name"] for f in inv["CustomField"]] == ["PO Number",
-                                                                                                    "Deal ID"])
+    iid = next(
+        i for i, inv in qbo.invoices.items() if [f["Name"] for f in inv["CustomField"]] == ["PO Number", "Deal ID"]
+    )
     po = qbo.invoices[iid]["CustomField"][0]
     status, body = await post(qbo, sparse(qbo, iid))
     assert status == 200 and body["Invoice"]["CustomField"][0] == po and qbo.deal_of(iid) == NEW_DEAL
     inv = qbo.invoices[iid]
-    full = {k: inv[k] for k in ("Id", "SyncToken", "Line", "CustomerRef")} | {"CustomField": [
-        {"DefinitionId": "2", "StringValue": "18340012888"}]}
+    full = {k: inv[k] for k in ("Id", "SyncToken", "Line", "CustomerRef")} | {
+        "CustomField": [{"DefinitionId": "2", "StringValue": "18340012888"}]
+    }
     status, body = await post(qbo, json.loads(json.dumps(full, default=str)))
     assert status == 200 and body["Invoice"]["CustomField"][0] == {k: po[k] for k in ("DefinitionId", "Name", "Type")}
     assert qbo.deal_of(iid) == "18340012888" and "EmailStatus" not in qbo.invoices[iid]
 
 
-@pytest.mark.parametrize(("change", "code"), [
-    ({"CustomField": [{"DefinitionId": "udcf_1000000001", "Type": "StringType", "StringValue": NEW_DEAL}]}, "2010"),
-    ({"CustomField": [{"DefinitionId": "2", "Type": "NumberType", "StringValue": NEW_DEAL}]}, "2010"),
-    ({"CustomField": [{"DefinitionId": "2", "Type": "StringType", "NumberValue": 5}]}, "2010"),
-    ({"CustomField": [{"DefinitionId": "2", "Type": "Text", "StringValue": NEW_DEAL}]}, "2010"),
-    ({"CustomField": [{"DefinitionId": "2", "Type": "StringType", "StringValue": "x" * 32}]}, "2050"),
-    ({"CustomField": {"DefinitionId": "2", "StringValue": NEW_DEAL}}, "2010"),
-    ({"DealId": NEW_DEAL}, "2010"),
-    ({"sparse": "yes"}, "2010"),
-    ({"TxnDate": "25/11/2026"}, "2010"),
-    ({"EmailStatus": "Sent"}, "2170"),
-    ({"DocNumber": "D" * 22}, "2050"),
-    ({"Line": []}, "2020"),
-    ({"Line": [{"Id": "1", "Amount": 1, "DetailType": "SalesItemLineDetail"}]}, "6000"),
-    ({"CustomerRef": {"value": "1"}}, "6000"),
-])
-async def test_malformed_updates_are_refused_and_change_nothing(qbo: QuickBooksEmulator, change: dict,
-                                                                code: str) -> None:
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"CustomField": [{"DefinitionId": "udcf_1000000001", "Type": "StringType", "StringValue": NEW_DEAL}]}, "2010"),
+        ({"CustomField": [{"DefinitionId": "2", "Type": "NumberType", "StringValue": NEW_DEAL}]}, "2010"),
+        ({"CustomField": [{"DefinitionId": "2", "Type": "StringType", "NumberValue": 5}]}, "2010"),
+        ({"CustomField": [{"DefinitionId": "2", "Type": "Text", "StringValue": NEW_DEAL}]}, "2010"),
+        ({"CustomField": [{"DefinitionId": "2", "Type": "StringType", "StringValue": "x" * 32}]}, "2050"),
+        ({"CustomField": {"DefinitionId": "2", "StringValue": NEW_DEAL}}, "2010"),
+        ({"DealId": NEW_DEAL}, "2010"),
+        ({"sparse": "yes"}, "2010"),
+        ({"TxnDate": "25/11/2026"}, "2010"),
+        ({"EmailStatus": "Sent"}, "2170"),
+        ({"DocNumber": "D" * 22}, "2050"),
+        ({"Line": []}, "2020"),
+        ({"Line": [{"Id": "1", "Amount": 1, "DetailType": "SalesItemLineDetail"}]}, "6000"),
+        ({"CustomerRef": {"value": "1"}}, "6000"),
+    ],
+)
+async def test_malformed_updates_are_refused_and_change_nothing(
+    qbo: QuickBooksEmulator, change: dict, code: str
+) -> None:
     """GraphQL ids, Type/value mismatches, over-long values, unknown properties, bad dates and enums, line edits."""
     iid = qbo.find_invoice("1009")
     before = json.dumps(qbo.invoices[iid], default=str)
@@ -176,11 +207,14 @@ async def test_malformed_updates_are_refused_and_change_nothing(qbo: QuickBooksE
     assert json.dumps(qbo.invoices[iid], default=str) == before and not qbo.webhook_changes
 
 
-@pytest.mark.parametrize(("data", "content_type"), [
-    ("{not json", "application/json"),
-    ('["Id", "1"]', "application/json"),
-    (None, "application/text"),
-])
+@pytest.mark.parametrize(
+    ("data", "content_type"),
+    [
+        ("{not json", "application/json"),
+        ('["Id", "1"]', "application/json"),
+        (None, "application/text"),
+    ],
+)
 async def test_bodies_qbo_cannot_read(qbo: QuickBooksEmulator, data: str | None, content_type: str) -> None:
     """Not JSON, not an object, or not sent as application/json: 2010."""
     payload = data if data is not None else json.dumps(sparse(qbo, qbo.find_invoice("1009")))
@@ -211,6 +245,12 @@ async def test_writes_need_a_token_and_obey_throttling(qbo: QuickBooksEmulator) 
 async def test_other_operations_are_not_modelled(qbo: QuickBooksEmulator) -> None:
     """Only updates are modelled: ?operation=delete is refused rather than silently taken for an update."""
     iid = qbo.find_invoice("1009")
-    status, fault = await raw(qbo, "POST", PATH, token=qbo.issue_access_token(), json=sparse(qbo, iid),
-                              params={"minorversion": "75", "operation": "delete"})
+    status, fault = await raw(
+        qbo,
+        "POST",
+        PATH,
+        token=qbo.issue_access_token(),
+        json=sparse(qbo, iid),
+        params={"minorversion": "75", "operation": "delete"},
+    )
     assert status == 400 and error(fault)[0] == "6000" and iid in qbo.invoices

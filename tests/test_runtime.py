@@ -1,4 +1,5 @@
 """The connector runtime: rate windows, penalties after a 429, retries, deadlines."""
+
 from __future__ import annotations
 
 import time

@@ -1,10 +1,12 @@
 """The Slack emulator driven by the real slack_sdk clients (async, sync, webhook, Socket Mode)."""
+
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator, Callable
 from types import SimpleNamespace
-from typing import Any, AsyncIterator, Callable
+from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 import pytest
@@ -22,9 +24,25 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from sandbox.book import DEMO_ACCOUNTS, PEOPLE
 from sandbox.slack import (
-    BOT_USER_ID, CLIENT_ACME, CLIENT_TEAM_ID, DEAL_DESK, EXTERNAL_ID, GENERAL, GUEST_ID,
-    LEADERSHIP, OLD_DEALS, SALES, SHARED_ACME, SINGLE_GUEST_ID, TEAM_ID, FakeClock,
-    SlackEmulator, event_body, interactive_body, signed_headers, slash_command_body,
+    BOT_USER_ID,
+    CLIENT_ACME,
+    CLIENT_TEAM_ID,
+    DEAL_DESK,
+    EXTERNAL_ID,
+    GENERAL,
+    GUEST_ID,
+    LEADERSHIP,
+    OLD_DEALS,
+    SALES,
+    SHARED_ACME,
+    SINGLE_GUEST_ID,
+    TEAM_ID,
+    FakeClock,
+    SlackEmulator,
+    event_body,
+    interactive_body,
+    signed_headers,
+    slash_command_body,
 )
 from sandbox.slack.blocks import block_errors
 from tests.conftest import TODAY
@@ -40,8 +58,11 @@ def section(text: str, **extra: Any) -> dict[str, Any]:
 
 def modal(title: str = "Log a call", blocks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """A minimal modal view."""
-    return {"type": "modal", "title": {"type": "plain_text", "text": title},
-            "blocks": blocks if blocks is not None else [section("hi")]}
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": title},
+        "blocks": blocks if blocks is not None else [section("hi")],
+    }
 
 
 @pytest.fixture
@@ -73,6 +94,7 @@ async def api_error(call: Any) -> SlackApiError:
 
 
 # -- envelope and auth --------------------------------------------------------------------
+
 
 async def test_env_and_auth_test(slack: SlackEmulator, client: AsyncWebClient) -> None:
     """env() names an xoxb token and the /api/ base; auth.test identifies the bot and team."""
@@ -128,13 +150,15 @@ async def test_sync_webclient_form_encoding(slack: SlackEmulator) -> None:
     sync = WebClient(token=env["SLACK_BOT_TOKEN"], base_url=env["SLACK_API_URL"])
     res = await asyncio.to_thread(sync.users_info, user=MAYA)
     assert res["user"]["profile"]["email"] == PEOPLE[0].email
-    posted = await asyncio.to_thread(sync.chat_postMessage, channel=SALES, text="sync",
-                                     blocks=[section("from the sync client")])
+    posted = await asyncio.to_thread(
+        sync.chat_postMessage, channel=SALES, text="sync", blocks=[section("from the sync client")]
+    )
     assert slack.messages(SALES)[0]["blocks"][0]["text"]["text"] == "from the sync client"
     assert posted["ts"] == slack.messages(SALES)[0]["ts"]
 
 
 # -- chat.postMessage ---------------------------------------------------------------------
+
 
 async def test_post_message_ok(slack: SlackEmulator, client: AsyncWebClient) -> None:
     """postMessage returns channel, ts and the message, and the emulator records it."""
@@ -152,12 +176,15 @@ async def test_post_message_by_name_and_to_a_user(slack: SlackEmulator, client: 
     assert dm["channel"].startswith("D") and slack.messages(dm["channel"])[0]["text"] == "alert"
 
 
-@pytest.mark.parametrize(("channel", "error"), [
-    (GENERAL, "not_in_channel"),  # public, bot not a member
-    (DEAL_DESK, "channel_not_found"),  # private, bot not a member: invisible to it
-    (OLD_DEALS, "is_archived"),
-    ("C0NOPE00000", "channel_not_found"),
-])
+@pytest.mark.parametrize(
+    ("channel", "error"),
+    [
+        (GENERAL, "not_in_channel"),  # public, bot not a member
+        (DEAL_DESK, "channel_not_found"),  # private, bot not a member: invisible to it
+        (OLD_DEALS, "is_archived"),
+        ("C0NOPE00000", "channel_not_found"),
+    ],
+)
 async def test_post_message_refusals(client: AsyncWebClient, channel: str, error: str) -> None:
     """Slack's refusals for channels the bot cannot post in."""
     assert (await api_error(client.chat_postMessage(channel=channel, text="x"))).response["error"] == error
@@ -203,8 +230,10 @@ async def test_update_delete_and_ephemeral(slack: SlackEmulator, client: AsyncWe
 
 # -- rate limits --------------------------------------------------------------------------
 
+
 async def test_second_message_within_a_second_is_ratelimited(
-        slack: SlackEmulator, client: AsyncWebClient, clock: FakeClock) -> None:
+    slack: SlackEmulator, client: AsyncWebClient, clock: FakeClock
+) -> None:
     """A second message to one channel within a second: 429 ratelimited with Retry-After."""
     await client.chat_postMessage(channel=SALES, text="one")
     err = await api_error(client.chat_postMessage(channel=SALES, text="two"))
@@ -217,7 +246,8 @@ async def test_second_message_within_a_second_is_ratelimited(
 
 
 async def test_rate_limit_retry_handler_succeeds(
-        slack: SlackEmulator, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    slack: SlackEmulator, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """AsyncRateLimitErrorRetryHandler waits Retry-After and the retry is accepted."""
     slept: list[float] = []
     real_sleep = asyncio.sleep
@@ -229,8 +259,11 @@ async def test_rate_limit_retry_handler_succeeds(
 
     monkeypatch.setattr(retry_handlers, "asyncio", SimpleNamespace(sleep=fake_sleep))
     env = slack.env()
-    client = AsyncWebClient(token=env["SLACK_BOT_TOKEN"], base_url=env["SLACK_API_URL"],
-                            retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=1)])
+    client = AsyncWebClient(
+        token=env["SLACK_BOT_TOKEN"],
+        base_url=env["SLACK_API_URL"],
+        retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=1)],
+    )
     await client.chat_postMessage(channel=SALES, text="one")
     res = await client.chat_postMessage(channel=SALES, text="two")
     assert res["ok"] and len(slept) == 1 and slept[0] >= 1
@@ -251,14 +284,15 @@ async def test_tier_limit_is_configurable(slack: SlackEmulator, client: AsyncWeb
 
 # -- Block Kit ----------------------------------------------------------------------------
 
+
 async def test_51_blocks_are_invalid(client: AsyncWebClient) -> None:
     """50 blocks pass; 51 answer invalid_blocks explaining the limit."""
     assert (await client.chat_postMessage(channel=SALES, text="x", blocks=[{"type": "divider"}] * 50))["ok"]
-    err = await api_error(client.chat_postMessage(channel=CLIENT_ACME, text="x",
-                                                  blocks=[{"type": "divider"}] * 51))
+    err = await api_error(client.chat_postMessage(channel=CLIENT_ACME, text="x", blocks=[{"type": "divider"}] * 51))
     assert err.response["error"] == "invalid_blocks"
     assert err.response["response_metadata"]["messages"] == [
-        "[ERROR] no more than 50 items allowed [json-pointer:/blocks]"]
+        "[ERROR] no more than 50 items allowed [json-pointer:/blocks]"
+    ]
 
 
 async def test_section_text_over_3000_is_invalid(client: AsyncWebClient) -> None:
@@ -275,24 +309,29 @@ def button(text: str = "Open", **extra: Any) -> dict[str, Any]:
     return {"type": "button", "text": {"type": "plain_text", "text": text}, **extra}
 
 
-@pytest.mark.parametrize(("blocks", "pointer"), [
-    ([{"type": "section", "fields": [{"type": "mrkdwn", "text": "f"}] * 11}], "/blocks/0/fields"),
-    ([{"type": "section", "fields": [{"type": "mrkdwn", "text": "f" * 2001}]}], "/blocks/0/fields/0/text"),
-    ([{"type": "header", "text": {"type": "plain_text", "text": "h" * 151}}], "/blocks/0/text/text"),
-    ([{"type": "header", "text": {"type": "mrkdwn", "text": "h"}}], "/blocks/0/text/type"),
-    ([{"type": "context", "elements": [{"type": "mrkdwn", "text": "c"}] * 11}], "/blocks/0/elements"),
-    ([{"type": "actions", "elements": [button(action_id=f"a{i}") for i in range(26)]}], "/blocks/0/elements"),
-    ([{"type": "actions", "elements": [button("b" * 76)]}], "/blocks/0/elements/0/text/text"),
-    ([{"type": "actions", "elements": [button(value="v" * 2001)]}], "/blocks/0/elements/0/value"),
-    ([{"type": "actions", "elements": [button(action_id="a" * 256)]}], "/blocks/0/elements/0/action_id"),
-    ([section("x", block_id="b" * 256)], "/blocks/0/block_id"),
-    ([section("x", block_id="card"), section("y", block_id="card")], "/blocks/1/block_id"),
-    ([{"type": "actions", "elements": [button(action_id="go"), button(action_id="go")]}],
-     "/blocks/0/elements/1/action_id"),
-    ([{"type": "section"}], "/blocks/0"),
-    ([section("")], "/blocks/0/text/text"),
-    ([{"type": "carousel"}], "/blocks/0/type"),
-])
+@pytest.mark.parametrize(
+    ("blocks", "pointer"),
+    [
+        ([{"type": "section", "fields": [{"type": "mrkdwn", "text": "f"}] * 11}], "/blocks/0/fields"),
+        ([{"type": "section", "fields": [{"type": "mrkdwn", "text": "f" * 2001}]}], "/blocks/0/fields/0/text"),
+        ([{"type": "header", "text": {"type": "plain_text", "text": "h" * 151}}], "/blocks/0/text/text"),
+        ([{"type": "header", "text": {"type": "mrkdwn", "text": "h"}}], "/blocks/0/text/type"),
+        ([{"type": "context", "elements": [{"type": "mrkdwn", "text": "c"}] * 11}], "/blocks/0/elements"),
+        ([{"type": "actions", "elements": [button(action_id=f"a{i}") for i in range(26)]}], "/blocks/0/elements"),
+        ([{"type": "actions", "elements": [button("b" * 76)]}], "/blocks/0/elements/0/text/text"),
+        ([{"type": "actions", "elements": [button(value="v" * 2001)]}], "/blocks/0/elements/0/value"),
+        ([{"type": "actions", "elements": [button(action_id="a" * 256)]}], "/blocks/0/elements/0/action_id"),
+        ([section("x", block_id="b" * 256)], "/blocks/0/block_id"),
+        ([section("x", block_id="card"), section("y", block_id="card")], "/blocks/1/block_id"),
+        (
+            [{"type": "actions", "elements": [button(action_id="go"), button(action_id="go")]}],
+            "/blocks/0/elements/1/action_id",
+        ),
+        ([{"type": "section"}], "/blocks/0"),
+        ([section("")], "/blocks/0/text/text"),
+        ([{"type": "carousel"}], "/blocks/0/type"),
+    ],
+)
 def test_block_kit_limits(blocks: list[dict[str, Any]], pointer: str) -> None:
     """Each Block Kit limit is reported at its JSON pointer."""
     errors = block_errors(blocks, "message")
@@ -303,12 +342,22 @@ def test_a_full_card_is_valid() -> None:
     """A realistic card at the limits passes."""
     blocks = [
         {"type": "header", "text": {"type": "plain_text", "text": "h" * 150}},
-        {"type": "section", "block_id": "facts", "fields": [{"type": "mrkdwn", "text": "f" * 2000}] * 10,
-         "accessory": button(action_id="open", url="https://app.hubspot.com/x")},
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": "c"}] * 9
-         + [{"type": "image", "image_url": "https://x.example/i.png", "alt_text": "i"}]},
-        {"type": "actions", "block_id": "acts",
-         "elements": [button("b" * 75, action_id=f"a{i}", value="v" * 2000) for i in range(25)]},
+        {
+            "type": "section",
+            "block_id": "facts",
+            "fields": [{"type": "mrkdwn", "text": "f" * 2000}] * 10,
+            "accessory": button(action_id="open", url="https://app.hubspot.com/x"),
+        },
+        {
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": "c"}] * 9
+            + [{"type": "image", "image_url": "https://x.example/i.png", "alt_text": "i"}],
+        },
+        {
+            "type": "actions",
+            "block_id": "acts",
+            "elements": [button("b" * 75, action_id=f"a{i}", value="v" * 2000) for i in range(25)],
+        },
         {"type": "actions", "elements": [button(action_id="a0")]},  # action_id unique per block
         {"type": "divider"},
     ]
@@ -316,6 +365,7 @@ def test_a_full_card_is_valid() -> None:
 
 
 # -- views and trigger ids ----------------------------------------------------------------
+
 
 async def test_trigger_id_is_single_use(slack: SlackEmulator, client: AsyncWebClient) -> None:
     """A trigger opens one modal; reusing it answers exchanged_trigger_id."""
@@ -327,8 +377,9 @@ async def test_trigger_id_is_single_use(slack: SlackEmulator, client: AsyncWebCl
     assert err.response["error"] == "exchanged_trigger_id"
 
 
-async def test_trigger_id_expires_after_3_seconds(slack: SlackEmulator, client: AsyncWebClient,
-                                                 clock: FakeClock) -> None:
+async def test_trigger_id_expires_after_3_seconds(
+    slack: SlackEmulator, client: AsyncWebClient, clock: FakeClock
+) -> None:
     """A trigger used after 3 s answers expired_trigger_id; an unknown one invalid_trigger_id."""
     trigger = slack.new_trigger_id(MAYA)
     clock.advance(3.01)
@@ -347,8 +398,12 @@ async def test_modal_validation(slack: SlackEmulator, client: AsyncWebClient) ->
     err = await api_error(client.views_open(trigger_id=trigger, view=modal("t" * 25)))
     assert err.response["error"] == "invalid_arguments"
     assert "/view/title/text" in err.response["response_metadata"]["messages"][0]
-    field = {"type": "input", "block_id": "note", "label": {"type": "plain_text", "text": "Note"},
-             "element": {"type": "plain_text_input", "action_id": "body"}}
+    field = {
+        "type": "input",
+        "block_id": "note",
+        "label": {"type": "plain_text", "text": "Note"},
+        "element": {"type": "plain_text_input", "action_id": "body"},
+    }
     err = await api_error(client.views_open(trigger_id=trigger, view=modal(blocks=[field])))
     assert "/view/submit" in err.response["response_metadata"]["messages"][0]
     ok = {**modal("t" * 24, [field]), "submit": {"type": "plain_text", "text": "Save"}}
@@ -383,6 +438,7 @@ async def test_home_tab_allows_100_blocks(slack: SlackEmulator, client: AsyncWeb
 
 
 # -- response_url -------------------------------------------------------------------------
+
 
 async def test_response_url_accepts_five_posts(slack: SlackEmulator) -> None:
     """A response_url takes 5 posts; the 6th answers 404 used_url and is not delivered."""
@@ -426,6 +482,7 @@ async def test_response_url_types_replace_and_delete(slack: SlackEmulator, clien
 
 
 # -- users and conversations --------------------------------------------------------------
+
 
 async def test_users_info_members_guests_and_external(slack: SlackEmulator, client: AsyncWebClient) -> None:
     """Members carry email/tz; guests are restricted; a Slack Connect user has another team_id."""
@@ -475,6 +532,7 @@ async def test_conversations_info_slack_connect(slack: SlackEmulator, client: As
 
 # -- unfurls ------------------------------------------------------------------------------
 
+
 async def test_chat_unfurl_with_unfurl_id_and_source(slack: SlackEmulator, client: AsyncWebClient) -> None:
     """chat.unfurl by unfurl_id+source is recorded keyed by URL; other URL strings are refused."""
     event = slack.link_shared([DEAL_URL], channel_id=SALES, source="composer")
@@ -483,8 +541,9 @@ async def test_chat_unfurl_with_unfurl_id_and_source(slack: SlackEmulator, clien
     assert res["ok"]
     (recorded,) = slack.unfurls
     assert recorded["unfurl_id"] == event["unfurl_id"] and recorded["unfurls"] == unfurl and recorded["known"]
-    err = await api_error(client.chat_unfurl(unfurl_id=event["unfurl_id"], source="composer",
-                                             unfurls={DEAL_URL + "/": unfurl[DEAL_URL]}))
+    err = await api_error(
+        client.chat_unfurl(unfurl_id=event["unfurl_id"], source="composer", unfurls={DEAL_URL + "/": unfurl[DEAL_URL]})
+    )
     assert err.response["error"] == "cannot_unfurl_url"
     err = await api_error(client.chat_unfurl(unfurl_id=event["unfurl_id"], unfurls=unfurl))
     assert err.response["error"] == "missing_source"
@@ -499,12 +558,16 @@ async def test_chat_unfurl_with_channel_and_ts(slack: SlackEmulator, client: Asy
     unfurl = {DEAL_URL: {"blocks": [section("Acme Logistics")]}}
     await client.chat_unfurl(channel=SHARED_ACME, ts=event["message_ts"], unfurls=unfurl)
     assert slack.unfurls[0]["channel"] == SHARED_ACME and slack.unfurls[0]["ts"] == event["message_ts"]
-    err = await api_error(client.chat_unfurl(channel=SHARED_ACME, ts=event["message_ts"],
-                                             unfurls={DEAL_URL: {"blocks": [section("a" * 3001)]}}))
+    err = await api_error(
+        client.chat_unfurl(
+            channel=SHARED_ACME, ts=event["message_ts"], unfurls={DEAL_URL: {"blocks": [section("a" * 3001)]}}
+        )
+    )
     assert err.response["error"] == "invalid_blocks"
 
 
 # -- Socket Mode --------------------------------------------------------------------------
+
 
 @pytest.fixture
 async def socket_client(slack: SlackEmulator) -> AsyncIterator[SocketModeClient]:
@@ -526,7 +589,8 @@ async def test_socket_mode_envelope_and_ack(slack: SlackEmulator, socket_client:
     async def on_request(client: AsyncBaseSocketModeClient, req: SocketModeRequest) -> None:
         requests.append(req)
         await client.send_socket_mode_response(
-            SocketModeResponse(envelope_id=req.envelope_id, payload={"text": "Looking up Acme..."}))
+            SocketModeResponse(envelope_id=req.envelope_id, payload={"text": "Looking up Acme..."})
+        )
 
     socket_client.message_listeners.append(on_message)
     socket_client.socket_mode_request_listeners.append(on_request)
@@ -580,10 +644,12 @@ async def test_socket_ticket_is_single_use(slack: SlackEmulator) -> None:
 
 # -- forging ------------------------------------------------------------------------------
 
+
 def test_signed_slash_command_verifies() -> None:
     """signed_headers produce a signature Bolt's verifier accepts; the body has Slack's fields."""
     body = slash_command_body("acme", user_id=MAYA, channel_id=SALES, trigger_id="t1")
     headers = signed_headers(body, "s3cret", timestamp=1_700_000_000)
+
     class TenSecondsLater(Clock):
         def now(self) -> float:
             return 1_700_000_010
@@ -592,8 +658,19 @@ def test_signed_slash_command_verifies() -> None:
     assert verifier.is_valid(body, headers["X-Slack-Request-Timestamp"], headers["X-Slack-Signature"])
     assert not verifier.is_valid(body + "x", headers["X-Slack-Request-Timestamp"], headers["X-Slack-Signature"])
     fields = {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
-    for key in ("team_id", "channel_id", "channel_name", "user_id", "command", "text", "response_url",
-                "trigger_id", "api_app_id", "enterprise_id", "is_enterprise_install"):
+    for key in (
+        "team_id",
+        "channel_id",
+        "channel_name",
+        "user_id",
+        "command",
+        "text",
+        "response_url",
+        "trigger_id",
+        "api_app_id",
+        "enterprise_id",
+        "is_enterprise_install",
+    ):
         assert key in fields, key
     assert fields["command"] == "/account" and fields["text"] == "acme" and fields["trigger_id"] == "t1"
     assert headers["Content-Type"] == "application/x-www-form-urlencoded"
@@ -620,6 +697,7 @@ async def test_emulator_slash_command_uses_live_urls(slack: SlackEmulator, clien
 
 # -- control endpoints and Bolt end to end ------------------------------------------------
 
+
 async def test_http_control_endpoints(slack: SlackEmulator, client: AsyncWebClient) -> None:
     """Another process (the benchmark) can get triggers, response URLs and the state over HTTP."""
     import aiohttp
@@ -627,8 +705,9 @@ async def test_http_control_endpoints(slack: SlackEmulator, client: AsyncWebClie
     async with aiohttp.ClientSession() as session:
         async with session.post(f"{slack.base_url}/_sandbox/slack/trigger_id", json={"user_id": MAYA}) as r:
             trigger = (await r.json())["trigger_id"]
-        async with session.post(f"{slack.base_url}/_sandbox/slack/response_url",
-                                json={"channel_id": SALES, "user_id": MAYA}) as r:
+        async with session.post(
+            f"{slack.base_url}/_sandbox/slack/response_url", json={"channel_id": SALES, "user_id": MAYA}
+        ) as r:
             url = (await r.json())["response_url"]
         await client.views_open(trigger_id=trigger, view=modal())
         await client.chat_postMessage(channel=SALES, text="card")
@@ -646,8 +725,11 @@ async def test_bolt_app_end_to_end(slack: SlackEmulator) -> None:
     from slack_bolt.request.async_request import AsyncBoltRequest
 
     env = slack.env()
-    app = AsyncApp(signing_secret=env["SLACK_SIGNING_SECRET"], process_before_response=True,
-                   client=AsyncWebClient(token=env["SLACK_BOT_TOKEN"], base_url=env["SLACK_API_URL"]))
+    app = AsyncApp(
+        signing_secret=env["SLACK_SIGNING_SECRET"],
+        process_before_response=True,
+        client=AsyncWebClient(token=env["SLACK_BOT_TOKEN"], base_url=env["SLACK_API_URL"]),
+    )
 
     @app.command("/account")
     async def account(ack: Any, respond: Any, command: dict[str, Any], client: AsyncWebClient) -> None:
@@ -657,8 +739,9 @@ async def test_bolt_app_end_to_end(slack: SlackEmulator) -> None:
 
     fields = slack.slash_command_fields("acme", user_id=MAYA, channel_id=CLIENT_ACME)
     body = urlencode(fields)
-    response = await app.async_dispatch(AsyncBoltRequest(body=body, headers=signed_headers(
-        body, env["SLACK_SIGNING_SECRET"])))
+    response = await app.async_dispatch(
+        AsyncBoltRequest(body=body, headers=signed_headers(body, env["SLACK_SIGNING_SECRET"]))
+    )
     assert response.status == 200
     assert slack.messages(CLIENT_ACME)[0]["text"] == "Card for acme"
     assert slack.modal_stack(MAYA)[0]["title"]["text"] == "Log a call"

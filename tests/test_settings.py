@@ -1,4 +1,5 @@
 """Settings from the environment: names exactly as DESIGN.md, clear errors, .env support."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -25,7 +26,9 @@ def test_defaults_match_the_contract() -> None:
 def test_qbo_environment_picks_the_base_url() -> None:
     """QBO_ENVIRONMENT=sandbox means Intuit's sandbox host; an explicit QBO_BASE_URL wins."""
     assert "sandbox-quickbooks" in Settings.from_env({"QBO_ENVIRONMENT": "sandbox"}, dotenv=None).qbo_base_url
-    s = Settings.from_env({"QBO_ENVIRONMENT": "sandbox", "QBO_BASE_URL": "http://127.0.0.1:9/v3", "QBO_REALM_ID": "42"}, dotenv=None)
+    s = Settings.from_env(
+        {"QBO_ENVIRONMENT": "sandbox", "QBO_BASE_URL": "http://127.0.0.1:9/v3", "QBO_REALM_ID": "42"}, dotenv=None
+    )
     assert s.qbo_company_url == "http://127.0.0.1:9/v3/company/42"
 
 
@@ -36,19 +39,29 @@ def test_missing_credentials_are_all_named() -> None:
         s.require(("hubspot", "asana", "quickbooks"))
     text = str(info.value)
     assert "HUBSPOT_PORTAL_ID" in text and "HUBSPOT_ACCESS_TOKEN" not in text
-    for name in ("ASANA_ACCESS_TOKEN", "ASANA_WORKSPACE_GID", "QBO_CLIENT_ID", "QBO_CLIENT_SECRET",
-                 "QBO_REALM_ID", "QBO_REFRESH_TOKEN", "--sandbox"):
+    for name in (
+        "ASANA_ACCESS_TOKEN",
+        "ASANA_WORKSPACE_GID",
+        "QBO_CLIENT_ID",
+        "QBO_CLIENT_SECRET",
+        "QBO_REALM_ID",
+        "QBO_REFRESH_TOKEN",
+        "--sandbox",
+    ):
         assert name in text
 
 
-@pytest.mark.parametrize("env, fragment", [
-    ({"PORT": "abc"}, "PORT='abc': expected a whole number"),
-    ({"PORT": "70000"}, "between 1 and 65535"),
-    ({"ALERT_OWNER_DM": "maybe"}, "expected true or false"),
-    ({"POLL_INTERVAL_SECONDS": "-5"}, "must be positive"),
-    ({"HUBSPOT_BASE_URL": "api.hubapi.com"}, "expected a URL"),
-    ({"QBO_ENVIRONMENT": "staging"}, "'production' or 'sandbox'"),
-])
+@pytest.mark.parametrize(
+    "env, fragment",
+    [
+        ({"PORT": "abc"}, "PORT='abc': expected a whole number"),
+        ({"PORT": "70000"}, "between 1 and 65535"),
+        ({"ALERT_OWNER_DM": "maybe"}, "expected true or false"),
+        ({"POLL_INTERVAL_SECONDS": "-5"}, "must be positive"),
+        ({"HUBSPOT_BASE_URL": "api.hubapi.com"}, "expected a URL"),
+        ({"QBO_ENVIRONMENT": "staging"}, "'production' or 'sandbox'"),
+    ],
+)
 def test_malformed_values_get_a_clear_message(env: dict, fragment: str) -> None:
     """A malformed value is refused with the variable's name and what was expected."""
     with pytest.raises(SettingsError, match=fragment.replace("(", r"\(").replace(")", r"\)")):
@@ -66,4 +79,7 @@ def test_sandbox_systems_are_not_required() -> None:
     """A system on the sandbox needs no credentials."""
     s = Settings.from_env({}, dotenv=None)
     from dataclasses import replace
-    replace(s, sandbox_systems=frozenset({"hubspot", "asana", "quickbooks"})).require(("hubspot", "asana", "quickbooks"))
+
+    replace(s, sandbox_systems=frozenset({"hubspot", "asana", "quickbooks"})).require(
+        ("hubspot", "asana", "quickbooks")
+    )

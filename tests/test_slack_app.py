@@ -1,4 +1,5 @@
 """End to end through POST /slack/events with real signatures, against the sandbox."""
+
 from __future__ import annotations
 
 import json
@@ -10,10 +11,15 @@ import pytest
 from blocks import ids
 from blocks.messages import REFUSAL
 from sandbox.book import PEOPLE, PORTAL_ID
-from sandbox.slack import (
-    EXTERNAL_ID, GUEST_ID, SALES, SHARED_ACME, SINGLE_GUEST_ID, signed_headers,
-)
 from sandbox.harness import Bot, block_texts
+from sandbox.slack import (
+    EXTERNAL_ID,
+    GUEST_ID,
+    SALES,
+    SHARED_ACME,
+    SINGLE_GUEST_ID,
+    signed_headers,
+)
 
 MAYA = PEOPLE[0].slack_id
 GLOBEX = "18340012002"
@@ -34,9 +40,20 @@ async def test_account_command_acks_empty_then_posts_the_card(bot: Bot) -> None:
     [card] = await bot.delivered(url)
     text = block_texts(card)
     assert card.get("response_type", "ephemeral") == "ephemeral"
-    for fact in ("Globex – Customer Data Platform", "Closed won", "Jordan Ellis", "Build",
-                 "UAT environment handover", "3 days overdue", "Ava Moreno", "$106,250.00",
-                 "$83,750.00", "$22,500.00", "None open", "Explained UAT slip"):
+    for fact in (
+        "Globex – Customer Data Platform",
+        "Closed won",
+        "Jordan Ellis",
+        "Build",
+        "UAT environment handover",
+        "3 days overdue",
+        "Ava Moreno",
+        "$106,250.00",
+        "$83,750.00",
+        "$22,500.00",
+        "None open",
+        "Explained UAT slip",
+    ):
         assert fact in text, fact
     assert _button(card, ids.SHARE_CARD)["value"] == GLOBEX
     assert _button(card, ids.LOG_COMMUNICATION)["value"] == GLOBEX
@@ -105,9 +122,11 @@ async def test_bad_requests_get_401(bot: Bot, mangle: str) -> None:
 
 
 def _deal_urls(deal_id: str) -> list[str]:
-    return [f"https://app.hubspot.com/contacts/{PORTAL_ID}/record/0-3/{deal_id}",
-            f"https://app.hubspot.com/contacts/{PORTAL_ID}/deal/{deal_id}/",
-            f"https://app-eu1.hubspot.com/contacts/{PORTAL_ID}/record/0-3/{deal_id}?tab=overview"]
+    return [
+        f"https://app.hubspot.com/contacts/{PORTAL_ID}/record/0-3/{deal_id}",
+        f"https://app.hubspot.com/contacts/{PORTAL_ID}/deal/{deal_id}/",
+        f"https://app-eu1.hubspot.com/contacts/{PORTAL_ID}/record/0-3/{deal_id}?tab=overview",
+    ]
 
 
 async def test_unfurl_every_link_form_in_one_call(bot: Bot) -> None:

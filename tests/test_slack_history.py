@@ -1,8 +1,10 @@
 """Slack emulator: message metadata, conversations.history and answers lost after a post."""
+
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import aiohttp
 import pytest
@@ -57,6 +59,7 @@ async def post_many(client: AsyncWebClient, channel: str, count: int) -> list[st
 
 # -- metadata -------------------------------------------------------------------------------
 
+
 async def test_metadata_round_trip(slack: SlackEmulator, client: AsyncWebClient) -> None:
     """Metadata posted with a message comes back in the answer and in history with include_all_metadata."""
     posted = await client.chat_postMessage(channel=SALES, text="Payment received", metadata=META)
@@ -73,11 +76,15 @@ async def test_metadata_as_json_string_in_a_form_post(slack: SlackEmulator, clie
         async with session.post(slack.base_url + "/api/chat.postMessage", data=form) as response:
             body = await response.json()
         assert body["ok"] and body["message"]["metadata"] == META
-        for bad, error in (("{not json", "invalid_metadata_format"), ('["x"]', "invalid_metadata_format"),
-                           ('{"event_type": "x"}', "invalid_metadata_schema"),
-                           ('{"event_type": 3, "event_payload": {}}', "invalid_metadata_schema")):
-            async with session.post(slack.base_url + "/api/chat.postMessage",
-                                    data={**form, "metadata": bad}) as response:
+        for bad, error in (
+            ("{not json", "invalid_metadata_format"),
+            ('["x"]', "invalid_metadata_format"),
+            ('{"event_type": "x"}', "invalid_metadata_schema"),
+            ('{"event_type": 3, "event_payload": {}}', "invalid_metadata_schema"),
+        ):
+            async with session.post(
+                slack.base_url + "/api/chat.postMessage", data={**form, "metadata": bad}
+            ) as response:
                 assert (await response.json())["error"] == error, bad
     assert len(slack.messages(SALES)) == 1
 
@@ -91,6 +98,7 @@ async def test_history_without_include_all_metadata_has_none(client: AsyncWebCli
 
 
 # -- history --------------------------------------------------------------------------------
+
 
 async def test_history_pages_newest_first(slack: SlackEmulator, client: AsyncWebClient) -> None:
     """limit=2 over five messages: pages of 2, 2, 1, newest first, linked by next_cursor."""
@@ -108,8 +116,9 @@ async def test_history_pages_newest_first(slack: SlackEmulator, client: AsyncWeb
         if not cursor:
             break
     assert pages == [2, 2, 1] and seen == ts[::-1]
-    assert (await api_error(client.conversations_history(channel=SALES, cursor="bogus"))).response["error"] \
-        == "invalid_cursor"
+    assert (await api_error(client.conversations_history(channel=SALES, cursor="bogus"))).response[
+        "error"
+    ] == "invalid_cursor"
 
 
 async def test_history_oldest_latest_inclusive(client: AsyncWebClient) -> None:
@@ -130,6 +139,7 @@ async def test_history_oldest_latest_inclusive(client: AsyncWebClient) -> None:
 
 async def test_history_refusals(slack: SlackEmulator, client: AsyncWebClient) -> None:
     """not_in_channel, channel_not_found and missing_scope, as Slack answers them."""
+
     async def error(channel: str) -> str:
         return (await api_error(client.conversations_history(channel=channel))).response["error"]
 
@@ -156,6 +166,7 @@ async def test_dm_by_user_id_lands_in_the_opened_channel(slack: SlackEmulator, c
 
 
 # -- answers lost after the post ------------------------------------------------------------
+
 
 async def test_fail_after_post_stores_then_answers_500(slack: SlackEmulator, client: AsyncWebClient) -> None:
     """The message is stored but the caller hears a 500; the next post is answered normally."""

@@ -1,4 +1,5 @@
 """The PM's log-communication button, end to end, and cards when a backend hangs."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,8 +7,8 @@ import pytest
 from blocks import ids
 from bot.status import Timing
 from sandbox.book import PEOPLE
-from sandbox.slack import SALES
 from sandbox.harness import Bot, block_texts, start_bot, stop_bot
+from sandbox.slack import SALES
 
 SAM = PEOPLE[3].slack_id  # a PM
 
@@ -23,8 +24,13 @@ def _values(kind: str = "call", on: str | None = None, summary: str = "Walked th
 async def _open_modal(bot: Bot, query: str = "Acme Logistics") -> tuple[dict, dict, str]:
     _, _, url = await bot.command(query, user_id=SAM)
     [card] = await bot.delivered(url)
-    button = next(e for b in card["blocks"] if b["type"] == "actions" for e in b["elements"]
-                  if e["action_id"] == ids.LOG_COMMUNICATION)
+    button = next(
+        e
+        for b in card["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == ids.LOG_COMMUNICATION
+    )
     click_url = bot.slack.new_response_url(SALES, SAM)
     status, _ = await bot.click(button, message=card, response_url=click_url, user_id=SAM)
     assert status == 200
@@ -50,8 +56,9 @@ async def test_button_modal_submission_writes_hubspot_and_updates_the_card(bot: 
     assert engagement["type"] == "calls"
     assert "18340012001" in bot.sandbox.hubspot.associated_ids("calls", engagement["id"], "deals")
     assert "Sam Okafor" in str(engagement["properties"])
-    final = await bot.until(lambda: "Logged in HubSpot" in str(bot.slack.views.get(modal["id"])),
-                            what="confirmation view")
+    final = await bot.until(
+        lambda: "Logged in HubSpot" in str(bot.slack.views.get(modal["id"])), what="confirmation view"
+    )
     assert final
 
 
@@ -65,12 +72,15 @@ async def test_a_double_submission_writes_one_engagement(bot: Bot) -> None:
     assert len(_engagements(bot)) == 1
 
 
-@pytest.mark.parametrize("values, block", [
-    (_values(summary="   "), ids.LOG_SUMMARY_BLOCK),
-    (_values(summary="x" * 2001), ids.LOG_SUMMARY_BLOCK),
-    (_values(on="2999-01-01"), ids.LOG_DATE_BLOCK),
-    (_values(kind="fax"), ids.LOG_KIND_BLOCK),
-])
+@pytest.mark.parametrize(
+    "values, block",
+    [
+        (_values(summary="   "), ids.LOG_SUMMARY_BLOCK),
+        (_values(summary="x" * 2001), ids.LOG_SUMMARY_BLOCK),
+        (_values(on="2999-01-01"), ids.LOG_DATE_BLOCK),
+        (_values(kind="fax"), ids.LOG_KIND_BLOCK),
+    ],
+)
 async def test_invalid_input_is_shown_in_the_modal(bot: Bot, values: dict, block: str) -> None:
     """Validation errors come back as response_action errors on the right field; nothing is written."""
     _, modal, _ = await _open_modal(bot)
@@ -84,8 +94,10 @@ async def test_hubspot_refusing_keeps_the_text(bot: Bot) -> None:
     _, modal, _ = await _open_modal(bot)
     bot.sandbox.hubspot.inject(400, count=1, path_contains="/crm/v3/objects/calls", method="POST")
     await bot.submit(modal, _values(summary="Important: client wants weekly reports"), user_id=SAM)
-    view = await bot.until(lambda: "Not saved" in str(bot.slack.views.get(modal["id"])) and bot.slack.views[modal["id"]],
-                           what="failure view")
+    view = await bot.until(
+        lambda: "Not saved" in str(bot.slack.views.get(modal["id"])) and bot.slack.views[modal["id"]],
+        what="failure view",
+    )
     assert "Important: client wants weekly reports" in str(view)
     assert _engagements(bot) == []
 

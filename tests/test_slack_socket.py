@@ -1,12 +1,13 @@
 """Socket Mode for real: the bot connects to the emulator's WebSocket and answers /account; /healthz."""
+
 from __future__ import annotations
 
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
 from bot.app import create_app
 from sandbox.book import PEOPLE
-from sandbox.slack import SALES
 from sandbox.harness import Bot, block_texts
+from sandbox.slack import SALES
 
 
 async def test_account_over_socket_mode(bot: Bot) -> None:

@@ -1,4 +1,5 @@
 """The daily snapshot round: every tracked account once, batched, resumable after a restart."""
+
 from __future__ import annotations
 
 import pytest
@@ -25,7 +26,9 @@ async def test_daily_round_snapshots_every_tracked_account(bot: Bot) -> None:
     latest = await bot.services.store.latest_snapshots(tracked)
     assert set(latest) == set(tracked)
     stark = latest["18340012005"][1]
-    assert stark["health_detail"]["level"] == "red" and "invoice 34 days overdue" in stark["health_detail"]["reasons"][0]
+    assert (
+        stark["health_detail"]["level"] == "red" and "invoice 34 days overdue" in stark["health_detail"]["reasons"][0]
+    )
     assert await bot.services.store.get_sync(CURSOR) == ""
 
 

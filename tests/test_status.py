@@ -1,8 +1,9 @@
 """The status service against the sandbox: concurrency, deadlines, last good values, coalescing."""
+
 from __future__ import annotations
 
 import asyncio
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -20,8 +21,9 @@ SYSTEMS = ("hubspot", "asana", "quickbooks")
 async def env(tmp_path) -> AsyncIterator[tuple[Sandbox, Services]]:
     async with Sandbox() as sandbox:
         settings = settings_on_sandbox(Settings.from_env({}, dotenv=None), sandbox.env(), database_dir=tmp_path)
-        services = await open_services(settings, timing=Timing(hubspot_deadline=1.0, asana_deadline=1.0,
-                                                               quickbooks_deadline=1.0))
+        services = await open_services(
+            settings, timing=Timing(hubspot_deadline=1.0, asana_deadline=1.0, quickbooks_deadline=1.0)
+        )
         try:
             yield sandbox, services
         finally:

@@ -1,4 +1,5 @@
 """The store on both backends: tokens, join indexes, cursors, schema races."""
+
 from __future__ import annotations
 
 import asyncio
@@ -10,12 +11,13 @@ from bot.store import IndexedProject, Store, async_url
 
 
 async def test_token_seed_then_put(store: Store) -> None:
-    """The first refresh token is seeded once (the environment never overwrites a stored one); each put bumps the version."""
+    """The first refresh token is seeded once (a stored one is never overwritten by the env); a put bumps the version."""
     first = await store.seed_token("qbo:1", "RT-1")
     again = await store.seed_token("qbo:1", "RT-ignored")
     assert again.refresh_token == "RT-1" and again.version == first.version
-    put = await store.put_token("qbo:1", refresh_token="RT-2", access_token="AT-2", access_expires_at=10.0,
-                                refresh_expires_at=20.0)
+    put = await store.put_token(
+        "qbo:1", refresh_token="RT-2", access_token="AT-2", access_expires_at=10.0, refresh_expires_at=20.0
+    )
     assert put.version == first.version + 1
     stored = await store.get_token("qbo:1")
     assert stored == put and stored.refresh_token == "RT-2" and stored.access_token == "AT-2"
@@ -23,9 +25,14 @@ async def test_token_seed_then_put(store: Store) -> None:
 
 async def test_asana_index_replace_and_lookup(store: Store) -> None:
     """A full scan replaces the index; lookups return unarchived projects first."""
-    await store.replace_asana_index("W", [IndexedProject("P1", "D1", "One", True, 0),
-                                          IndexedProject("P2", "D1", "Two", False, 0),
-                                          IndexedProject("P3", "D2", "Three", False, 0)])
+    await store.replace_asana_index(
+        "W",
+        [
+            IndexedProject("P1", "D1", "One", True, 0),
+            IndexedProject("P2", "D1", "Two", False, 0),
+            IndexedProject("P3", "D2", "Three", False, 0),
+        ],
+    )
     found = await store.asana_projects_for("W", "D1")
     assert [p.project_gid for p in found] == ["P2", "P1"]
     await store.replace_asana_index("W", [IndexedProject("P3", "D2", "Three", False, 0)])
@@ -59,6 +66,7 @@ async def test_many_processes_creating_the_schema_at_once(tmp_path) -> None:
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
         import uuid
+
         schema = f"race_{uuid.uuid4().hex[:8]}"
         stores = await asyncio.gather(*(Store.open(url, schema=schema) for _ in range(5)))
     else:
@@ -67,18 +75,22 @@ async def test_many_processes_creating_the_schema_at_once(tmp_path) -> None:
     assert await stores[-1].get_sync("x") == "1"
     if url:
         from sqlalchemy import text
+
         async with stores[0].engine.begin() as conn:
             await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     for s in stores:
         await s.close()
 
 
-@pytest.mark.parametrize("url, expected", [
-    ("sqlite:///accountbot.db", "sqlite+aiosqlite:///accountbot.db"),
-    ("sqlite:////var/lib/a.db", "sqlite+aiosqlite:////var/lib/a.db"),
-    ("postgresql://u@h:5432/db", "postgresql+asyncpg://u@h:5432/db"),
-    ("postgres://u@h/db", "postgresql+asyncpg://u@h/db"),
-])
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("sqlite:///accountbot.db", "sqlite+aiosqlite:///accountbot.db"),
+        ("sqlite:////var/lib/a.db", "sqlite+aiosqlite:////var/lib/a.db"),
+        ("postgresql://u@h:5432/db", "postgresql+asyncpg://u@h:5432/db"),
+        ("postgres://u@h/db", "postgresql+asyncpg://u@h/db"),
+    ],
+)
 def test_database_url_mapping(url: str, expected: str) -> None:
     """DATABASE_URL forms map to their async drivers."""
     assert async_url(url) == expected
@@ -110,8 +122,11 @@ async def test_concurrent_claims_have_one_winner(store: Store) -> None:
 async def test_concurrent_index_writes_do_not_collide(store: Store) -> None:
     """Two processes indexing the same invoices at once both succeed; the last write stands."""
     rows = [(str(i), "D1", "t1") for i in range(300)]
-    await asyncio.gather(store.upsert_invoices("R", rows), store.upsert_invoices("R", rows),
-                         store.upsert_invoices("R", [(str(i), "D2", "t2") for i in range(300)]))
+    await asyncio.gather(
+        store.upsert_invoices("R", rows),
+        store.upsert_invoices("R", rows),
+        store.upsert_invoices("R", [(str(i), "D2", "t2") for i in range(300)]),
+    )
     assert await store.invoice_count("R") == 300
 
 
@@ -133,6 +148,7 @@ async def test_channel_links(store: Store) -> None:
 async def test_snapshots_keep_180_days_and_give_the_latest(store: Store) -> None:
     """Old snapshots are pruned; latest_snapshots picks each deal's newest; kickoff stays reachable."""
     import time as _time
+
     now = _time.time()
     await store.add_snapshot("D1", {"n": 0}, taken_at=now - 200 * 86400)
     await store.add_snapshot("D1", {"n": 1}, taken_at=now - 100 * 86400)

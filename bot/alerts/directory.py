@@ -1,8 +1,10 @@
 """Slack channels for the alert pipeline: can the bot post there?"""
+
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 

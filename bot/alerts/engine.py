@@ -1,23 +1,24 @@
 """From signals to events: look the change up, decide who hears of it, record it once."""
+
 from __future__ import annotations
 
 import asyncio
 import dataclasses
 import logging
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, Protocol
 
 from cachetools import TTLCache
 
-from bot.settings import Settings
 from bot.alerts.sender import EMAIL_PREFIX
 from bot.models import AccountStatus
-from bot.models.health import Health
 from bot.models.alerts import AlertKind, AlertPayload, EscalationAlert, PaymentAlert, UpsellAlert
-from bot.store import InboxItem, Store, keys
+from bot.models.health import Health
 from bot.models.views import Subscription
+from bot.settings import Settings
+from bot.store import InboxItem, Store, keys
 from bot.webhooks import Signal
 from connectors.errors import ConnectorError, NotFoundError, RateLimitedError, UnavailableError
 from connectors.types import PaymentApplication, TicketInfo
@@ -41,8 +42,17 @@ class LeaseCheck(Protocol):
 class AlertEngine:
     """Turns signals into recorded events and queued deliveries."""
 
-    def __init__(self, store: Store, settings: Settings, hubspot: Any, quickbooks: Any, *, status: Any = None,
-                 snapshotter: Any = None, burst_window: float = BURST_WINDOW) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        hubspot: Any,
+        quickbooks: Any,
+        *,
+        status: Any = None,
+        snapshotter: Any = None,
+        burst_window: float = BURST_WINDOW,
+    ) -> None:
         self.store = store
         self.settings = settings
         self.hubspot = hubspot
@@ -88,10 +98,14 @@ class AlertEngine:
         inbox and is tried again later; others are done (the pollers are the backstop).
         """
         signals = [(item, _signal(item.payload)) for item in batch]
-        payments = [(item, s) for item, s in signals
-                    if s.source == "quickbooks" and s.entity == "Payment" and s.action != "deleted"]
-        tickets = [(item, s) for item, s in signals
-                   if s.source == "hubspot" and s.entity == "ticket" and s.action != "deleted"]
+        payments = [
+            (item, s)
+            for item, s in signals
+            if s.source == "quickbooks" and s.entity == "Payment" and s.action != "deleted"
+        ]
+        tickets = [
+            (item, s) for item, s in signals if s.source == "hubspot" and s.entity == "ticket" and s.action != "deleted"
+        ]
         made = 0
         retry: list[int] = []
         for group, fetch in ((payments, self.payments), (tickets, self.tickets)):
@@ -114,8 +128,9 @@ class AlertEngine:
                 log.warning("signal %s %s %s waits: %s", item.source, signal.entity, signal.entity_id, exc)
                 retry.append(item.id)
             except ConnectorError as exc:
-                log.warning("signal %s %s %s: %s; the poller will catch it", item.source, signal.entity,
-                            signal.entity_id, exc)
+                log.warning(
+                    "signal %s %s %s: %s; the poller will catch it", item.source, signal.entity, signal.entity_id, exc
+                )
         await self.store.inbox_done([item.id for item in batch if item.id not in retry])
         if retry:
             await self.store.defer_inbox(retry, time.time() + INBOX_RETRY)
@@ -144,16 +159,35 @@ class AlertEngine:
         deal = await self._deal(deal_id)
         total = sum((a.amount for a in apps), Decimal("0"))
         payload: PaymentAlert = {
-            "deal_id": deal_id, "deal_name": deal.get("name"), "payment_id": payment_id,
-            "paid_on": apps[0].paid_on.isoformat(), "currency": apps[0].currency, "amount": str(total),
-            "invoices": [{"id": a.invoice_id, "doc": a.doc_number, "amount": str(a.amount),
-                          "total": str(a.invoice_total), "balance": str(a.balance),
-                          "due_on": a.due_on.isoformat() if a.due_on else None} for a in apps],
+            "deal_id": deal_id,
+            "deal_name": deal.get("name"),
+            "payment_id": payment_id,
+            "paid_on": apps[0].paid_on.isoformat(),
+            "currency": apps[0].currency,
+            "amount": str(total),
+            "invoices": [
+                {
+                    "id": a.invoice_id,
+                    "doc": a.doc_number,
+                    "amount": str(a.amount),
+                    "total": str(a.invoice_total),
+                    "balance": str(a.balance),
+                    "due_on": a.due_on.isoformat() if a.due_on else None,
+                }
+                for a in apps
+            ],
         }
         key = f"payment:{self.settings.qbo_realm_id}:{payment_id}:{deal_id}"
         recorded = apps[0].recorded_at
-        return await self._record(key, AlertKind.PAYMENTS, deal_id, payload, deal.get("owner_email"), amount=total,
-                                  occurred=recorded.timestamp() if recorded else None)
+        return await self._record(
+            key,
+            AlertKind.PAYMENTS,
+            deal_id,
+            payload,
+            deal.get("owner_email"),
+            amount=total,
+            occurred=recorded.timestamp() if recorded else None,
+        )
 
     async def tickets(self, ticket_ids: list[str]) -> int:
         """HubSpot tickets, fetched together: an event per associated deal for each one open."""
@@ -179,17 +213,38 @@ class AlertEngine:
             if self.status is not None:
                 self.status.invalidate(deal_id, ("escalations",))
             deal = await self._deal(deal_id)
-            payload: EscalationAlert = {"deal_id": deal_id, "deal_name": deal.get("name"), "ticket_id": esc.id,
-                       "subject": esc.subject, "priority": esc.priority, "created_at": esc.created_at.isoformat(),
-                       "stage": esc.stage_label, "url": esc.url}
+            payload: EscalationAlert = {
+                "deal_id": deal_id,
+                "deal_name": deal.get("name"),
+                "ticket_id": esc.id,
+                "subject": esc.subject,
+                "priority": esc.priority,
+                "created_at": esc.created_at.isoformat(),
+                "stage": esc.stage_label,
+                "url": esc.url,
+            }
             key = f"escalation:{self.settings.hubspot_portal_id}:{esc.id}:{deal_id}"
-            made += await self._record(key, AlertKind.ESCALATIONS, deal_id, payload, deal.get("owner_email"),
-                                       occurred=esc.created_at.timestamp())
+            made += await self._record(
+                key,
+                AlertKind.ESCALATIONS,
+                deal_id,
+                payload,
+                deal.get("owner_email"),
+                occurred=esc.created_at.timestamp(),
+            )
         return made
 
-    async def _record(self, key: str, kind: AlertKind, deal_id: str, payload: AlertPayload,
-                      owner_email: str | None, *, amount: Decimal | None = None,
-                      occurred: float | None = None) -> int:
+    async def _record(
+        self,
+        key: str,
+        kind: AlertKind,
+        deal_id: str,
+        payload: AlertPayload,
+        owner_email: str | None,
+        *,
+        amount: Decimal | None = None,
+        occurred: float | None = None,
+    ) -> int:
         """Record the event once, with a delivery for each subscription that existed when it happened."""
         when = occurred if occurred is not None else time.time()
         deliveries: list[tuple[str, str, int | None]] = []
@@ -200,8 +255,9 @@ class AlertEngine:
             email = owner_email.strip().lower()  # the Slack user is looked up when sending (and retried)
             deliveries.append((f"{EMAIL_PREFIX}{email}", f"{EMAIL_PREFIX}{email}|{deal_id}|{kind}", None))
         deliveries = list({d[0]: d for d in reversed(deliveries)}.values())[::-1]  # one per destination
-        new = await self.store.record_event(key, kind, deal_id, payload, when, deliveries,
-                                            due_at=time.time() + self.burst_window)
+        new = await self.store.record_event(
+            key, kind, deal_id, payload, when, deliveries, due_at=time.time() + self.burst_window
+        )
         if new:
             log.info("event %s: %d deliveries", key, len(deliveries))
             if self.snapshotter is not None and kind != AlertKind.UPSELL:  # history: a snapshot on every event
@@ -282,7 +338,7 @@ class AlertEngine:
     async def _poll_tickets(self) -> int:
         stored = await self.store.get_sync(keys.HUBSPOT_TICKETS_SINCE)
         if stored is None:  # first run: start from now, don't alert on history
-            await self.store.set_sync(keys.HUBSPOT_TICKETS_SINCE, datetime.now(timezone.utc).isoformat())
+            await self.store.set_sync(keys.HUBSPOT_TICKETS_SINCE, datetime.now(UTC).isoformat())
             return 0
         since = datetime.fromisoformat(stored)
         made = 0
@@ -306,9 +362,15 @@ def signal_payload(signal: Signal) -> dict[str, Any]:
 
 def _signal(payload: dict[str, Any]) -> Signal:
     occurred = payload.get("occurred_at")
-    return Signal(payload["source"], payload["entity"], payload["entity_id"], payload["action"],
-                  payload.get("account"), datetime.fromisoformat(occurred) if occurred else None,
-                  payload.get("detail") or {})
+    return Signal(
+        payload["source"],
+        payload["entity"],
+        payload["entity_id"],
+        payload["action"],
+        payload.get("account"),
+        datetime.fromisoformat(occurred) if occurred else None,
+        payload.get("detail") or {},
+    )
 
 
 def _over_minimum(sub: Subscription, amount: Decimal | None) -> bool:
@@ -335,8 +397,13 @@ class Upsells:
             return 0
         destination = f"{EMAIL_PREFIX}{email.strip().lower()}"
         payload: UpsellAlert = {"deal_id": status.deal_id, "deal_name": status.name, "reason": health.upsell_reason}
-        new = await self.store.record_event(f"upsell:{self.portal_id}:{status.deal_id}", AlertKind.UPSELL,
-                                            status.deal_id, payload, time.time(),
-                                            [(destination, f"{destination}|{status.deal_id}|{AlertKind.UPSELL}", None)],
-                                            due_at=time.time())
+        new = await self.store.record_event(
+            f"upsell:{self.portal_id}:{status.deal_id}",
+            AlertKind.UPSELL,
+            status.deal_id,
+            payload,
+            time.time(),
+            [(destination, f"{destination}|{status.deal_id}|{AlertKind.UPSELL}", None)],
+            due_at=time.time(),
+        )
         return int(new)

@@ -7,6 +7,7 @@ the bot removed from the channel), the check is retried a few times with backoff
 the alert is sent again anyway — at least once, marked `unverified` (it may show twice) —
 so an alert is never silently lost. `/account doctor` shows those sends and the scope to add.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -15,7 +16,8 @@ import os
 import signal
 import time
 from collections import defaultdict
-from typing import Any, Callable, Final, Protocol
+from collections.abc import Callable
+from typing import Any, Final, Protocol
 
 import aiohttp
 from cachetools import TTLCache
@@ -30,13 +32,40 @@ log = logging.getLogger(__name__)
 
 METADATA_TYPE: Final = "accountbot_alert"
 EMAIL_PREFIX: Final = "email:"  # a deal owner's DM: the Slack user is looked up when sending
-GONE: Final = frozenset({"channel_not_found", "not_in_channel", "is_archived", "account_inactive", "user_not_found",
-                         "user_disabled", "cannot_dm_bot", "restricted_action", "ekm_access_denied",
-                         "team_access_not_granted", "invalid_auth", "missing_scope", "users_not_found"})
+GONE: Final = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "account_inactive",
+        "user_not_found",
+        "user_disabled",
+        "cannot_dm_bot",
+        "restricted_action",
+        "ekm_access_denied",
+        "team_access_not_granted",
+        "invalid_auth",
+        "missing_scope",
+        "users_not_found",
+    }
+)
 # History errors that won't heal by waiting: after MAX_CHECKS of them the alert is sent again unchecked.
-UNREADABLE: Final = frozenset({"missing_scope", "not_in_channel", "channel_not_found", "invalid_auth", "not_authed",
-                               "account_inactive", "token_revoked", "no_permission", "access_denied",
-                               "ekm_access_denied", "team_access_not_granted", "is_archived"})
+UNREADABLE: Final = frozenset(
+    {
+        "missing_scope",
+        "not_in_channel",
+        "channel_not_found",
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "no_permission",
+        "access_denied",
+        "ekm_access_denied",
+        "team_access_not_granted",
+        "is_archived",
+    }
+)
 MAX_CHECKS: Final = 3
 CHECK_BACKOFF: Final = 5.0  # seconds before the second check; doubled each time
 RECONCILE_AFTER: Final = 30.0  # a send older than this with no answer is checked against history
@@ -73,8 +102,16 @@ def _error(exc: SlackApiError) -> str:
 class OutboxSender:
     """Sends due outbox groups; per destination in order, destinations concurrently."""
 
-    def __init__(self, store: Store, client: AsyncWebClient, render: Renderer, *, name: str = "",
-                 clock: Callable[[], float] = time.time, reconcile_after: float = RECONCILE_AFTER) -> None:
+    def __init__(
+        self,
+        store: Store,
+        client: AsyncWebClient,
+        render: Renderer,
+        *,
+        name: str = "",
+        clock: Callable[[], float] = time.time,
+        reconcile_after: float = RECONCILE_AFTER,
+    ) -> None:
         self.store = store
         self.name = name  # the process posting (carried in the message metadata, for audits)
         self.client = client
@@ -129,7 +166,7 @@ class OutboxSender:
             response = await self.client.chat_postMessage(channel=channel, metadata=metadata, **message)
         except SlackApiError as exc:
             return await self._failed(group, exc, channel, started)
-        except (asyncio.TimeoutError, OSError, aiohttp.ClientError) as exc:  # the answer was lost: did Slack take it?
+        except (TimeoutError, OSError, aiohttp.ClientError) as exc:  # the answer was lost: did Slack take it?
             return await self._check(group, channel, started, repr(exc))
         _crash_point("after_post")
         await self.store.mark_sent(ids, channel, response.get("ts"))
@@ -139,7 +176,7 @@ class OutboxSender:
     async def _channel(self, destination: str) -> str:
         """Where to post: a channel as is; a person (by id, or by email) in their DM."""
         if destination.startswith(EMAIL_PREFIX):
-            email = destination[len(EMAIL_PREFIX):]
+            email = destination[len(EMAIL_PREFIX) :]
             if email not in self._people:  # errors (rate limits included) retry like any send
                 self._people[email] = (await self.client.users_lookupByEmail(email=email))["user"]["id"]
             destination = self._people[email]
@@ -167,19 +204,22 @@ class OutboxSender:
         await self.store.mark_retry(ids, self.clock() + self._backoff(group), error)
         return 0
 
-    async def _check(self, group: list[OutboxRow], channel: str, started: float, error: str,
-                     retry_in: float | None = None) -> int:
+    async def _check(
+        self, group: list[OutboxRow], channel: str, started: float, error: str, retry_in: float | None = None
+    ) -> int:
         """After a lost answer: the ids found in history are sent, the rest go out again."""
         ids = [r.id for r in group]
         try:
             found = await self._posted(channel, ids, started)
-        except (SlackApiError, asyncio.TimeoutError, OSError, aiohttp.ClientError) as exc:
+        except (TimeoutError, SlackApiError, OSError, aiohttp.ClientError) as exc:
             return await self._cannot_check(group, exc)
         for ts, posted in found.items():
             await self.store.mark_sent(posted, channel, ts)
         missing = [i for i in ids if all(i not in posted for posted in found.values())]
         if missing:
-            wait = 0.0 if found else self._backoff(group) if retry_in is None else retry_in  # part went out: the rest now
+            wait = (
+                0.0 if found else self._backoff(group) if retry_in is None else retry_in
+            )  # part went out: the rest now
             await self.store.mark_retry(missing, self.clock() + wait, error)
         self.sent += len(found)
         return len(found)
@@ -191,13 +231,17 @@ class OutboxSender:
         lasting = isinstance(exc, SlackApiError) and (exc.response.get("error") or "") in UNREADABLE
         checks = max(r.checks for r in group) + 1
         if lasting and checks >= MAX_CHECKS:
-            log.warning("outbox %s: can't read %s's history (%s) to see whether Slack took the alert; sending it "
-                        "again (it may show twice)", ids, group[0].destination, reason)
+            log.warning(
+                "outbox %s: can't read %s's history (%s) to see whether Slack took the alert; sending it "
+                "again (it may show twice)",
+                ids,
+                group[0].destination,
+                reason,
+            )
             await self.store.mark_retry(ids, self.clock(), reason, unverified=True)
             return 0
         log.warning("outbox %s: could not check history (%s); checking again later", ids, reason)
-        await self.store.mark_checking(ids, self.clock() + min(MAX_BACKOFF, CHECK_BACKOFF * 2 ** (checks - 1)),
-                                       reason)
+        await self.store.mark_checking(ids, self.clock() + min(MAX_BACKOFF, CHECK_BACKOFF * 2 ** (checks - 1)), reason)
         return 0
 
     async def _posted(self, channel: str, ids: list[int], since: float) -> dict[str, list[int]]:
@@ -206,8 +250,9 @@ class OutboxSender:
         found: dict[str, list[int]] = {}
         cursor = None
         while True:
-            page = await self.client.conversations_history(channel=channel, oldest=f"{since - 5:.6f}",
-                                                           include_all_metadata=True, limit=200, cursor=cursor)
+            page = await self.client.conversations_history(
+                channel=channel, oldest=f"{since - 5:.6f}", include_all_metadata=True, limit=200, cursor=cursor
+            )
             for message in page.get("messages", []):
                 meta = message.get("metadata") or {}
                 if meta.get("event_type") != METADATA_TYPE:
@@ -236,14 +281,18 @@ class OutboxSender:
             if channel is None:  # died before even knowing where to post: nothing went out
                 await self.store.mark_retry(ids, self.clock(), "sender stopped before posting")
                 continue
-            settled += await self._check(group, channel, group[0].attempt_started_at or 0.0,
-                                         group[0].last_error or "sender stopped mid-send", retry_in=0.0)
+            settled += await self._check(
+                group,
+                channel,
+                group[0].attempt_started_at or 0.0,
+                group[0].last_error or "sender stopped mid-send",
+                retry_in=0.0,
+            )
         return settled
 
     def _backoff(self, group: list[OutboxRow]) -> float:
         attempts = max(r.attempts for r in group) + 1
-        return min(MAX_BACKOFF, 2.0 ** attempts)
-
+        return min(MAX_BACKOFF, 2.0**attempts)
 
 
 def _coalesce(groups: list[list[OutboxRow]]) -> list[list[OutboxRow]]:
@@ -255,8 +304,12 @@ def _coalesce(groups: list[list[OutboxRow]]) -> list[list[OutboxRow]]:
     out: list[list[OutboxRow]] = []
     for group in groups:
         last = out[-1] if out else None
-        if (last is not None and group[0].kind in COALESCING and last[0].kind == group[0].kind
-                and len({r.deal_id for r in last}) < MAX_ACCOUNTS):
+        if (
+            last is not None
+            and group[0].kind in COALESCING
+            and last[0].kind == group[0].kind
+            and len({r.deal_id for r in last}) < MAX_ACCOUNTS
+        ):
             last.extend(group)
         else:
             out.append(list(group))

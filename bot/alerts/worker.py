@@ -4,6 +4,7 @@ The leader's lease is renewed by a heartbeat for as long as a round runs, and th
 cancelled the moment a renewal fails, so two processes never lead at once; the inbox is
 taken in claimed batches with the sender running between them, so a flood never starves delivery.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -13,7 +14,8 @@ import os
 import socket
 import time
 import uuid
-from typing import Any, Awaitable, Callable, Final, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any, Final, TypeVar
 
 from bot.alerts.engine import AlertEngine
 from bot.alerts.sender import OutboxSender
@@ -91,10 +93,22 @@ class LeaseKeeper:
 class AlertWorker:
     """Holds the lease, then: webhook inbox (in batches, sending between) → pollers → reconcile → send."""
 
-    def __init__(self, store: Store, engine: AlertEngine, sender: OutboxSender, *, holder: str | None = None,
-                 lease_ttl: float = LEASE_TTL, poll_interval: float = 60.0, tick: float = 1.0,
-                 clock: Callable[[], float] = time.time, snapshotter: Any = None, book: Any = None,
-                 digest: Any = None, daily_snapshots: bool = True) -> None:
+    def __init__(
+        self,
+        store: Store,
+        engine: AlertEngine,
+        sender: OutboxSender,
+        *,
+        holder: str | None = None,
+        lease_ttl: float = LEASE_TTL,
+        poll_interval: float = 60.0,
+        tick: float = 1.0,
+        clock: Callable[[], float] = time.time,
+        snapshotter: Any = None,
+        book: Any = None,
+        digest: Any = None,
+        daily_snapshots: bool = True,
+    ) -> None:
         self.store = store
         self.engine = engine
         self.sender = sender
@@ -190,7 +204,7 @@ class AlertWorker:
                 self.wake.clear()
                 try:
                     await asyncio.wait_for(self.wake.wait(), await self._sleep_for())
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
         finally:
             await self.close()

@@ -4,6 +4,7 @@ AccountStatus and its sections here; health, alert payloads, snapshots and the v
 lists in the submodules. The connectors' record types are re-exported, so that blocks
 need nothing from `connectors` directly.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,12 +13,39 @@ from typing import Final, Generic, TypeVar
 
 from bot.models.health import Health
 from connectors.types import (
-    Change, Communication, Deal, DealMatch, Deliverable, Delivery, Escalation, Milestone, Money, PaymentInfo, Person,
+    Change,
+    Communication,
+    Deal,
+    DealMatch,
+    Deliverable,
+    Delivery,
+    Escalation,
+    Milestone,
+    Money,
+    PaymentInfo,
+    Person,
     Phase,
 )
 
-__all__ = ["AccountStatus", "Section", "SourceState", "SOURCE_LABELS", "Health", "Change", "Communication", "Deal",
-           "DealMatch", "Deliverable", "Delivery", "Escalation", "Milestone", "Money", "PaymentInfo", "Person", "Phase"]
+__all__ = [
+    "AccountStatus",
+    "Section",
+    "SourceState",
+    "SOURCE_LABELS",
+    "Health",
+    "Change",
+    "Communication",
+    "Deal",
+    "DealMatch",
+    "Deliverable",
+    "Delivery",
+    "Escalation",
+    "Milestone",
+    "Money",
+    "PaymentInfo",
+    "Person",
+    "Phase",
+]
 
 T = TypeVar("T")
 

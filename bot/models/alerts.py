@@ -3,6 +3,7 @@
 The engine builds these payloads, the outbox keeps them as JSON, and `blocks.alerts` renders
 them: TypedDicts, so that the stored JSON and the typed value are the same thing.
 """
+
 from __future__ import annotations
 
 from enum import StrEnum

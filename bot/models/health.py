@@ -1,4 +1,5 @@
 """An account's health as the surfaces show it: the level, the reasons in words, the upsell moment."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,6 +26,6 @@ class Health:
         return LEVEL_EMOJI[self.level]
 
     def text(self) -> str:
-        """"🟡 yellow — invoice 34 days overdue; escalation open 3 days"."""
+        """ "🟡 yellow — invoice 34 days overdue; escalation open 3 days"."""
         head = f"{self.emoji} {self.level}"
         return f"{head} — {'; '.join(self.reasons)}" if self.reasons else head

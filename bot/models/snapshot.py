@@ -1,4 +1,5 @@
 """A snapshot of an account's status, as stored (daily and after every event) and read back for history."""
+
 from __future__ import annotations
 
 from typing import NotRequired, TypedDict

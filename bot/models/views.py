@@ -1,4 +1,5 @@
 """What the services hand the blocks for lists and answers: a query's result, subscriptions, the rep's book."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -4,6 +4,7 @@ What must survive a restart and be shared between processes: OAuth tokens, join 
 sync cursors, one-time claims, and the alert pipeline (subscriptions, events, outbox, lease).
 The schema is versioned with Alembic (bot/store/migrations); opening a store migrates it.
 """
+
 from bot.store.alerts import AlertStore, Subscription
 from bot.store.book import BookStore
 from bot.store.core import CoreStore, async_url

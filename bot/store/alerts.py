@@ -1,9 +1,11 @@
 """The alert pipeline's storage: subscriptions and events recorded once (deliveries: bot.store.outbox)."""
+
 from __future__ import annotations
 
 import json
 import time
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -16,8 +18,18 @@ ALL = "*"
 
 
 def _subscription(row: Any) -> Subscription:
-    return Subscription(row.id, row.channel_id, row.deal_id, row.deal_name, frozenset(row.kinds.split(",")),
-                        row.min_amount, row.created_by, row.created_at, row.broken_reason, row.broken_at)
+    return Subscription(
+        row.id,
+        row.channel_id,
+        row.deal_id,
+        row.deal_name,
+        frozenset(row.kinds.split(",")),
+        row.min_amount,
+        row.created_by,
+        row.created_at,
+        row.broken_reason,
+        row.broken_at,
+    )
 
 
 class AlertStore:
@@ -27,8 +39,15 @@ class AlertStore:
 
     # -- subscriptions ------------------------------------------------------------------
 
-    async def subscribe(self, channel_id: str, deal_id: str, deal_name: str, kinds: Iterable[str],
-                        min_amount: str | None, created_by: str) -> tuple[Subscription, bool]:
+    async def subscribe(
+        self,
+        channel_id: str,
+        deal_id: str,
+        deal_name: str,
+        kinds: Iterable[str],
+        min_amount: str | None,
+        created_by: str,
+    ) -> tuple[Subscription, bool]:
         """Add or widen a channel's subscription; (subscription, created)."""
         t = SubscriptionRow.__table__
         wanted = set(kinds)
@@ -36,14 +55,25 @@ class AlertStore:
         if existing is not None:
             merged = ",".join(sorted(wanted | set(existing.kinds)))
             async with self.engine.begin() as conn:
-                await conn.execute(update(t).where(t.c.id == existing.id).values(
-                    kinds=merged, min_amount=min_amount, broken_reason=None, broken_at=None))
+                await conn.execute(
+                    update(t)
+                    .where(t.c.id == existing.id)
+                    .values(kinds=merged, min_amount=min_amount, broken_reason=None, broken_at=None)
+                )
             return await self._subscription(channel_id, deal_id), False  # type: ignore[return-value]
         try:
             async with self.engine.begin() as conn:
-                await conn.execute(insert(t).values(
-                    channel_id=channel_id, deal_id=deal_id, deal_name=deal_name, kinds=",".join(sorted(wanted)),
-                    min_amount=min_amount, created_by=created_by, created_at=time.time()))
+                await conn.execute(
+                    insert(t).values(
+                        channel_id=channel_id,
+                        deal_id=deal_id,
+                        deal_name=deal_name,
+                        kinds=",".join(sorted(wanted)),
+                        min_amount=min_amount,
+                        created_by=created_by,
+                        created_at=time.time(),
+                    )
+                )
         except IntegrityError:
             return await self.subscribe(channel_id, deal_id, deal_name, kinds, min_amount, created_by)
         return await self._subscription(channel_id, deal_id), True  # type: ignore[return-value]
@@ -75,28 +105,43 @@ class AlertStore:
         """Working subscriptions that cover a deal (its own, and "all")."""
         t = SubscriptionRow.__table__
         async with self.engine.connect() as conn:
-            rows = (await conn.execute(select(t).where(and_(
-                or_(t.c.deal_id == deal_id, t.c.deal_id == ALL), t.c.broken_reason.is_(None))))).all()
+            rows = (
+                await conn.execute(
+                    select(t).where(and_(or_(t.c.deal_id == deal_id, t.c.deal_id == ALL), t.c.broken_reason.is_(None)))
+                )
+            ).all()
         return [_subscription(r) for r in rows]
 
     async def mark_channel_broken(self, channel_id: str, reason: str) -> None:
         """Every subscription of a channel stops being served, and says why."""
         t = SubscriptionRow.__table__
         async with self.engine.begin() as conn:
-            await conn.execute(update(t).where(and_(t.c.channel_id == channel_id, t.c.broken_reason.is_(None)))
-                               .values(broken_reason=reason, broken_at=time.time()))
+            await conn.execute(
+                update(t)
+                .where(and_(t.c.channel_id == channel_id, t.c.broken_reason.is_(None)))
+                .values(broken_reason=reason, broken_at=time.time())
+            )
 
     async def _subscription(self, channel_id: str, deal_id: str) -> Subscription | None:
         t = SubscriptionRow.__table__
         async with self.engine.connect() as conn:
-            row = (await conn.execute(select(t).where(and_(t.c.channel_id == channel_id, t.c.deal_id == deal_id)))).first()
+            row = (
+                await conn.execute(select(t).where(and_(t.c.channel_id == channel_id, t.c.deal_id == deal_id)))
+            ).first()
         return None if row is None else _subscription(row)
 
     # -- events and the outbox ----------------------------------------------------------
 
-    async def record_event(self, key: str, kind: str, deal_id: str, payload: dict[str, Any],
-                           occurred_at: float, deliveries: list[tuple[str, str, int | None]],
-                           due_at: float) -> bool:
+    async def record_event(
+        self,
+        key: str,
+        kind: str,
+        deal_id: str,
+        payload: dict[str, Any],
+        occurred_at: float,
+        deliveries: list[tuple[str, str, int | None]],
+        due_at: float,
+    ) -> bool:
         """Record an event once and queue its deliveries (destination, group_key, subscription id).
 
         True the first time; False (and nothing queued) when the key was seen before.
@@ -104,13 +149,36 @@ class AlertStore:
         body = json.dumps(payload, default=str)
         try:
             async with self.engine.begin() as conn:
-                await conn.execute(insert(AlertEvent.__table__).values(
-                    key=key, kind=kind, deal_id=deal_id, payload=body, occurred_at=occurred_at, created_at=time.time()))
+                await conn.execute(
+                    insert(AlertEvent.__table__).values(
+                        key=key,
+                        kind=kind,
+                        deal_id=deal_id,
+                        payload=body,
+                        occurred_at=occurred_at,
+                        created_at=time.time(),
+                    )
+                )
                 if deliveries:
-                    await conn.execute(insert(OutboxEntry.__table__), [dict(
-                        event_key=key, destination=dest, group_key=group, kind=kind, deal_id=deal_id, payload=body,
-                        subscription_id=sub_id, status="pending", attempts=0, due_at=due_at,
-                        created_at=time.time()) for dest, group, sub_id in deliveries])
+                    await conn.execute(
+                        insert(OutboxEntry.__table__),
+                        [
+                            dict(
+                                event_key=key,
+                                destination=dest,
+                                group_key=group,
+                                kind=kind,
+                                deal_id=deal_id,
+                                payload=body,
+                                subscription_id=sub_id,
+                                status="pending",
+                                attempts=0,
+                                due_at=due_at,
+                                created_at=time.time(),
+                            )
+                            for dest, group, sub_id in deliveries
+                        ],
+                    )
         except IntegrityError:
             return False
         return True
@@ -127,6 +195,11 @@ class AlertStore:
             return []
         t = AlertEvent.__table__
         async with self.engine.connect() as conn:
-            rows = (await conn.execute(select(t.c.payload).where(and_(
-                t.c.kind == kind, t.c.deal_id.in_(deal_ids), t.c.occurred_at >= since)).order_by(t.c.occurred_at))).all()
+            rows = (
+                await conn.execute(
+                    select(t.c.payload)
+                    .where(and_(t.c.kind == kind, t.c.deal_id.in_(deal_ids), t.c.occurred_at >= since))
+                    .order_by(t.c.occurred_at)
+                )
+            ).all()
         return [json.loads(r.payload) for r in rows]

@@ -1,15 +1,25 @@
 """The rep's book: channel links, status snapshots (history) and rep preferences."""
+
 from __future__ import annotations
 
 import json
 import time
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.store.schema import AlertEvent, AsanaProjectIndex, ChannelLink, QboInvoiceIndex, RepPrefs, Snapshot, SubscriptionRow
+from bot.store.schema import (
+    AlertEvent,
+    AsanaProjectIndex,
+    ChannelLink,
+    QboInvoiceIndex,
+    RepPrefs,
+    Snapshot,
+    SubscriptionRow,
+)
 
 SNAPSHOT_RETENTION = 180 * 86400.0
 
@@ -26,8 +36,15 @@ class BookStore:
         t = ChannelLink.__table__
         async with self.engine.begin() as conn:
             await conn.execute(delete(t).where(t.c.channel_id == channel_id))
-            await conn.execute(insert(t).values(channel_id=channel_id, deal_id=deal_id, deal_name=deal_name,
-                                                linked_by=user_id, linked_at=time.time()))
+            await conn.execute(
+                insert(t).values(
+                    channel_id=channel_id,
+                    deal_id=deal_id,
+                    deal_name=deal_name,
+                    linked_by=user_id,
+                    linked_at=time.time(),
+                )
+            )
 
     async def unlink_channel(self, channel_id: str) -> bool:
         """Undo a binding; False when there was none."""
@@ -66,11 +83,21 @@ class BookStore:
         """The first snapshot ever (kickoff, for scope changes) plus those since a time."""
         t = Snapshot.__table__
         async with self.engine.connect() as conn:
-            first = (await conn.execute(select(t.c.data, t.c.taken_at).where(t.c.deal_id == deal_id)
-                                        .order_by(t.c.taken_at, t.c.id).limit(1))).first()
-            recent = (await conn.execute(select(t.c.data, t.c.taken_at).where(and_(
-                t.c.deal_id == deal_id, t.c.taken_at >= since)).order_by(t.c.taken_at, t.c.id))).all()
-        rows = ([first] if first is not None and (not recent or first.taken_at < recent[0].taken_at) else []) + list(recent)
+            first = (
+                await conn.execute(
+                    select(t.c.data, t.c.taken_at).where(t.c.deal_id == deal_id).order_by(t.c.taken_at, t.c.id).limit(1)
+                )
+            ).first()
+            recent = (
+                await conn.execute(
+                    select(t.c.data, t.c.taken_at)
+                    .where(and_(t.c.deal_id == deal_id, t.c.taken_at >= since))
+                    .order_by(t.c.taken_at, t.c.id)
+                )
+            ).all()
+        rows = ([first] if first is not None and (not recent or first.taken_at < recent[0].taken_at) else []) + list(
+            recent
+        )
         return [json.loads(r.data) for r in rows]
 
     async def latest_snapshots(self, deal_ids: Iterable[str]) -> dict[str, tuple[float, dict[str, Any]]]:
@@ -79,10 +106,15 @@ class BookStore:
         if not ids:
             return {}
         t = Snapshot.__table__
-        newest = (select(t.c.deal_id, func.max(t.c.taken_at).label("at")).where(t.c.deal_id.in_(ids))
-                  .group_by(t.c.deal_id).subquery())
+        newest = (
+            select(t.c.deal_id, func.max(t.c.taken_at).label("at"))
+            .where(t.c.deal_id.in_(ids))
+            .group_by(t.c.deal_id)
+            .subquery()
+        )
         query = select(t.c.deal_id, t.c.taken_at, t.c.data).join(
-            newest, and_(t.c.deal_id == newest.c.deal_id, t.c.taken_at == newest.c.at))
+            newest, and_(t.c.deal_id == newest.c.deal_id, t.c.taken_at == newest.c.at)
+        )
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
         return {r.deal_id: (r.taken_at, json.loads(r.data)) for r in rows}
@@ -91,8 +123,12 @@ class BookStore:
         """Every deal ID with post-sale life: in the Asana or QuickBooks index, a subscription or an event."""
         ids: set[str] = set()
         async with self.engine.connect() as conn:
-            for column in (AsanaProjectIndex.__table__.c.deal_id, QboInvoiceIndex.__table__.c.deal_id,
-                           SubscriptionRow.__table__.c.deal_id, AlertEvent.__table__.c.deal_id):
+            for column in (
+                AsanaProjectIndex.__table__.c.deal_id,
+                QboInvoiceIndex.__table__.c.deal_id,
+                SubscriptionRow.__table__.c.deal_id,
+                AlertEvent.__table__.c.deal_id,
+            ):
                 ids.update(r[0] for r in (await conn.execute(select(column).distinct())).all() if r[0])
         return ids
 
@@ -123,7 +159,9 @@ class BookStore:
                 return
         try:
             async with self.engine.begin() as conn:
-                await conn.execute(insert(t).values(user_id=user_id, **{"digest_opt_out": 0, "home_filter": "all", **clean}))
+                await conn.execute(
+                    insert(t).values(user_id=user_id, **{"digest_opt_out": 0, "home_filter": "all", **clean})
+                )
         except IntegrityError:
             async with self.engine.begin() as conn:
                 await conn.execute(update(t).where(t.c.user_id == user_id).values(**clean))

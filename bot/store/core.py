@@ -4,13 +4,15 @@ It keeps what must survive a restart and be shared between processes: the QuickB
 OAuth tokens (compare-and-swap on a version), the join indexes (Asana project by deal ID,
 QuickBooks invoices by deal ID) and sync cursors.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import random
 import time
-from typing import Any, Final, Iterable, Self
+from collections.abc import Iterable
+from typing import Any, Final, Self
 
 from sqlalchemy import (
     and_,
@@ -43,9 +45,7 @@ def async_url(url: str) -> str:
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
             return "postgresql+asyncpg://" + url[len(prefix) :]
-    raise ValueError(
-        f"DATABASE_URL must start with sqlite:/// or postgresql://, not {url.split(':', 1)[0]!r}"
-    )
+    raise ValueError(f"DATABASE_URL must start with sqlite:/// or postgresql://, not {url.split(':', 1)[0]!r}")
 
 
 class CoreStore:
@@ -122,8 +122,12 @@ class CoreStore:
             async with self.engine.begin() as conn:
                 await conn.execute(
                     insert(OAuthToken.__table__).values(
-                        key=key, refresh_token=refresh_token, access_token=None,
-                        access_expires_at=0.0, refresh_expires_at=None, version=1,
+                        key=key,
+                        refresh_token=refresh_token,
+                        access_token=None,
+                        access_expires_at=0.0,
+                        refresh_expires_at=None,
+                        version=1,
                         updated_at=time.time(),
                     )
                 )
@@ -133,14 +137,30 @@ class CoreStore:
         assert record is not None
         return record
 
-    async def put_token(self, key: str, *, refresh_token: str, access_token: str, access_expires_at: float,
-                        refresh_expires_at: float | None) -> TokenRecord:
+    async def put_token(
+        self,
+        key: str,
+        *,
+        refresh_token: str,
+        access_token: str,
+        access_expires_at: float,
+        refresh_expires_at: float | None,
+    ) -> TokenRecord:
         """Store a token set that a refresh just obtained (the lock holder's: it wins), bumping the version."""
         t = OAuthToken.__table__
         async with self.engine.begin() as conn:
-            await conn.execute(update(t).where(t.c.key == key).values(
-                refresh_token=refresh_token, access_token=access_token, access_expires_at=access_expires_at,
-                refresh_expires_at=refresh_expires_at, version=t.c.version + 1, updated_at=time.time()))
+            await conn.execute(
+                update(t)
+                .where(t.c.key == key)
+                .values(
+                    refresh_token=refresh_token,
+                    access_token=access_token,
+                    access_expires_at=access_expires_at,
+                    refresh_expires_at=refresh_expires_at,
+                    version=t.c.version + 1,
+                    updated_at=time.time(),
+                )
+            )
             version = (await conn.execute(select(t.c.version).where(t.c.key == key))).scalar_one()
         return TokenRecord(key, refresh_token, access_token, access_expires_at, refresh_expires_at, version)
 
@@ -156,8 +176,14 @@ class CoreStore:
         """Replace the workspace's index with a full scan's result, in one transaction."""
         now = time.time()
         rows = [
-            dict(workspace_gid=workspace_gid, project_gid=p.project_gid, deal_id=p.deal_id,
-                 project_name=p.project_name, archived=int(p.archived), indexed_at=now)
+            dict(
+                workspace_gid=workspace_gid,
+                project_gid=p.project_gid,
+                deal_id=p.deal_id,
+                project_name=p.project_name,
+                archived=int(p.archived),
+                indexed_at=now,
+            )
             for p in projects
         ]
         async with self.engine.begin() as conn:
@@ -179,15 +205,15 @@ class CoreStore:
                     .order_by(t.c.archived, t.c.project_gid)
                 )
             ).all()
-        return [IndexedProject(r.project_gid, r.deal_id, r.project_name, bool(r.archived), r.indexed_at)
-                for r in rows]
+        return [IndexedProject(r.project_gid, r.deal_id, r.project_name, bool(r.archived), r.indexed_at) for r in rows]
 
     async def asana_index(self, workspace_gid: str) -> list[IndexedProject]:
         """Every indexed project of the workspace (those carrying a deal ID)."""
         t = AsanaProjectIndex.__table__
         async with self.engine.connect() as conn:
-            rows = (await conn.execute(select(t).where(t.c.workspace_gid == workspace_gid)
-                                       .order_by(t.c.project_gid))).all()
+            rows = (
+                await conn.execute(select(t).where(t.c.workspace_gid == workspace_gid).order_by(t.c.project_gid))
+            ).all()
         return [IndexedProject(r.project_gid, r.deal_id, r.project_name, bool(r.archived), r.indexed_at) for r in rows]
 
     async def asana_index_age(self, workspace_gid: str) -> float | None:
@@ -245,9 +271,7 @@ class CoreStore:
         t = QboInvoiceIndex.__table__
         async with self.engine.connect() as conn:
             rows = (
-                await conn.execute(
-                    select(t.c.invoice_id).where(and_(t.c.realm_id == realm_id, t.c.deal_id == deal_id))
-                )
+                await conn.execute(select(t.c.invoice_id).where(and_(t.c.realm_id == realm_id, t.c.deal_id == deal_id)))
             ).all()
         return sorted((r.invoice_id for r in rows), key=lambda s: (len(s), s))
 
@@ -258,8 +282,13 @@ class CoreStore:
         found: dict[str, list[str]] = {}
         async with self.engine.connect() as conn:
             for chunk in _chunks(ids, 500):
-                rows = (await conn.execute(select(t.c.deal_id, t.c.invoice_id).where(
-                    and_(t.c.realm_id == realm_id, t.c.deal_id.in_(chunk))))).all()
+                rows = (
+                    await conn.execute(
+                        select(t.c.deal_id, t.c.invoice_id).where(
+                            and_(t.c.realm_id == realm_id, t.c.deal_id.in_(chunk))
+                        )
+                    )
+                ).all()
                 for row in rows:
                     found.setdefault(row.deal_id, []).append(row.invoice_id)
         return found
@@ -275,7 +304,9 @@ class CoreStore:
         """How many invoices of the company are indexed."""
         t = QboInvoiceIndex.__table__
         async with self.engine.connect() as conn:
-            return (await conn.execute(select(func.count()).select_from(t).where(t.c.realm_id == realm_id))).scalar_one()
+            return (
+                await conn.execute(select(func.count()).select_from(t).where(t.c.realm_id == realm_id))
+            ).scalar_one()
 
     # -- one-time claims (dedupe across processes) ------------------------------------------
 
@@ -323,16 +354,13 @@ class CoreStore:
         """Store a cursor (insert or update)."""
         t = SyncState.__table__
         async with self.engine.begin() as conn:
-            result = await conn.execute(
-                update(t).where(t.c.name == name).values(value=value, updated_at=time.time())
-            )
+            result = await conn.execute(update(t).where(t.c.name == name).values(value=value, updated_at=time.time()))
             if result.rowcount == 0:
                 try:
                     async with conn.begin_nested():
                         await conn.execute(insert(t).values(name=name, value=value, updated_at=time.time()))
                 except IntegrityError:
                     await conn.execute(update(t).where(t.c.name == name).values(value=value, updated_at=time.time()))
-
 
     async def delete_sync(self, name: str) -> None:
         """Forget a stored value."""
@@ -343,7 +371,7 @@ class CoreStore:
         """Every stored value whose name starts with `prefix`: name → value."""
         t = SyncState.__table__
         async with self.engine.connect() as conn:
-            rows = (await conn.execute(select(t.c.name, t.c.value).where(t.c.name.startswith(prefix, autoescape=True))))
+            rows = await conn.execute(select(t.c.name, t.c.value).where(t.c.name.startswith(prefix, autoescape=True)))
         return {r.name: r.value for r in rows.all()}
 
 

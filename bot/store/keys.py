@@ -1,4 +1,5 @@
 """Names of the values the bot keeps in the store's sync table (cursors, marks, last-seen times)."""
+
 from __future__ import annotations
 
 from typing import Final

@@ -5,6 +5,7 @@ advisory lock on PostgreSQL) covers it: processes starting together never race.
 A database made before migrations existed (tables, no `alembic_version`) is stamped with
 the baseline first, then upgraded, losing nothing.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache

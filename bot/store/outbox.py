@@ -5,6 +5,7 @@ never came stays `sending` while its delivery is checked against the channel's h
 `checks`, `next_check_at` and `verify_error` track those checks, `unverified` marks an alert
 sent again because history could not be read (it may show twice).
 """
+
 from __future__ import annotations
 
 import json
@@ -59,10 +60,27 @@ class InboxItem:
 
 
 def _outbox(row: Any) -> OutboxRow:
-    return OutboxRow(row.id, row.event_key, row.destination, row.group_key, row.kind, row.deal_id,
-                     json.loads(row.payload), row.subscription_id, row.status, row.attempts, row.due_at,
-                     row.attempt_started_at, row.channel, row.created_at, row.checks or 0, row.next_check_at,
-                     row.verify_error, bool(row.unverified), row.last_error)
+    return OutboxRow(
+        row.id,
+        row.event_key,
+        row.destination,
+        row.group_key,
+        row.kind,
+        row.deal_id,
+        json.loads(row.payload),
+        row.subscription_id,
+        row.status,
+        row.attempts,
+        row.due_at,
+        row.attempt_started_at,
+        row.channel,
+        row.created_at,
+        row.checks or 0,
+        row.next_check_at,
+        row.verify_error,
+        bool(row.unverified),
+        row.last_error,
+    )
 
 
 class OutboxStore:
@@ -77,8 +95,11 @@ class OutboxStore:
         """Pending deliveries whose time has come, oldest first."""
         t = OutboxEntry.__table__
         async with self.engine.connect() as conn:
-            rows = (await conn.execute(select(t).where(and_(t.c.status == "pending", t.c.due_at <= now))
-                                       .order_by(t.c.id).limit(limit))).all()
+            rows = (
+                await conn.execute(
+                    select(t).where(and_(t.c.status == "pending", t.c.due_at <= now)).order_by(t.c.id).limit(limit)
+                )
+            ).all()
         return [_outbox(r) for r in rows]
 
     async def next_due(self) -> float | None:
@@ -101,9 +122,17 @@ class OutboxStore:
         t = OutboxEntry.__table__
         try:
             async with self.engine.begin() as conn:
-                result = await conn.execute(update(t).where(and_(t.c.id.in_(ids), t.c.status == "pending"))
-                                            .values(status="sending", attempt_started_at=now,
-                                                    attempts=t.c.attempts + 1, checks=0, next_check_at=None))
+                result = await conn.execute(
+                    update(t)
+                    .where(and_(t.c.id.in_(ids), t.c.status == "pending"))
+                    .values(
+                        status="sending",
+                        attempt_started_at=now,
+                        attempts=t.c.attempts + 1,
+                        checks=0,
+                        next_check_at=None,
+                    )
+                )
                 if result.rowcount != len(ids):
                     raise _Taken
         except _Taken:
@@ -133,17 +162,32 @@ class OutboxStore:
         """A history check failed: stay `sending`, count it, look again at `next_check_at`."""
         t = OutboxEntry.__table__
         async with self.engine.begin() as conn:
-            await conn.execute(update(t).where(t.c.id.in_(ids)).values(
-                checks=t.c.checks + 1, next_check_at=next_check_at, verify_error=error))
+            await conn.execute(
+                update(t)
+                .where(t.c.id.in_(ids))
+                .values(checks=t.c.checks + 1, next_check_at=next_check_at, verify_error=error)
+            )
 
     async def stuck_sending(self, started_before: float, now: float | None = None) -> list[OutboxRow]:
         """Sends that never concluded: begun before `started_before` (a crash), or due another check now."""
         t = OutboxEntry.__table__
         now = time.time() if now is None else now
         async with self.engine.connect() as conn:
-            rows = (await conn.execute(select(t).where(and_(t.c.status == "sending", or_(
-                and_(t.c.next_check_at.is_(None), t.c.attempt_started_at < started_before),
-                t.c.next_check_at <= now))).order_by(t.c.id))).all()
+            rows = (
+                await conn.execute(
+                    select(t)
+                    .where(
+                        and_(
+                            t.c.status == "sending",
+                            or_(
+                                and_(t.c.next_check_at.is_(None), t.c.attempt_started_at < started_before),
+                                t.c.next_check_at <= now,
+                            ),
+                        )
+                    )
+                    .order_by(t.c.id)
+                )
+            ).all()
         return [_outbox(r) for r in rows]
 
     async def outbox_stats(self, now: float | None = None) -> dict[str, Any]:
@@ -152,23 +196,48 @@ class OutboxStore:
         now = time.time() if now is None else now
         async with self.engine.connect() as conn:
             counts = dict((await conn.execute(select(t.c.status, func.count()).group_by(t.c.status))).all())
-            overdue = (await conn.execute(select(func.count(), func.min(t.c.due_at)).where(and_(
-                t.c.status == "pending", t.c.due_at < now - OVERDUE_AFTER)))).one()
-            stuck = (await conn.execute(select(func.count()).where(and_(
-                t.c.status == "sending", t.c.attempt_started_at < now - STUCK_AFTER)))).scalar_one()
-            checking = (await conn.execute(select(t.c.verify_error, func.count()).where(and_(
-                t.c.status.in_(("sending", "pending")), t.c.verify_error.is_not(None)))
-                .group_by(t.c.verify_error))).all()
-            unverified = (await conn.execute(select(func.count()).where(and_(
-                t.c.unverified == 1, t.c.created_at >= now - 7 * 86400)))).scalar_one()
-            failed = (await conn.execute(select(t.c.last_error, func.count()).where(t.c.status == "failed")
-                                         .group_by(t.c.last_error))).all()
+            overdue = (
+                await conn.execute(
+                    select(func.count(), func.min(t.c.due_at)).where(
+                        and_(t.c.status == "pending", t.c.due_at < now - OVERDUE_AFTER)
+                    )
+                )
+            ).one()
+            stuck = (
+                await conn.execute(
+                    select(func.count()).where(
+                        and_(t.c.status == "sending", t.c.attempt_started_at < now - STUCK_AFTER)
+                    )
+                )
+            ).scalar_one()
+            checking = (
+                await conn.execute(
+                    select(t.c.verify_error, func.count())
+                    .where(and_(t.c.status.in_(("sending", "pending")), t.c.verify_error.is_not(None)))
+                    .group_by(t.c.verify_error)
+                )
+            ).all()
+            unverified = (
+                await conn.execute(
+                    select(func.count()).where(and_(t.c.unverified == 1, t.c.created_at >= now - 7 * 86400))
+                )
+            ).scalar_one()
+            failed = (
+                await conn.execute(
+                    select(t.c.last_error, func.count()).where(t.c.status == "failed").group_by(t.c.last_error)
+                )
+            ).all()
         return {
-            "pending": counts.get("pending", 0), "sending": counts.get("sending", 0), "sent": counts.get("sent", 0),
-            "failed": counts.get("failed", 0), "overdue": overdue[0],
+            "pending": counts.get("pending", 0),
+            "sending": counts.get("sending", 0),
+            "sent": counts.get("sent", 0),
+            "failed": counts.get("failed", 0),
+            "overdue": overdue[0],
             "oldest_overdue_seconds": round(now - overdue[1], 1) if overdue[1] is not None else None,
-            "stuck": stuck, "unverifiable": {str(error): n for error, n in checking},
-            "sent_unverified_7d": unverified, "failed_reasons": {str(error): n for error, n in failed},
+            "stuck": stuck,
+            "unverifiable": {str(error): n for error, n in checking},
+            "sent_unverified_7d": unverified,
+            "failed_reasons": {str(error): n for error, n in failed},
         }
 
     async def _update(self, ids: list[int], **values: Any) -> None:
@@ -183,9 +252,11 @@ class OutboxStore:
         t = Lease.__table__
         now = time.time()
         async with self.engine.begin() as conn:
-            result = await conn.execute(update(t).where(and_(t.c.name == name, or_(t.c.holder == holder,
-                                                                                   t.c.expires_at < now)))
-                                        .values(holder=holder, expires_at=now + ttl))
+            result = await conn.execute(
+                update(t)
+                .where(and_(t.c.name == name, or_(t.c.holder == holder, t.c.expires_at < now)))
+                .values(holder=holder, expires_at=now + ttl)
+            )
             if result.rowcount == 1:
                 return True
         try:
@@ -215,8 +286,10 @@ class OutboxStore:
         if not payloads:
             return
         async with self.engine.begin() as conn:
-            await conn.execute(insert(InboxEntry.__table__), [
-                dict(source=source, payload=json.dumps(p, default=str), received_at=time.time()) for p in payloads])
+            await conn.execute(
+                insert(InboxEntry.__table__),
+                [dict(source=source, payload=json.dumps(p, default=str), received_at=time.time()) for p in payloads],
+            )
 
     async def take_inbox(self, holder: str, limit: int = 50, ttl: float = 60.0) -> list[InboxItem]:
         """Claim unprocessed signals for `holder` (oldest first) for `ttl` seconds; others skip them.
@@ -236,8 +309,9 @@ class OutboxStore:
                     return []
             else:  # one statement: SQLite takes its write lock before it reads
                 ids = pick
-            await conn.execute(update(t).where(and_(t.c.id.in_(ids), free))
-                               .values(claimed_by=token, claimed_until=now + ttl))
+            await conn.execute(
+                update(t).where(and_(t.c.id.in_(ids), free)).values(claimed_by=token, claimed_until=now + ttl)
+            )
             rows = (await conn.execute(select(t).where(t.c.claimed_by == token).order_by(t.c.id))).all()
         return [InboxItem(r.id, r.source, json.loads(r.payload)) for r in rows]
 

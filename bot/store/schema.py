@@ -1,4 +1,5 @@
 """The store's tables (SQLAlchemy 2 declarative)."""
+
 from __future__ import annotations
 
 import time

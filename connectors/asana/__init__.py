@@ -1,9 +1,30 @@
 """Asana: the delivery project that carries the HubSpot deal ID in a text custom field (`AsanaConnector`)."""
+
 from connectors.asana.connector import (
-    DEFAULT_BASE_URL, INDEX_FIELDS, PROJECT_FIELDS, SECTION_FIELDS, STORY_FIELDS, SYSTEM, TASK_FIELDS, AsanaConnector,
-    Events, classify,
+    DEFAULT_BASE_URL,
+    INDEX_FIELDS,
+    PROJECT_FIELDS,
+    SECTION_FIELDS,
+    STORY_FIELDS,
+    SYSTEM,
+    TASK_FIELDS,
+    AsanaConnector,
+    Events,
+    classify,
 )
 from connectors.asana.hooks import AsanaWebhookApi, Webhook
 
-__all__ = ["DEFAULT_BASE_URL", "INDEX_FIELDS", "PROJECT_FIELDS", "SECTION_FIELDS", "STORY_FIELDS", "SYSTEM",
-           "TASK_FIELDS", "AsanaConnector", "AsanaWebhookApi", "Events", "Webhook", "classify"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "INDEX_FIELDS",
+    "PROJECT_FIELDS",
+    "SECTION_FIELDS",
+    "STORY_FIELDS",
+    "SYSTEM",
+    "TASK_FIELDS",
+    "AsanaConnector",
+    "AsanaWebhookApi",
+    "Events",
+    "Webhook",
+    "classify",
+]

@@ -5,16 +5,18 @@ project of the workspace (in the store, shared by all processes) and reads one p
 sections, tasks and stories per card. Every SDK call goes through the Runner: one call per
 page, so each page is rate-limited and retried on its own.
 """
+
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from datetime import time as dtime
-from typing import Any, Callable, Final
+from typing import Any, Final
 
 import asana
 import urllib3
@@ -23,8 +25,16 @@ from cachetools import LRUCache
 from urllib3.util.retry import Retry
 
 from connectors.asana.derive import (
-    CHANGE_WINDOW, completed_on, deal_value, milestones, next_deliverable, person, phase, story_candidates,
-    story_changes, track_owner,
+    CHANGE_WINDOW,
+    completed_on,
+    deal_value,
+    milestones,
+    next_deliverable,
+    person,
+    phase,
+    story_candidates,
+    story_changes,
+    track_owner,
 )
 from connectors.asana.hooks import AsanaWebhookApi
 from connectors.errors import ConfigError, ConnectorError, NotFoundError, UnavailableError, error_for_status
@@ -40,8 +50,10 @@ DEFAULT_BASE_URL: Final = "https://app.asana.com/api/1.0"
 INDEX_FIELDS: Final = "name,archived,custom_fields.name,custom_fields.text_value,custom_fields.display_value"
 PROJECT_FIELDS: Final = INDEX_FIELDS + ",owner.name,owner.email"
 SECTION_FIELDS: Final = "name"
-TASK_FIELDS: Final = ("name,completed,due_on,due_at,assignee.name,resource_subtype,memberships.section.name,"
-                      "memberships.project.gid,modified_at,completed_at")
+TASK_FIELDS: Final = (
+    "name,completed,due_on,due_at,assignee.name,resource_subtype,memberships.section.name,"
+    "memberships.project.gid,modified_at,completed_at"
+)
 STORY_FIELDS: Final = "resource_subtype,created_at,created_by.name,old_dates,new_dates,assignee.name"
 STORY_KINDS: Final = frozenset({"due_date_changed", "assigned", "unassigned"})
 MAX_PAGES: Final = 1000
@@ -83,12 +95,24 @@ class Events:
 class AsanaConnector(AsanaWebhookApi):
     """Delivery status of a deal from its Asana project; knows nothing of Slack."""
 
-    def __init__(self, access_token: str, workspace_gid: str, store: AsanaStore, base_url: str = DEFAULT_BASE_URL,
-                 deal_field: str = "HubSpot Deal ID", *, max_workers: int = 10, index_max_age: float = 900.0,
-                 miss_refresh_interval: float = 60.0, page_size: int = 100, story_concurrency: int = 6,
-                 requests_per_minute: int = 1500, policy: Policy = Policy(),
-                 clock: Callable[[], float] = time.monotonic,
-                 utcnow: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+    def __init__(
+        self,
+        access_token: str,
+        workspace_gid: str,
+        store: AsanaStore,
+        base_url: str = DEFAULT_BASE_URL,
+        deal_field: str = "HubSpot Deal ID",
+        *,
+        max_workers: int = 10,
+        index_max_age: float = 900.0,
+        miss_refresh_interval: float = 60.0,
+        page_size: int = 100,
+        story_concurrency: int = 6,
+        requests_per_minute: int = 1500,
+        policy: Policy = Policy(),
+        clock: Callable[[], float] = time.monotonic,
+        utcnow: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         if not 1 <= page_size <= 100:
             raise ConfigError(SYSTEM, "page_size must be between 1 and 100")
         self.workspace_gid = workspace_gid
@@ -116,8 +140,13 @@ class AsanaConnector(AsanaWebhookApi):
         self._events = asana.EventsApi(self._client)
         # A float timeout is ignored by the SDK (it checks for int): pass (connect, read).
         self._timeout = (min(3.0, policy.timeout), policy.timeout)
-        self.runner = Runner(SYSTEM, classify, max_workers=max_workers, policy=policy,
-                             limiters={"default": RateLimiter(requests_per_minute, 60.0)})
+        self.runner = Runner(
+            SYSTEM,
+            classify,
+            max_workers=max_workers,
+            policy=policy,
+            limiters={"default": RateLimiter(requests_per_minute, 60.0)},
+        )
         self._refresh: asyncio.Future[int] | None = None
         self._last_scan: float | None = None  # when the last scan started (clock)
         self._stories_cache: LRUCache[tuple[str, str], list[dict[str, Any]]] = LRUCache(maxsize=20000)
@@ -142,8 +171,9 @@ class AsanaConnector(AsanaWebhookApi):
         """One request: the full payload ({"data", "next_page"})."""
         return await self.runner.call(self._invoke, method, args, opts)
 
-    async def _rest(self, page: dict[str, Any], method: Callable[..., Any], *args: Any,
-                    opts: dict[str, Any]) -> list[dict[str, Any]]:
+    async def _rest(
+        self, page: dict[str, Any], method: Callable[..., Any], *args: Any, opts: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         """The items of `page` and of every page after it, one Runner call per page."""
         items = list(page.get("data") or [])
         for _ in range(MAX_PAGES):
@@ -179,18 +209,17 @@ class AsanaConnector(AsanaWebhookApi):
         return self._refresh
 
     async def _scan(self) -> int:
-        projects = await self._list(self._projects.get_projects_for_workspace, self.workspace_gid,
-                                    fields=INDEX_FIELDS)
+        projects = await self._list(self._projects.get_projects_for_workspace, self.workspace_gid, fields=INDEX_FIELDS)
         entries = []
         for project in projects:
             deal = deal_value(project, self.deal_field)
             if deal:
-                entries.append(IndexedProject(project["gid"], deal, project.get("name") or "",
-                                              bool(project.get("archived")), 0.0))
+                entries.append(
+                    IndexedProject(project["gid"], deal, project.get("name") or "", bool(project.get("archived")), 0.0)
+                )
         await self.store.replace_asana_index(self.workspace_gid, entries)
         if projects and not entries:
-            log.warning("asana: none of %d projects has a %r custom field with a value", len(projects),
-                        self.deal_field)
+            log.warning("asana: none of %d projects has a %r custom field with a value", len(projects), self.deal_field)
         return len(entries)
 
     async def _refresh_on_miss(self) -> bool:
@@ -234,15 +263,17 @@ class AsanaConnector(AsanaWebhookApi):
                 return None
         return None
 
-    async def _fetch(self, gid: str, deal_id: str) -> tuple[dict[str, Any], list[dict[str, Any]],
-                                                           list[dict[str, Any]]] | None:
+    async def _fetch(
+        self, gid: str, deal_id: str
+    ) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]] | None:
         """Project, sections and tasks (first tasks page concurrently with the others)."""
         task_opts = {"limit": self.page_size, "opt_fields": TASK_FIELDS}
         try:
             project, sections, first = await asyncio.gather(
                 self._call(self._projects.get_project, gid, opts={"opt_fields": PROJECT_FIELDS}),
                 self._list(self._sections.get_sections_for_project, gid, fields=SECTION_FIELDS),
-                self._call(self._tasks.get_tasks_for_project, gid, opts=task_opts))
+                self._call(self._tasks.get_tasks_for_project, gid, opts=task_opts),
+            )
         except NotFoundError:
             return None
         if deal_value(project.get("data") or {}, self.deal_field) != deal_id:
@@ -250,19 +281,35 @@ class AsanaConnector(AsanaWebhookApi):
         tasks = await self._rest(first, self._tasks.get_tasks_for_project, gid, opts=task_opts)
         return project["data"], sections, tasks
 
-    async def _assemble(self, gid: str, project: dict[str, Any], sections: list[dict[str, Any]],
-                        tasks: list[dict[str, Any]], *, today: date) -> Delivery:
-        since = datetime.combine(today, dtime.min, timezone.utc) - CHANGE_WINDOW
+    async def _assemble(
+        self,
+        gid: str,
+        project: dict[str, Any],
+        sections: list[dict[str, Any]],
+        tasks: list[dict[str, Any]],
+        *,
+        today: date,
+    ) -> Delivery:
+        since = datetime.combine(today, dtime.min, UTC) - CHANGE_WINDOW
         owner = person(project.get("owner"))
         name = project.get("name") or ""
-        task_changes, pm_changes = await asyncio.gather(self._task_changes(tasks, since),
-                                                        self._pm_changes(gid, name, owner))
+        task_changes, pm_changes = await asyncio.gather(
+            self._task_changes(tasks, since), self._pm_changes(gid, name, owner)
+        )
         current, completed = phase(gid, sections, tasks)
         changes = sorted(task_changes + pm_changes, key=lambda c: c.at, reverse=True)
-        return Delivery(project_id=gid, project_name=name, url=PROJECT_URL.format(gid=gid), pm=owner,
-                        phase=current, next_deliverable=next_deliverable(tasks), changes=tuple(changes),
-                        completed=completed, completed_on=completed_on(tasks) if completed else None,
-                        milestones=milestones(tasks))
+        return Delivery(
+            project_id=gid,
+            project_name=name,
+            url=PROJECT_URL.format(gid=gid),
+            pm=owner,
+            phase=current,
+            next_deliverable=next_deliverable(tasks),
+            changes=tuple(changes),
+            completed=completed,
+            completed_on=completed_on(tasks) if completed else None,
+            milestones=milestones(tasks),
+        )
 
     async def _task_changes(self, tasks: list[dict[str, Any]], since: datetime) -> list[Change]:
         """Due-date moves and reassignments from the stories of the tasks that can have recent ones."""
@@ -274,8 +321,7 @@ class AsanaConnector(AsanaWebhookApi):
             if stories is None or not task.get("modified_at"):
                 async with gate:
                     try:
-                        every = await self._list(self._stories.get_stories_for_task, task["gid"],
-                                                 fields=STORY_FIELDS)
+                        every = await self._list(self._stories.get_stories_for_task, task["gid"], fields=STORY_FIELDS)
                     except NotFoundError:  # deleted since the task list was read
                         return []
                 stories = [s for s in every if s.get("resource_subtype") in STORY_KINDS]

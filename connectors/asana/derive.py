@@ -1,9 +1,11 @@
 """Pure functions from Asana records (as the API answers them) to the typed results: no I/O."""
+
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
-from typing import Any, Final, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Final
 
 from connectors.types import Change, Deliverable, Milestone, Person, Phase
 
@@ -32,7 +34,7 @@ def parse_time(value: str | None) -> datetime | None:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def due_date(task: Record) -> date | None:
@@ -91,8 +93,11 @@ def completed_on(tasks: Sequence[Record]) -> date | None:
 
 def milestones(tasks: Iterable[Record]) -> tuple[Milestone, ...]:
     """Every milestone task, done or not, in the order Asana lists them."""
-    return tuple(Milestone(t["gid"], t.get("name") or "", due_date(t), bool(t.get("completed")))
-                 for t in tasks if t.get("resource_subtype") == "milestone")
+    return tuple(
+        Milestone(t["gid"], t.get("name") or "", due_date(t), bool(t.get("completed")))
+        for t in tasks
+        if t.get("resource_subtype") == "milestone"
+    )
 
 
 def next_deliverable(tasks: Iterable[Record]) -> Deliverable | None:
@@ -109,8 +114,13 @@ def next_deliverable(tasks: Iterable[Record]) -> Deliverable | None:
     if choice is None:
         return None
     assignee = choice.get("assignee") or {}
-    return Deliverable(id=choice["gid"], name=choice.get("name") or "", due_on=due_date(choice),
-                       assignee=assignee.get("name"), is_milestone=choice.get("resource_subtype") == "milestone")
+    return Deliverable(
+        id=choice["gid"],
+        name=choice.get("name") or "",
+        due_on=due_date(choice),
+        assignee=assignee.get("name"),
+        is_milestone=choice.get("resource_subtype") == "milestone",
+    )
 
 
 def story_candidates(tasks: Iterable[Record], since: datetime) -> list[Record]:
@@ -138,8 +148,16 @@ def story_changes(task: Record, stories: Sequence[Record], since: datetime) -> l
                 changes.append(Change("reassigned", at, task.get("name"), previous_assignee, new, by))
             previous_assignee = new
         elif kind == "due_date_changed" and at is not None and at >= since:
-            changes.append(Change("due_date_moved", at, task.get("name"), _story_due(story.get("old_dates")),
-                                  _story_due(story.get("new_dates")), by))
+            changes.append(
+                Change(
+                    "due_date_moved",
+                    at,
+                    task.get("name"),
+                    _story_due(story.get("old_dates")),
+                    _story_due(story.get("new_dates")),
+                    by,
+                )
+            )
     return changes
 
 
@@ -152,8 +170,7 @@ def _story_due(dates: Record | None) -> str | None:
     return moment.date().isoformat() if moment else None
 
 
-def track_owner(stored: str | None, project_name: str, owner: Person | None,
-                now: datetime) -> tuple[str, list[Change]]:
+def track_owner(stored: str | None, project_name: str, owner: Person | None, now: datetime) -> tuple[str, list[Change]]:
     """Compare the owner with the last one seen; returns the new stored JSON and the PM changes to show.
 
     The stored value is {"owner": {"gid", "name"} | null, "changes": [...]}; a change is kept
@@ -163,12 +180,15 @@ def track_owner(stored: str | None, project_name: str, owner: Person | None,
     current = {"gid": owner.id, "name": owner.name} if owner else None
     seen = [c for c in state.get("changes") or () if isinstance(c, dict)]
     if "owner" in state and (state["owner"] or {}).get("gid") != (current or {}).get("gid"):
-        seen.append({"at": now.isoformat(), "old": (state["owner"] or {}).get("name"),
-                     "new": (current or {}).get("name")})
+        seen.append(
+            {"at": now.isoformat(), "old": (state["owner"] or {}).get("name"), "new": (current or {}).get("name")}
+        )
     kept = [c for c in seen if (parse_time(c.get("at")) or now) >= now - CHANGE_WINDOW][-MAX_PM_CHANGES:]
     state = {"owner": current, "changes": kept}
-    changes = [Change("pm_changed", parse_time(c.get("at")) or now, project_name, c.get("old"), c.get("new"), None)
-               for c in kept]
+    changes = [
+        Change("pm_changed", parse_time(c.get("at")) or now, project_name, c.get("old"), c.get("new"), None)
+        for c in kept
+    ]
     return json.dumps(state, sort_keys=True), changes
 
 

@@ -1,8 +1,10 @@
 """Asana webhooks of the delivery projects: create (Asana handshakes with the target meanwhile), list, delete."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import asana
 
@@ -47,8 +49,7 @@ class AsanaWebhookApi:
 
     async def webhooks(self) -> list[Webhook]:
         """Every webhook of the workspace this token made."""
-        found = await self._list(self._webhooks_api.get_webhooks, self.workspace_gid,
-                                 fields="resource,target,active")
+        found = await self._list(self._webhooks_api.get_webhooks, self.workspace_gid, fields="resource,target,active")
         return [_webhook(item) for item in found]
 
     async def delete_webhook(self, webhook_gid: str) -> None:
@@ -57,5 +58,9 @@ class AsanaWebhookApi:
 
 
 def _webhook(item: dict[str, Any]) -> Webhook:
-    return Webhook(str(item.get("gid") or ""), str((item.get("resource") or {}).get("gid") or ""),
-                   str(item.get("target") or ""), bool(item.get("active", True)))
+    return Webhook(
+        str(item.get("gid") or ""),
+        str((item.get("resource") or {}).get("gid") or ""),
+        str(item.get("target") or ""),
+        bool(item.get("active", True)),
+    )

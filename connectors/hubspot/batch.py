@@ -5,15 +5,26 @@ owner helpers and the record builders shared with `get_deal`, `open_escalations`
 `last_communication`; the results here equal theirs, in about 15 calls per 100 deals
 instead of about 10 per deal.
 """
+
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any, Awaitable, Final, Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Final
 
 from connectors.errors import NotFoundError
-from connectors.hubspot.records import (COMM_PROPERTIES, COMM_READ_PROPERTIES, DEAL_PROPERTIES, TICKET_PROPERTIES,
-                                        Stage, check_id, deal_from, gather_all, latest_communication,
-                                        primary_company_v4)
+from connectors.hubspot.records import (
+    COMM_PROPERTIES,
+    COMM_READ_PROPERTIES,
+    DEAL_PROPERTIES,
+    TICKET_PROPERTIES,
+    Stage,
+    check_id,
+    deal_from,
+    gather_all,
+    latest_communication,
+    primary_company_v4,
+)
 from connectors.types import AccountFacts, DealBrief, Escalation, Person
 
 if TYPE_CHECKING:
@@ -70,7 +81,7 @@ class AccountBatch:
                 return await self._account_chunk(chunk)
 
         found: dict[str, AccountFacts] = {}
-        for part in await gather_all(*(run(unique[n:n + size]) for n in range(0, len(unique), size))):
+        for part in await gather_all(*(run(unique[n : n + size]) for n in range(0, len(unique), size))):
             found.update(part)
         return {raw: found.get(valid[raw], UNKNOWN) if raw in valid else UNKNOWN for raw in deal_ids}
 
@@ -82,31 +93,37 @@ class AccountBatch:
                 ids.append(check_id(raw))
             except NotFoundError:
                 pass
-        deals, owners = await gather_all(self._batch_read("deals", ids, ["dealname", "hubspot_owner_id"]),
-                                         self._owners_or_empty())
+        deals, owners = await gather_all(
+            self._batch_read("deals", ids, ["dealname", "hubspot_owner_id"]), self._owners_or_empty()
+        )
         briefs = {}
         for deal in deals:
             props = deal.properties or {}
             owner = await self._owner(props.get("hubspot_owner_id"), owners)
-            briefs[str(deal.id)] = DealBrief(str(deal.id), props.get("dealname") or f"Deal {deal.id}",
-                                             owner.email if owner else None)
+            briefs[str(deal.id)] = DealBrief(
+                str(deal.id), props.get("dealname") or f"Deal {deal.id}", owner.email if owner else None
+            )
         return briefs
 
     async def _account_chunk(self, deal_ids: list[str]) -> dict[str, AccountFacts]:
         """One chunk of ≤ 100 deals: the deals and their links, then the linked records, then the facts."""
         deals, deal_stages, ticket_stages, owners, *links = await gather_all(
-            self._batch_read("deals", deal_ids, DEAL_PROPERTIES), self._stages("deals"), self._stages("tickets"),
-            self._owners_or_empty(), *(self._association_links("deals", deal_ids, t) for t in LINKED))
+            self._batch_read("deals", deal_ids, DEAL_PROPERTIES),
+            self._stages("deals"),
+            self._stages("tickets"),
+            self._owners_or_empty(),
+            *(self._association_links("deals", deal_ids, t) for t in LINKED),
+        )
         by_type = dict(zip(LINKED, links))
         asked = set(deal_ids)
         deals = [d for d in deals if str(d.id) in asked]
         companies = {str(d.id): primary_company_v4(by_type["companies"].get(str(d.id), [])) for d in deals}
-        wanted = {t: [str(to.to_object_id) for d in deals for to in by_type[t].get(str(d.id), [])]
-                  for t in LINKED[1:]}
+        wanted = {t: [str(to.to_object_id) for d in deals for to in by_type[t].get(str(d.id), [])] for t in LINKED[1:]}
         company_objs, tickets, *engagements = await gather_all(
             self._batch_read("companies", filter(None, companies.values()), ["name"]),
             self._batch_read("tickets", wanted["tickets"], TICKET_PROPERTIES),
-            *(self._batch_read(t, wanted[t], COMM_READ_PROPERTIES[t]) for t in COMM_PROPERTIES))
+            *(self._batch_read(t, wanted[t], COMM_READ_PROPERTIES[t]) for t in COMM_PROPERTIES),
+        )
         names = {str(c.id): (c.properties or {}).get("name") or None for c in company_objs}
         records = {t: _by_id(objs) for t, objs in zip(("tickets", *COMM_PROPERTIES), (tickets, *engagements))}
 
@@ -121,11 +138,14 @@ class AccountBatch:
             owner_id = (deal.properties or {}).get("hubspot_owner_id")
             stage, owner = await gather_all(self._deal_stage(deal, deal_stages), self._owner(owner_id, owners))
             return AccountFacts(
-                deal=deal_from(deal, stage, owner, names.get(companies[deal_id] or ""),
-                               self._record_url("0-3", deal_id)),
+                deal=deal_from(
+                    deal, stage, owner, names.get(companies[deal_id] or ""), self._record_url("0-3", deal_id)
+                ),
                 escalations=tuple(await self._open_escalations_of(linked(deal_id, "tickets"), ticket_stages)),
                 communication=latest_communication(
-                    ((t, o) for t in COMM_PROPERTIES for o in linked(deal_id, t)), owners))
+                    ((t, o) for t in COMM_PROPERTIES for o in linked(deal_id, t)), owners
+                ),
+            )
 
         built: list[Awaitable[AccountFacts]] = [facts(d) for d in deals]
         return {str(d.id): f for d, f in zip(deals, await gather_all(*built))}

@@ -3,14 +3,24 @@
 A mixin of `HubSpotConnector` (connector.py), which provides the Runner, the SDK API objects and
 the cached pipeline / owner helpers used here.
 """
+
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, time, timezone
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Final, TypeVar
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, time
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
-from connectors.hubspot.records import (DEAL_PROPERTIES, Stage, find_stage, is_closed, is_won, person_from,
-                                        to_date, to_decimal)
+from connectors.hubspot.records import (
+    DEAL_PROPERTIES,
+    Stage,
+    find_stage,
+    is_closed,
+    is_won,
+    person_from,
+    to_date,
+    to_decimal,
+)
 from connectors.types import DealMatch, Person
 
 if TYPE_CHECKING:
@@ -47,8 +57,13 @@ class BookQuery:
             return None
 
         async def load() -> Person | None:
-            page = await self.runner.call(self._owners_api.get_page, email=email.strip(), limit=100,
-                                          archived=False, _request_timeout=self._timeout)
+            page = await self.runner.call(
+                self._owners_api.get_page,
+                email=email.strip(),
+                limit=100,
+                archived=False,
+                _request_timeout=self._timeout,
+            )
             found = [person_from(o) for o in page.results or [] if (o.email or "").casefold() == wanted]
             if found:
                 return found[0]
@@ -62,8 +77,9 @@ class BookQuery:
             self._cache.pop(key, None)  # a rep who fixes their HubSpot email is found on the next try
         return person
 
-    async def deals_owned(self, owner_id: str, *, closed_since: date, min_open_probability: float = 0.6,
-                          limit: int = 1000) -> list[DealMatch]:
+    async def deals_owned(
+        self, owner_id: str, *, closed_since: date, min_open_probability: float = 0.6, limit: int = 1000
+    ) -> list[DealMatch]:
         """The owner's deals won since `closed_since` or open at stage probability ≥ threshold, newest close first."""
         # Won / open come from pipeline stage metadata, never labels: one search with two filter
         # groups, followed across pages of up to 200, at most `limit` results.
@@ -75,9 +91,15 @@ class BookQuery:
         owner = {"propertyName": "hubspot_owner_id", "operator": "EQ", "value": owner_id}
         groups = []
         if won_ids:
-            groups.append({"filters": [owner, {"propertyName": "dealstage", "operator": "IN", "values": won_ids},
-                                       {"propertyName": "closedate", "operator": "GTE",
-                                        "value": str(_millis(closed_since))}]})
+            groups.append(
+                {
+                    "filters": [
+                        owner,
+                        {"propertyName": "dealstage", "operator": "IN", "values": won_ids},
+                        {"propertyName": "closedate", "operator": "GTE", "value": str(_millis(closed_since))},
+                    ]
+                }
+            )
         if open_ids:
             groups.append({"filters": [owner, {"propertyName": "dealstage", "operator": "IN", "values": open_ids}]})
         if not groups:
@@ -89,10 +111,16 @@ class BookQuery:
             stage = find_stage(stages, props.get("pipeline"), props.get("dealstage"))
             if not _belongs(stage, to_date(props.get("closedate")), closed_since, min_open_probability):
                 continue  # a stage id shared by pipelines that mean different things by it
-            out.append(DealMatch(
-                str(deal.id), props.get("dealname") or f"Deal {deal.id}",
-                stage.label if stage else props.get("dealstage") or "", to_decimal(props.get("amount")),
-                to_date(props.get("closedate")), currency=props.get("deal_currency_code") or None))
+            out.append(
+                DealMatch(
+                    str(deal.id),
+                    props.get("dealname") or f"Deal {deal.id}",
+                    stage.label if stage else props.get("dealstage") or "",
+                    to_decimal(props.get("amount")),
+                    to_date(props.get("closedate")),
+                    currency=props.get("deal_currency_code") or None,
+                )
+            )
         return out
 
     async def _search_deals(self, groups: list[dict[str, Any]], limit: int) -> list[Any]:
@@ -101,13 +129,17 @@ class BookQuery:
         seen: dict[str, Any] = {}
         after: str | None = None
         while len(seen) < limit:
-            body: dict[str, Any] = {"filterGroups": groups, "properties": DEAL_PROPERTIES,
-                                    "sorts": [{"propertyName": "closedate", "direction": "DESCENDING"}],
-                                    "limit": min(size, limit - len(seen))}
+            body: dict[str, Any] = {
+                "filterGroups": groups,
+                "properties": DEAL_PROPERTIES,
+                "sorts": [{"propertyName": "closedate", "direction": "DESCENDING"}],
+                "limit": min(size, limit - len(seen)),
+            }
             if after:
                 body["after"] = after
-            page = await self.runner.call(self._search.do_search, "deals", body, limiter="search",
-                                          _request_timeout=self._timeout)
+            page = await self.runner.call(
+                self._search.do_search, "deals", body, limiter="search", _request_timeout=self._timeout
+            )
             for deal in page.results or []:
                 seen.setdefault(str(deal.id), deal)  # offset paging may repeat a record across pages
             after = page.paging.next.after if page.paging and page.paging.next else None
@@ -148,7 +180,7 @@ def _probability(stage: Stage) -> float:
 def _millis(day: date) -> int:
     """Epoch milliseconds of midnight UTC starting `day`."""
     if isinstance(day, datetime):
-        moment = day if day.tzinfo else day.replace(tzinfo=timezone.utc)
+        moment = day if day.tzinfo else day.replace(tzinfo=UTC)
     else:
-        moment = datetime.combine(day, time.min, timezone.utc)
+        moment = datetime.combine(day, time.min, UTC)
     return int(moment.timestamp() * 1000)

@@ -4,25 +4,49 @@ Calls the official SDK (hubspot-api-client 12, blocking urllib3) through `Runner
 call is rate limited client-side, bounded by a deadline and retried by us only (urllib3's
 own retries are off, so no POST is ever replayed behind our back). Knows nothing of Slack.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from datetime import date, datetime, timezone
-from typing import Any, Awaitable, Callable, Final, Iterable, TypeVar
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, date, datetime
+from typing import Any, Final, TypeVar
 
 from hubspot import HubSpot
 from urllib3.util.retry import Retry
 
 from connectors.errors import ConfigError, ConnectorError, NotFoundError
-from connectors.hubspot.book import BookQuery
 from connectors.hubspot.batch import AccountBatch
-from connectors.hubspot.records import (APP_URL, COMM_PROPERTIES, COMM_READ_PROPERTIES, DEAL_ID, DEAL_PROPERTIES,
-                                        LOG_KINDS, PRIORITY_ORDER, SYSTEM, TICKET_PROPERTIES, Stage, check_id,
-                                        classify, deal_from, engagement_properties, escalation_from, find_stage,
-                                        is_won, latest_communication, match_score, parse_deal_url, person_from,
-                                        primary_company, ticket_state, to_date, to_decimal)
+from connectors.hubspot.book import BookQuery
+from connectors.hubspot.records import (
+    APP_URL,
+    COMM_PROPERTIES,
+    COMM_READ_PROPERTIES,
+    DEAL_ID,
+    DEAL_PROPERTIES,
+    LOG_KINDS,
+    PRIORITY_ORDER,
+    SYSTEM,
+    TICKET_PROPERTIES,
+    Stage,
+    check_id,
+    classify,
+    deal_from,
+    engagement_properties,
+    escalation_from,
+    find_stage,
+    is_won,
+    latest_communication,
+    match_score,
+    parse_deal_url,
+    person_from,
+    primary_company,
+    ticket_state,
+    to_date,
+    to_decimal,
+)
 from connectors.hubspot.records import gather_all as _all
 from connectors.hubspot.tickets import TicketFeed
 from connectors.runtime import Policy, RateLimiter, Runner
@@ -38,11 +62,22 @@ class HubSpotConnector(TicketFeed, BookQuery, AccountBatch):
 
     system = SYSTEM
 
-    def __init__(self, access_token: str, portal_id: str | None, base_url: str = "https://api.hubapi.com", *,
-                 max_workers: int = 8, policy: Policy = Policy(timeout=5.0, retries=2),
-                 general_limit: tuple[int, float] = (100, 10.0), search_limit: tuple[int, float] = (4, 1.1),
-                 search_page_size: int = 100, max_search_results: int = 500, cache_ttl: float = 600.0,
-                 connect_timeout: float = 3.0, app_url: str = APP_URL) -> None:
+    def __init__(
+        self,
+        access_token: str,
+        portal_id: str | None,
+        base_url: str = "https://api.hubapi.com",
+        *,
+        max_workers: int = 8,
+        policy: Policy = Policy(timeout=5.0, retries=2),
+        general_limit: tuple[int, float] = (100, 10.0),
+        search_limit: tuple[int, float] = (4, 1.1),
+        search_page_size: int = 100,
+        max_search_results: int = 500,
+        cache_ttl: float = 600.0,
+        connect_timeout: float = 3.0,
+        app_url: str = APP_URL,
+    ) -> None:
         if not access_token:
             raise ConfigError(SYSTEM, "HUBSPOT_ACCESS_TOKEN is not set")
         self.portal_id = str(portal_id) if portal_id else None
@@ -52,8 +87,12 @@ class HubSpotConnector(TicketFeed, BookQuery, AccountBatch):
         self.max_search_results = max_search_results
         self.cache_ttl = cache_ttl
         self._timeout = (connect_timeout, policy.timeout + 0.5)  # the Runner's deadline fires first
-        client = HubSpot(access_token=access_token, host=self.base_url, connection_pool_maxsize=max_workers,
-                         retry=Retry(total=0, redirect=0, raise_on_status=False))
+        client = HubSpot(
+            access_token=access_token,
+            host=self.base_url,
+            connection_pool_maxsize=max_workers,
+            retry=Retry(total=0, redirect=0, raise_on_status=False),
+        )
         # Each attribute access builds a new ApiClient (and connection pool): build them once.
         self._objects = client.crm.objects.basic_api
         self._batch = client.crm.objects.batch_api
@@ -61,8 +100,13 @@ class HubSpotConnector(TicketFeed, BookQuery, AccountBatch):
         self._pipelines_api = client.crm.pipelines.pipelines_api
         self._owners_api = client.crm.owners.owners_api
         self._associations_api = client.crm.associations.v4.batch_api
-        self.runner = Runner(SYSTEM, classify, max_workers=max_workers, policy=policy, limiters={
-            "default": RateLimiter(*general_limit), "search": RateLimiter(*search_limit)})
+        self.runner = Runner(
+            SYSTEM,
+            classify,
+            max_workers=max_workers,
+            policy=policy,
+            limiters={"default": RateLimiter(*general_limit), "search": RateLimiter(*search_limit)},
+        )
         self._cache: dict[tuple, tuple[float, Any]] = {}
         self._locks: dict[tuple, asyncio.Lock] = {}
 
@@ -74,14 +118,21 @@ class HubSpotConnector(TicketFeed, BookQuery, AccountBatch):
     def close(self) -> None:
         """Stop the executor and drop pooled connections."""
         self.runner.close()
-        for api in (self._objects, self._batch, self._search, self._pipelines_api, self._owners_api,
-                    self._associations_api):
+        for api in (
+            self._objects,
+            self._batch,
+            self._search,
+            self._pipelines_api,
+            self._owners_api,
+            self._associations_api,
+        ):
             api.api_client.rest_client.pool_manager.clear()
 
     # -- public API -----------------------------------------------------------------------
 
-    async def resolve(self, query: str, limit: int = 10,
-                      on_likely: Callable[[str], None] | None = None) -> list[DealMatch]:
+    async def resolve(
+        self, query: str, limit: int = 10, on_likely: Callable[[str], None] | None = None
+    ) -> list[DealMatch]:
         """Deals for a /account query: a deal URL or ID exactly, else deal and company names, ranked.
 
         `on_likely(deal_id)` is called as soon as one deal clearly leads on its own name, before
@@ -97,14 +148,26 @@ class HubSpotConnector(TicketFeed, BookQuery, AccountBatch):
                 return []
             try:
                 deal = await self.get_deal(deal_id)
-                return [DealMatch(deal.id, deal.name, deal.stage_label, deal.amount, deal.close_date,
-                                  deal.company_name, score=4.0, currency=deal.currency)]
+                return [
+                    DealMatch(
+                        deal.id,
+                        deal.name,
+                        deal.stage_label,
+                        deal.amount,
+                        deal.close_date,
+                        deal.company_name,
+                        score=4.0,
+                        currency=deal.currency,
+                    )
+                ]
             except NotFoundError:
                 if parsed:
                     return []
         deals, companies, stages = await _all(
-            self._search_all("deals", text, DEAL_PROPERTIES), self._search_all("companies", text, ["name"]),
-            self._stages("deals"))
+            self._search_all("deals", text, DEAL_PROPERTIES),
+            self._search_all("companies", text, ["name"]),
+            self._stages("deals"),
+        )
         company_names = {c.id: (c.properties or {}).get("name") or "" for c in companies}
         if on_likely is not None and company_names:
             _announce_leader(text, deals, on_likely)
@@ -119,10 +182,21 @@ class HubSpotConnector(TicketFeed, BookQuery, AccountBatch):
             company = company_names.get(company_of.get(deal.id, ""))
             score = max(match_score(text, props.get("dealname") or ""), match_score(text, company or ""))
             stage = find_stage(stages, props.get("pipeline"), props.get("dealstage"))
-            matches.append((is_won(stage), DealMatch(
-                deal.id, props.get("dealname") or f"Deal {deal.id}", stage.label if stage else props.get("dealstage") or "",
-                to_decimal(props.get("amount")), to_date(props.get("closedate")), company, score,
-                currency=props.get("deal_currency_code") or None)))
+            matches.append(
+                (
+                    is_won(stage),
+                    DealMatch(
+                        deal.id,
+                        props.get("dealname") or f"Deal {deal.id}",
+                        stage.label if stage else props.get("dealstage") or "",
+                        to_decimal(props.get("amount")),
+                        to_date(props.get("closedate")),
+                        company,
+                        score,
+                        currency=props.get("deal_currency_code") or None,
+                    ),
+                )
+            )
         matches.sort(key=lambda m: (-m[1].score, not m[0], -(m[1].close_date or date.min).toordinal(), m[1].name))
         return [m for _, m in matches[:limit]]
 
@@ -130,12 +204,23 @@ class HubSpotConnector(TicketFeed, BookQuery, AccountBatch):
         """The deal with its stage resolved through pipeline metadata, owner and company."""
         deal_id = check_id(deal_id)
         obj, stages, owners = await _all(
-            self.runner.call(self._objects.get_by_id, "deals", deal_id, properties=DEAL_PROPERTIES,
-                             associations=["companies"], archived=False, _request_timeout=self._timeout),
-            self._stages("deals"), self._owners_or_empty())
+            self.runner.call(
+                self._objects.get_by_id,
+                "deals",
+                deal_id,
+                properties=DEAL_PROPERTIES,
+                associations=["companies"],
+                archived=False,
+                _request_timeout=self._timeout,
+            ),
+            self._stages("deals"),
+            self._owners_or_empty(),
+        )
         stage = await self._deal_stage(obj, stages)
-        company_name, owner = await _all(self._company_name(primary_company(obj)),
-                                         self._owner((obj.properties or {}).get("hubspot_owner_id"), owners))
+        company_name, owner = await _all(
+            self._company_name(primary_company(obj)),
+            self._owner((obj.properties or {}).get("hubspot_owner_id"), owners),
+        )
         return deal_from(obj, stage, owner, company_name, self._record_url("0-3", str(obj.id)))
 
     async def open_escalations(self, deal_id: str) -> list[Escalation]:
@@ -149,14 +234,15 @@ class HubSpotConnector(TicketFeed, BookQuery, AccountBatch):
         """The newest email, call or meeting on the deal, or note the bot logged as client communication."""
         deal_id = check_id(deal_id)
         types = list(COMM_PROPERTIES)
-        *links, owners = await _all(*(self._associated("deals", [deal_id], t) for t in types),
-                                    self._owners_or_empty())
-        reads = await _all(*(self._batch_read(t, l.get(deal_id, []), COMM_READ_PROPERTIES[t])
-                             for t, l in zip(types, links)))
+        *links, owners = await _all(*(self._associated("deals", [deal_id], t) for t in types), self._owners_or_empty())
+        reads = await _all(
+            *(self._batch_read(t, l.get(deal_id, []), COMM_READ_PROPERTIES[t]) for t, l in zip(types, links))
+        )
         return latest_communication(((t, o) for t, objs in zip(types, reads) for o in objs), owners)
 
-    async def log_communication(self, deal_id: str, kind: str, summary: str, when: datetime, author: str, *,
-                                author_email: str | None = None) -> Communication:
+    async def log_communication(
+        self, deal_id: str, kind: str, summary: str, when: datetime, author: str, *, author_email: str | None = None
+    ) -> Communication:
         """Log a client communication on the deal (email/call/meeting, or a marked note for "other").
 
         The body names `author` (a display name); when `author_email` is a HubSpot owner's, the
@@ -168,7 +254,7 @@ class HubSpotConnector(TicketFeed, BookQuery, AccountBatch):
         if not summary:
             raise ValueError("summary is empty")
         deal_id = check_id(deal_id)
-        when = (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+        when = (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
         when = when.replace(microsecond=when.microsecond // 1000 * 1000)  # HubSpot keeps milliseconds
         object_type, type_id = LOG_KINDS[kind]
         props = engagement_properties(kind, summary, author, when)
@@ -177,11 +263,19 @@ class HubSpotConnector(TicketFeed, BookQuery, AccountBatch):
             owner = next((p for p in owners.values() if (p.email or "").lower() == author_email.lower()), None)
             if owner and owner.id:
                 props["hubspot_owner_id"] = owner.id
-        body = {"properties": props, "associations": [{"to": {"id": deal_id}, "types": [
-            {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}]}]}
+        body = {
+            "properties": props,
+            "associations": [
+                {
+                    "to": {"id": deal_id},
+                    "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}],
+                }
+            ],
+        }
         # Not idempotent: a 5xx or a timeout may still have created it, so never retried (429 is).
-        created = await self.runner.call(self._objects.create, object_type, body, retry_server_errors=False,
-                                         _request_timeout=self._timeout)
+        created = await self.runner.call(
+            self._objects.create, object_type, body, retry_server_errors=False, _request_timeout=self._timeout
+        )
         return Communication(str(created.id), kind, when, summary, author)  # type: ignore[arg-type]
 
     # -- internals ------------------------------------------------------------------------
@@ -206,8 +300,11 @@ class HubSpotConnector(TicketFeed, BookQuery, AccountBatch):
             if state == "CLOSED":
                 continue
             if state != "OPEN":
-                log.warning("hubspot ticket %s: stage %r has no ticketState; counted as open",
-                            ticket.id, props.get("hs_pipeline_stage"))
+                log.warning(
+                    "hubspot ticket %s: stage %r has no ticketState; counted as open",
+                    ticket.id,
+                    props.get("hs_pipeline_stage"),
+                )
             out.append(escalation_from(ticket, stage, self._record_url("0-5", str(ticket.id))))
         out.sort(key=lambda e: (PRIORITY_ORDER.get(e.priority or "", 4), -e.created_at.timestamp()))
         return out
@@ -230,6 +327,7 @@ class HubSpotConnector(TicketFeed, BookQuery, AccountBatch):
 
     async def _stages(self, object_type: str, refresh: bool = False) -> dict[str, Stage]:
         """Every stage of every pipeline of `object_type`, by stage id (cached)."""
+
         async def load() -> dict[str, Stage]:
             page = await self.runner.call(self._pipelines_api.get_all, object_type, _request_timeout=self._timeout)
             stages: dict[str, Stage] = {}
@@ -239,20 +337,24 @@ class HubSpotConnector(TicketFeed, BookQuery, AccountBatch):
                     stages[f"{p.id}/{s.id}"] = stage
                     stages.setdefault(str(s.id), stage)  # stage ids are unique per portal in practice
             return stages
+
         return await self._cached(("pipelines", object_type), load, refresh)
 
     async def _owners(self) -> dict[str, Person]:
         """Active owners by owner id (cached)."""
+
         async def load() -> dict[str, Person]:
             owners: dict[str, Person] = {}
             after = None
             while True:
-                page = await self.runner.call(self._owners_api.get_page, limit=500, after=after, archived=False,
-                                              _request_timeout=self._timeout)
+                page = await self.runner.call(
+                    self._owners_api.get_page, limit=500, after=after, archived=False, _request_timeout=self._timeout
+                )
                 owners.update((str(o.id), person_from(o)) for o in page.results)
                 after = page.paging.next.after if page.paging and page.paging.next else None
                 if not after:
                     return owners
+
         return await self._cached(("owners",), load)
 
     async def _owners_or_empty(self) -> dict[str, Person]:
@@ -270,10 +372,18 @@ class HubSpotConnector(TicketFeed, BookQuery, AccountBatch):
 
         async def load() -> Person | None:  # not in the list: deactivated, or newer than the cache
             try:
-                return person_from(await self.runner.call(self._owners_api.get_by_id, owner_id, id_property="id",
-                                                      archived=False, _request_timeout=self._timeout))
+                return person_from(
+                    await self.runner.call(
+                        self._owners_api.get_by_id,
+                        owner_id,
+                        id_property="id",
+                        archived=False,
+                        _request_timeout=self._timeout,
+                    )
+                )
             except NotFoundError:
                 return None
+
         try:
             return await self._cached(("owner", owner_id), load)
         except ConnectorError as exc:
@@ -284,8 +394,14 @@ class HubSpotConnector(TicketFeed, BookQuery, AccountBatch):
         if not company_id:
             return None
         try:
-            company = await self.runner.call(self._objects.get_by_id, "companies", company_id, properties=["name"],
-                                             archived=False, _request_timeout=self._timeout)
+            company = await self.runner.call(
+                self._objects.get_by_id,
+                "companies",
+                company_id,
+                properties=["name"],
+                archived=False,
+                _request_timeout=self._timeout,
+            )
         except NotFoundError:
             return None
         return (company.properties or {}).get("name") or None
@@ -295,17 +411,22 @@ class HubSpotConnector(TicketFeed, BookQuery, AccountBatch):
         results: list[Any] = []
         after: str | None = None
         while len(results) < self.max_search_results:
-            body: dict[str, Any] = {"query": query, "limit": self.search_page_size, "properties": properties,
-                                    "sorts": [{"propertyName": "hs_lastmodifieddate", "direction": "DESCENDING"}]}
+            body: dict[str, Any] = {
+                "query": query,
+                "limit": self.search_page_size,
+                "properties": properties,
+                "sorts": [{"propertyName": "hs_lastmodifieddate", "direction": "DESCENDING"}],
+            }
             if after:
                 body["after"] = after
-            page = await self.runner.call(self._search.do_search, object_type, body, limiter="search",
-                                          _request_timeout=self._timeout)
+            page = await self.runner.call(
+                self._search.do_search, object_type, body, limiter="search", _request_timeout=self._timeout
+            )
             results.extend(page.results or [])
             after = page.paging.next.after if page.paging and page.paging.next else None
             if not after:
                 break
-        return results[:self.max_search_results]
+        return results[: self.max_search_results]
 
     async def _associated(self, from_type: str, ids: list[str], to_type: str) -> dict[str, list[str]]:
         """Associated record ids per source id (v4 batch read, following each source's paging)."""
@@ -317,10 +438,19 @@ class HubSpotConnector(TicketFeed, BookQuery, AccountBatch):
         out: dict[str, list[Any]] = {}
         pending = [{"id": i} for i in dict.fromkeys(ids)]
         while pending:
-            chunks = [pending[n:n + 1000] for n in range(0, len(pending), 1000)]
-            pages = await _all(*(self.runner.call(self._associations_api.get_page, from_type, to_type,
-                                                  {"inputs": chunk}, _request_timeout=self._timeout)
-                                 for chunk in chunks))
+            chunks = [pending[n : n + 1000] for n in range(0, len(pending), 1000)]
+            pages = await _all(
+                *(
+                    self.runner.call(
+                        self._associations_api.get_page,
+                        from_type,
+                        to_type,
+                        {"inputs": chunk},
+                        _request_timeout=self._timeout,
+                    )
+                    for chunk in chunks
+                )
+            )
             pending = []
             for page in pages:
                 for result in page.results or []:
@@ -333,16 +463,30 @@ class HubSpotConnector(TicketFeed, BookQuery, AccountBatch):
     async def _batch_read(self, object_type: str, ids: Iterable[str], properties: list[str]) -> list[Any]:
         """Records by id, 100 per request, concurrently; ids that no longer exist are skipped."""
         unique = list(dict.fromkeys(ids))
-        pages = await _all(*(self.runner.call(
-            self._batch.read, object_type, {"inputs": [{"id": i} for i in unique[n:n + 100]],
-                                            "properties": properties, "propertiesWithHistory": []},
-            archived=False, _request_timeout=self._timeout) for n in range(0, len(unique), 100)))
+        pages = await _all(
+            *(
+                self.runner.call(
+                    self._batch.read,
+                    object_type,
+                    {
+                        "inputs": [{"id": i} for i in unique[n : n + 100]],
+                        "properties": properties,
+                        "propertiesWithHistory": [],
+                    },
+                    archived=False,
+                    _request_timeout=self._timeout,
+                )
+                for n in range(0, len(unique), 100)
+            )
+        )
         return [obj for page in pages for obj in page.results or []]
 
 
 def _announce_leader(text: str, deals: list[Any], on_likely: Callable[[str], None]) -> None:
     """Tell the caller about the one deal whose own name matches best (exact or prefix)."""
-    scored = sorted(((match_score(text, (d.properties or {}).get("dealname") or ""), d.id) for d in deals), reverse=True)
+    scored = sorted(
+        ((match_score(text, (d.properties or {}).get("dealname") or ""), d.id) for d in deals), reverse=True
+    )
     if scored and scored[0][0] >= 2 and (len(scored) == 1 or scored[1][0] < scored[0][0]):
         try:
             on_likely(scored[0][1])

@@ -2,16 +2,18 @@
 
 Pure functions, no I/O; `connector.py` does the calls.
 """
+
 from __future__ import annotations
 
 import asyncio
 import html
 import json
 import re
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Awaitable, Final, Iterable
+from typing import Any, Final
 from urllib.parse import urlsplit
 
 import urllib3
@@ -25,20 +27,34 @@ APP_URL: Final = "https://app.hubspot.com"
 BOT_NOTE_MARKER: Final = "Client communication logged from Slack"
 LOGGED_BY_RE: Final = re.compile(r"^Logged by (.+) from Slack$")
 PRIORITY_ORDER: Final = {"URGENT": 0, "HIGH": 1, "MEDIUM": 2, "LOW": 3}
-DEAL_PROPERTIES: Final = ["dealname", "dealstage", "pipeline", "amount", "closedate", "hubspot_owner_id",
-                          "deal_currency_code"]
+DEAL_PROPERTIES: Final = [
+    "dealname",
+    "dealstage",
+    "pipeline",
+    "amount",
+    "closedate",
+    "hubspot_owner_id",
+    "deal_currency_code",
+]
 TICKET_PROPERTIES: Final = ["subject", "hs_pipeline", "hs_pipeline_stage", "hs_ticket_priority", "createdate"]
 COMM_PROPERTIES: Final = {  # object type -> (title property, body property)
-    "emails": ("hs_email_subject", "hs_email_text"), "calls": ("hs_call_title", "hs_call_body"),
-    "meetings": ("hs_meeting_title", "hs_meeting_body"), "notes": (None, "hs_note_body"),
+    "emails": ("hs_email_subject", "hs_email_text"),
+    "calls": ("hs_call_title", "hs_call_body"),
+    "meetings": ("hs_meeting_title", "hs_meeting_body"),
+    "notes": (None, "hs_note_body"),
 }
 # object type -> the properties read to build a Communication
-COMM_READ_PROPERTIES: Final = {t: ["hs_timestamp", "hubspot_owner_id", *filter(None, props)]
-                               for t, props in COMM_PROPERTIES.items()}
+COMM_READ_PROPERTIES: Final = {
+    t: ["hs_timestamp", "hubspot_owner_id", *filter(None, props)] for t, props in COMM_PROPERTIES.items()
+}
 PRIMARY_DEAL_COMPANY: Final = 5  # HUBSPOT_DEFINED deal -> company type id of the primary company
 # kind -> (object type, HUBSPOT_DEFINED association type id to a deal)
-LOG_KINDS: Final = {"email": ("emails", 210), "call": ("calls", 206), "meeting": ("meetings", 212),
-                    "other": ("notes", 214)}
+LOG_KINDS: Final = {
+    "email": ("emails", 210),
+    "call": ("calls", 206),
+    "meeting": ("meetings", 212),
+    "other": ("notes", 214),
+}
 DEAL_URL_PATH: Final = re.compile(r"^/contacts/(\d+)/(?:record/0-3|deal)/(\d+)(?:/|$)")
 APP_HOST: Final = re.compile(r"^app(?:-[a-z]{2,4}\d{1,2})?\.hubspot\.com$")
 DEAL_ID: Final = re.compile(r"^\d{1,20}$")
@@ -87,7 +103,6 @@ class Stage:
     metadata: dict[str, str]
 
 
-
 def match_score(query: str, name: str) -> float:
     """3 exact, 2 prefix, 1 every query word starts a word of the name, 0.5 otherwise (matched elsewhere)."""
     q, n = words(query), words(name)
@@ -95,7 +110,7 @@ def match_score(query: str, name: str) -> float:
         return 0.0
     if n == q:
         return 3.0
-    if n[:len(q)] == q:
+    if n[: len(q)] == q:
         return 2.0
     return 1.0 if all(any(w.startswith(x) for w in n) for x in q) else 0.5
 
@@ -106,19 +121,30 @@ def words(text: str) -> list[str]:
 
 def engagement_properties(kind: str, summary: str, author: str, when: datetime) -> dict[str, str]:
     """The engagement's properties; the body says who logged it from Slack."""
-    stamp = when.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    stamp = when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     title = summary.splitlines()[0]
     title = title if len(title) <= 100 else title[:99] + "…"
     trailer = f"Logged by {author} from Slack"
     body = f"<p>{html.escape(summary)}</p><p>{html.escape(trailer)}</p>"
     if kind == "email":
-        return {"hs_timestamp": stamp, "hs_email_subject": title, "hs_email_text": f"{summary}\n\n{trailer}",
-                "hs_email_direction": "EMAIL", "hs_email_status": "SENT"}
+        return {
+            "hs_timestamp": stamp,
+            "hs_email_subject": title,
+            "hs_email_text": f"{summary}\n\n{trailer}",
+            "hs_email_direction": "EMAIL",
+            "hs_email_status": "SENT",
+        }
     if kind == "call":
         return {"hs_timestamp": stamp, "hs_call_title": title, "hs_call_body": body, "hs_call_status": "COMPLETED"}
     if kind == "meeting":
-        return {"hs_timestamp": stamp, "hs_meeting_title": title, "hs_meeting_body": body,
-                "hs_meeting_start_time": stamp, "hs_meeting_end_time": stamp, "hs_meeting_outcome": "COMPLETED"}
+        return {
+            "hs_timestamp": stamp,
+            "hs_meeting_title": title,
+            "hs_meeting_body": body,
+            "hs_meeting_start_time": stamp,
+            "hs_meeting_end_time": stamp,
+            "hs_meeting_outcome": "COMPLETED",
+        }
     return {"hs_timestamp": stamp, "hs_note_body": f"<p><strong>{BOT_NOTE_MARKER}</strong></p>{body}"}
 
 
@@ -147,17 +173,24 @@ def latest_communication(records: Iterable[tuple[str, Any]], owners: dict[str, P
     return max(found, key=lambda c: (c.at, c.id), default=None)
 
 
-def deal_from(obj: Any, stage: Stage | None, owner: Person | None, company_name: str | None,
-              url: str | None) -> Deal:
+def deal_from(obj: Any, stage: Stage | None, owner: Person | None, company_name: str | None, url: str | None) -> Deal:
     """A deal (SDK object) as a Deal, its stage, owner and company already resolved."""
     props = obj.properties or {}
     return Deal(
-        id=str(obj.id), name=props.get("dealname") or f"Deal {obj.id}", stage_id=props.get("dealstage") or "",
+        id=str(obj.id),
+        name=props.get("dealname") or f"Deal {obj.id}",
+        stage_id=props.get("dealstage") or "",
         stage_label=stage.label if stage else props.get("dealstage") or "",
         pipeline_label=stage.pipeline_label if stage else props.get("pipeline") or "",
-        is_closed=is_closed(stage), is_won=is_won(stage), amount=to_decimal(props.get("amount")),
-        currency=props.get("deal_currency_code") or None, close_date=to_date(props.get("closedate")),
-        owner=owner, company_name=company_name, url=url)  # type: ignore[arg-type]
+        is_closed=is_closed(stage),
+        is_won=is_won(stage),
+        amount=to_decimal(props.get("amount")),
+        currency=props.get("deal_currency_code") or None,
+        close_date=to_date(props.get("closedate")),
+        owner=owner,
+        company_name=company_name,
+        url=url,
+    )  # type: ignore[arg-type]
 
 
 def text_lines(body: str) -> list[str]:
@@ -176,9 +209,15 @@ def primary_company(obj: Any) -> str | None:
 
 def primary_company_v4(links: Iterable[Any]) -> str | None:
     """The primary company among a deal's v4 association results (`to` items), as `primary_company`."""
-    return first_primary((str(t.to_object_id), any(
-        s.type_id == PRIMARY_DEAL_COMPANY and s.category == "HUBSPOT_DEFINED" for s in t.association_types or []))
-        for t in links)
+    return first_primary(
+        (
+            str(t.to_object_id),
+            any(
+                s.type_id == PRIMARY_DEAL_COMPANY and s.category == "HUBSPOT_DEFINED" for s in t.association_types or []
+            ),
+        )
+        for t in links
+    )
 
 
 def first_primary(companies: Iterable[tuple[str, bool]]) -> str | None:
@@ -224,10 +263,13 @@ def escalation_from(ticket: Any, stage: Stage | None, url: str | None) -> Escala
     """A ticket (SDK object) as an Escalation: subject, priority, creation time, stage label."""
     props = ticket.properties or {}
     return Escalation(
-        id=str(ticket.id), subject=props.get("subject") or "(no subject)",
+        id=str(ticket.id),
+        subject=props.get("subject") or "(no subject)",
         priority=(props.get("hs_ticket_priority") or "").upper() or None,
         created_at=to_datetime(props.get("createdate")) or ticket.created_at,
-        stage_label=stage.label if stage else props.get("hs_pipeline_stage") or "", url=url)
+        stage_label=stage.label if stage else props.get("hs_pipeline_stage") or "",
+        url=url,
+    )
 
 
 def check_id(deal_id: str) -> str:
@@ -250,16 +292,16 @@ def to_datetime(raw: str | None) -> datetime | None:
         return None
     try:
         if raw.isdigit():
-            return datetime.fromtimestamp(int(raw) / 1000, timezone.utc)
+            return datetime.fromtimestamp(int(raw) / 1000, UTC)
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def to_date(raw: str | None) -> date | None:
     moment = to_datetime(raw)
-    return moment.astimezone(timezone.utc).date() if moment else None
+    return moment.astimezone(UTC).date() if moment else None
 
 
 def error_message(exc: Any) -> str:

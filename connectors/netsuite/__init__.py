@@ -2,6 +2,7 @@
 
 It imports nothing of the bot, the handlers, the blocks or Slack.
 """
+
 from connectors.netsuite.client import NetSuiteClient, Policy
 from connectors.netsuite.connector import DEAL_FIELD, NetSuiteConnector
 from connectors.netsuite.errors import NetSuiteError

@@ -1,4 +1,5 @@
 """Account id rules and Token-Based Authentication signing (authlib's OAuth 1.0a client, HMAC-SHA256)."""
+
 from __future__ import annotations
 
 import base64
@@ -22,8 +23,11 @@ def check_account(account_id: str) -> str:
     """The account id trimmed, or ConfigError when it cannot be one (1234567, 1234567_SB1, TSTDRV123)."""
     account_id = (account_id or "").strip()
     if not _ACCOUNT.match(account_id):
-        raise ConfigError(SYSTEM, f"NETSUITE_ACCOUNT_ID {account_id!r} is not an account id "
-                                  "(digits, and for a sandbox a suffix such as _SB1)")
+        raise ConfigError(
+            SYSTEM,
+            f"NETSUITE_ACCOUNT_ID {account_id!r} is not an account id "
+            "(digits, and for a sandbox a suffix such as _SB1)",
+        )
     return account_id
 
 
@@ -63,11 +67,18 @@ class _TokenAuth(ClientAuth):
 class Signer:
     """Signs each request for one account's access token; every call gets a new nonce and timestamp."""
 
-    def __init__(self, account_id: str, consumer_key: str, consumer_secret: str, token_id: str,
-                 token_secret: str) -> None:
+    def __init__(
+        self, account_id: str, consumer_key: str, consumer_secret: str, token_id: str, token_secret: str
+    ) -> None:
         self.realm = realm(account_id)
-        self._auth = _TokenAuth(consumer_key, consumer_secret, token=token_id, token_secret=token_secret,
-                                signature_method=HMAC_SHA256, realm=self.realm)
+        self._auth = _TokenAuth(
+            consumer_key,
+            consumer_secret,
+            token=token_id,
+            token_secret=token_secret,
+            signature_method=HMAC_SHA256,
+            realm=self.realm,
+        )
 
     def authorization(self, method: str, url: str) -> str:
         """The Authorization header for `method url` (the URL's query is signed; a JSON body is not).

@@ -1,5 +1,6 @@
 """A small SuiteTalk REST client: TBA-signed requests on aiohttp, a bound on requests in flight,
 retries of 429 and 5xx with jittered exponential backoff, deadlines, and SuiteQL paging."""
+
 from __future__ import annotations
 
 import asyncio
@@ -7,8 +8,9 @@ import json
 import logging
 import random
 import time
+from collections.abc import Awaitable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Awaitable, Iterable, Mapping, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import aiohttp
@@ -59,12 +61,29 @@ class NetSuiteClient:
     `concurrency` (NETSUITE_CONCURRENCY) below the account's limit when others use it too.
     """
 
-    def __init__(self, account_id: str, consumer_key: str, consumer_secret: str, token_id: str, token_secret: str,
-                 *, base_url: str | None = None, concurrency: int = 5, policy: Policy = Policy()) -> None:
-        missing = [name for name, value in (
-            ("NETSUITE_ACCOUNT_ID", account_id), ("NETSUITE_CONSUMER_KEY", consumer_key),
-            ("NETSUITE_CONSUMER_SECRET", consumer_secret), ("NETSUITE_TOKEN_ID", token_id),
-            ("NETSUITE_TOKEN_SECRET", token_secret)) if not value]
+    def __init__(
+        self,
+        account_id: str,
+        consumer_key: str,
+        consumer_secret: str,
+        token_id: str,
+        token_secret: str,
+        *,
+        base_url: str | None = None,
+        concurrency: int = 5,
+        policy: Policy = Policy(),
+    ) -> None:
+        missing = [
+            name
+            for name, value in (
+                ("NETSUITE_ACCOUNT_ID", account_id),
+                ("NETSUITE_CONSUMER_KEY", consumer_key),
+                ("NETSUITE_CONSUMER_SECRET", consumer_secret),
+                ("NETSUITE_TOKEN_ID", token_id),
+                ("NETSUITE_TOKEN_SECRET", token_secret),
+            )
+            if not value
+        ]
         if missing:
             raise ConfigError(SYSTEM, "missing " + ", ".join(missing))
         if concurrency < 1:
@@ -97,9 +116,16 @@ class NetSuiteClient:
 
     def health(self) -> dict[str, object]:
         """For /healthz: answering or not, when it last did, the last error, the counters and the bound."""
-        return {"available": self.available, "last_ok": self.last_ok, "last_error": self.last_error,
-                "last_error_at": self.last_error_at, "calls": self.calls, "retries": self.retries,
-                "concurrency": self.concurrency, "in_flight": self.in_flight}
+        return {
+            "available": self.available,
+            "last_ok": self.last_ok,
+            "last_error": self.last_error,
+            "last_error_at": self.last_error_at,
+            "calls": self.calls,
+            "retries": self.retries,
+            "concurrency": self.concurrency,
+            "in_flight": self.in_flight,
+        }
 
     # -- the API --------------------------------------------------------------------------
 
@@ -108,8 +134,12 @@ class NetSuiteClient:
         first = await self._page(query, 0)
         total = int(first.get("totalResults") or 0)
         if total > MAX_ROWS:
-            raise NetSuiteError(400, "TOO_MANY_ROWS", f"the query matches {total} rows and SuiteQL returns at most "
-                                                      f"{MAX_ROWS}: narrow it", query=query)
+            raise NetSuiteError(
+                400,
+                "TOO_MANY_ROWS",
+                f"the query matches {total} rows and SuiteQL returns at most {MAX_ROWS}: narrow it",
+                query=query,
+            )
         pages = [first]
         if first.get("hasMore"):
             pages += await gather_all(self._page(query, offset) for offset in range(PAGE, total, PAGE))
@@ -134,15 +164,28 @@ class NetSuiteClient:
         return dict(items[0]) if items else None
 
     async def _page(self, query: str, offset: int, *, limit: int = PAGE) -> dict[str, Any]:
-        answer = await self.request("POST", SUITEQL, params={"limit": limit, "offset": offset}, body={"q": query},
-                                    headers={"Prefer": "transient"}, query=query)
+        answer = await self.request(
+            "POST",
+            SUITEQL,
+            params={"limit": limit, "offset": offset},
+            body={"q": query},
+            headers={"Prefer": "transient"},
+            query=query,
+        )
         return dict(answer.json() or {})
 
     # -- transport ------------------------------------------------------------------------
 
-    async def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
-                      body: Any = None, headers: Mapping[str, str] | None = None,
-                      query: str | None = None) -> Answer:
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        query: str | None = None,
+    ) -> Answer:
         """One signed call with retries; a ConnectorError for anything but 2xx."""
         url = self.base_url + path + (f"?{urlencode(params)}" if params else "")
         loop = asyncio.get_running_loop()
@@ -152,9 +195,10 @@ class NetSuiteClient:
             remaining = deadline - loop.time()
             try:
                 answer = await self._attempt(method, url, body, headers, min(self.policy.timeout, max(remaining, 0.1)))
-                failure = None if answer.status < 400 else classify(answer.status, answer.text, answer.headers,
-                                                                    query=query)
-            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                failure = (
+                    None if answer.status < 400 else classify(answer.status, answer.text, answer.headers, query=query)
+                )
+            except (TimeoutError, aiohttp.ClientError) as exc:
                 failure = UnavailableError(SYSTEM, f"no answer from {self.base_url}: {type(exc).__name__} {exc}")
             if failure is None:
                 self._mark_ok()
@@ -180,22 +224,31 @@ class NetSuiteClient:
                 return None
         else:
             return None
-        return min(self.policy.backoff * 2 ** attempt, self.policy.max_backoff) * (0.5 + random.random())
+        return min(self.policy.backoff * 2**attempt, self.policy.max_backoff) * (0.5 + random.random())
 
-    async def _attempt(self, method: str, url: str, body: Any, headers: Mapping[str, str] | None,
-                       timeout: float) -> Answer:
+    async def _attempt(
+        self, method: str, url: str, body: Any, headers: Mapping[str, str] | None, timeout: float
+    ) -> Answer:
         async with self._slots:  # held for the request only, never while backing off
             self.calls += 1
             self.in_flight += 1
             try:
-                sent = {"Accept": "application/json", **(headers or {}),
-                        "Authorization": self.signer.authorization(method, url)}
+                sent = {
+                    "Accept": "application/json",
+                    **(headers or {}),
+                    "Authorization": self.signer.authorization(method, url),
+                }
                 data = None
                 if body is not None:
                     data = json.dumps(body).encode()
                     sent["Content-Type"] = "application/json"
-                async with self._http().request(method, URL(url, encoded=True), data=data, headers=sent,
-                                                timeout=aiohttp.ClientTimeout(total=timeout)) as resp:
+                async with self._http().request(
+                    method,
+                    URL(url, encoded=True),
+                    data=data,
+                    headers=sent,
+                    timeout=aiohttp.ClientTimeout(total=timeout),
+                ) as resp:
                     return Answer(resp.status, CIMultiDict(resp.headers), await resp.text())
             finally:
                 self.in_flight -= 1

@@ -1,11 +1,13 @@
 """Money per HubSpot deal from NetSuite: invoices found by their custom body field, payments
 through NextTransactionLineLink, and a payment poller on lastmodifieddate with a look-back."""
+
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from connectors.errors import ConfigError
 from connectors.netsuite import queries
@@ -27,8 +29,14 @@ class NetSuiteConnector:
 
     system = SYSTEM
 
-    def __init__(self, client: NetSuiteClient, *, deal_field: str = DEAL_FIELD, app_url: str | None = None,
-                 lookback: timedelta = LOOKBACK) -> None:
+    def __init__(
+        self,
+        client: NetSuiteClient,
+        *,
+        deal_field: str = DEAL_FIELD,
+        app_url: str | None = None,
+        lookback: timedelta = LOOKBACK,
+    ) -> None:
         self.client = client
         self.deal_field = queries.check_field(deal_field)
         self.app_url = app_url if app_url is not None else default_app_url(client.account_id)
@@ -36,17 +44,23 @@ class NetSuiteConnector:
         self._currencies: dict[str, str] = {}
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str], **kwargs: Any) -> "NetSuiteConnector":
+    def from_env(cls, env: Mapping[str, str], **kwargs: Any) -> NetSuiteConnector:
         """From the NETSUITE_* variables of DESIGN.md (defaults for the optional ones)."""
         try:
             concurrency = int(env.get("NETSUITE_CONCURRENCY") or 5)
         except ValueError:
-            raise ConfigError(SYSTEM, f"NETSUITE_CONCURRENCY {env.get('NETSUITE_CONCURRENCY')!r} is not a number") \
-                from None
-        client = NetSuiteClient(env.get("NETSUITE_ACCOUNT_ID", ""), env.get("NETSUITE_CONSUMER_KEY", ""),
-                                env.get("NETSUITE_CONSUMER_SECRET", ""), env.get("NETSUITE_TOKEN_ID", ""),
-                                env.get("NETSUITE_TOKEN_SECRET", ""), base_url=env.get("NETSUITE_BASE_URL") or None,
-                                concurrency=concurrency)
+            raise ConfigError(
+                SYSTEM, f"NETSUITE_CONCURRENCY {env.get('NETSUITE_CONCURRENCY')!r} is not a number"
+            ) from None
+        client = NetSuiteClient(
+            env.get("NETSUITE_ACCOUNT_ID", ""),
+            env.get("NETSUITE_CONSUMER_KEY", ""),
+            env.get("NETSUITE_CONSUMER_SECRET", ""),
+            env.get("NETSUITE_TOKEN_ID", ""),
+            env.get("NETSUITE_TOKEN_SECRET", ""),
+            base_url=env.get("NETSUITE_BASE_URL") or None,
+            concurrency=concurrency,
+        )
         return cls(client, deal_field=env.get("NETSUITE_DEAL_FIELD") or DEAL_FIELD, **kwargs)
 
     def __repr__(self) -> str:
@@ -68,14 +82,17 @@ class NetSuiteConnector:
             return await self.client.suiteql(query)
         except NetSuiteError as exc:
             if exc.missing_field == self.deal_field:
-                raise ConfigError(SYSTEM, f"NETSUITE_DEAL_FIELD {self.deal_field!r} is not a transaction body field "
-                                          "this role can see: create it (Customization > Transaction Body Fields, "
-                                          "applied to Sale) or set NETSUITE_DEAL_FIELD") from exc
+                raise ConfigError(
+                    SYSTEM,
+                    f"NETSUITE_DEAL_FIELD {self.deal_field!r} is not a transaction body field "
+                    "this role can see: create it (Customization > Transaction Body Fields, "
+                    "applied to Sale) or set NETSUITE_DEAL_FIELD",
+                ) from exc
             raise
 
     async def _chunked(self, build: Callable[[Sequence[str]], str], values: Sequence[str]) -> list[dict[str, Any]]:
         """Rows of `build(chunk)` for IN chunks of `values`, the chunks concurrently (client-bounded)."""
-        chunks = [values[i:i + IN_CHUNK] for i in range(0, len(values), IN_CHUNK)]
+        chunks = [values[i : i + IN_CHUNK] for i in range(0, len(values), IN_CHUNK)]
         pages = await gather_all(self._rows(build(chunk)) for chunk in chunks)
         return [row for page in pages for row in page]
 
@@ -85,8 +102,9 @@ class NetSuiteConnector:
         Read once, and again when a currency id in `needed` is not known yet.
         """
         if not self._currencies or not set(needed) <= set(self._currencies):
-            self._currencies = {str(r["id"]): str(r.get("symbol") or r["id"])
-                                for r in await self._rows(queries.CURRENCIES)}
+            self._currencies = {
+                str(r["id"]): str(r.get("symbol") or r["id"]) for r in await self._rows(queries.CURRENCIES)
+            }
         return self._currencies
 
     async def _invoices_of(self, deal_ids: Sequence[str]) -> list[InvoiceRow]:
@@ -118,9 +136,16 @@ class NetSuiteConnector:
         links_by_invoice: dict[str, list[PaymentLink]] = {}
         for link in links:
             links_by_invoice.setdefault(link.invoice_id, []).append(link)
-        return {deal: summarise(by_deal.get(deal, []),
-                                [link for inv in by_deal.get(deal, []) for link in links_by_invoice.get(inv.id, [])],
-                                currencies, today=today, app_url=self.app_url) for deal in wanted}
+        return {
+            deal: summarise(
+                by_deal.get(deal, []),
+                [link for inv in by_deal.get(deal, []) for link in links_by_invoice.get(inv.id, [])],
+                currencies,
+                today=today,
+                app_url=self.app_url,
+            )
+            for deal in wanted
+        }
 
     async def linked_invoice_count(self) -> int:
         """How many invoices carry a deal ID at all (for `/account doctor`: 0 means nothing is linked)."""
@@ -139,8 +164,10 @@ class NetSuiteConnector:
         if not links:
             return []
         invoice_ids = sorted({link.invoice_id for link in links}, key=id_key)
-        invoices = [InvoiceRow.of(r) for r in
-                    await self._chunked(lambda chunk: queries.invoices_by_id(self.deal_field, chunk), invoice_ids)]
+        invoices = [
+            InvoiceRow.of(r)
+            for r in await self._chunked(lambda chunk: queries.invoices_by_id(self.deal_field, chunk), invoice_ids)
+        ]
         return applications(links, invoices, await self.currencies(inv.currency_id for inv in invoices))
 
     async def changed_payments(self, cursor: str | None) -> tuple[list[str], str]:
@@ -175,11 +202,21 @@ class NetSuiteConnector:
         """Invoices dated `since` or later whose deal field is empty, every page."""
         rows = [InvoiceRow.of(r) for r in await self._rows(queries.invoices_without_deal(self.deal_field, since))]
         currencies = await self.currencies(r.currency_id for r in rows) if rows else {}
-        return [UnlinkedInvoice(id=r.id, doc_number=r.tranid, txn_date=r.trandate, due_on=r.duedate, total=r.total,
-                                balance=r.unpaid, currency=currencies.get(r.currency_id, r.currency_id),
-                                customer_id=r.entity_id, customer_name=r.customer,
-                                url=f"{self.app_url}/app/accounting/transactions/custinvc.nl?id={r.id}")
-                for r in rows]
+        return [
+            UnlinkedInvoice(
+                id=r.id,
+                doc_number=r.tranid,
+                txn_date=r.trandate,
+                due_on=r.duedate,
+                total=r.total,
+                balance=r.unpaid,
+                currency=currencies.get(r.currency_id, r.currency_id),
+                customer_id=r.entity_id,
+                customer_name=r.customer,
+                url=f"{self.app_url}/app/accounting/transactions/custinvc.nl?id={r.id}",
+            )
+            for r in rows
+        ]
 
     async def set_deal(self, invoice_id: str, deal_id: str | None) -> None:
         """Write (or clear, with None) the invoice's deal field by PATCH; NotFoundError for no such invoice."""
@@ -195,7 +232,7 @@ class _Cursor:
         self.seen = seen
 
     @classmethod
-    def load(cls, text: str | None) -> "_Cursor | None":
+    def load(cls, text: str | None) -> _Cursor | None:
         """A cursor from its text, or None when absent or unreadable."""
         try:
             data = json.loads(text) if text else None
@@ -208,7 +245,7 @@ class _Cursor:
         except ValueError:
             return None
 
-    def advance(self, rows: Sequence[tuple[str, str]], lookback: timedelta) -> "_Cursor":
+    def advance(self, rows: Sequence[tuple[str, str]], lookback: timedelta) -> _Cursor:
         """The position after `rows`: the newest stamp, and what was seen within `lookback` of it."""
         stamps = [stamp for _, stamp in rows if stamp] + ([self.at] if self.at else [])
         at = max(stamps) if stamps else None  # same-format ISO text sorts in time order

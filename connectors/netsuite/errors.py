@@ -1,21 +1,27 @@
 """NetSuite's error answers mapped into connectors.errors, with messages that say what to fix."""
+
 from __future__ import annotations
 
 import json
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from connectors.errors import AuthError, ConnectorError, error_for_status
 from connectors.netsuite.auth import SYSTEM
 
-LOGIN_HINT = ("NetSuite refused the login (401 INVALID_LOGIN): check NETSUITE_CONSUMER_KEY / "
-              "NETSUITE_CONSUMER_SECRET and NETSUITE_TOKEN_ID / NETSUITE_TOKEN_SECRET, the role's permissions "
-              "(Log in using Access Tokens, REST Web Services), and that NETSUITE_ACCOUNT_ID matches the account "
-              "(sandbox accounts end in _SB1); NetSuite's Login Audit Trail shows the reason")
+LOGIN_HINT = (
+    "NetSuite refused the login (401 INVALID_LOGIN): check NETSUITE_CONSUMER_KEY / "
+    "NETSUITE_CONSUMER_SECRET and NETSUITE_TOKEN_ID / NETSUITE_TOKEN_SECRET, the role's permissions "
+    "(Log in using Access Tokens, REST Web Services), and that NETSUITE_ACCOUNT_ID matches the account "
+    "(sandbox accounts end in _SB1); NetSuite's Login Audit Trail shows the reason"
+)
 # The permission a SuiteQL table needs: a role without it gets "Record 'x' was not found".
-TABLE_PERMISSIONS = {"transaction": "Transactions > Find Transaction, plus Invoice and Customer Payment (View)",
-                     "nexttransactionlinelink": "Transactions > Find Transaction",
-                     "currency": "Lists > Currency (View)"}
+TABLE_PERMISSIONS = {
+    "transaction": "Transactions > Find Transaction, plus Invoice and Customer Payment (View)",
+    "nexttransactionlinelink": "Transactions > Find Transaction",
+    "currency": "Lists > Currency (View)",
+}
 _RECORD_NOT_FOUND = re.compile(r"Record '([^']+)' was not found")
 _FIELD_NOT_FOUND = re.compile(r"Field '([^']+)' for record '([^']+)' was not found")
 
@@ -55,15 +61,19 @@ def classify(status: int, text: str, headers: Mapping[str, str], *, query: str |
     code, detail, _ = first_detail(text)
     if status == 400 and "transaction type specified is incorrect" in detail.lower():
         status = 404  # the id is a transaction of another type: no such record of this one
-    failure = error_for_status(SYSTEM, status, _status_message(status, code, detail),
-                               _seconds(headers.get("Retry-After")))
+    failure = error_for_status(
+        SYSTEM, status, _status_message(status, code, detail), _seconds(headers.get("Retry-After"))
+    )
     if type(failure) is not ConnectorError:
         return failure
     table = _RECORD_NOT_FOUND.search(detail)
     if status == 400 and table and not _FIELD_NOT_FOUND.search(detail):
         name = table.group(1).lower()
-        return AuthError(SYSTEM, f"NetSuite shows this role no '{table.group(1)}' records: grant it "
-                                 f"{TABLE_PERMISSIONS.get(name, 'the permission for that record')}")
+        return AuthError(
+            SYSTEM,
+            f"NetSuite shows this role no '{table.group(1)}' records: grant it "
+            f"{TABLE_PERMISSIONS.get(name, 'the permission for that record')}",
+        )
     return NetSuiteError(status, code or "ERROR", detail, query=query)
 
 
@@ -72,13 +82,17 @@ def _status_message(status: int, code: str, detail: str) -> str:
     if status == 401:
         return LOGIN_HINT
     if status == 403:
-        return (f"the token's role lacks a permission (403 {code or 'FORBIDDEN'}): {detail} - "
-                "grant it in Setup > Users/Roles > Manage Roles")
+        return (
+            f"the token's role lacks a permission (403 {code or 'FORBIDDEN'}): {detail} - "
+            "grant it in Setup > Users/Roles > Manage Roles"
+        )
     if status == 404:
         return detail or "no such record"
     if status == 429:
-        return ("NetSuite's concurrency limit is reached (429 Too Many Requests; the limit is per account, "
-                "shared by every integration)")
+        return (
+            "NetSuite's concurrency limit is reached (429 Too Many Requests; the limit is per account, "
+            "shared by every integration)"
+        )
     if status >= 500:
         return f"NetSuite answered {status}: {detail or 'server error'}"
     return detail

@@ -1,12 +1,14 @@
 """Pure functions over SuiteQL rows: typed invoices and payment links, a deal's Money, applications."""
+
 from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from connectors.types import Money, PaymentApplication, PaymentInfo
 
@@ -40,13 +42,20 @@ class InvoiceRow:
     deal_id: str | None
 
     @classmethod
-    def of(cls, item: Mapping[str, Any]) -> "InvoiceRow":
+    def of(cls, item: Mapping[str, Any]) -> InvoiceRow:
         """From a SuiteQL item (null columns are absent; ids may be strings or numbers)."""
-        return cls(id=str(item["id"]), tranid=_text(item.get("tranid")), trandate=day(item.get("trandate")),
-                   duedate=day(item.get("duedate")), total=amount(item.get("foreigntotal")),
-                   unpaid=amount(item.get("foreignamountunpaid")), currency_id=str(item.get("currency") or ""),
-                   entity_id=_text(item.get("entity")), customer=_text(item.get("customer")),
-                   deal_id=_text(item.get("deal")))
+        return cls(
+            id=str(item["id"]),
+            tranid=_text(item.get("tranid")),
+            trandate=day(item.get("trandate")),
+            duedate=day(item.get("duedate")),
+            total=amount(item.get("foreigntotal")),
+            unpaid=amount(item.get("foreignamountunpaid")),
+            currency_id=str(item.get("currency") or ""),
+            entity_id=_text(item.get("entity")),
+            customer=_text(item.get("customer")),
+            deal_id=_text(item.get("deal")),
+        )
 
 
 @dataclass(frozen=True)
@@ -59,10 +68,11 @@ class PaymentLink:
     paid_on: date | None
 
     @classmethod
-    def of(cls, item: Mapping[str, Any]) -> "PaymentLink":
+    def of(cls, item: Mapping[str, Any]) -> PaymentLink:
         """From a SuiteQL item of queries.LINK_COLUMNS."""
-        return cls(str(item["id"]), str(item["previousdoc"]), amount(item.get("foreignamount")),
-                   day(item.get("trandate")))
+        return cls(
+            str(item["id"]), str(item["previousdoc"]), amount(item.get("foreignamount")), day(item.get("trandate"))
+        )
 
 
 def _text(value: Any) -> str | None:
@@ -75,8 +85,14 @@ def id_key(value: str) -> tuple[int, str]:
     return (int(value), "") if value.isdigit() else (1 << 62, value)
 
 
-def summarise(invoices: Sequence[InvoiceRow], links: Sequence[PaymentLink], currencies: Mapping[str, str], *,
-              today: date, app_url: str | None) -> Money | None:
+def summarise(
+    invoices: Sequence[InvoiceRow],
+    links: Sequence[PaymentLink],
+    currencies: Mapping[str, str],
+    *,
+    today: date,
+    app_url: str | None,
+) -> Money | None:
     """A deal's totals, exact to the cent: invoiced = sum of foreigntotal, outstanding = sum of
     foreignamountunpaid, paid = the difference, overdue = open balance past the due date.
 
@@ -90,19 +106,31 @@ def summarise(invoices: Sequence[InvoiceRow], links: Sequence[PaymentLink], curr
     counts = Counter(code.values())
     currency = max(counts, key=lambda c: (counts[c], c == code[newest.id]))
     if len(counts) > 1:
-        log.warning("NetSuite invoices of one deal are in several currencies; totals cover %s only, leaving out %s",
-                    currency, ", ".join(f"{counts[c]} in {c}" for c in sorted(set(counts) - {currency})))
+        log.warning(
+            "NetSuite invoices of one deal are in several currencies; totals cover %s only, leaving out %s",
+            currency,
+            ", ".join(f"{counts[c]} in {c}" for c in sorted(set(counts) - {currency})),
+        )
     mine = sorted((inv for inv in invoices if code[inv.id] == currency), key=lambda inv: id_key(inv.id))
     invoiced = sum((inv.total for inv in mine), Decimal("0.00"))
     outstanding = sum((inv.unpaid for inv in mine), Decimal("0.00"))
     late = [inv for inv in mine if inv.unpaid > 0 and inv.duedate is not None and inv.duedate < today]
     newest_mine = max(mine, key=lambda inv: (inv.trandate or date.min, id_key(inv.id)))
     return Money(
-        currency=currency, invoiced=invoiced, paid=invoiced - outstanding, outstanding=outstanding,
-        overdue=sum((inv.unpaid for inv in late), Decimal("0.00")), invoice_count=len(mine),
-        overdue_count=len(late), oldest_overdue_due=min((inv.duedate for inv in late if inv.duedate), default=None),
-        last_payment=last_payment(links, {inv.id for inv in mine}), customer_name=newest_mine.customer,
-        invoice_ids=tuple(inv.id for inv in mine), url=web_link(mine, app_url), mixed_currencies=len(counts) > 1)
+        currency=currency,
+        invoiced=invoiced,
+        paid=invoiced - outstanding,
+        outstanding=outstanding,
+        overdue=sum((inv.unpaid for inv in late), Decimal("0.00")),
+        invoice_count=len(mine),
+        overdue_count=len(late),
+        oldest_overdue_due=min((inv.duedate for inv in late if inv.duedate), default=None),
+        last_payment=last_payment(links, {inv.id for inv in mine}),
+        customer_name=newest_mine.customer,
+        invoice_ids=tuple(inv.id for inv in mine),
+        url=web_link(mine, app_url),
+        mixed_currencies=len(counts) > 1,
+    )
 
 
 def last_payment(links: Sequence[PaymentLink], invoice_ids: set[str]) -> PaymentInfo | None:
@@ -132,8 +160,9 @@ def web_link(invoices: Sequence[InvoiceRow], app_url: str | None) -> str | None:
     return None
 
 
-def applications(links: Sequence[PaymentLink], invoices: Sequence[InvoiceRow],
-                 currencies: Mapping[str, str]) -> list[PaymentApplication]:
+def applications(
+    links: Sequence[PaymentLink], invoices: Sequence[InvoiceRow], currencies: Mapping[str, str]
+) -> list[PaymentApplication]:
     """One PaymentApplication per invoice with a deal ID that the payment paid into."""
     by_id = {inv.id: inv for inv in invoices}
     applied: dict[str, Decimal] = {}
@@ -145,9 +174,19 @@ def applications(links: Sequence[PaymentLink], invoices: Sequence[InvoiceRow],
         paid_on = next((link.paid_on for link in links if link.paid_on), None)
         if inv is None or inv.deal_id is None or paid_on is None:
             continue
-        out.append(PaymentApplication(
-            payment_id=links[0].payment_id, deal_id=inv.deal_id, invoice_id=inv.id, doc_number=inv.tranid,
-            amount=applied[invoice_id], invoice_total=inv.total, balance=inv.unpaid, due_on=inv.duedate,
-            paid_on=paid_on, currency=currencies.get(inv.currency_id, inv.currency_id or "USD"),
-            customer_name=inv.customer))
+        out.append(
+            PaymentApplication(
+                payment_id=links[0].payment_id,
+                deal_id=inv.deal_id,
+                invoice_id=inv.id,
+                doc_number=inv.tranid,
+                amount=applied[invoice_id],
+                invoice_total=inv.total,
+                balance=inv.unpaid,
+                due_on=inv.duedate,
+                paid_on=paid_on,
+                currency=currencies.get(inv.currency_id, inv.currency_id or "USD"),
+                customer_name=inv.customer,
+            )
+        )
     return out

@@ -3,11 +3,12 @@
 Dates are asked as TO_CHAR(...) text: a bare date column comes back in the account's date
 format (11/25/2026), a bare datetime without its time.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date
-from typing import Iterable
 
 from connectors.errors import ConfigError
 from connectors.netsuite.auth import SYSTEM
@@ -15,9 +16,11 @@ from connectors.netsuite.auth import SYSTEM
 DAY = "'YYYY-MM-DD'"
 MOMENT = "'YYYY-MM-DD\"T\"HH24:MI:SS'"
 _FIELD = re.compile(r"^custbody[a-z0-9_]+$")
-INVOICE_COLUMNS = ("t.id, t.tranid, TO_CHAR(t.trandate, {day}) AS trandate, TO_CHAR(t.duedate, {day}) AS duedate, "
-                   "t.foreigntotal, t.foreignamountunpaid, t.currency, t.entity, BUILTIN.DF(t.entity) AS customer, "
-                   "t.{field} AS deal")
+INVOICE_COLUMNS = (
+    "t.id, t.tranid, TO_CHAR(t.trandate, {day}) AS trandate, TO_CHAR(t.duedate, {day}) AS duedate, "
+    "t.foreigntotal, t.foreignamountunpaid, t.currency, t.entity, BUILTIN.DF(t.entity) AS customer, "
+    "t.{field} AS deal"
+)
 LINK_COLUMNS = f"p.id, TO_CHAR(p.trandate, {DAY}) AS trandate, l.previousdoc, l.foreignamount"
 CURRENCIES = "SELECT c.id, c.symbol FROM currency c"
 
@@ -26,8 +29,11 @@ def check_field(name: str) -> str:
     """The deal field's script id (custbody_...), or ConfigError: it goes into the query text."""
     name = (name or "").strip()
     if not _FIELD.match(name):
-        raise ConfigError(SYSTEM, f"NETSUITE_DEAL_FIELD {name!r} is not a transaction body field id "
-                                  "(custbody followed by lowercase letters, digits or _)")
+        raise ConfigError(
+            SYSTEM,
+            f"NETSUITE_DEAL_FIELD {name!r} is not a transaction body field id "
+            "(custbody followed by lowercase letters, digits or _)",
+        )
     return name
 
 
@@ -56,48 +62,62 @@ def to_date(moment: str) -> str:
 
 def invoices_of_deals(field: str, deal_ids: Iterable[str]) -> str:
     """The invoices whose deal field is one of `deal_ids` (the custom field filters directly)."""
-    return (f"SELECT {INVOICE_COLUMNS.format(day=DAY, field=field)} FROM transaction t "
-            f"WHERE t.type = 'CustInvc' AND t.{field} IN ({', '.join(text(d) for d in deal_ids)}) ORDER BY t.id")
+    return (
+        f"SELECT {INVOICE_COLUMNS.format(day=DAY, field=field)} FROM transaction t "
+        f"WHERE t.type = 'CustInvc' AND t.{field} IN ({', '.join(text(d) for d in deal_ids)}) ORDER BY t.id"
+    )
 
 
 def invoices_by_id(field: str, invoice_ids: Iterable[str]) -> str:
     """These invoices (whatever their deal field)."""
-    return (f"SELECT {INVOICE_COLUMNS.format(day=DAY, field=field)} FROM transaction t "
-            f"WHERE t.type = 'CustInvc' AND t.id IN ({ids(invoice_ids)}) ORDER BY t.id")
+    return (
+        f"SELECT {INVOICE_COLUMNS.format(day=DAY, field=field)} FROM transaction t "
+        f"WHERE t.type = 'CustInvc' AND t.id IN ({ids(invoice_ids)}) ORDER BY t.id"
+    )
 
 
 def payments_into(invoice_ids: Iterable[str]) -> str:
     """What each payment applied to these invoices, and when it was received."""
-    return (f"SELECT {LINK_COLUMNS} FROM transaction p JOIN NextTransactionLineLink l ON l.nextdoc = p.id "
-            f"WHERE p.type = 'CustPymt' AND l.linktype = 'Payment' AND l.previousdoc IN ({ids(invoice_ids)}) "
-            "ORDER BY p.id")
+    return (
+        f"SELECT {LINK_COLUMNS} FROM transaction p JOIN NextTransactionLineLink l ON l.nextdoc = p.id "
+        f"WHERE p.type = 'CustPymt' AND l.linktype = 'Payment' AND l.previousdoc IN ({ids(invoice_ids)}) "
+        "ORDER BY p.id"
+    )
 
 
 def applications_of(payment_id: str) -> str:
     """What one payment applied to each invoice."""
-    return (f"SELECT {LINK_COLUMNS} FROM transaction p JOIN NextTransactionLineLink l ON l.nextdoc = p.id "
-            f"WHERE p.type = 'CustPymt' AND l.linktype = 'Payment' AND p.id = {ids([payment_id])} "
-            "ORDER BY l.previousdoc")
+    return (
+        f"SELECT {LINK_COLUMNS} FROM transaction p JOIN NextTransactionLineLink l ON l.nextdoc = p.id "
+        f"WHERE p.type = 'CustPymt' AND l.linktype = 'Payment' AND p.id = {ids([payment_id])} "
+        "ORDER BY l.previousdoc"
+    )
 
 
 def payments_changed(since: str | None) -> str:
     """Payments by lastmodifieddate (to the second, in NetSuite's zone), oldest first."""
     bound = f" AND t.lastmodifieddate >= {to_date(since)}" if since else ""
-    return (f"SELECT t.id, TO_CHAR(t.lastmodifieddate, {MOMENT}) AS modified FROM transaction t "
-            f"WHERE t.type = 'CustPymt'{bound} ORDER BY t.lastmodifieddate, t.id")
+    return (
+        f"SELECT t.id, TO_CHAR(t.lastmodifieddate, {MOMENT}) AS modified FROM transaction t "
+        f"WHERE t.type = 'CustPymt'{bound} ORDER BY t.lastmodifieddate, t.id"
+    )
 
 
 def newest_payment() -> str:
     """The newest payment change first (read one row): NetSuite's own clock, in its own zone."""
-    return (f"SELECT t.id, TO_CHAR(t.lastmodifieddate, {MOMENT}) AS modified FROM transaction t "
-            "WHERE t.type = 'CustPymt' ORDER BY t.lastmodifieddate DESC, t.id DESC")
+    return (
+        f"SELECT t.id, TO_CHAR(t.lastmodifieddate, {MOMENT}) AS modified FROM transaction t "
+        "WHERE t.type = 'CustPymt' ORDER BY t.lastmodifieddate DESC, t.id DESC"
+    )
 
 
 def invoices_without_deal(field: str, since: date) -> str:
     """Invoices dated `since` or later with an empty deal field."""
-    return (f"SELECT {INVOICE_COLUMNS.format(day=DAY, field=field)} FROM transaction t "
-            f"WHERE t.type = 'CustInvc' AND t.{field} IS NULL AND t.trandate >= {to_date(since.isoformat())} "
-            "ORDER BY t.id")
+    return (
+        f"SELECT {INVOICE_COLUMNS.format(day=DAY, field=field)} FROM transaction t "
+        f"WHERE t.type = 'CustInvc' AND t.{field} IS NULL AND t.trandate >= {to_date(since.isoformat())} "
+        "ORDER BY t.id"
+    )
 
 
 def linked_invoice_count(field: str) -> str:

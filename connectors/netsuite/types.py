@@ -1,4 +1,5 @@
 """Typed results of the NetSuite connector that connectors.types has no counterpart for."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

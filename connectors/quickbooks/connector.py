@@ -3,6 +3,7 @@
 CustomField is not filterable in QBO's query language, so the deal ID -> invoice IDs index
 lives in the store: a paged full scan the first time, then CDC (which also reports deletions).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -10,13 +11,14 @@ import contextlib
 import json
 import logging
 import time
-from datetime import date, datetime, timedelta, timezone
-from typing import Any, Sequence
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from connectors.errors import AuthError, ConfigError, ConnectorError
+from connectors.ports import QuickBooksStore
 from connectors.quickbooks.money import APP_URL, applications, applied_amounts, deal_of, id_key, linked, summarise
 from connectors.quickbooks.oauth import STORE_RETRIES, TokenManager
-from connectors.ports import QuickBooksStore
 from connectors.quickbooks.sdk import SYSTEM, Client, TokenRejected, build_client, check_url, classify, invoke
 from connectors.runtime import Policy, RateLimiter, Runner
 from connectors.types import Money, PaymentApplication
@@ -33,17 +35,39 @@ class QuickBooksConnector:
 
     system = SYSTEM
 
-    def __init__(self, client_id: str, client_secret: str, realm_id: str, refresh_token: str,
-                 store: QuickBooksStore,
-                 base_url: str = "https://quickbooks.api.intuit.com/v3",
-                 token_url: str = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer",
-                 deal_field: str = "Deal ID", *, max_workers: int = 10, index_max_age: float = 300.0,
-                 page_size: int = 1000, requests_per_minute: int = 500, policy: Policy | None = None,
-                 token_margin: float = 60.0, refresh_race_wait: float | None = None,
-                 token_store_retries: tuple[float, ...] = STORE_RETRIES, cdc_overlap: float = 120.0,
-                 http_timeout: float = 10.0, app_url: str | None = None) -> None:
-        missing = [name for name, value in (("QBO_CLIENT_ID", client_id), ("QBO_CLIENT_SECRET", client_secret),
-                                            ("QBO_REALM_ID", realm_id), ("QBO_REFRESH_TOKEN", refresh_token)) if not value]
+    def __init__(
+        self,
+        client_id: str,
+        client_secret: str,
+        realm_id: str,
+        refresh_token: str,
+        store: QuickBooksStore,
+        base_url: str = "https://quickbooks.api.intuit.com/v3",
+        token_url: str = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer",
+        deal_field: str = "Deal ID",
+        *,
+        max_workers: int = 10,
+        index_max_age: float = 300.0,
+        page_size: int = 1000,
+        requests_per_minute: int = 500,
+        policy: Policy | None = None,
+        token_margin: float = 60.0,
+        refresh_race_wait: float | None = None,
+        token_store_retries: tuple[float, ...] = STORE_RETRIES,
+        cdc_overlap: float = 120.0,
+        http_timeout: float = 10.0,
+        app_url: str | None = None,
+    ) -> None:
+        missing = [
+            name
+            for name, value in (
+                ("QBO_CLIENT_ID", client_id),
+                ("QBO_CLIENT_SECRET", client_secret),
+                ("QBO_REALM_ID", realm_id),
+                ("QBO_REFRESH_TOKEN", refresh_token),
+            )
+            if not value
+        ]
         if missing:
             raise ConfigError(SYSTEM, "missing " + ", ".join(missing))
         if not 1 <= page_size <= 1000:
@@ -52,20 +76,36 @@ class QuickBooksConnector:
         self.store = store
         self.base_url = check_url(base_url, "QBO_BASE_URL")
         self.deal_field = deal_field
-        self.app_url = app_url if app_url is not None else (
-            "https://app.sandbox.qbo.intuit.com/app" if "sandbox" in self.base_url else APP_URL)
+        self.app_url = (
+            app_url
+            if app_url is not None
+            else ("https://app.sandbox.qbo.intuit.com/app" if "sandbox" in self.base_url else APP_URL)
+        )
         self.index_max_age = index_max_age
         self.page_size = page_size
         self.cdc_overlap = cdc_overlap
         self._timeout = http_timeout
         # QBO allows 500 requests/min and 10 in flight per realm: the executor and its semaphore cap both.
-        self.runner = Runner(SYSTEM, classify, max_workers=min(max_workers, 10),
-                             limiters={"default": RateLimiter(requests_per_minute, 60.0)},
-                             policy=policy or Policy(timeout=http_timeout + 5.0))
-        self.tokens = TokenManager(store, realm_id, client_id, client_secret, refresh_token,
-                                   check_url(token_url, "QBO_TOKEN_URL"), self.runner, margin=token_margin,
-                                   race_wait=refresh_race_wait, timeout=http_timeout,
-                                   store_retries=token_store_retries)
+        self.runner = Runner(
+            SYSTEM,
+            classify,
+            max_workers=min(max_workers, 10),
+            limiters={"default": RateLimiter(requests_per_minute, 60.0)},
+            policy=policy or Policy(timeout=http_timeout + 5.0),
+        )
+        self.tokens = TokenManager(
+            store,
+            realm_id,
+            client_id,
+            client_secret,
+            refresh_token,
+            check_url(token_url, "QBO_TOKEN_URL"),
+            self.runner,
+            margin=token_margin,
+            race_wait=refresh_race_wait,
+            timeout=http_timeout,
+            store_retries=token_store_retries,
+        )
         self._qb: Client | None = None
         self._qb_token: str | None = None
         self._retired: list[Client] = []
@@ -110,8 +150,9 @@ class QuickBooksConnector:
                 return await self.runner.call(invoke, self._client_for(token), method, *args)
             except TokenRejected:
                 if attempt:
-                    raise AuthError(SYSTEM, "QuickBooks refused a freshly refreshed access token (401): "
-                                            "re-authorise the app") from None
+                    raise AuthError(
+                        SYSTEM, "QuickBooks refused a freshly refreshed access token (401): re-authorise the app"
+                    ) from None
                 log.info("QuickBooks refused the access token (401); refreshing once")
                 await self.tokens.refresh(rejected=token)
         raise AssertionError("unreachable")
@@ -126,8 +167,12 @@ class QuickBooksConnector:
         out: list[dict] = []
         position = 1
         while True:
-            page = (await self.query(f"SELECT * FROM {entity}{' WHERE ' + where if where else ''} ORDERBY Id "
-                                     f"STARTPOSITION {position} MAXRESULTS {self.page_size}")).get(entity, [])
+            page = (
+                await self.query(
+                    f"SELECT * FROM {entity}{' WHERE ' + where if where else ''} ORDERBY Id "
+                    f"STARTPOSITION {position} MAXRESULTS {self.page_size}"
+                )
+            ).get(entity, [])
             out += page
             if len(page) < self.page_size:
                 return out
@@ -135,10 +180,13 @@ class QuickBooksConnector:
 
     async def by_ids(self, entity: str, ids: Sequence[str]) -> list[dict]:
         """The objects with these Ids (Id IN (...), in chunks, every page)."""
-        chunks = [ids[i:i + IN_CHUNK] for i in range(0, len(ids), IN_CHUNK)]
-        pages = await asyncio.gather(*(
-            self.query_all(entity, "Id IN (" + ", ".join("'" + i.replace("'", "\\'") + "'" for i in chunk) + ")")
-            for chunk in chunks))
+        chunks = [ids[i : i + IN_CHUNK] for i in range(0, len(ids), IN_CHUNK)]
+        pages = await asyncio.gather(
+            *(
+                self.query_all(entity, "Id IN (" + ", ".join("'" + i.replace("'", "\\'") + "'" for i in chunk) + ")")
+                for chunk in chunks
+            )
+        )
         return [obj for page in pages for obj in page]
 
     # -- the deal index -------------------------------------------------------------------
@@ -184,12 +232,16 @@ class QuickBooksConnector:
         return await self._full_scan()
 
     def _entry(self, invoice: dict) -> tuple[str, str | None, str]:
-        return (str(invoice["Id"]), deal_of(invoice, self.deal_field),
-                str((invoice.get("MetaData") or {}).get("LastUpdatedTime") or ""))
+        return (
+            str(invoice["Id"]),
+            deal_of(invoice, self.deal_field),
+            str((invoice.get("MetaData") or {}).get("LastUpdatedTime") or ""),
+        )
 
     async def _save(self, cursor: str | None, full_at: float | None) -> None:
-        await self.store.set_sync(self._sync_name, json.dumps({"cursor": cursor, "at": time.time(),
-                                                               "full_at": full_at}))
+        await self.store.set_sync(
+            self._sync_name, json.dumps({"cursor": cursor, "at": time.time(), "full_at": full_at})
+        )
 
     async def _full_scan(self) -> int:
         """Every invoice, page after page; invoices no longer in QBO leave the index."""
@@ -197,8 +249,9 @@ class QuickBooksConnector:
         cursor: str | None = None
         position = 1
         while True:
-            data = await self._call("query", f"SELECT * FROM Invoice ORDERBY Id STARTPOSITION {position} "
-                                             f"MAXRESULTS {self.page_size}")
+            data = await self._call(
+                "query", f"SELECT * FROM Invoice ORDERBY Id STARTPOSITION {position} MAXRESULTS {self.page_size}"
+            )
             cursor = cursor or data.get("time")  # changes after the first page come back through CDC
             page = (data.get("QueryResponse") or {}).get("Invoice", [])
             await self.store.upsert_invoices(self.realm_id, [self._entry(inv) for inv in page])
@@ -214,10 +267,16 @@ class QuickBooksConnector:
 
     async def _sync_changes(self, state: dict) -> int | None:
         """Invoices changed or deleted since the cursor, by CDC; None when a full scan is needed."""
-        since = datetime.fromisoformat(str(state["cursor"]).replace("Z", "+00:00")) - timedelta(seconds=self.cdc_overlap)
+        since = datetime.fromisoformat(str(state["cursor"]).replace("Z", "+00:00")) - timedelta(
+            seconds=self.cdc_overlap
+        )
         data = await self._call("change_data_capture", "Invoice", since.isoformat(timespec="seconds"))
-        changed = [obj for block in data.get("CDCResponse") or () for response in block.get("QueryResponse") or ()
-                   for obj in response.get("Invoice") or ()]
+        changed = [
+            obj
+            for block in data.get("CDCResponse") or ()
+            for response in block.get("QueryResponse") or ()
+            for obj in response.get("Invoice") or ()
+        ]
         if len(changed) >= CDC_MAX_OBJECTS:
             log.info("QuickBooks CDC hit its %d-object cap; rescanning every invoice", CDC_MAX_OBJECTS)
             return None
@@ -248,8 +307,9 @@ class QuickBooksConnector:
         if gone or moved:  # the index lagged behind: correct it now
             await self.store.delete_invoices(self.realm_id, gone)
             await self.store.upsert_invoices(self.realm_id, [self._entry(inv) for inv in moved])
-        return sorted((inv for inv in found if deal_of(inv, self.deal_field) == deal_id),
-                      key=lambda inv: id_key(inv["Id"]))
+        return sorted(
+            (inv for inv in found if deal_of(inv, self.deal_field) == deal_id), key=lambda inv: id_key(inv["Id"])
+        )
 
     async def money(self, deal_id: str, *, today: date) -> Money | None:
         """Invoiced, paid, outstanding and overdue for the deal, exact to the cent; None without invoices."""
@@ -272,10 +332,11 @@ class QuickBooksConnector:
             deal = deal_of(inv, self.deal_field)
             if deal in wanted:
                 by_deal.setdefault(deal, []).append(inv)
-        payment_ids = sorted({pid for invs in by_deal.values() for inv in invs for pid in linked(inv, "Payment")},
-                             key=id_key)
+        payment_ids = sorted(
+            {pid for invs in by_deal.values() for inv in invs for pid in linked(inv, "Payment")}, key=id_key
+        )
         payments = await self.by_ids("Payment", payment_ids) if payment_ids else []
-        result: dict[str, Money | None] = {d: None for d in wanted}
+        result: dict[str, Money | None] = dict.fromkeys(wanted)
         for deal, invs in by_deal.items():
             invs.sort(key=lambda inv: id_key(inv["Id"]))
             pids = {pid for inv in invs for pid in linked(inv, "Payment")}
@@ -297,8 +358,10 @@ class QuickBooksConnector:
             log.info("QuickBooks payment %r not found (deleted?); nothing to report", missing)
         invoice_ids = sorted({i for p in payments for i in applied_amounts(p)}, key=id_key)
         invoices = {str(inv["Id"]): inv for inv in await self.by_ids("Invoice", invoice_ids)} if invoice_ids else {}
-        return {str(p["Id"]): applications(p, [invoices[i] for i in applied_amounts(p) if i in invoices],
-                                           self.deal_field) for p in payments}
+        return {
+            str(p["Id"]): applications(p, [invoices[i] for i in applied_amounts(p) if i in invoices], self.deal_field)
+            for p in payments
+        }
 
     async def changed_payments(self, cursor: str | None) -> tuple[list[str], str]:
         """Ids of payments created or updated since `cursor` (deleted ones left out), and the next cursor.
@@ -320,19 +383,29 @@ class QuickBooksConnector:
             if now is None or since > now - timedelta(seconds=CDC_MAX_AGE):
                 raise
             since = now - timedelta(seconds=CDC_MAX_AGE)
-            log.warning("QuickBooks payment cursor %s is beyond CDC's reach; payments changed before %s are not "
-                        "reported", cursor, since.isoformat(timespec="seconds"))
+            log.warning(
+                "QuickBooks payment cursor %s is beyond CDC's reach; payments changed before %s are not reported",
+                cursor,
+                since.isoformat(timespec="seconds"),
+            )
             data = await self._call("change_data_capture", "Payment", since.isoformat(timespec="seconds"))
-        changed = [obj for block in data.get("CDCResponse") or () for response in block.get("QueryResponse") or ()
-                   for obj in response.get("Payment") or ()]
-        stamped = [(_moment(str((obj.get("MetaData") or {}).get("LastUpdatedTime") or "")) or start, obj)
-                   for obj in changed]
+        changed = [
+            obj
+            for block in data.get("CDCResponse") or ()
+            for response in block.get("QueryResponse") or ()
+            for obj in response.get("Payment") or ()
+        ]
+        stamped = [
+            (_moment(str((obj.get("MetaData") or {}).get("LastUpdatedTime") or "")) or start, obj) for obj in changed
+        ]
         stamped.sort(key=lambda pair: pair[0])
-        ids = list(dict.fromkeys(str(obj["Id"]) for _, obj in stamped
-                                 if str(obj.get("status", "")).lower() != "deleted"))
+        ids = list(
+            dict.fromkeys(str(obj["Id"]) for _, obj in stamped if str(obj.get("status", "")).lower() != "deleted")
+        )
         if len(changed) >= CDC_MAX_OBJECTS:  # capped without paging: continue from the newest change seen
-            log.warning("QuickBooks CDC hit its %d-object cap for payments; continuing from the newest",
-                        CDC_MAX_OBJECTS)
+            log.warning(
+                "QuickBooks CDC hit its %d-object cap for payments; continuing from the newest", CDC_MAX_OBJECTS
+            )
             return ids, max(start, stamped[-1][0]).isoformat()
         newest = stamped[-1][0].isoformat() if stamped else None
         return ids, str(data.get("time") or newest or cursor)
@@ -340,7 +413,7 @@ class QuickBooksConnector:
     async def _server_time(self) -> str:
         """QuickBooks' clock (the `time` of a cheap query), so cursors never depend on ours."""
         data = await self._call("query", "SELECT COUNT(*) FROM Payment")
-        return str(data.get("time") or datetime.now(timezone.utc).isoformat(timespec="milliseconds"))
+        return str(data.get("time") or datetime.now(UTC).isoformat(timespec="milliseconds"))
 
 
 def _moment(text: str | None) -> datetime | None:
@@ -351,4 +424,4 @@ def _moment(text: str | None) -> datetime | None:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

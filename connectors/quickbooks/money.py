@@ -1,11 +1,13 @@
 """Pure functions over QBO invoice and payment JSON: the deal field, and a deal's Money."""
+
 from __future__ import annotations
 
 import logging
 from collections import Counter
-from datetime import date, datetime, timezone
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from connectors.types import Money, PaymentApplication, PaymentInfo
 
@@ -46,8 +48,9 @@ def linked(txn: dict, kind: str) -> Iterable[str]:
     return (str(link["TxnId"]) for link in txn.get("LinkedTxn") or () if link.get("TxnType") == kind)
 
 
-def summarise(invoices: Sequence[dict], payments: Sequence[dict], *, today: date,
-              app_url: str | None = APP_URL) -> Money | None:
+def summarise(
+    invoices: Sequence[dict], payments: Sequence[dict], *, today: date, app_url: str | None = APP_URL
+) -> Money | None:
     """Totals over the deal's invoices; payments count only for what they applied to them.
 
     Mixed currencies cannot be added up: the totals cover the dominant currency (most
@@ -61,24 +64,40 @@ def summarise(invoices: Sequence[dict], payments: Sequence[dict], *, today: date
     currency = max(counts, key=lambda c: (counts[c], c == currency_of(newest)))
     if len(counts) > 1:
         others = sorted(set(counts) - {currency})
-        log.warning("QuickBooks invoices of one deal are in several currencies; totals cover %s only, "
-                    "leaving out %s", currency, ", ".join(f"{counts[c]} in {c}" for c in others))
+        log.warning(
+            "QuickBooks invoices of one deal are in several currencies; totals cover %s only, leaving out %s",
+            currency,
+            ", ".join(f"{counts[c]} in {c}" for c in others),
+        )
     mine = sorted((inv for inv in invoices if currency_of(inv) == currency), key=lambda inv: id_key(inv.get("Id")))
     invoiced = sum((amount(inv.get("TotalAmt")) for inv in mine), Decimal("0.00"))
     outstanding = sum((amount(inv.get("Balance")) for inv in mine), Decimal("0.00"))
-    overdue_invoices = [inv for inv in mine if amount(inv.get("Balance")) > 0 and inv.get("DueDate")
-                        and date.fromisoformat(str(inv["DueDate"])[:10]) < today]
+    overdue_invoices = [
+        inv
+        for inv in mine
+        if amount(inv.get("Balance")) > 0
+        and inv.get("DueDate")
+        and date.fromisoformat(str(inv["DueDate"])[:10]) < today
+    ]
     overdue = sum((amount(inv.get("Balance")) for inv in overdue_invoices), Decimal("0.00"))
     oldest = min((date.fromisoformat(str(inv["DueDate"])[:10]) for inv in overdue_invoices), default=None)
     ids = {str(inv["Id"]) for inv in mine}
     newest_mine = max(mine, key=lambda inv: (str(inv.get("TxnDate") or ""), id_key(inv.get("Id"))))
     return Money(
-        currency=currency, invoiced=invoiced, paid=invoiced - outstanding, outstanding=outstanding,
-        overdue=overdue, invoice_count=len(mine), overdue_count=len(overdue_invoices), oldest_overdue_due=oldest,
+        currency=currency,
+        invoiced=invoiced,
+        paid=invoiced - outstanding,
+        outstanding=outstanding,
+        overdue=overdue,
+        invoice_count=len(mine),
+        overdue_count=len(overdue_invoices),
+        oldest_overdue_due=oldest,
         last_payment=last_payment(payments, ids),
         customer_name=(newest_mine.get("CustomerRef") or {}).get("name"),
-        invoice_ids=tuple(str(inv["Id"]) for inv in mine), url=web_link(mine, app_url),
-        mixed_currencies=len(counts) > 1)
+        invoice_ids=tuple(str(inv["Id"]) for inv in mine),
+        url=web_link(mine, app_url),
+        mixed_currencies=len(counts) > 1,
+    )
 
 
 def web_link(invoices: Sequence[dict], app_url: str | None) -> str | None:
@@ -95,8 +114,14 @@ def last_payment(payments: Sequence[dict], invoice_ids: set[str]) -> PaymentInfo
     """The newest payment applied to `invoice_ids`, with only the amount applied to them."""
     best: tuple[tuple, PaymentInfo] | None = None
     for payment in payments:
-        applied = sum((amount(line.get("Amount")) for line in payment.get("Line") or ()
-                       if any(i in invoice_ids for i in linked(line, "Invoice"))), Decimal("0.00"))
+        applied = sum(
+            (
+                amount(line.get("Amount"))
+                for line in payment.get("Line") or ()
+                if any(i in invoice_ids for i in linked(line, "Invoice"))
+            ),
+            Decimal("0.00"),
+        )
         if applied <= 0 or not payment.get("TxnDate"):
             continue
         on = date.fromisoformat(str(payment["TxnDate"])[:10])
@@ -131,14 +156,23 @@ def applications(payment: dict, invoices: Sequence[dict], field_name: str) -> li
         if deal_id is None or invoice_id not in applied:
             continue
         due = invoice.get("DueDate")
-        out.append(PaymentApplication(
-            payment_id=str(payment["Id"]), deal_id=deal_id, invoice_id=invoice_id,
-            doc_number=str(invoice["DocNumber"]) if invoice.get("DocNumber") else None,
-            amount=applied[invoice_id], invoice_total=amount(invoice.get("TotalAmt")),
-            balance=amount(invoice.get("Balance")), due_on=date.fromisoformat(str(due)[:10]) if due else None,
-            paid_on=paid_on, currency=currency_of(invoice),
-            customer_name=(invoice.get("CustomerRef") or {}).get("name")
-            or (payment.get("CustomerRef") or {}).get("name"), recorded_at=recorded))
+        out.append(
+            PaymentApplication(
+                payment_id=str(payment["Id"]),
+                deal_id=deal_id,
+                invoice_id=invoice_id,
+                doc_number=str(invoice["DocNumber"]) if invoice.get("DocNumber") else None,
+                amount=applied[invoice_id],
+                invoice_total=amount(invoice.get("TotalAmt")),
+                balance=amount(invoice.get("Balance")),
+                due_on=date.fromisoformat(str(due)[:10]) if due else None,
+                paid_on=paid_on,
+                currency=currency_of(invoice),
+                customer_name=(invoice.get("CustomerRef") or {}).get("name")
+                or (payment.get("CustomerRef") or {}).get("name"),
+                recorded_at=recorded,
+            )
+        )
     return out
 
 
@@ -148,4 +182,4 @@ def _moment(value: Any) -> datetime | None:
         moment = datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
     except ValueError:
         return None
-    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -5,6 +5,7 @@ the new refresh token is stored before the new access token is used (kept in mem
 stored again while the store fails).
 The environment's refresh token only seeds the store. Tokens never reach a log or a message.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -14,7 +15,7 @@ import os
 import socket
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -26,9 +27,11 @@ from connectors.runtime import Runner
 
 log = logging.getLogger(__name__)
 
-REAUTHORISE = ("QuickBooks refused the stored refresh token (invalid_grant): it was revoked, expired or "
-               "used elsewhere. An admin must re-authorise accountbot with QuickBooks (Intuit OAuth consent), "
-               "set QBO_REFRESH_TOKEN to the new refresh token and restart.")
+REAUTHORISE = (
+    "QuickBooks refused the stored refresh token (invalid_grant): it was revoked, expired or "
+    "used elsewhere. An admin must re-authorise accountbot with QuickBooks (Intuit OAuth consent), "
+    "set QBO_REFRESH_TOKEN to the new refresh token and restart."
+)
 
 
 class InvalidGrant(AuthError):
@@ -49,13 +52,18 @@ def hide_token_statements() -> None:
         driver.addFilter(_HideTokenStatements())
 
 
-def post_refresh(token_url: str, client_id: str, client_secret: str, refresh_token: str,
-                 timeout: float) -> dict[str, Any]:
+def post_refresh(
+    token_url: str, client_id: str, client_secret: str, refresh_token: str, timeout: float
+) -> dict[str, Any]:
     """POST grant_type=refresh_token (HTTP Basic client credentials); the token response."""
     try:
-        response = requests.post(token_url, data={"grant_type": "refresh_token", "refresh_token": refresh_token},
-                                 auth=(client_id, client_secret), headers={"Accept": "application/json"},
-                                 timeout=timeout)
+        response = requests.post(
+            token_url,
+            data={"grant_type": "refresh_token", "refresh_token": refresh_token},
+            auth=(client_id, client_secret),
+            headers={"Accept": "application/json"},
+            timeout=timeout,
+        )
     except requests.Timeout:
         raise UnavailableError(SYSTEM, "the token endpoint did not answer in time") from None
     except requests.RequestException:
@@ -71,20 +79,25 @@ def post_refresh(token_url: str, client_id: str, client_secret: str, refresh_tok
     if error == "invalid_grant":
         raise InvalidGrant(SYSTEM, REAUTHORISE)
     if status == 401 or error == "invalid_client":
-        raise AuthError(SYSTEM, "QuickBooks refused the client credentials (invalid_client): "
-                                "check QBO_CLIENT_ID and QBO_CLIENT_SECRET")
+        raise AuthError(
+            SYSTEM,
+            "QuickBooks refused the client credentials (invalid_client): check QBO_CLIENT_ID and QBO_CLIENT_SECRET",
+        )
     if status == 429:
         retry = response.headers.get("Retry-After")
-        raise RateLimitedError(SYSTEM, "the token endpoint is throttling (429)",
-                               float(retry) if retry and retry.isdigit() else None)
+        raise RateLimitedError(
+            SYSTEM, "the token endpoint is throttling (429)", float(retry) if retry and retry.isdigit() else None
+        )
     if status >= 500:
         raise UnavailableError(SYSTEM, f"the token endpoint answered HTTP {status}")
     raise AuthError(SYSTEM, f"token refresh failed: HTTP {status} {error or 'malformed answer'}")
 
 
-LOST_ROTATION = ("QuickBooks refused the refresh token after an earlier refresh got no answer: that refresh most "
-                 "likely rotated the token at Intuit and the new one never arrived. An admin must re-authorise "
-                 "accountbot with QuickBooks, set QBO_REFRESH_TOKEN to the new refresh token and restart.")
+LOST_ROTATION = (
+    "QuickBooks refused the refresh token after an earlier refresh got no answer: that refresh most "
+    "likely rotated the token at Intuit and the new one never arrived. An admin must re-authorise "
+    "accountbot with QuickBooks, set QBO_REFRESH_TOKEN to the new refresh token and restart."
+)
 STORE_RETRIES = (0.1, 0.3, 1.0, 2.0, 4.0)  # pauses between attempts to store rotated tokens
 LOST_ANSWER_RETRIES = 2  # token requests repeated after an answer was lost (the store re-read first)
 
@@ -98,16 +111,29 @@ class TokenManager:
     A token request whose answer was lost is repeated only after re-reading the store.
     """
 
-    def __init__(self, store: TokenStore, realm_id: str, client_id: str, client_secret: str, seed_refresh_token: str,
-                 token_url: str, runner: Runner, *, margin: float = 60.0, race_wait: float | None = None,
-                 timeout: float = 10.0, store_retries: tuple[float, ...] = STORE_RETRIES) -> None:
+    def __init__(
+        self,
+        store: TokenStore,
+        realm_id: str,
+        client_id: str,
+        client_secret: str,
+        seed_refresh_token: str,
+        token_url: str,
+        runner: Runner,
+        *,
+        margin: float = 60.0,
+        race_wait: float | None = None,
+        timeout: float = 10.0,
+        store_retries: tuple[float, ...] = STORE_RETRIES,
+    ) -> None:
         self.store = store
         self.key = f"quickbooks:{realm_id}"
         self.margin = margin  # an access token this close to expiry is treated as expired
         self.store_retries = store_retries
         # how long a refresh may hold the lock: the token request (and its repeats) plus storing
-        self.lock_ttl = (race_wait if race_wait is not None
-                         else (LOST_ANSWER_RETRIES + 1) * (timeout + 1) + sum(store_retries) + 5.0)
+        self.lock_ttl = (
+            race_wait if race_wait is not None else (LOST_ANSWER_RETRIES + 1) * (timeout + 1) + sum(store_retries) + 5.0
+        )
         self.refreshes = 0
         self._client_id = client_id
         self._client_secret = client_secret
@@ -139,7 +165,7 @@ class TokenManager:
     def refresh_token_expires_at(self) -> datetime | None:
         """When the current refresh token chain dies (x_refresh_token_expires_in), if known."""
         when = self._record.refresh_expires_at if self._record else None
-        return None if when is None else datetime.fromtimestamp(when, timezone.utc)
+        return None if when is None else datetime.fromtimestamp(when, UTC)
 
     @property
     def unsaved(self) -> bool:
@@ -234,10 +260,13 @@ class TokenManager:
         """Store the rotated tokens before using them; if the store keeps failing, hold them in memory."""
         now = time.time()
         self._unsaved = {
-            "refresh_token": data["refresh_token"], "access_token": data["access_token"],
+            "refresh_token": data["refresh_token"],
+            "access_token": data["access_token"],
             "access_expires_at": now + float(data.get("expires_in") or 3600),
-            "refresh_expires_at": (now + float(data["x_refresh_token_expires_in"])
-                                   if data.get("x_refresh_token_expires_in") else None)}
+            "refresh_expires_at": (
+                now + float(data["x_refresh_token_expires_in"]) if data.get("x_refresh_token_expires_in") else None
+            ),
+        }
         self._record = TokenRecord(self.key, version=record.version, **self._unsaved)
         self.refreshes += 1
         for pause in (*self.store_retries, None):
@@ -246,9 +275,11 @@ class TokenManager:
             if pause is not None:
                 await asyncio.sleep(pause)
         else:
-            log.error("QuickBooks: the store refused the rotated tokens %d times; keeping them in memory and "
-                      "retrying. If this process stops before they are stored, re-authorisation will be needed.",
-                      len(self.store_retries) + 1)
+            log.error(
+                "QuickBooks: the store refused the rotated tokens %d times; keeping them in memory and "
+                "retrying. If this process stops before they are stored, re-authorisation will be needed.",
+                len(self.store_retries) + 1,
+            )
         assert self._record.access_token
         return self._record.access_token
 
@@ -268,8 +299,16 @@ class TokenManager:
 
     async def _post(self, refresh_token: str) -> dict[str, Any]:
         """One token request; a lost answer (timeout, 5xx) is the caller's to handle, never retried blindly."""
-        return await self._runner.call(post_refresh, self._token_url, self._client_id, self._client_secret,
-                                       refresh_token, self._timeout, limiter="token", retry_server_errors=False)
+        return await self._runner.call(
+            post_refresh,
+            self._token_url,
+            self._client_id,
+            self._client_secret,
+            refresh_token,
+            self._timeout,
+            limiter="token",
+            retry_server_errors=False,
+        )
 
     async def _newer_than(self, version: int, deadline: float) -> TokenRecord | None:
         """Wait (until `deadline`) for the lock holder to store newer tokens."""

@@ -1,5 +1,6 @@
 """python-quickbooks, tamed: a per-instance base URL, a plain bearer session, errors sorted
 into the connector hierarchy (with the HTTP status and Retry-After the SDK throws away)."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -46,8 +47,9 @@ class BearerSession(requests.Session):
 class Client(QuickBooks):
     """The SDK client; remembers each response per thread so errors keep status and Retry-After."""
 
-    def process_request(self, request_type: str, url: str, headers: Any = "", params: Any = "",
-                        data: Any = "") -> requests.Response:
+    def process_request(
+        self, request_type: str, url: str, headers: Any = "", params: Any = "", data: Any = ""
+    ) -> requests.Response:
         _last.response = None
         response = super().process_request(request_type, url, headers=headers, params=params, data=data)
         _last.response = response
@@ -126,8 +128,10 @@ def _meant_status(status: int | None, code: int) -> int | None:
 
 def _status_message(status: int) -> str:
     if status == 403:
-        return ("QuickBooks refused access to this company (403 ApplicationAuthorizationFailed): "
-                "check QBO_REALM_ID and that the app is connected to that company")
+        return (
+            "QuickBooks refused access to this company (403 ApplicationAuthorizationFailed): "
+            "check QBO_REALM_ID and that the app is connected to that company"
+        )
     if status == 429:
         return "throttled by QuickBooks (429)"
     return f"QuickBooks answered HTTP {status}"
@@ -146,7 +150,9 @@ def classify(exc: BaseException) -> ConnectorError | None:
         if isinstance(exc, ObjectNotFoundException) or code == 610:
             return NotFoundError(SYSTEM, "object not found")
         detail = str(exc.detail or "")[:300]
-        return ConnectorError(SYSTEM, f"QuickBooks error {code or status}: {exc.message}" + (f" ({detail})" if detail else ""))
+        return ConnectorError(
+            SYSTEM, f"QuickBooks error {code or status}: {exc.message}" + (f" ({detail})" if detail else "")
+        )
     if isinstance(exc, requests.Timeout):
         return UnavailableError(SYSTEM, "QuickBooks did not answer in time")
     if isinstance(exc, requests.ConnectionError):

@@ -10,11 +10,13 @@ seconds per token, reads and writes alike (1500/min, a paid domain; set `RATE_LI
 flight. Writes: project templates and their jobs (`sandbox.asana.templates`), project
 updates and custom field settings (`sandbox.asana.writes`).
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
-from typing import Any, Awaitable, Callable, Final, Sequence
+from typing import Any, Final
 
 from aiohttp import web
 
@@ -22,8 +24,15 @@ from sandbox.asana.api import API, Answer
 from sandbox.asana.errors import HELP, RATE_LIMITED, AsanaError, RateLimited
 from sandbox.asana.fields import OptFieldError, Tree, parse_opt_fields
 from sandbox.asana.hooks import AsanaHooks
-from sandbox.asana.limits import (MAX_CONCURRENT_READS, MAX_CONCURRENT_WRITES, RATE_LIMIT_FREE, RATE_LIMIT_PAID,
-                                  RATE_WINDOW, READ_METHODS, QuotaWindow)
+from sandbox.asana.limits import (
+    MAX_CONCURRENT_READS,
+    MAX_CONCURRENT_WRITES,
+    RATE_LIMIT_FREE,
+    RATE_LIMIT_PAID,
+    RATE_WINDOW,
+    READ_METHODS,
+    QuotaWindow,
+)
 from sandbox.asana.reads import AsanaReads
 from sandbox.asana.templates import AsanaTemplates
 from sandbox.asana.webhooks import AsanaWebhooks
@@ -60,9 +69,13 @@ class AsanaEmulator(AsanaWebhooks, AsanaHooks, AsanaReads, AsanaWrites, AsanaTem
 
     def env(self) -> dict[str, str]:
         """The variables that point accountbot at this emulator (project-on-close configured)."""
-        return {"ASANA_ACCESS_TOKEN": SANDBOX_TOKEN, "ASANA_WORKSPACE_GID": ASANA_WORKSPACE_GID,
-                "ASANA_BASE_URL": self.base_url + API, "ASANA_TEAM_GID": self.team_gid,
-                "ASANA_PROJECT_TEMPLATE_GID": self.template_gid}
+        return {
+            "ASANA_ACCESS_TOKEN": SANDBOX_TOKEN,
+            "ASANA_WORKSPACE_GID": ASANA_WORKSPACE_GID,
+            "ASANA_BASE_URL": self.base_url + API,
+            "ASANA_TEAM_GID": self.team_gid,
+            "ASANA_PROJECT_TEMPLATE_GID": self.template_gid,
+        }
 
     def error_response(self, status: int, message: str, **extra: Any) -> web.Response:
         """Asana's envelope: {"errors": [{"message", "help"}], ...}."""
@@ -83,8 +96,9 @@ class AsanaEmulator(AsanaWebhooks, AsanaHooks, AsanaReads, AsanaWrites, AsanaTem
         return app
 
     @web.middleware
-    async def _count_in_flight(self, request: web.Request,
-                               handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+    async def _count_in_flight(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
         if request.path.startswith(CONTROL_PREFIX):
             return await handler(request)
         kind = "read" if request.method in READ_METHODS else "write"
@@ -120,8 +134,9 @@ class AsanaEmulator(AsanaWebhooks, AsanaHooks, AsanaReads, AsanaWrites, AsanaTem
             app.router.add_get(API + path, self._endpoint(handler))
         app.router.add_put(API + "/projects/{gid}", self._endpoint(self._update_project))
         app.router.add_post(API + "/projects/{gid}/addCustomFieldSetting", self._endpoint(self._add_setting_route))
-        app.router.add_post(API + "/project_templates/{gid}/instantiateProject",
-                            self._endpoint(self._instantiate_project))
+        app.router.add_post(
+            API + "/project_templates/{gid}/instantiateProject", self._endpoint(self._instantiate_project)
+        )
         self.hook_routes(app, self._endpoint)
 
     def _endpoint(self, handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
@@ -153,4 +168,5 @@ class AsanaEmulator(AsanaWebhooks, AsanaHooks, AsanaReads, AsanaWrites, AsanaTem
                 return self.error_response(exc.status, exc.message, **exc.extra)
             status, body = answer if isinstance(answer, tuple) else (200, answer)
             return web.json_response(body, status=status)
+
         return run

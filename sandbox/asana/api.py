@@ -1,5 +1,6 @@
 """What every Asana handler shares: the caller, paging, single records, lookups with visibility,
 request bodies, and the opaque tokens (offsets, sync) the emulator signs."""
+
 from __future__ import annotations
 
 import base64
@@ -7,7 +8,8 @@ import hashlib
 import hmac
 import json
 import secrets
-from typing import Any, Callable, Final
+from collections.abc import Callable
+from typing import Any, Final
 
 from aiohttp import web
 
@@ -39,8 +41,14 @@ class AsanaApi(AsanaData):
         check(kind, fields)
         return {"data": render(kind, value, fields, full=True)}
 
-    def _page(self, request: web.Request, kind: str, items: list[Any], fields: Tree | None,
-              view: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+    def _page(
+        self,
+        request: web.Request,
+        kind: str,
+        items: list[Any],
+        fields: Tree | None,
+        view: Callable[[Any], dict[str, Any]],
+    ) -> dict[str, Any]:
         """One page of a list, with Asana's `limit` / `offset` rules and `next_page`."""
         check(kind, fields)
         raw_limit, offset = request.query.get("limit"), request.query.get("offset")
@@ -48,8 +56,9 @@ class AsanaApi(AsanaData):
             if offset is not None:
                 raise AsanaError(400, "offset: You must specify a limit to use pagination.")
             if len(items) > 100:
-                raise AsanaError(400, "The result is too large. You should use pagination "
-                                      "(may require specifying a limit).")
+                raise AsanaError(
+                    400, "The result is too large. You should use pagination (may require specifying a limit)."
+                )
             return {"data": [render(kind, view(i), fields) for i in items]}
         if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 100:
             raise AsanaError(400, "limit: Must be an integer between 1 and 100.")
@@ -59,11 +68,11 @@ class AsanaApi(AsanaData):
             if entry is None or entry.get("path") != request.path:
                 raise AsanaError(400, "offset: Your pagination token is invalid.")
             start = int(entry["at"])
-        chunk = items[start:start + limit]
+        chunk = items[start : start + limit]
         next_page = None
         if start + limit < len(items):
             token = self._sign({"path": request.path, "at": start + limit})
-            path = request.path[len(API):] + f"?limit={limit}&offset={token}"
+            path = request.path[len(API) :] + f"?limit={limit}&offset={token}"
             next_page = {"offset": token, "path": path, "uri": self.base_url + API + path}
         return {"data": [render(kind, view(i), fields) for i in chunk], "next_page": next_page}
 
@@ -101,8 +110,11 @@ class AsanaApi(AsanaData):
             raise AsanaError(400, "Could not parse request data, invalid JSON")
         for key in body:
             if key not in TOP_LEVEL_KEYS:
-                raise AsanaError(400, f"Unrecognized request field '{key}'. The only allowed keys at the "
-                                      f"top level are: {', '.join(TOP_LEVEL_KEYS)}.")
+                raise AsanaError(
+                    400,
+                    f"Unrecognized request field '{key}'. The only allowed keys at the "
+                    f"top level are: {', '.join(TOP_LEVEL_KEYS)}.",
+                )
         data = body.get("data")
         if not isinstance(data, dict):
             raise missing("data")

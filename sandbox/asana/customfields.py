@@ -1,5 +1,6 @@
 """Custom fields of the emulated workspace: definitions, the settings that put them on a project,
 the values a project holds, and how a written value is checked."""
+
 from __future__ import annotations
 
 import json
@@ -42,9 +43,19 @@ def field_view(f: FieldDef, value: Any) -> dict[str, Any]:
     else:
         display = text
     record: dict[str, Any] = {
-        "gid": f.gid, "resource_type": "custom_field", "name": f.name, "type": f.kind,
-        "resource_subtype": f.kind, "text_value": text, "display_value": display, "number_value": number,
-        "enum_value": option, "enabled": True, "description": f.description, "is_global_to_workspace": True}
+        "gid": f.gid,
+        "resource_type": "custom_field",
+        "name": f.name,
+        "type": f.kind,
+        "resource_subtype": f.kind,
+        "text_value": text,
+        "display_value": display,
+        "number_value": number,
+        "enum_value": option,
+        "enabled": True,
+        "description": f.description,
+        "is_global_to_workspace": True,
+    }
     if f.kind == "enum":
         record["enum_options"] = list(f.options)
     if f.kind == "number":
@@ -54,8 +65,14 @@ def field_view(f: FieldDef, value: Any) -> dict[str, Any]:
 
 def setting_view(s: Setting, f: FieldDef, parent: dict[str, Any]) -> dict[str, Any]:
     """A custom field setting record; `parent` (and the deprecated `project`) is the project, compact."""
-    return {"gid": s.gid, "resource_type": "custom_field_setting", "custom_field": field_view(f, None),
-            "is_important": s.is_important, "parent": parent, "project": parent}
+    return {
+        "gid": s.gid,
+        "resource_type": "custom_field_setting",
+        "custom_field": field_view(f, None),
+        "is_important": s.is_important,
+        "parent": parent,
+        "project": parent,
+    }
 
 
 def coerce(f: FieldDef, value: Any) -> Any:

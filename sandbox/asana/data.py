@@ -6,12 +6,14 @@ The workspace is an organization with two teams: "Delivery", which every sandbox
 which the token's user is not in: its projects are invisible to the token, as a personal
 access token sees only what its owner can.
 """
+
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Final, Iterable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Final
 
 from sandbox.asana.customfields import FieldDef, Setting, field_view, setting_view
 from sandbox.book import ASANA_WORKSPACE_GID, PEOPLE, PEOPLE_BY_KEY, Account, Project, Story, Task
@@ -36,12 +38,12 @@ INTERNAL_PROJECTS: Final = (
 
 def iso(moment: datetime) -> str:
     """Asana's timestamp format: 2026-11-25T15:00:00.000Z."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def now() -> datetime:
     """Wall-clock time, UTC: when a write through the API happens."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -88,11 +90,22 @@ class AsanaData:
         # Records the book's seeding did not always have (settings, hours field, ...) draw from their
         # own range, so the seeded projects and tasks keep the gids golden outputs name.
         self._later_gids = itertools.count(1206000000000001)
-        self.workspace = {"gid": ASANA_WORKSPACE_GID, "resource_type": "workspace", "name": "Brightline",
-                          "is_organization": True, "email_domains": ["brightline.example"]}
+        self.workspace = {
+            "gid": ASANA_WORKSPACE_GID,
+            "resource_type": "workspace",
+            "name": "Brightline",
+            "is_organization": True,
+            "email_domains": ["brightline.example"],
+        }
         self.users: dict[str, dict[str, Any]] = {
-            h.asana_gid: {"gid": h.asana_gid, "resource_type": "user", "name": h.name, "email": h.email,
-                          "photo": None, "workspaces": [self.workspace]}
+            h.asana_gid: {
+                "gid": h.asana_gid,
+                "resource_type": "user",
+                "name": h.name,
+                "email": h.email,
+                "photo": None,
+                "workspaces": [self.workspace],
+            }
             for h in PEOPLE
         }
         self._seed_teams()
@@ -102,41 +115,71 @@ class AsanaData:
         self.tasks: dict[str, TaskRec] = {}
         self.events: list[tuple[int, frozenset[str], dict[str, Any]]] = []
         for n, (name, owner, has_field) in enumerate(INTERNAL_PROJECTS):
-            self.add_project(name, owner=owner, has_deal_field=has_field,
-                             sections=("To do", "Doing", "Done"), created_days_ago=200 + n)
+            self.add_project(
+                name,
+                owner=owner,
+                has_deal_field=has_field,
+                sections=("To do", "Doing", "Done"),
+                created_days_ago=200 + n,
+            )
         for account in accounts:
             if account.project is not None:
                 value = account.project.deal_field if account.project.deal_field is not None else account.deal_id
                 self.add_book_project(account.project, value, max(account.close_days_ago, 30))
         acme = next((a for a in accounts if a.key == "acme"), None)
         if acme is not None:  # an archived earlier phase that carries the same deal ID
-            self.add_project("ACME fleet portal – discovery (2025)", deal_id=acme.deal_id, owner="sam",
-                             archived=True, sections=("Discovery",), created_days_ago=300)
-        self.add_project("FY27 budget planning", owner="priya", team=FINANCE_TEAM_GID, has_deal_field=False,
-                         sections=("Inputs", "Review"), created_days_ago=60)
+            self.add_project(
+                "ACME fleet portal – discovery (2025)",
+                deal_id=acme.deal_id,
+                owner="sam",
+                archived=True,
+                sections=("Discovery",),
+                created_days_ago=300,
+            )
+        self.add_project(
+            "FY27 budget planning",
+            owner="priya",
+            team=FINANCE_TEAM_GID,
+            has_deal_field=False,
+            sections=("Inputs", "Review"),
+            created_days_ago=60,
+        )
 
     def _seed_teams(self) -> None:
         self.teams: dict[str, dict[str, Any]] = {
-            gid: {"gid": gid, "resource_type": "team", "name": name, "description": f"The {name} team",
-                  "html_description": f"<body>The {name} team</body>", "organization": self.workspace,
-                  "permalink_url": f"https://app.asana.com/0/{gid}/overview", "visibility": "request_to_join"}
-            for gid, (name, _) in TEAMS.items()}
+            gid: {
+                "gid": gid,
+                "resource_type": "team",
+                "name": name,
+                "description": f"The {name} team",
+                "html_description": f"<body>The {name} team</body>",
+                "organization": self.workspace,
+                "permalink_url": f"https://app.asana.com/0/{gid}/overview",
+                "visibility": "request_to_join",
+            }
+            for gid, (name, _) in TEAMS.items()
+        }
         self.team_members = {gid: {PEOPLE_BY_KEY[k].asana_gid for k in keys} for gid, (_, keys) in TEAMS.items()}
         self.team_gid = DELIVERY_TEAM_GID  # the team project-on-close puts new projects in
 
     def _seed_fields(self) -> None:
         self.deal_field_gid = self._gid()
         self.budget_field_gid = self._gid()
-        self.budget_options = [{"gid": self._gid(), "resource_type": "enum_option", "name": n,
-                                "color": c, "enabled": True}
-                               for n, c in zip(BUDGET_OPTIONS, ("green", "yellow", "red"))]
+        self.budget_options = [
+            {"gid": self._gid(), "resource_type": "enum_option", "name": n, "color": c, "enabled": True}
+            for n, c in zip(BUDGET_OPTIONS, ("green", "yellow", "red"))
+        ]
         self.hours_field_gid = self._later_gid()
-        self.custom_fields: dict[str, FieldDef] = {f.gid: f for f in (
-            FieldDef(self.deal_field_gid, DEAL_FIELD_NAME, "text",
-                     "Deal ID of the HubSpot deal this project delivers"),
-            FieldDef(self.budget_field_gid, "Budget status", "enum", options=tuple(self.budget_options)),
-            FieldDef(self.hours_field_gid, HOURS_FIELD_NAME, "number", "Hours the contract buys"),
-        )}
+        self.custom_fields: dict[str, FieldDef] = {
+            f.gid: f
+            for f in (
+                FieldDef(
+                    self.deal_field_gid, DEAL_FIELD_NAME, "text", "Deal ID of the HubSpot deal this project delivers"
+                ),
+                FieldDef(self.budget_field_gid, "Budget status", "enum", options=tuple(self.budget_options)),
+                FieldDef(self.hours_field_gid, HOURS_FIELD_NAME, "number", "Hours the contract buys"),
+            )
+        }
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -148,16 +191,29 @@ class AsanaData:
 
     def at(self, days_offset: int) -> datetime:
         """The sandbox's clock: `today + days_offset` at 15:00 UTC."""
-        return datetime.combine(self.today + timedelta(days=days_offset), time(15), timezone.utc)
+        return datetime.combine(self.today + timedelta(days=days_offset), time(15), UTC)
 
     def _user(self, key: str | None) -> str | None:
         return None if key is None else PEOPLE_BY_KEY[key].asana_gid
 
-    def _emit(self, resources: Iterable[str], kind: str, resource: dict[str, Any], by: str | None,
-              change: dict[str, Any] | None, parent: dict[str, Any] | None = None) -> None:
-        event = {"user": self.users.get(by or ""), "resource": resource, "type": kind,
-                 "action": "changed" if change else "added", "created_at": iso(now()),
-                 "parent": parent, "change": change}
+    def _emit(
+        self,
+        resources: Iterable[str],
+        kind: str,
+        resource: dict[str, Any],
+        by: str | None,
+        change: dict[str, Any] | None,
+        parent: dict[str, Any] | None = None,
+    ) -> None:
+        event = {
+            "user": self.users.get(by or ""),
+            "resource": resource,
+            "type": kind,
+            "action": "changed" if change else "added",
+            "created_at": iso(now()),
+            "parent": parent,
+            "change": change,
+        }
         self.events.append((len(self.events) + 1, frozenset(resources), event))
 
     # -- views: full records the renderer picks fields from -----------------------------
@@ -165,16 +221,28 @@ class AsanaData:
     def project_view(self, p: ProjectRec) -> dict[str, Any]:
         owner = self.users.get(p.owner or "")
         compact = {"gid": p.gid, "resource_type": "project", "name": p.name}
-        return {"gid": p.gid, "resource_type": "project", "name": p.name, "archived": p.archived,
-                "color": "light-green", "created_at": iso(p.created_at),
-                "modified_at": iso(p.modified_at or p.created_at), "notes": p.notes, "owner": owner,
-                "custom_fields": [field_view(self.custom_fields[s.field], p.values.get(s.field)) for s in p.settings],
-                "custom_field_settings": [setting_view(s, self.custom_fields[s.field], compact) for s in p.settings],
-                "workspace": self.workspace, "team": self.teams.get(p.team or ""),
-                "permalink_url": f"https://app.asana.com/0/{p.gid}/{p.gid}", "public": True,
-                "due_on": p.due_on.isoformat() if p.due_on else None,
-                "start_on": p.start_on.isoformat() if p.start_on else None, "current_status": None,
-                "members": [owner] if owner else [], "followers": [owner] if owner else []}
+        return {
+            "gid": p.gid,
+            "resource_type": "project",
+            "name": p.name,
+            "archived": p.archived,
+            "color": "light-green",
+            "created_at": iso(p.created_at),
+            "modified_at": iso(p.modified_at or p.created_at),
+            "notes": p.notes,
+            "owner": owner,
+            "custom_fields": [field_view(self.custom_fields[s.field], p.values.get(s.field)) for s in p.settings],
+            "custom_field_settings": [setting_view(s, self.custom_fields[s.field], compact) for s in p.settings],
+            "workspace": self.workspace,
+            "team": self.teams.get(p.team or ""),
+            "permalink_url": f"https://app.asana.com/0/{p.gid}/{p.gid}",
+            "public": True,
+            "due_on": p.due_on.isoformat() if p.due_on else None,
+            "start_on": p.start_on.isoformat() if p.start_on else None,
+            "current_status": None,
+            "members": [owner] if owner else [],
+            "followers": [owner] if owner else [],
+        }
 
     def section_view(self, gid: str) -> dict[str, Any]:
         s = self.sections[gid]
@@ -183,16 +251,29 @@ class AsanaData:
     def task_view(self, t: TaskRec) -> dict[str, Any]:
         project = self.projects[t.project]
         compact_project = {"gid": project.gid, "resource_type": "project", "name": project.name}
-        return {"gid": t.gid, "resource_type": "task", "name": t.name,
-                "resource_subtype": "milestone" if t.milestone else "default_task",
-                "completed": t.completed, "completed_at": iso(t.completed_at) if t.completed_at else None,
-                "due_on": t.due_on.isoformat() if t.due_on else None, "due_at": None, "start_on": None,
-                "assignee": self.users.get(t.assignee or ""),
-                "memberships": [{"project": compact_project, "section": self.sections[t.section]}],
-                "projects": [compact_project], "workspace": self.workspace,
-                "modified_at": iso(t.modified_at), "created_at": iso(t.created_at), "notes": "",
-                "permalink_url": f"https://app.asana.com/0/{project.gid}/{t.gid}", "parent": None,
-                "num_subtasks": 0, "custom_fields": [], "followers": []}
+        return {
+            "gid": t.gid,
+            "resource_type": "task",
+            "name": t.name,
+            "resource_subtype": "milestone" if t.milestone else "default_task",
+            "completed": t.completed,
+            "completed_at": iso(t.completed_at) if t.completed_at else None,
+            "due_on": t.due_on.isoformat() if t.due_on else None,
+            "due_at": None,
+            "start_on": None,
+            "assignee": self.users.get(t.assignee or ""),
+            "memberships": [{"project": compact_project, "section": self.sections[t.section]}],
+            "projects": [compact_project],
+            "workspace": self.workspace,
+            "modified_at": iso(t.modified_at),
+            "created_at": iso(t.created_at),
+            "notes": "",
+            "permalink_url": f"https://app.asana.com/0/{project.gid}/{t.gid}",
+            "parent": None,
+            "num_subtasks": 0,
+            "custom_fields": [],
+            "followers": [],
+        }
 
     def project_tasks(self, project_gid: str) -> list[TaskRec]:
         """The project's tasks in board order: by section, then as created."""
@@ -202,10 +283,19 @@ class AsanaData:
 
     # -- control: what tests (and the demo) change --------------------------------------
 
-    def add_project(self, name: str, *, deal_id: str | None = None, owner: str | None = "sam",
-                    sections: Sequence[str] = ("Build",), tasks: Sequence[Task] = (),
-                    archived: bool = False, has_deal_field: bool = True, created_days_ago: int = 1,
-                    team: str = DELIVERY_TEAM_GID) -> str:
+    def add_project(
+        self,
+        name: str,
+        *,
+        deal_id: str | None = None,
+        owner: str | None = "sam",
+        sections: Sequence[str] = ("Build",),
+        tasks: Sequence[Task] = (),
+        archived: bool = False,
+        has_deal_field: bool = True,
+        created_days_ago: int = 1,
+        team: str = DELIVERY_TEAM_GID,
+    ) -> str:
         """Create a project (owner, sections, tasks are book keys/records) in `team`; returns its gid.
 
         It carries the deal field (set to `deal_id`) unless `has_deal_field` is false, and the
@@ -226,8 +316,15 @@ class AsanaData:
 
     def add_book_project(self, project: Project, deal_value: str, created_days_ago: int) -> str:
         """Seed one of the book's delivery projects."""
-        return self.add_project(project.name, deal_id=deal_value, owner=project.owner, sections=project.sections,
-                                tasks=project.tasks, archived=project.archived, created_days_ago=created_days_ago)
+        return self.add_project(
+            project.name,
+            deal_id=deal_value,
+            owner=project.owner,
+            sections=project.sections,
+            tasks=project.tasks,
+            archived=project.archived,
+            created_days_ago=created_days_ago,
+        )
 
     def _add_setting(self, p: ProjectRec, field_gid: str, is_important: bool = False) -> Setting:
         setting = Setting(self._later_gid(), field_gid, is_important)
@@ -236,16 +333,40 @@ class AsanaData:
 
     def _add_section(self, p: ProjectRec, name: str) -> str:
         gid = self._gid()
-        self.sections[gid] = {"gid": gid, "resource_type": "section", "name": name,
-                              "created_at": iso(p.created_at), "project": p.gid}
+        self.sections[gid] = {
+            "gid": gid,
+            "resource_type": "section",
+            "name": name,
+            "created_at": iso(p.created_at),
+            "project": p.gid,
+        }
         p.sections.append(gid)
         return gid
 
-    def _new_task(self, p: ProjectRec, name: str, section: str, due_on: date | None, assignee: str | None,
-                  milestone: bool, completed_at: datetime | None = None) -> TaskRec:
+    def _new_task(
+        self,
+        p: ProjectRec,
+        name: str,
+        section: str,
+        due_on: date | None,
+        assignee: str | None,
+        milestone: bool,
+        completed_at: datetime | None = None,
+    ) -> TaskRec:
         """A task of `p` in `section` (a gid), created with the project, with its `added_to_project` story."""
-        t = TaskRec(self._gid(), name, p.gid, section, p.created_at, completed_at or p.created_at,
-                    completed_at is not None, completed_at, due_on, assignee, milestone)
+        t = TaskRec(
+            self._gid(),
+            name,
+            p.gid,
+            section,
+            p.created_at,
+            completed_at or p.created_at,
+            completed_at is not None,
+            completed_at,
+            due_on,
+            assignee,
+            milestone,
+        )
         self.tasks[t.gid] = t
         p.tasks.append(t.gid)
         t.stories.append(self._story(t, "added_to_project", p.created_at, None, text=f"added to {p.name}"))
@@ -261,11 +382,23 @@ class AsanaData:
         return t
 
     def _story(self, t: TaskRec, subtype: str, when: datetime, by: str | None, **extra: Any) -> dict[str, Any]:
-        story = {"gid": self._gid(), "resource_type": "story", "resource_subtype": subtype,
-                 "type": "comment" if subtype == "comment_added" else "system", "text": "", "html_text": "",
-                 "created_at": iso(when), "created_by": self.users.get(by or ""), "old_dates": None,
-                 "new_dates": None, "assignee": None, "is_pinned": False, "is_edited": False,
-                 "target": {"gid": t.gid, "resource_type": "task", "name": t.name}, **extra}
+        story = {
+            "gid": self._gid(),
+            "resource_type": "story",
+            "resource_subtype": subtype,
+            "type": "comment" if subtype == "comment_added" else "system",
+            "text": "",
+            "html_text": "",
+            "created_at": iso(when),
+            "created_by": self.users.get(by or ""),
+            "old_dates": None,
+            "new_dates": None,
+            "assignee": None,
+            "is_pinned": False,
+            "is_edited": False,
+            "target": {"gid": t.gid, "resource_type": "task", "name": t.name},
+            **extra,
+        }
         if when > t.modified_at and subtype != "comment_added":  # comments do not touch modified_at
             t.modified_at = when
         return story
@@ -285,6 +418,7 @@ class AsanaData:
     def _due_story(self, t: TaskRec, old: date | None, new: date | None, when: datetime, by: str | None) -> dict:
         def dates(d: date | None) -> dict[str, Any]:
             return {"start_on": None, "due_at": None, "due_on": d.isoformat() if d else None}
+
         text = f"changed the due date to {new:%b %d}" if new else "removed the due date"
         return self._story(t, "due_date_changed", when, by, old_dates=dates(old), new_dates=dates(new), text=text)
 
@@ -355,5 +489,10 @@ class AsanaData:
     def _project_changed(self, p: ProjectRec, field_name: str, by: str | None = None) -> None:
         """Touch `modified_at` and log a `changed` event on the project (`by`: a user gid)."""
         p.modified_at = now()
-        self._emit([p.gid], "project", {"gid": p.gid, "resource_type": "project", "name": p.name}, by,
-                   {"field": field_name, "action": "changed"})
+        self._emit(
+            [p.gid],
+            "project",
+            {"gid": p.gid, "resource_type": "project", "name": p.name},
+            by,
+            {"field": field_name, "action": "changed"},
+        )

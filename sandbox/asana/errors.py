@@ -1,13 +1,15 @@
 """Asana's error envelope and the refusal the handlers raise."""
+
 from __future__ import annotations
 
 from typing import Any, Final
 
-HELP: Final = ("For more information on API status codes and how to handle them, "
-               "read the docs on errors: https://developers.asana.com/docs/errors")
+HELP: Final = (
+    "For more information on API status codes and how to handle them, "
+    "read the docs on errors: https://developers.asana.com/docs/errors"
+)
 # developers.asana.com/docs/rate-limits, verbatim.
-RATE_LIMITED: Final = ("You've made too many requests and hit a rate limit. "
-                       "Please retry after the given amount of time.")
+RATE_LIMITED: Final = "You've made too many requests and hit a rate limit. Please retry after the given amount of time."
 
 
 class AsanaError(Exception):

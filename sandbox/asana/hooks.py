@@ -9,6 +9,7 @@ webhook's own secret. Targets must be https; "localhost" is refused as Asana ref
 sandbox has no public host, so plain http to a loopback address is accepted (a sandbox-only
 allowance: the bot's own checks still ask for an https PUBLIC_URL outside the sandbox).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -17,7 +18,7 @@ import ipaddress
 import json
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -66,8 +67,9 @@ class AsanaHooks(AsanaApi):
         body = json.dumps({"events": events}, separators=(",", ":")).encode()
         signature = hmac.new((secret or hook.secret).encode(), body, hashlib.sha256).hexdigest()
         async with aiohttp.ClientSession() as http:
-            async with http.post(hook.target, data=body, headers={
-                    "X-Hook-Signature": signature, "Content-Type": "application/json"}) as resp:
+            async with http.post(
+                hook.target, data=body, headers={"X-Hook-Signature": signature, "Content-Type": "application/json"}
+            ) as resp:
                 hook.deliveries.append(resp.status)
                 return resp.status
 
@@ -93,7 +95,7 @@ class AsanaHooks(AsanaApi):
         if not await _handshake(target, secret):
             raise AsanaError(400, HANDSHAKE_FAILED)
         gid = self._gid()
-        now = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         hook = self.hooks[gid] = HookRec(gid, resource, target, secret, now)
         return 201, {"data": self._hook_view(hook, name), "X-Hook-Secret": secret}
 
@@ -115,10 +117,18 @@ class AsanaHooks(AsanaApi):
 
     @staticmethod
     def _hook_view(hook: HookRec, name: str) -> dict[str, Any]:
-        return {"gid": hook.gid, "resource_type": "webhook", "active": hook.active,
-                "resource": {"gid": hook.resource, "name": name}, "target": hook.target,
-                "created_at": hook.created_at, "last_failure_at": None, "last_failure_content": "",
-                "last_success_at": None, "filters": []}
+        return {
+            "gid": hook.gid,
+            "resource_type": "webhook",
+            "active": hook.active,
+            "resource": {"gid": hook.resource, "name": name},
+            "target": hook.target,
+            "created_at": hook.created_at,
+            "last_failure_at": None,
+            "last_failure_content": "",
+            "last_success_at": None,
+            "filters": [],
+        }
 
 
 def _check_target(target: str) -> None:

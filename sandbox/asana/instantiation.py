@@ -7,18 +7,21 @@ variable needs a value, otherwise the current date stands in; `requested_roles` 
 roles to users. The exact wording of each refusal below is *unconfirmed* except "x: Missing
 input" and the ISO-8601 date sentence, which Asana uses for other fields.
 """
+
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Callable, Collection, Final
+from typing import Any, Final
 
 from sandbox.asana.errors import AsanaError, check_gid, missing
 
-KEYS: Final = frozenset({"name", "team", "public", "privacy_setting", "is_strict", "requested_dates",
-                         "requested_roles"})
+KEYS: Final = frozenset(
+    {"name", "team", "public", "privacy_setting", "is_strict", "requested_dates", "requested_roles"}
+)
 PRIVACY_SETTINGS: Final = ("public_to_workspace", "private_to_team", "private")
 ISO_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -34,8 +37,9 @@ class Instantiation:
     roles: dict[str, str]  # template role gid -> user gid
 
 
-def parse(data: dict[str, Any], *, date_vars: Collection[str], roles: Collection[str],
-          users: Collection[str], caller: str) -> Instantiation:
+def parse(
+    data: dict[str, Any], *, date_vars: Collection[str], roles: Collection[str], users: Collection[str], caller: str
+) -> Instantiation:
     """Check `data` against the template's date variables and roles; 400 for the first fault."""
     for key in data:
         if key not in KEYS:
@@ -58,10 +62,10 @@ def parse(data: dict[str, Any], *, date_vars: Collection[str], roles: Collection
     if is_strict:
         for gid in date_vars:
             if gid not in dates:
-                raise AsanaError(400, f"requested_dates: No value for date variable {gid}, "
-                                      "and is_strict is true")
-    chosen = _mapping(data, "requested_roles", roles, "template role",
-                      lambda where, value: _user(where, value, users, caller))
+                raise AsanaError(400, f"requested_dates: No value for date variable {gid}, and is_strict is true")
+    chosen = _mapping(
+        data, "requested_roles", roles, "template role", lambda where, value: _user(where, value, users, caller)
+    )
     return Instantiation(name, team, is_strict, dates, chosen)
 
 
@@ -70,8 +74,9 @@ def _expect(where: str, value: Any, kind: type, label: str) -> None:
         raise AsanaError(400, f"{where}: Value is not a {label}: {json.dumps(value)}")
 
 
-def _mapping(data: dict[str, Any], key: str, known: Collection[str], what: str,
-             read: Callable[[str, Any], Any]) -> dict[str, Any]:
+def _mapping(
+    data: dict[str, Any], key: str, known: Collection[str], what: str, read: Callable[[str, Any], Any]
+) -> dict[str, Any]:
     """[{gid, value}] -> {gid: read(value)}, each gid one of `known`, none twice."""
     items = data.get(key, [])
     _expect(key, items, list, "array")

@@ -5,6 +5,7 @@ alike; requests the limiter refuses still count against the quota. At most 50 re
 (GET) and 15 writes (POST, PUT, PATCH, DELETE) in flight at once. Duplication and
 instantiation are limited to 5 concurrent jobs.
 """
+
 from __future__ import annotations
 
 from typing import Final

@@ -1,9 +1,10 @@
 """Read endpoints of the Asana emulator: users, the workspace and its teams, projects, sections,
 tasks, stories and events. A project (and what it holds) in a team the caller is not in is
 left out of lists and answers 403 when asked for by gid."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Final
 
 from aiohttp import web
@@ -63,8 +64,9 @@ class AsanaReads(AsanaApi):
 
     async def _tasks(self, request: web.Request, fields: Tree | None) -> Answer:
         if "project" not in request.query:
-            raise AsanaError(400, "Must specify exactly one of project, tag, section, user task list, "
-                                  "or assignee + workspace")
+            raise AsanaError(
+                400, "Must specify exactly one of project, tag, section, user task list, or assignee + workspace"
+            )
         return self._list_tasks(request, request.query["project"], fields)
 
     def _list_tasks(self, request: web.Request, project_gid: str, fields: Tree | None) -> Answer:
@@ -79,9 +81,12 @@ class AsanaReads(AsanaApi):
                 except ValueError:
                     raise AsanaError(400, f"completed_since: Not a date-time: {since}") from None
                 if cutoff.tzinfo is None:
-                    cutoff = cutoff.replace(tzinfo=timezone.utc)
-            tasks = [t for t in tasks if not t.completed or (
-                cutoff is not None and t.completed_at is not None and t.completed_at >= cutoff)]
+                    cutoff = cutoff.replace(tzinfo=UTC)
+            tasks = [
+                t
+                for t in tasks
+                if not t.completed or (cutoff is not None and t.completed_at is not None and t.completed_at >= cutoff)
+            ]
         return self._page(request, "task", tasks, fields, self.task_view)
 
     async def _task(self, request: web.Request, fields: Tree | None) -> Answer:
@@ -107,15 +112,21 @@ class AsanaReads(AsanaApi):
         head = self.events[-1][0] if self.events else 0
         entry = self._unsign(request.query.get("sync", ""))
         if entry is None or entry.get("resource") != resource:
-            raise AsanaError(412, "Sync token invalid or too old. If you are attempting to keep resources "
-                                  "in sync, you must fetch the full dataset for this query now and use the "
-                                  "new sync token for the next sync.",
-                             sync=self._sign({"resource": resource, "at": head}))
+            raise AsanaError(
+                412,
+                "Sync token invalid or too old. If you are attempting to keep resources "
+                "in sync, you must fetch the full dataset for this query now and use the "
+                "new sync token for the next sync.",
+                sync=self._sign({"resource": resource, "at": head}),
+            )
         pending = [(seq, e) for seq, gids, e in self.events if seq > int(entry["at"]) and resource in gids]
         chunk = pending[:EVENTS_PAGE]
         fresh = self._sign({"resource": resource, "at": chunk[-1][0] if chunk else int(entry["at"])})
-        return {"data": [render("event", e, fields) for _, e in chunk], "sync": fresh,
-                "has_more": len(pending) > EVENTS_PAGE}
+        return {
+            "data": [render("event", e, fields) for _, e in chunk],
+            "sync": fresh,
+            "has_more": len(pending) > EVENTS_PAGE,
+        }
 
     async def _team(self, request: web.Request, fields: Tree | None) -> Answer:
         return self._one("team", self._find(self.teams, "team", request.match_info["gid"]), fields)

@@ -9,12 +9,14 @@ field settings. A job succeeds on the poll after `job_polls_before_done` polls o
 makes the next one end `failed`, its project left empty. At most `max_concurrent_jobs`
 jobs run at once per token (Asana: 5), beyond that 429.
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Callable, Final
+from typing import Any, Final
 
 from aiohttp import web
 
@@ -109,16 +111,33 @@ class AsanaTemplates(AsanaApi):
         self.jobs: dict[str, JobRec] = {}
         self._fail_next: str | None = None
         standard = TemplateRec(
-            TEMPLATE_GID, "Standard delivery (template)", "Our standard five-phase delivery.",
-            PEOPLE_BY_KEY["sam"].asana_gid, DELIVERY_TEAM_GID, "light-green",
+            TEMPLATE_GID,
+            "Standard delivery (template)",
+            "Our standard five-phase delivery.",
+            PEOPLE_BY_KEY["sam"].asana_gid,
+            DELIVERY_TEAM_GID,
+            "light-green",
             ((START_DATE, "Start date", "When delivery starts: the deal's close date"),),
-            {self._later_gid(): PM, self._later_gid(): SE}, STD_SECTIONS, STANDARD_TASKS,
-            (self.budget_field_gid, self.hours_field_gid), 90)
+            {self._later_gid(): PM, self._later_gid(): SE},
+            STD_SECTIONS,
+            STANDARD_TASKS,
+            (self.budget_field_gid, self.hours_field_gid),
+            90,
+        )
         finance = TemplateRec(
-            FINANCE_TEMPLATE_GID, "Quarterly close (template)", "Finance's quarter-end checklist.",
-            PEOPLE_BY_KEY["priya"].asana_gid, FINANCE_TEAM_GID, "dark-blue",
-            ((START_DATE, "Start date", ""), (DUE_DATE, "Due date", "")), {}, ("Checklist",),
-            (TemplateTask("Reconcile accounts", "Checklist", 5),), (), 10)
+            FINANCE_TEMPLATE_GID,
+            "Quarterly close (template)",
+            "Finance's quarter-end checklist.",
+            PEOPLE_BY_KEY["priya"].asana_gid,
+            FINANCE_TEAM_GID,
+            "dark-blue",
+            ((START_DATE, "Start date", ""), (DUE_DATE, "Due date", "")),
+            {},
+            ("Checklist",),
+            (TemplateTask("Reconcile accounts", "Checklist", 5),),
+            (),
+            10,
+        )
         self.templates = {t.gid: t for t in (standard, finance)}
 
     # -- control ------------------------------------------------------------------------
@@ -130,17 +149,30 @@ class AsanaTemplates(AsanaApi):
     # -- views --------------------------------------------------------------------------
 
     def template_view(self, t: TemplateRec) -> dict[str, Any]:
-        return {"gid": t.gid, "resource_type": "project_template", "name": t.name, "description": t.description,
-                "html_description": f"<body>{t.description}</body>", "owner": self.users[t.owner],
-                "team": self.teams[t.team], "public": True, "color": t.color,
-                "requested_dates": [{"gid": g, "name": n, "description": d} for g, n, d in t.dates],
-                "requested_roles": [{"gid": g, "resource_type": "template_role", "name": n}
-                                    for g, n in t.roles.items()]}
+        return {
+            "gid": t.gid,
+            "resource_type": "project_template",
+            "name": t.name,
+            "description": t.description,
+            "html_description": f"<body>{t.description}</body>",
+            "owner": self.users[t.owner],
+            "team": self.teams[t.team],
+            "public": True,
+            "color": t.color,
+            "requested_dates": [{"gid": g, "name": n, "description": d} for g, n, d in t.dates],
+            "requested_roles": [{"gid": g, "resource_type": "template_role", "name": n} for g, n in t.roles.items()],
+        }
 
     def job_view(self, j: JobRec) -> dict[str, Any]:
-        return {"gid": j.gid, "resource_type": "job", "resource_subtype": JOB_SUBTYPE, "status": j.status,
-                "new_project": self.project_view(self.projects[j.project]), "new_task": None,
-                "new_project_template": None}
+        return {
+            "gid": j.gid,
+            "resource_type": "job",
+            "resource_subtype": JOB_SUBTYPE,
+            "status": j.status,
+            "new_project": self.project_view(self.projects[j.project]),
+            "new_task": None,
+            "new_project_template": None,
+        }
 
     # -- jobs -----------------------------------------------------------------------------
 
@@ -175,14 +207,21 @@ class AsanaTemplates(AsanaApi):
         for task in t.tasks:
             due = job.start + timedelta(days=task.due) if task.due is not None else None
             rec = self._new_task(p, task.name, sections[task.section], due, roles.get(task.role or ""), task.milestone)
-            self._emit([rec.gid, p.gid], "task", {"gid": rec.gid, "resource_type": "task", "name": rec.name},
-                       job.user, None, parent)
+            self._emit(
+                [rec.gid, p.gid],
+                "task",
+                {"gid": rec.gid, "resource_type": "task", "name": rec.name},
+                job.user,
+                None,
+                parent,
+            )
         p.modified_at = now()
         job.status = "succeeded"
 
     def _instantiate(self, t: TemplateRec, data: dict[str, Any], user: str) -> JobRec:
-        asked = instantiation.parse(data, date_vars=[g for g, _, _ in t.dates], roles=t.roles,
-                                    users=self.users, caller=user)
+        asked = instantiation.parse(
+            data, date_vars=[g for g, _, _ in t.dates], roles=t.roles, users=self.users, caller=user
+        )
         team = asked.team
         if team is None:
             # API_FACTS: required in an organization. Asana's OpenAPI document says it defaults to
@@ -197,12 +236,20 @@ class AsanaTemplates(AsanaApi):
         if self.running_jobs(user) >= self.max_concurrent_jobs:
             raise RateLimited(1)
         start = asked.dates.get(START_DATE, self.today)
-        p = ProjectRec(self._gid(), asked.name, user, now(), team, start_on=start,
-                       due_on=asked.dates.get(DUE_DATE, start + timedelta(days=t.length_days)))
+        p = ProjectRec(
+            self._gid(),
+            asked.name,
+            user,
+            now(),
+            team,
+            start_on=start,
+            due_on=asked.dates.get(DUE_DATE, start + timedelta(days=t.length_days)),
+        )
         self.projects[p.gid] = p
         self._emit([p.gid], "project", {"gid": p.gid, "resource_type": "project", "name": p.name}, user, None)
-        job = JobRec(self._gid(), t.gid, p.gid, user, start, asked.roles, data, self.job_clock(),
-                     fail_reason=self._fail_next)
+        job = JobRec(
+            self._gid(), t.gid, p.gid, user, start, asked.roles, data, self.job_clock(), fail_reason=self._fail_next
+        )
         self._fail_next = None
         self.jobs[job.gid] = job
         return job
@@ -238,8 +285,9 @@ class AsanaTemplates(AsanaApi):
         return self._page(request, "project_template", items, fields, self.template_view)
 
     async def _template(self, request: web.Request, fields: Tree | None) -> Answer:
-        return self._one("project_template", self.template_view(self._template_for(request, request.match_info["gid"])),
-                         fields)
+        return self._one(
+            "project_template", self.template_view(self._template_for(request, request.match_info["gid"])), fields
+        )
 
     async def _instantiate_project(self, request: web.Request, fields: Tree | None) -> Answer:
         template = self._template_for(request, request.match_info["gid"])
@@ -252,4 +300,3 @@ class AsanaTemplates(AsanaApi):
             raise no_access("job")
         self._poll(job)
         return self._one("job", self.job_view(job), fields)
-

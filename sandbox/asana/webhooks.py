@@ -1,11 +1,12 @@
 """Webhook sender of the Asana emulator: the X-Hook-Secret handshake and signed event deliveries."""
+
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sandbox.book import PEOPLE
@@ -21,17 +22,28 @@ class AsanaWebhooks:
         self.webhook_secret = secrets.token_hex(16)
         return {"X-Hook-Secret": self.webhook_secret, "Content-Type": "application/json"}
 
-    def webhook_event(self, action: str, resource_type: str, gid: str, *, subtype: str | None = None,
-                      parent: dict[str, Any] | None = None, change: dict[str, Any] | None = None,
-                      created_at: datetime | None = None) -> dict[str, Any]:
+    def webhook_event(
+        self,
+        action: str,
+        resource_type: str,
+        gid: str,
+        *,
+        subtype: str | None = None,
+        parent: dict[str, Any] | None = None,
+        change: dict[str, Any] | None = None,
+        created_at: datetime | None = None,
+    ) -> dict[str, Any]:
         """One event as Asana sends it (compact resource, parent, user, change)."""
         resource: dict[str, Any] = {"gid": gid, "resource_type": resource_type}
         if subtype is not None:
             resource["resource_subtype"] = subtype
         event: dict[str, Any] = {
             "user": {"gid": PEOPLE[0].asana_gid, "resource_type": "user"},
-            "created_at": (created_at or datetime.now(timezone.utc)).isoformat(timespec="milliseconds")
-            .replace("+00:00", "Z"), "action": action, "resource": resource, "parent": parent}
+            "created_at": (created_at or datetime.now(UTC)).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "action": action,
+            "resource": resource,
+            "parent": parent,
+        }
         if change is not None:
             event["change"] = change
         return event

@@ -6,6 +6,7 @@ A custom field value can be written only once the field is on the project: other
 projects alike). A request is checked whole before anything changes. Every change touches
 `modified_at` and logs a `changed` event on the project, naming the field.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,19 @@ from sandbox.asana.errors import AsanaError, check_gid, missing
 from sandbox.asana.fields import Tree
 
 WRITABLE: Final = frozenset({"name", "notes", "owner", "archived", "custom_fields"})
-READ_ONLY: Final = frozenset({"gid", "resource_type", "created_at", "modified_at", "custom_field_settings",
-                              "workspace", "permalink_url", "members", "current_status"})
+READ_ONLY: Final = frozenset(
+    {
+        "gid",
+        "resource_type",
+        "created_at",
+        "modified_at",
+        "custom_field_settings",
+        "workspace",
+        "permalink_url",
+        "members",
+        "current_status",
+    }
+)
 SETTING_KEYS: Final = frozenset({"custom_field", "is_important", "insert_before", "insert_after"})
 
 
@@ -126,11 +138,17 @@ class AsanaWrites(AsanaApi):
         p = self._project_for(request, request.match_info["gid"])
         setting = self.add_custom_field_setting(p, await self._data(request), self._caller(request))
         compact = {"gid": p.gid, "resource_type": "project", "name": p.name}
-        return self._one("custom_field_setting", setting_view(setting, self.custom_fields[setting.field], compact),
-                         fields)
+        return self._one(
+            "custom_field_setting", setting_view(setting, self.custom_fields[setting.field], compact), fields
+        )
 
     async def _project_settings(self, request: web.Request, fields: Tree | None) -> Answer:
         p = self._project_for(request, request.match_info["gid"])
         compact = {"gid": p.gid, "resource_type": "project", "name": p.name}
-        return self._page(request, "custom_field_setting", p.settings, fields,
-                          lambda s: setting_view(s, self.custom_fields[s.field], compact))
+        return self._page(
+            request,
+            "custom_field_setting",
+            p.settings,
+            fields,
+            lambda s: setting_view(s, self.custom_fields[s.field], compact),
+        )

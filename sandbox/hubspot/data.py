@@ -1,12 +1,14 @@
 """The HubSpot emulator's CRM: objects, associations, pipelines and owners, seeded from the book."""
+
 from __future__ import annotations
 
 import html
 import time as wall
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Callable, Final, Iterable, Sequence
+from typing import Final
 
 from sandbox.book import DEAL_PIPELINES, PEOPLE, PEOPLE_BY_KEY, TICKET_STAGES, Account
 
@@ -14,44 +16,86 @@ from sandbox.book import DEAL_PIPELINES, PEOPLE, PEOPLE_BY_KEY, TICKET_STAGES, A
 # writes it; the seed imitates it so that the demo shows one).
 BOT_NOTE_MARKER: Final = "Client communication logged from Slack"
 
-TYPE_IDS: Final = {"contacts": "0-1", "companies": "0-2", "deals": "0-3", "tickets": "0-5",
-                   "tasks": "0-27", "notes": "0-46", "meetings": "0-47", "calls": "0-48", "emails": "0-49"}
+TYPE_IDS: Final = {
+    "contacts": "0-1",
+    "companies": "0-2",
+    "deals": "0-3",
+    "tickets": "0-5",
+    "tasks": "0-27",
+    "notes": "0-46",
+    "meetings": "0-47",
+    "calls": "0-48",
+    "emails": "0-49",
+}
 SINGULAR: Final = {name: name[:-1] for name in TYPE_IDS} | {"companies": "company"}
-ALIASES: Final = {**{n: n for n in TYPE_IDS}, **{v: k for k, v in TYPE_IDS.items()},
-                  **{s: p for p, s in SINGULAR.items()}}
+ALIASES: Final = {
+    **{n: n for n in TYPE_IDS},
+    **{v: k for k, v in TYPE_IDS.items()},
+    **{s: p for p, s in SINGULAR.items()},
+}
 ENGAGEMENTS: Final = ("notes", "calls", "emails", "meetings", "tasks")
 
 # HUBSPOT_DEFINED association types per direction: (typeId, label); several = primary + unlabeled.
 ASSOCIATION_TYPES: Final[dict[tuple[str, str], tuple[tuple[int, str | None], ...]]] = {
     ("deals", "companies"): ((5, "Primary"), (341, None)),
     ("companies", "deals"): ((6, "Primary"), (342, None)),
-    ("deals", "tickets"): ((27, None),), ("tickets", "deals"): ((28, None),),
-    ("deals", "calls"): ((205, None),), ("calls", "deals"): ((206, None),),
-    ("deals", "emails"): ((209, None),), ("emails", "deals"): ((210, None),),
-    ("deals", "meetings"): ((211, None),), ("meetings", "deals"): ((212, None),),
-    ("deals", "notes"): ((213, None),), ("notes", "deals"): ((214, None),),
-    ("deals", "tasks"): ((215, None),), ("tasks", "deals"): ((216, None),),
-    ("companies", "notes"): ((189, None),), ("notes", "companies"): ((190, None),),
-    ("companies", "tickets"): ((340, None),), ("tickets", "companies"): ((339, None),),
-    ("tickets", "notes"): ((227, None),), ("notes", "tickets"): ((228, None),),
+    ("deals", "tickets"): ((27, None),),
+    ("tickets", "deals"): ((28, None),),
+    ("deals", "calls"): ((205, None),),
+    ("calls", "deals"): ((206, None),),
+    ("deals", "emails"): ((209, None),),
+    ("emails", "deals"): ((210, None),),
+    ("deals", "meetings"): ((211, None),),
+    ("meetings", "deals"): ((212, None),),
+    ("deals", "notes"): ((213, None),),
+    ("notes", "deals"): ((214, None),),
+    ("deals", "tasks"): ((215, None),),
+    ("tasks", "deals"): ((216, None),),
+    ("companies", "notes"): ((189, None),),
+    ("notes", "companies"): ((190, None),),
+    ("companies", "tickets"): ((340, None),),
+    ("tickets", "companies"): ((339, None),),
+    ("tickets", "notes"): ((227, None),),
+    ("notes", "tickets"): ((228, None),),
 }
 
 # What comes back when a request names no properties.
 DEFAULT_PROPERTIES: Final = {
-    "deals": ("amount", "closedate", "createdate", "dealname", "dealstage", "hs_lastmodifieddate",
-              "hs_object_id", "pipeline"),
+    "deals": (
+        "amount",
+        "closedate",
+        "createdate",
+        "dealname",
+        "dealstage",
+        "hs_lastmodifieddate",
+        "hs_object_id",
+        "pipeline",
+    ),
     "companies": ("createdate", "domain", "hs_lastmodifieddate", "hs_object_id", "name"),
-    "tickets": ("content", "createdate", "hs_lastmodifieddate", "hs_object_id", "hs_pipeline",
-                "hs_pipeline_stage", "hs_ticket_category", "hs_ticket_priority", "subject"),
+    "tickets": (
+        "content",
+        "createdate",
+        "hs_lastmodifieddate",
+        "hs_object_id",
+        "hs_pipeline",
+        "hs_pipeline_stage",
+        "hs_ticket_category",
+        "hs_ticket_priority",
+        "subject",
+    ),
     "contacts": ("createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname"),
 }
 ENGAGEMENT_DEFAULTS: Final = ("hs_createdate", "hs_lastmodifieddate", "hs_object_id")
 # Searched by `query` (HubSpot's "default searchable properties").
 SEARCHABLE: Final = {
-    "deals": ("dealname", "description"), "companies": ("name", "domain", "website"),
-    "tickets": ("subject", "content"), "contacts": ("firstname", "lastname", "email"),
-    "notes": ("hs_note_body",), "emails": ("hs_email_subject", "hs_email_text"),
-    "calls": ("hs_call_title", "hs_call_body"), "meetings": ("hs_meeting_title", "hs_meeting_body"),
+    "deals": ("dealname", "description"),
+    "companies": ("name", "domain", "website"),
+    "tickets": ("subject", "content"),
+    "contacts": ("firstname", "lastname", "email"),
+    "notes": ("hs_note_body",),
+    "emails": ("hs_email_subject", "hs_email_text"),
+    "calls": ("hs_call_title", "hs_call_body"),
+    "meetings": ("hs_meeting_title", "hs_meeting_body"),
     "tasks": ("hs_task_subject",),
 }
 TICKET_PIPELINE: Final = ("0", "Support Pipeline")
@@ -59,29 +103,41 @@ TICKET_PIPELINE: Final = ("0", "Support Pipeline")
 # Deals only HubSpot knows (open or lost): a real portal holds many more deals than the
 # delivered ones, and they fill the search pages.
 FILLER_DEALS: Final = (
-    ("Northwind Traders", "CRM Cleanup"), ("Blue Harbor Dental", "Booking Widget"),
-    ("Kestrel Aerospace", "Parts Catalogue"), ("Lumen Energy", "Field App"),
-    ("Harbor & Vine", "Shopify Migration"), ("Quill Legal", "Matter Portal"),
-    ("Redwood Schools", "Parent App"), ("Sable Freight", "Tracking API"),
-    ("Tandem Bikes", "Dealer Locator"), ("Orchid Clinics", "Intake Forms"),
-    ("Atlas Mining", "Safety Dashboard"), ("Fjord Seafood", "Traceability Pilot"),
-    ("Granite Insurance", "Claims Triage"), ("Helios Solar", "Installer Portal"),
-    ("Ivy University", "Alumni CRM"), ("Juniper Hotels", "Loyalty Revamp"),
-    ("Kite Payments", "Merchant Onboarding"), ("Lantern Media", "Paywall"),
-    ("Monarch Realty", "Listing Sync"), ("Nimbus Storage", "Billing Portal"),
+    ("Northwind Traders", "CRM Cleanup"),
+    ("Blue Harbor Dental", "Booking Widget"),
+    ("Kestrel Aerospace", "Parts Catalogue"),
+    ("Lumen Energy", "Field App"),
+    ("Harbor & Vine", "Shopify Migration"),
+    ("Quill Legal", "Matter Portal"),
+    ("Redwood Schools", "Parent App"),
+    ("Sable Freight", "Tracking API"),
+    ("Tandem Bikes", "Dealer Locator"),
+    ("Orchid Clinics", "Intake Forms"),
+    ("Atlas Mining", "Safety Dashboard"),
+    ("Fjord Seafood", "Traceability Pilot"),
+    ("Granite Insurance", "Claims Triage"),
+    ("Helios Solar", "Installer Portal"),
+    ("Ivy University", "Alumni CRM"),
+    ("Juniper Hotels", "Loyalty Revamp"),
+    ("Kite Payments", "Merchant Onboarding"),
+    ("Lantern Media", "Paywall"),
+    ("Monarch Realty", "Listing Sync"),
+    ("Nimbus Storage", "Billing Portal"),
 )
 FILLER_STAGES: Final = ("appointmentscheduled", "qualifiedtobuy", "presentationscheduled", "contractsent", "closedlost")
 
 
 def iso(moment: datetime) -> str:
     """HubSpot's timestamp format: UTC, milliseconds, `Z`."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def bot_note_body(summary: str, author: str) -> str:
     """A note body as the bot writes it (marker first)."""
-    return (f"<p><strong>{BOT_NOTE_MARKER}</strong></p><p>{html.escape(summary)}</p>"
-            f"<p>Logged by {html.escape(author)} from Slack</p>")
+    return (
+        f"<p><strong>{BOT_NOTE_MARKER}</strong></p><p>{html.escape(summary)}</p>"
+        f"<p>Logged by {html.escape(author)} from Slack</p>"
+    )
 
 
 @dataclass
@@ -94,28 +150,32 @@ class CrmObject:
     created_at: datetime
     updated_at: datetime
     # (visible to search from, the record as written then): search lags writes (Crm.search_lag)
-    versions: list[tuple[float, "CrmObject"]] = field(default_factory=list, repr=False, compare=False)
+    versions: list[tuple[float, CrmObject]] = field(default_factory=list, repr=False, compare=False)
 
-    def indexed(self, now: float) -> "CrmObject | None":
+    def indexed(self, now: float) -> CrmObject | None:
         """The record as search sees it at `now` (clock seconds): the last version visible by then, or None."""
         visible = [n for n, (at, _) in enumerate(self.versions) if at <= now]
         if not visible:
             return None
-        del self.versions[:visible[-1]]  # older versions are never seen again
+        del self.versions[: visible[-1]]  # older versions are never seen again
         return self if len(self.versions) == 1 else self.versions[0][1]
 
     def to_json(self, properties: Sequence[str] | None) -> dict:
         """The record as the v3 API returns it, with the requested (or default) properties."""
         names = self.property_names(properties)
-        return {"id": self.id, "properties": {n: self.properties.get(n) for n in names},
-                "createdAt": iso(self.created_at), "updatedAt": iso(self.updated_at), "archived": False}
+        return {
+            "id": self.id,
+            "properties": {n: self.properties.get(n) for n in names},
+            "createdAt": iso(self.created_at),
+            "updatedAt": iso(self.updated_at),
+            "archived": False,
+        }
 
     def property_names(self, requested: Sequence[str] | None) -> list[str]:
         always = ENGAGEMENT_DEFAULTS if self.type in ENGAGEMENTS else DEFAULT_PROPERTIES.get(self.type, ())
         if not requested:
             return sorted(always)
-        base = {"hs_object_id", "hs_lastmodifieddate",
-                "hs_createdate" if self.type in ENGAGEMENTS else "createdate"}
+        base = {"hs_object_id", "hs_lastmodifieddate", "hs_createdate" if self.type in ENGAGEMENTS else "createdate"}
         return sorted(base | {n for n in requested if n})
 
 
@@ -130,9 +190,19 @@ class Owner:
     email: str
 
     def to_json(self, at: datetime) -> dict:
-        return {"id": self.id, "email": self.email, "firstName": self.first, "lastName": self.last,
-                "userId": self.user_id, "userIdIncludingInactive": self.user_id, "type": "PERSON",
-                "createdAt": iso(at), "updatedAt": iso(at), "archived": False, "teams": []}
+        return {
+            "id": self.id,
+            "email": self.email,
+            "firstName": self.first,
+            "lastName": self.last,
+            "userId": self.user_id,
+            "userIdIncludingInactive": self.user_id,
+            "type": "PERSON",
+            "createdAt": iso(at),
+            "updatedAt": iso(at),
+            "archived": False,
+            "teams": [],
+        }
 
 
 @dataclass
@@ -150,8 +220,15 @@ class Crm:
 
     # -- records --------------------------------------------------------------------------
 
-    def add(self, type_: str, properties: dict[str, str | None], *, id: str | None = None,
-            created: datetime | None = None, updated: datetime | None = None) -> CrmObject:
+    def add(
+        self,
+        type_: str,
+        properties: dict[str, str | None],
+        *,
+        id: str | None = None,
+        created: datetime | None = None,
+        updated: datetime | None = None,
+    ) -> CrmObject:
         """Store a new record; its id comes from the portal's counter unless given."""
         if id is None:
             id, self.next_id = str(self.next_id), self.next_id + 1
@@ -179,7 +256,7 @@ class Crm:
 
     def moment(self) -> datetime:
         """Now, by the CRM's clock, to the millisecond (as HubSpot keeps time)."""
-        return datetime.fromtimestamp(round(self.clock() * 1000) / 1000, timezone.utc)
+        return datetime.fromtimestamp(round(self.clock() * 1000) / 1000, UTC)
 
     def _written(self, obj: CrmObject) -> None:
         """Remember the record as written now, for search to show once `search_lag` has passed."""
@@ -211,59 +288,107 @@ class Crm:
     # -- seed -----------------------------------------------------------------------------
 
     @classmethod
-    def seeded(cls, accounts: Iterable[Account], today: date, *, fillers: bool = True) -> "Crm":
+    def seeded(cls, accounts: Iterable[Account], today: date, *, fillers: bool = True) -> Crm:
         """The portal as the book describes it, dated relative to `today` at 15:00 UTC."""
-        base = datetime.combine(today, time(15, 0), tzinfo=timezone.utc)
+        base = datetime.combine(today, time(15, 0), tzinfo=UTC)
         crm = cls(now=base)
         for n, human in enumerate(PEOPLE):
-            crm.owners[human.hubspot_owner_id] = Owner(human.hubspot_owner_id, 7_300_100 + n,
-                                                       human.first, human.last, human.email)
+            crm.owners[human.hubspot_owner_id] = Owner(
+                human.hubspot_owner_id, 7_300_100 + n, human.first, human.last, human.email
+            )
         for n, account in enumerate(accounts):
             crm.seed_account(account, base, n)
         if fillers:
             reps = [h.key for h in PEOPLE[:3]]
             for n, (company, project) in enumerate(FILLER_DEALS):
-                crm.seed_deal(id=str(18_340_019_001 + n), name=f"{company} – {project}", company=company,
-                              stage=FILLER_STAGES[n % len(FILLER_STAGES)], pipeline="default",
-                              amount=Decimal(12_000 + 3_500 * n), currency="USD",
-                              close=base + timedelta(days=10 + 3 * n), owner=reps[n % 3])
+                crm.seed_deal(
+                    id=str(18_340_019_001 + n),
+                    name=f"{company} – {project}",
+                    company=company,
+                    stage=FILLER_STAGES[n % len(FILLER_STAGES)],
+                    pipeline="default",
+                    amount=Decimal(12_000 + 3_500 * n),
+                    currency="USD",
+                    close=base + timedelta(days=10 + 3 * n),
+                    owner=reps[n % 3],
+                )
         return crm
 
-    def seed_deal(self, *, id: str, name: str, company: str | None, stage: str, pipeline: str,
-                  amount: Decimal | None, currency: str, close: datetime, owner: str | None) -> CrmObject:
+    def seed_deal(
+        self,
+        *,
+        id: str,
+        name: str,
+        company: str | None,
+        stage: str,
+        pipeline: str,
+        amount: Decimal | None,
+        currency: str,
+        close: datetime,
+        owner: str | None,
+    ) -> CrmObject:
         """One deal (and its company, when named)."""
         owner_id = PEOPLE_BY_KEY[owner].hubspot_owner_id if owner else None
         created = min(close, self.now) - timedelta(days=45)
         stage_meta = DEAL_PIPELINES.get(pipeline, ("", {}))[1].get(stage)
         entered = (close if stage_meta[1] else created + timedelta(days=30)) if stage_meta else None
         modified = self.now - timedelta(days=1)
-        deal = self.add("deals", {
-            "dealname": name, "dealstage": stage, "pipeline": pipeline,
-            "amount": None if amount is None else str(amount), "deal_currency_code": currency,
-            "closedate": iso(close), "hubspot_owner_id": owner_id, "description": None,
-            "hs_lastmodifieddate": iso(modified),
-            **({f"hs_v2_date_entered_{stage}": iso(entered)} if entered else {}),
-        }, id=id, created=created, updated=modified)
+        deal = self.add(
+            "deals",
+            {
+                "dealname": name,
+                "dealstage": stage,
+                "pipeline": pipeline,
+                "amount": None if amount is None else str(amount),
+                "deal_currency_code": currency,
+                "closedate": iso(close),
+                "hubspot_owner_id": owner_id,
+                "description": None,
+                "hs_lastmodifieddate": iso(modified),
+                **({f"hs_v2_date_entered_{stage}": iso(entered)} if entered else {}),
+            },
+            id=id,
+            created=created,
+            updated=modified,
+        )
         if company:
             domain = "".join(ch for ch in company.lower() if ch.isalnum())[:20] + ".example"
-            firm = self.add("companies", {"name": company, "domain": domain, "website": f"https://{domain}"},
-                            created=created - timedelta(days=20))
+            firm = self.add(
+                "companies",
+                {"name": company, "domain": domain, "website": f"https://{domain}"},
+                created=created - timedelta(days=20),
+            )
             self.link("deals", deal.id, "companies", firm.id)
         return deal
 
     def seed_account(self, account: Account, base: datetime, n: int) -> None:
         """A book account: deal, company, tickets and engagements."""
         at = lambda days: base - timedelta(days=days)  # noqa: E731
-        deal = self.seed_deal(id=account.deal_id, name=account.deal_name, company=account.company,
-                              stage=account.stage, pipeline=account.pipeline, amount=account.amount,
-                              currency=account.currency, close=at(account.close_days_ago),
-                              owner=account.owner)
+        deal = self.seed_deal(
+            id=account.deal_id,
+            name=account.deal_name,
+            company=account.company,
+            stage=account.stage,
+            pipeline=account.pipeline,
+            amount=account.amount,
+            currency=account.currency,
+            close=at(account.close_days_ago),
+            owner=account.owner,
+        )
         for k, ticket in enumerate(account.tickets):
-            obj = self.add("tickets", {
-                "subject": ticket.subject, "content": ticket.subject, "hs_pipeline": TICKET_PIPELINE[0],
-                "hs_pipeline_stage": ticket.stage, "hs_ticket_priority": ticket.priority,
-                "hs_ticket_category": None,
-            }, id=str(7_120_000_000 + n * 100 + k), created=at(ticket.days_ago))
+            obj = self.add(
+                "tickets",
+                {
+                    "subject": ticket.subject,
+                    "content": ticket.subject,
+                    "hs_pipeline": TICKET_PIPELINE[0],
+                    "hs_pipeline_stage": ticket.stage,
+                    "hs_ticket_priority": ticket.priority,
+                    "hs_ticket_category": None,
+                },
+                id=str(7_120_000_000 + n * 100 + k),
+                created=at(ticket.days_ago),
+            )
             self.link("tickets", obj.id, "deals", deal.id)
         for k, eng in enumerate(account.engagements):
             owner = PEOPLE_BY_KEY[eng.by]
@@ -277,11 +402,19 @@ class Crm:
 def engagement_properties(kind: str, summary: str, author: str, by_bot: bool = False) -> dict[str, str | None]:
     """The properties a seeded engagement carries, per kind."""
     if kind == "email":
-        return {"hs_email_subject": summary, "hs_email_text": summary, "hs_email_direction": "EMAIL",
-                "hs_email_status": "SENT"}
+        return {
+            "hs_email_subject": summary,
+            "hs_email_text": summary,
+            "hs_email_direction": "EMAIL",
+            "hs_email_status": "SENT",
+        }
     if kind == "call":
-        return {"hs_call_title": summary, "hs_call_body": summary, "hs_call_status": "COMPLETED",
-                "hs_call_direction": "OUTBOUND"}
+        return {
+            "hs_call_title": summary,
+            "hs_call_body": summary,
+            "hs_call_status": "COMPLETED",
+            "hs_call_direction": "OUTBOUND",
+        }
     if kind == "meeting":
         return {"hs_meeting_title": summary, "hs_meeting_body": summary, "hs_meeting_outcome": "COMPLETED"}
     return {"hs_note_body": bot_note_body(summary, author) if by_bot else f"<p>{html.escape(summary)}</p>"}
@@ -289,10 +422,19 @@ def engagement_properties(kind: str, summary: str, author: str, by_bot: bool = F
 
 def deal_pipelines_json(at: datetime) -> list[dict]:
     """GET /crm/v3/pipelines/deals results: metadata values are strings, as HubSpot sends them."""
-    return [_pipeline(pid, label, [
-        (sid, slabel, {"isClosed": "true" if closed else "false", "probability": str(float(prob))})
-        for sid, (slabel, closed, prob) in stages.items()
-    ], order, at) for order, (pid, (label, stages)) in enumerate(DEAL_PIPELINES.items())]
+    return [
+        _pipeline(
+            pid,
+            label,
+            [
+                (sid, slabel, {"isClosed": "true" if closed else "false", "probability": str(float(prob))})
+                for sid, (slabel, closed, prob) in stages.items()
+            ],
+            order,
+            at,
+        )
+        for order, (pid, (label, stages)) in enumerate(DEAL_PIPELINES.items())
+    ]
 
 
 def ticket_pipelines_json(at: datetime) -> list[dict]:
@@ -303,9 +445,24 @@ def ticket_pipelines_json(at: datetime) -> list[dict]:
 
 def _pipeline(pid: str, label: str, stages: list[tuple[str, str, dict]], order: int, at: datetime) -> dict:
     stamp = iso(at - timedelta(days=900))
-    return {"id": pid, "label": label, "displayOrder": order, "archived": False,
-            "createdAt": stamp, "updatedAt": stamp,
-            "stages": [{"id": sid, "label": slabel, "displayOrder": i, "metadata": meta,
-                        "archived": False, "createdAt": stamp, "updatedAt": stamp,
-                        "writePermissions": "CRM_PERMISSIONS_ENFORCEMENT"}
-                       for i, (sid, slabel, meta) in enumerate(stages)]}
+    return {
+        "id": pid,
+        "label": label,
+        "displayOrder": order,
+        "archived": False,
+        "createdAt": stamp,
+        "updatedAt": stamp,
+        "stages": [
+            {
+                "id": sid,
+                "label": slabel,
+                "displayOrder": i,
+                "metadata": meta,
+                "archived": False,
+                "createdAt": stamp,
+                "updatedAt": stamp,
+                "writePermissions": "CRM_PERMISSIONS_ENFORCEMENT",
+            }
+            for i, (sid, slabel, meta) in enumerate(stages)
+        ],
+    }

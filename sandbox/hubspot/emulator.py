@@ -4,13 +4,15 @@ Reads (search, batch read, associations, pipelines, owners) live here; writes in
 the properties API in `properties`, scopes in `scopes`, deal moves in `stages`, webhooks in
 `webhooks`, and the /_sandbox control routes in `control`.
 """
+
 from __future__ import annotations
 
 import base64
 import uuid
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, Awaitable, Callable, Final, Iterable, Sequence
+from typing import Any, Final
 
 from aiohttp import web
 
@@ -18,8 +20,16 @@ from sandbox.book import PORTAL_ID, Account
 from sandbox.core import Emulator, RateWindow, bearer_token
 from sandbox.hubspot import search
 from sandbox.hubspot.control import add_control_routes
-from sandbox.hubspot.data import (ALIASES, ASSOCIATION_TYPES, SINGULAR, TICKET_PIPELINE, Crm, deal_pipelines_json,
-                                  iso, ticket_pipelines_json)
+from sandbox.hubspot.data import (
+    ALIASES,
+    ASSOCIATION_TYPES,
+    SINGULAR,
+    TICKET_PIPELINE,
+    Crm,
+    deal_pipelines_json,
+    iso,
+    ticket_pipelines_json,
+)
 from sandbox.hubspot.http import ApiError, batch_body, batch_inputs, object_type, read_json
 from sandbox.hubspot.properties import PropertiesApi
 from sandbox.hubspot.schema import Schema
@@ -30,10 +40,18 @@ from sandbox.hubspot.writes import RecordWrites
 
 DEFAULT_TOKEN: Final = "pat-na1-sandbox-0000-4471203"
 DEFAULT_APP_SECRET: Final = "sandbox-hubspot-app-secret"
-CATEGORIES: Final = {400: "VALIDATION_ERROR", 401: "INVALID_AUTHENTICATION", 403: "MISSING_SCOPES",
-                     404: "OBJECT_NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 409: "CONFLICT"}
-NO_CREDENTIALS: Final = ("Authentication credentials not found. This API supports OAuth 2.0 authentication and "
-                         "you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview")
+CATEGORIES: Final = {
+    400: "VALIDATION_ERROR",
+    401: "INVALID_AUTHENTICATION",
+    403: "MISSING_SCOPES",
+    404: "OBJECT_NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+}
+NO_CREDENTIALS: Final = (
+    "Authentication credentials not found. This API supports OAuth 2.0 authentication and "
+    "you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview"
+)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -47,9 +65,18 @@ class HubSpotEmulator(HubSpotWebhooks, PropertiesApi, RecordWrites, DealStages, 
 
     name = "hubspot"
 
-    def __init__(self, accounts: Sequence[Account], *, today: date | None = None, access_token: str = DEFAULT_TOKEN,
-                 app_secret: str = DEFAULT_APP_SECRET, fillers: bool = True, scopes: Iterable[str] = DEFAULT_SCOPES,
-                 general_limit: int = 190, search_lag: float = 0.0) -> None:
+    def __init__(
+        self,
+        accounts: Sequence[Account],
+        *,
+        today: date | None = None,
+        access_token: str = DEFAULT_TOKEN,
+        app_secret: str = DEFAULT_APP_SECRET,
+        fillers: bool = True,
+        scopes: Iterable[str] = DEFAULT_SCOPES,
+        general_limit: int = 190,
+        search_lag: float = 0.0,
+    ) -> None:
         super().__init__(today)
         self.accounts = tuple(accounts)
         self.access_token = access_token
@@ -66,30 +93,60 @@ class HubSpotEmulator(HubSpotWebhooks, PropertiesApi, RecordWrites, DealStages, 
 
     def env(self) -> dict[str, str]:
         """Variables that point accountbot at this emulator."""
-        return {"HUBSPOT_ACCESS_TOKEN": self.access_token, "HUBSPOT_PORTAL_ID": PORTAL_ID,
-                "HUBSPOT_BASE_URL": self.base_url, "HUBSPOT_APP_SECRET": self.app_secret}
+        return {
+            "HUBSPOT_ACCESS_TOKEN": self.access_token,
+            "HUBSPOT_PORTAL_ID": PORTAL_ID,
+            "HUBSPOT_BASE_URL": self.base_url,
+            "HUBSPOT_APP_SECRET": self.app_secret,
+        }
 
     # -- control (tests, demo) -------------------------------------------------------------
 
-    def add_deal(self, deal_id: str, name: str, *, company: str | None = None, stage: str = "closedwon",
-                 pipeline: str = "default", amount: str | None = "1000.00", close_days_ago: float = 0,
-                 owner: str | None = "maya") -> None:
+    def add_deal(
+        self,
+        deal_id: str,
+        name: str,
+        *,
+        company: str | None = None,
+        stage: str = "closedwon",
+        pipeline: str = "default",
+        amount: str | None = "1000.00",
+        close_days_ago: float = 0,
+        owner: str | None = "maya",
+    ) -> None:
         """Add a deal (and its company, when named)."""
-        self.crm.seed_deal(id=deal_id, name=name, company=company, stage=stage, pipeline=pipeline,
-                           amount=None if amount is None else Decimal(amount), currency="USD",
-                           close=self.crm.now - timedelta(days=close_days_ago), owner=owner)
+        self.crm.seed_deal(
+            id=deal_id,
+            name=name,
+            company=company,
+            stage=stage,
+            pipeline=pipeline,
+            amount=None if amount is None else Decimal(amount),
+            currency="USD",
+            close=self.crm.now - timedelta(days=close_days_ago),
+            owner=owner,
+        )
 
     def remove_deal(self, deal_id: str) -> None:
         """Delete a deal and its associations."""
         self.crm.remove("deals", deal_id)
 
-    def add_ticket(self, deal_id: str, subject: str, *, priority: str = "HIGH", stage: str = "1",
-                   days_ago: float = 0.0) -> str:
+    def add_ticket(
+        self, deal_id: str, subject: str, *, priority: str = "HIGH", stage: str = "1", days_ago: float = 0.0
+    ) -> str:
         """Open a ticket on the deal; returns its id."""
-        ticket = self.crm.add("tickets", {
-            "subject": subject, "content": subject, "hs_pipeline": TICKET_PIPELINE[0],
-            "hs_pipeline_stage": stage, "hs_ticket_priority": priority, "hs_ticket_category": None,
-        }, created=self.crm.now - timedelta(days=days_ago))
+        ticket = self.crm.add(
+            "tickets",
+            {
+                "subject": subject,
+                "content": subject,
+                "hs_pipeline": TICKET_PIPELINE[0],
+                "hs_pipeline_stage": stage,
+                "hs_ticket_priority": priority,
+                "hs_ticket_category": None,
+            },
+            created=self.crm.now - timedelta(days=days_ago),
+        )
         self.crm.link("tickets", ticket.id, "deals", deal_id)
         return ticket.id
 
@@ -148,22 +205,34 @@ class HubSpotEmulator(HubSpotWebhooks, PropertiesApi, RecordWrites, DealStages, 
 
     def error_response(self, status: int, message: str, **extra: Any) -> web.Response:
         """HubSpot's error envelope."""
-        body = {"status": "error", "message": message, "correlationId": str(uuid.uuid4()),
-                "category": CATEGORIES.get(status, "INTERNAL_ERROR" if status >= 500 else "BAD_REQUEST")}
+        body = {
+            "status": "error",
+            "message": message,
+            "correlationId": str(uuid.uuid4()),
+            "category": CATEGORIES.get(status, "INTERNAL_ERROR" if status >= 500 else "BAD_REQUEST"),
+        }
         body.update(extra)
         return web.json_response(body, status=status)
 
     def rate_limited_response(self, retry_after: float, policy: str = "SECONDLY") -> web.Response:
         """HubSpot's 429: errorType RATE_LIMIT, the policy that tripped, and Retry-After."""
         label = "secondly" if policy == "SECONDLY" else policy.lower()
-        response = web.json_response({
-            "status": "error", "message": f"You have reached your {label} limit.", "errorType": "RATE_LIMIT",
-            "correlationId": str(uuid.uuid4()), "policyName": policy}, status=429)
+        response = web.json_response(
+            {
+                "status": "error",
+                "message": f"You have reached your {label} limit.",
+                "errorType": "RATE_LIMIT",
+                "correlationId": str(uuid.uuid4()),
+                "policyName": policy,
+            },
+            status=429,
+        )
         response.headers["Retry-After"] = str(max(1, int(retry_after + 0.999)))
         return response
 
     def _guard(self, handler: Handler, *, search: bool = False) -> Handler:
         """Bearer auth, the token's rate window, its scopes, then the handler; ApiError -> envelope."""
+
         async def guarded(request: web.Request) -> web.StreamResponse:
             token = bearer_token(request)
             if not token:
@@ -189,6 +258,7 @@ class HubSpotEmulator(HubSpotWebhooks, PropertiesApi, RecordWrites, DealStages, 
                 response.headers["X-HubSpot-RateLimit-Remaining"] = str(max(0, window.limit - used))
                 response.headers["X-HubSpot-RateLimit-Interval-Milliseconds"] = str(int(window.window * 1000))
             return response
+
         return guarded
 
     async def _search(self, request: web.Request) -> web.Response:
@@ -219,27 +289,41 @@ class HubSpotEmulator(HubSpotWebhooks, PropertiesApi, RecordWrites, DealStages, 
         for item in inputs:
             obj = self.crm.get(type_, str(item["id"]))
             (found if obj else missing).append(obj.to_json(props) if obj else str(item["id"]))
-        errors = [{
-            "status": "error", "category": "OBJECT_NOT_FOUND", "context": {"ids": missing},
-            "message": f"Could not get some {SINGULAR[type_].upper()} objects, they may be deleted or "
-                       "not exist. Check that ids are valid."}] if missing else None
+        errors = (
+            [
+                {
+                    "status": "error",
+                    "category": "OBJECT_NOT_FOUND",
+                    "context": {"ids": missing},
+                    "message": f"Could not get some {SINGULAR[type_].upper()} objects, they may be deleted or "
+                    "not exist. Check that ids are valid.",
+                }
+            ]
+            if missing
+            else None
+        )
         return web.json_response(batch_body(found, errors), status=207 if missing else 200)
 
     async def _get_object(self, request: web.Request) -> web.Response:
         type_ = object_type(request.match_info["type"])
         obj = self.crm.get(type_, request.match_info["id"])
         if obj is None:
-            raise ApiError(404, "Object not found.  objectId are usually numeric.",
-                           context={"id": [request.match_info["id"]]})
+            raise ApiError(
+                404, "Object not found.  objectId are usually numeric.", context={"id": [request.match_info["id"]]}
+            )
         body = obj.to_json(self.known(type_, _list_param(request, "properties")))
         associations: dict[str, Any] = {}
         for name in _list_param(request, "associations") or []:
             to_type = ALIASES.get(name.lower())  # unknown types are ignored, as HubSpot does
             links = self.crm.associated(type_, obj.id, to_type) if to_type else []
             if links:
-                associations[to_type] = {"results": [
-                    {"id": to_id, "type": f"{SINGULAR[type_]}_to_{SINGULAR[to_type]}" + ("_unlabeled" if k else "")}
-                    for to_id, type_ids in links for k, _ in enumerate(type_ids)]}
+                associations[to_type] = {
+                    "results": [
+                        {"id": to_id, "type": f"{SINGULAR[type_]}_to_{SINGULAR[to_type]}" + ("_unlabeled" if k else "")}
+                        for to_id, type_ids in links
+                        for k, _ in enumerate(type_ids)
+                    ]
+                }
         if associations:
             body["associations"] = associations
         return web.json_response(body)
@@ -265,7 +349,7 @@ class HubSpotEmulator(HubSpotWebhooks, PropertiesApi, RecordWrites, DealStages, 
             owners = [o for o in owners if o.email.lower() == request.query["email"].lower()]
         if request.query.get("archived", "false").lower() == "true":
             owners = []
-        page = owners[after:after + limit]
+        page = owners[after : after + limit]
         body: dict[str, Any] = {"results": [o.to_json(self.crm.now - timedelta(days=700)) for o in page]}
         if after + limit < len(owners):
             body["paging"] = {"next": {"after": str(after + limit)}}
@@ -296,17 +380,29 @@ class HubSpotEmulator(HubSpotWebhooks, PropertiesApi, RecordWrites, DealStages, 
             start = _decode_after(item.get("after"))
             links = self.crm.associated(from_type, from_id, to_type)
             if not links:
-                errors.append({"status": "error", "category": "OBJECT_NOT_FOUND",
-                               "subCategory": "crm.associations.NO_ASSOCIATIONS_FOUND",
-                               "context": {"fromObjectId": [from_id]},
-                               "message": f"No {SINGULAR[to_type]} is associated with {SINGULAR[from_type]} {from_id}."})
+                errors.append(
+                    {
+                        "status": "error",
+                        "category": "OBJECT_NOT_FOUND",
+                        "subCategory": "crm.associations.NO_ASSOCIATIONS_FOUND",
+                        "context": {"fromObjectId": [from_id]},
+                        "message": f"No {SINGULAR[to_type]} is associated with {SINGULAR[from_type]} {from_id}.",
+                    }
+                )
                 continue
-            page = links[start:start + size]
-            result: dict[str, Any] = {"from": {"id": from_id}, "to": [
-                {"toObjectId": int(to_id),  # a number on the wire, though the SDK models a string
-                 "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": t, "label": labels.get(t)}
-                                      for t in type_ids]}
-                for to_id, type_ids in page]}
+            page = links[start : start + size]
+            result: dict[str, Any] = {
+                "from": {"id": from_id},
+                "to": [
+                    {
+                        "toObjectId": int(to_id),  # a number on the wire, though the SDK models a string
+                        "associationTypes": [
+                            {"category": "HUBSPOT_DEFINED", "typeId": t, "label": labels.get(t)} for t in type_ids
+                        ],
+                    }
+                    for to_id, type_ids in page
+                ],
+            }
             if start + size < len(links):
                 result["paging"] = {"next": {"after": _encode_after(start + size)}}
             results.append(result)

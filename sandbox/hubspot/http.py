@@ -1,8 +1,9 @@
 """What the HubSpot emulator's request handlers share: the error type and request/response helpers."""
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -36,7 +37,7 @@ async def read_json(request: web.Request) -> Any:
 
 def batch_body(results: list, errors: list[dict] | None = None) -> dict[str, Any]:
     """A batch answer: status COMPLETE, results, and numErrors/errors when some inputs failed."""
-    stamp = iso(datetime.now(timezone.utc))
+    stamp = iso(datetime.now(UTC))
     body: dict[str, Any] = {"status": "COMPLETE", "results": results, "startedAt": stamp, "completedAt": stamp}
     if errors:
         body.update(numErrors=len(errors), errors=errors)

@@ -8,10 +8,12 @@ name answers 409 category OBJECT_ALREADY_EXISTS; a batch create with some taken 
 207 with an error per taken name and creates the rest (HubSpot's spec documents 207 for it).
 *Unconfirmed*: the wording of these messages, and 400 for archiving a HubSpot-defined property.
 """
+
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Final
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
 
@@ -25,15 +27,16 @@ if TYPE_CHECKING:
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 NAME_RE: Final = re.compile(r"^[a-z][a-z0-9_]*$")
-BOOL_OPTIONS: Final = "Boolean properties must have exactly two options; one with a value of 'true', the other " \
-                      "with a value of 'false'."
+BOOL_OPTIONS: Final = (
+    "Boolean properties must have exactly two options; one with a value of 'true', the other with a value of 'false'."
+)
 
 
 class PropertiesApi:
     """Handlers of /crm/v3/properties/{type}... (mixed into HubSpotEmulator)."""
 
-    crm: "Crm"
-    schema: "Schema"
+    crm: Crm
+    schema: Schema
 
     def add_property_routes(self, app: web.Application, guard: Callable[[Handler], Handler]) -> None:
         """Register the properties endpoints, each through `guard` (auth, rate window, scopes)."""
@@ -103,8 +106,12 @@ class PropertiesApi:
         body = _object(await read_json(request))
         name, label = _name(body), _label(body)
         if name in self.schema.groups[type_]:
-            raise ApiError(409, f"A property group named {name} already exists", category="OBJECT_ALREADY_EXISTS",
-                           context={"name": [name]})
+            raise ApiError(
+                409,
+                f"A property group named {name} already exists",
+                category="OBJECT_ALREADY_EXISTS",
+                context={"name": [name]},
+            )
         group = Group(name, label, _int(body.get("displayOrder", -1), "displayOrder"))
         self.schema.groups[type_][name] = group
         return web.json_response(group.to_json(), status=201)
@@ -114,8 +121,7 @@ class PropertiesApi:
     def _existing(self, type_: str, name: str) -> PropertyDef:
         prop = self.schema.get(type_, name)
         if prop is None:
-            raise ApiError(404, f"Unable to find property {name} for object type {type_}",
-                           context={"name": [name]})
+            raise ApiError(404, f"Unable to find property {name} for object type {type_}", context={"name": [name]})
         return prop
 
     def _definition(self, type_: str, raw: Any) -> PropertyDef:
@@ -126,8 +132,11 @@ class PropertiesApi:
         if kind not in FIELD_TYPES:
             raise _invalid("type", f"type must be one of {', '.join(FIELD_TYPES)}, not {kind!r}")
         if field_type not in FIELD_TYPES[kind]:
-            raise _invalid("fieldType", f"fieldType {field_type!r} is not valid for type {kind}; "
-                                        f"use one of {', '.join(sorted(FIELD_TYPES[kind]))}")
+            raise _invalid(
+                "fieldType",
+                f"fieldType {field_type!r} is not valid for type {kind}; "
+                f"use one of {', '.join(sorted(FIELD_TYPES[kind]))}",
+            )
         if not isinstance(group, str) or not group:
             raise _invalid("groupName", "groupName is required")
         if group not in self.schema.groups[type_]:
@@ -135,10 +144,18 @@ class PropertiesApi:
         description = body.get("description") or ""
         if not isinstance(description, str):
             raise _invalid("description", "description must be a string")
-        return PropertyDef(name, label, kind, field_type, group, description=description,
-                           options=_options(kind, body.get("options")), hubspot_defined=False,
-                           display_order=_int(body.get("displayOrder", -1), "displayOrder"),
-                           created_at=iso(self.crm.moment()))
+        return PropertyDef(
+            name,
+            label,
+            kind,
+            field_type,
+            group,
+            description=description,
+            options=_options(kind, body.get("options")),
+            hubspot_defined=False,
+            display_order=_int(body.get("displayOrder", -1), "displayOrder"),
+            created_at=iso(self.crm.moment()),
+        )
 
 
 def _object(raw: Any) -> dict:
@@ -150,8 +167,10 @@ def _object(raw: Any) -> dict:
 def _name(body: dict) -> str:
     name = body.get("name")
     if not isinstance(name, str) or not NAME_RE.match(name):
-        raise _invalid("name", f"{name!r} is not a valid name: use lowercase letters, digits and underscores, "
-                               "starting with a letter")
+        raise _invalid(
+            "name",
+            f"{name!r} is not a valid name: use lowercase letters, digits and underscores, starting with a letter",
+        )
     return name
 
 
@@ -194,5 +213,6 @@ def _invalid(field: str, message: str) -> ApiError:
 
 
 def _exists(name: str) -> ApiError:
-    return ApiError(409, f"A property named {name} already exists", category="OBJECT_ALREADY_EXISTS",
-                    context={"name": [name]})
+    return ApiError(
+        409, f"A property named {name} already exists", category="OBJECT_ALREADY_EXISTS", context={"name": [name]}
+    )

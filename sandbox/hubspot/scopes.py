@@ -11,10 +11,12 @@ Stricter than the specs, on purpose, as API_FACTS.md says: reading emails (recor
 associations to them) needs `sales-email-read` as well, and reading properties needs the
 schema scope (the spec also lists the object's read scope as enough: *unconfirmed*).
 """
+
 from __future__ import annotations
 
 import uuid
-from typing import Final, Mapping
+from collections.abc import Mapping
+from typing import Final
 
 from sandbox.hubspot.data import ALIASES
 
@@ -23,11 +25,20 @@ Requirement = tuple[Clause, ...]
 
 SCOPES_URL: Final = "https://developers.hubspot.com/scopes"
 # The bot's install: everything it reads and writes, engagement creation included.
-DEFAULT_SCOPES: Final = frozenset({
-    "crm.objects.deals.read", "crm.objects.deals.write", "crm.objects.companies.read",
-    "crm.objects.contacts.read", "crm.objects.contacts.write", "tickets", "crm.objects.owners.read",
-    "sales-email-read", "crm.schemas.deals.read", "crm.schemas.deals.write",
-})
+DEFAULT_SCOPES: Final = frozenset(
+    {
+        "crm.objects.deals.read",
+        "crm.objects.deals.write",
+        "crm.objects.companies.read",
+        "crm.objects.contacts.read",
+        "crm.objects.contacts.write",
+        "tickets",
+        "crm.objects.owners.read",
+        "sales-email-read",
+        "crm.schemas.deals.read",
+        "crm.schemas.deals.write",
+    }
+)
 
 
 def _one(*scopes: str) -> Clause:
@@ -106,10 +117,15 @@ def missing_scopes_body(unmet: list[Clause]) -> dict:
     return {
         "status": "error",
         "message": "This app hasn't been granted all required scopes to make this call. "
-                   f"Read more about required scopes here: {SCOPES_URL}.",
+        f"Read more about required scopes here: {SCOPES_URL}.",
         "correlationId": str(uuid.uuid4()),
-        "errors": [{"message": "One or more of the following scopes are required.",
-                    "context": {"requiredGranularScopes": sorted(clause)}} for clause in unmet],
+        "errors": [
+            {
+                "message": "One or more of the following scopes are required.",
+                "context": {"requiredGranularScopes": sorted(clause)},
+            }
+            for clause in unmet
+        ],
         "links": {"scopes": SCOPES_URL},
         "category": "MISSING_SCOPES",
     }

@@ -4,12 +4,14 @@ Values compare by the property's type: numbers and dates as numbers, enumeration
 (case-sensitive), text case-insensitively. The limits are the current search reference's:
 5 filter groups, 6 filters per group, 18 filters in all (the wording of the 400s is ours).
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
-from typing import Any, Callable, Final, Iterable
+from datetime import UTC, date, datetime
+from typing import Any, Final
 
 from sandbox.hubspot.data import SEARCHABLE, CrmObject
 
@@ -19,8 +21,23 @@ MAX_GROUP_FILTERS: Final = 6
 MAX_FILTERS: Final = 18
 MAX_LIMIT: Final = 200
 MAX_RESULTS: Final = 10_000
-OPERATORS: Final = frozenset({"EQ", "NEQ", "LT", "LTE", "GT", "GTE", "BETWEEN", "IN", "NOT_IN",
-                              "HAS_PROPERTY", "NOT_HAS_PROPERTY", "CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"})
+OPERATORS: Final = frozenset(
+    {
+        "EQ",
+        "NEQ",
+        "LT",
+        "LTE",
+        "GT",
+        "GTE",
+        "BETWEEN",
+        "IN",
+        "NOT_IN",
+        "HAS_PROPERTY",
+        "NOT_HAS_PROPERTY",
+        "CONTAINS_TOKEN",
+        "NOT_CONTAINS_TOKEN",
+    }
+)
 TOKEN_RE: Final = re.compile(r"\w+")
 
 
@@ -61,8 +78,10 @@ def parse(body: Any, kinds: Kinds) -> SearchRequest:
     groups = tuple(tuple(_filter(f, kinds) for f in (g or {}).get("filters") or []) for g in groups_raw)
     for n, group in enumerate(groups):
         if len(group) > MAX_GROUP_FILTERS:
-            raise SearchError(f"Too many filters in filterGroups[{n}] ({len(group)}); "
-                              f"the maximum is {MAX_GROUP_FILTERS} per filter group")
+            raise SearchError(
+                f"Too many filters in filterGroups[{n}] ({len(group)}); "
+                f"the maximum is {MAX_GROUP_FILTERS} per filter group"
+            )
     if sum(len(g) for g in groups) > MAX_FILTERS:
         raise SearchError(f"Too many filters; the maximum is {MAX_FILTERS} across all filter groups")
     limit = _int(body.get("limit", 10), "limit")
@@ -80,8 +99,15 @@ def parse(body: Any, kinds: Kinds) -> SearchRequest:
     query = body.get("query")
     if query is not None and not isinstance(query, str):
         raise SearchError("query must be a string")
-    return SearchRequest(groups, query or None, _sort(sorts[0]) if sorts else None,
-                         None if props is None else tuple(props), limit, after, kinds)
+    return SearchRequest(
+        groups,
+        query or None,
+        _sort(sorts[0]) if sorts else None,
+        None if props is None else tuple(props),
+        limit,
+        after,
+        kinds,
+    )
 
 
 def run(request: SearchRequest, objects: Iterable[CrmObject], type_: str) -> tuple[list[CrmObject], int, int | None]:
@@ -97,7 +123,7 @@ def run(request: SearchRequest, objects: Iterable[CrmObject], type_: str) -> tup
     else:
         matches.sort(key=lambda o: int(o.id))
     end = request.after + request.limit
-    page = matches[request.after:end]
+    page = matches[request.after : end]
     more = end < len(matches) and end < MAX_RESULTS
     return page, len(matches), end if more else None
 
@@ -174,11 +200,11 @@ def millis(text: str) -> float:
     if re.fullmatch(r"-?\d+", text):
         return float(text)
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        moment = datetime.combine(date.fromisoformat(text), datetime.min.time(), timezone.utc)
+        moment = datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC)
     else:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
+            moment = moment.replace(tzinfo=UTC)
     return moment.timestamp() * 1000
 
 
@@ -221,11 +247,15 @@ def _test(f: Filter, raw: str | None) -> bool:
     except SearchError:
         return False
     compare: dict[str, Callable[[], bool]] = {
-        "EQ": lambda: value == f.value, "NEQ": lambda: value != f.value,
-        "LT": lambda: value < f.value, "LTE": lambda: value <= f.value,
-        "GT": lambda: value > f.value, "GTE": lambda: value >= f.value,
+        "EQ": lambda: value == f.value,
+        "NEQ": lambda: value != f.value,
+        "LT": lambda: value < f.value,
+        "LTE": lambda: value <= f.value,
+        "GT": lambda: value > f.value,
+        "GTE": lambda: value >= f.value,
         "BETWEEN": lambda: f.value <= value <= f.high,
-        "IN": lambda: value in f.values, "NOT_IN": lambda: value not in f.values,
+        "IN": lambda: value in f.values,
+        "NOT_IN": lambda: value not in f.values,
     }
     try:
         return compare[f.operator]()

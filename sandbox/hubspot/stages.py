@@ -3,9 +3,11 @@
 "Won" and "lost" are read from the stage metadata (isClosed, probability 1.0 / 0.0), never
 from a stage id such as `closedwon`: custom pipelines have numeric stage ids.
 """
+
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from sandbox.book import DEAL_PIPELINES
 from sandbox.hubspot.data import iso
@@ -39,21 +41,27 @@ def stage_problem(pipeline: str | None, stage: str | None, *, touched: Mapping[s
     stages = DEAL_PIPELINES.get(pipeline, ("", {}))[1]
     if stage in stages:
         return None
-    return Invalid("dealstage", "INVALID_OPTION",
-                   f"{stage} was not one of the allowed options for pipeline {pipeline}: [{', '.join(stages)}]")
+    return Invalid(
+        "dealstage",
+        "INVALID_OPTION",
+        f"{stage} was not one of the allowed options for pipeline {pipeline}: [{', '.join(stages)}]",
+    )
 
 
 class DealStages:
     """`set_deal_stage`, `win_deal`, `lose_deal`: a deal moved in the CRM (mixed into HubSpotEmulator)."""
 
-    crm: "Crm"
+    crm: Crm
 
     if TYPE_CHECKING:
-        def write(self, type_: str, obj: "CrmObject", values: Mapping[str, str | None],
-                  source: Source) -> dict[str, str | None]: ...
 
-    def set_deal_stage(self, deal_id: str, stage_id: str, *, by_ui: bool = True,
-                       extra: Mapping[str, str | None] | None = None) -> dict[str, str | None]:
+        def write(
+            self, type_: str, obj: CrmObject, values: Mapping[str, str | None], source: Source
+        ) -> dict[str, str | None]: ...
+
+    def set_deal_stage(
+        self, deal_id: str, stage_id: str, *, by_ui: bool = True, extra: Mapping[str, str | None] | None = None
+    ) -> dict[str, str | None]:
         """Move a deal to a stage (and its pipeline), as a person in the CRM UI or another integration would.
 
         `by_ui` reports changeSource CRM_UI (sourceId `userId:` of the deal's owner), otherwise
@@ -80,13 +88,13 @@ class DealStages:
         self.set_deal_stage(deal_id, stage, by_ui=by_ui, extra={"closedate": iso(self.crm.moment())})
         return stage
 
-    def _deal(self, deal_id: str) -> "CrmObject":
+    def _deal(self, deal_id: str) -> CrmObject:
         deal = self.crm.get("deals", str(deal_id))
         if deal is None:
             raise KeyError(f"no deal {deal_id}")
         return deal
 
-    def _source(self, deal: "CrmObject", by_ui: bool) -> Source:
+    def _source(self, deal: CrmObject, by_ui: bool) -> Source:
         if not by_ui:
             return "INTEGRATION", str(OTHER_APP_ID)
         owner = self.crm.owners.get(deal.properties.get("hubspot_owner_id") or "")

@@ -8,14 +8,16 @@ INVALID_DATE ("... UTC, not midnight!"), LEADING_TRAILING_WHITESPACE (non-string
 since 2025). *Unconfirmed*, chosen here: READ_ONLY_VALUE's wording, INVALID_FLOAT for a
 number that is not one, INVALID_DATE for an unreadable datetime, INVALID_OWNER_ID.
 """
+
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable, Container, Final, Mapping
+from typing import Any, Final
 
 from sandbox.book import PORTAL_ID
 from sandbox.hubspot.data import iso
@@ -36,9 +38,20 @@ class Invalid:
 
 def invalid_body(problems: list[Invalid]) -> tuple[str, dict[str, Any]]:
     """(message, extra fields) of HubSpot's 400 for refused property values."""
-    detail = json.dumps([{"isValid": False, "message": p.message, "error": p.error, "name": p.name,
-                          "localizedErrorMessage": p.message, "portalId": int(PORTAL_ID)} for p in problems],
-                        separators=(",", ":"))
+    detail = json.dumps(
+        [
+            {
+                "isValid": False,
+                "message": p.message,
+                "error": p.error,
+                "name": p.name,
+                "localizedErrorMessage": p.message,
+                "portalId": int(PORTAL_ID),
+            }
+            for p in problems
+        ],
+        separators=(",", ":"),
+    )
     errors = [{"message": p.message, "code": p.error, "context": {"propertyName": [p.name]}} for p in problems]
     return f"Property values were not valid: {detail}", {"errors": errors}
 
@@ -54,8 +67,9 @@ def as_text(value: Any) -> str | None:
     return value if isinstance(value, str) else json.dumps(value) if isinstance(value, (list, dict)) else str(value)
 
 
-def normalize(schema: Schema, type_: str, raw: Mapping[str, Any], owners: Container[str]) -> tuple[
-        dict[str, str | None], list[Invalid]]:
+def normalize(
+    schema: Schema, type_: str, raw: Mapping[str, Any], owners: Container[str]
+) -> tuple[dict[str, str | None], list[Invalid]]:
     """(stored values, problems) for properties sent on a create or an update."""
     values: dict[str, str | None] = {}
     problems: list[Invalid] = []
@@ -65,8 +79,11 @@ def normalize(schema: Schema, type_: str, raw: Mapping[str, Any], owners: Contai
             problems.append(Invalid(str(name), "PROPERTY_DOESNT_EXIST", f'Property "{name}" does not exist'))
             continue
         if prop.read_only:
-            problems.append(Invalid(prop.name, "READ_ONLY_VALUE",
-                                    f'"{prop.name}" is a read only property; its value cannot be set.'))
+            problems.append(
+                Invalid(
+                    prop.name, "READ_ONLY_VALUE", f'"{prop.name}" is a read only property; its value cannot be set.'
+                )
+            )
             continue
         text = as_text(value)
         problem = None if text is None else check(prop, text, owners)
@@ -79,6 +96,7 @@ def normalize(schema: Schema, type_: str, raw: Mapping[str, Any], owners: Contai
 
 def check(prop: PropertyDef, text: str, owners: Container[str]) -> Invalid | None:
     """Why `text` is not a valid value of `prop`, or None."""
+
     def bad(error: str, message: str) -> Invalid:
         return Invalid(prop.name, error, message)
 
@@ -89,8 +107,11 @@ def check(prop: PropertyDef, text: str, owners: Container[str]) -> Invalid | Non
         "date": lambda: _date_problem(prop, text),
         "datetime": lambda: None if _moment(text) else bad("INVALID_DATE", f"{text} was not a valid datetime."),
         "enumeration": lambda: _option_problem(prop, text, owners),
-        "bool": lambda: None if text in ("true", "false") else bad(
-            "INVALID_OPTION", f"{text} was not one of the allowed options: [true, false]"),
+        "bool": lambda: (
+            None
+            if text in ("true", "false")
+            else bad("INVALID_OPTION", f"{text} was not one of the allowed options: [true, false]")
+        ),
     }
     return checks.get(prop.type, lambda: None)()
 
@@ -115,13 +136,13 @@ def _moment(text: str) -> datetime | None:
     """A datetime value: epoch milliseconds, an ISO date (midnight UTC) or an ISO datetime."""
     try:
         if re.fullmatch(r"-?\d+", text):
-            return datetime.fromtimestamp(int(text) / 1000, timezone.utc)
+            return datetime.fromtimestamp(int(text) / 1000, UTC)
         if ISO_DATE.fullmatch(text):
-            return datetime.combine(date.fromisoformat(text), datetime.min.time(), timezone.utc)
+            return datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC)
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except (ValueError, OverflowError, OSError):
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _day(text: str) -> date | None:
@@ -153,6 +174,7 @@ def _option_problem(prop: PropertyDef, text: str, owners: Container[str]) -> Inv
     chosen = text.split(";") if prop.field_type == "checkbox" else [text]
     for value in chosen:
         if value not in prop.values:
-            return Invalid(prop.name, "INVALID_OPTION",
-                           f"{value} was not one of the allowed options: [{', '.join(prop.values)}]")
+            return Invalid(
+                prop.name, "INVALID_OPTION", f"{value} was not one of the allowed options: [{', '.join(prop.values)}]"
+            )
     return None

@@ -6,6 +6,7 @@ the legacy `deal.propertyChange` and the generic `object.propertyChange` (object
 what HubSpot would POST now; `webhook_retry(body, url)` is a redelivery of it (same eventIds,
 attemptNumber + 1). HubSpot does not promise any order: `shuffle=True` mixes the events.
 """
+
 from __future__ import annotations
 
 import base64
@@ -39,38 +40,73 @@ class HubSpotWebhooks:
     app_secret: str
     webhook_queue: list[dict]  # events not delivered yet
 
-    def webhook_event(self, subscription_type: str, object_id: str | int, *, portal_id: str | int = PORTAL_ID,
-                      occurred_at_ms: int | None = None, **extra: Any) -> dict[str, Any]:
+    def webhook_event(
+        self,
+        subscription_type: str,
+        object_id: str | int,
+        *,
+        portal_id: str | int = PORTAL_ID,
+        occurred_at_ms: int | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
         """One event as HubSpot sends it (propertyName, propertyValue, ... via `extra`)."""
         event: dict[str, Any] = {
-            "eventId": next(_event_ids), "subscriptionId": _subscription_id(subscription_type),
-            "portalId": int(portal_id), "appId": APP_ID,
+            "eventId": next(_event_ids),
+            "subscriptionId": _subscription_id(subscription_type),
+            "portalId": int(portal_id),
+            "appId": APP_ID,
             "occurredAt": occurred_at_ms if occurred_at_ms is not None else int(time.time() * 1000),
-            "subscriptionType": subscription_type, "attemptNumber": 0, "objectId": int(object_id),
-            "changeFlag": "NEW" if subscription_type.endswith(".creation") else "UPDATED", "changeSource": "CRM_UI"}
+            "subscriptionType": subscription_type,
+            "attemptNumber": 0,
+            "objectId": int(object_id),
+            "changeFlag": "NEW" if subscription_type.endswith(".creation") else "UPDATED",
+            "changeSource": "CRM_UI",
+        }
         event.update(extra)
         return event
 
-    def queue_property_change(self, type_: str, object_id: str, name: str, value: str | None, *,
-                              source: tuple[str, str], occurred_at_ms: int) -> None:
+    def queue_property_change(
+        self, type_: str, object_id: str, name: str, value: str | None, *, source: tuple[str, str], occurred_at_ms: int
+    ) -> None:
         """Queue the legacy and the generic propertyChange events of one changed property."""
         if type_ not in SUBSCRIBED:
             return
         prefix, type_id = SUBSCRIBED[type_]
         change_source, source_id = source
-        common = {"portalId": int(PORTAL_ID), "appId": APP_ID, "occurredAt": occurred_at_ms, "attemptNumber": 0,
-                  "objectId": int(object_id), "propertyName": name, "propertyValue": value or "",
-                  "changeSource": change_source, "sourceId": source_id}
+        common = {
+            "portalId": int(PORTAL_ID),
+            "appId": APP_ID,
+            "occurredAt": occurred_at_ms,
+            "attemptNumber": 0,
+            "objectId": int(object_id),
+            "propertyName": name,
+            "propertyValue": value or "",
+            "changeSource": change_source,
+            "sourceId": source_id,
+        }
         legacy = f"{prefix}.propertyChange"
-        self.webhook_queue.append({"eventId": next(_event_ids), "subscriptionId": _subscription_id(legacy, name),
-                                   "subscriptionType": legacy, **common})
-        self.webhook_queue.append({"eventId": next(_event_ids),
-                                   "subscriptionId": _subscription_id("object.propertyChange", name),
-                                   "subscriptionType": "object.propertyChange", "objectTypeId": type_id,
-                                   **common, "isSensitive": False})
+        self.webhook_queue.append(
+            {
+                "eventId": next(_event_ids),
+                "subscriptionId": _subscription_id(legacy, name),
+                "subscriptionType": legacy,
+                **common,
+            }
+        )
+        self.webhook_queue.append(
+            {
+                "eventId": next(_event_ids),
+                "subscriptionId": _subscription_id("object.propertyChange", name),
+                "subscriptionType": "object.propertyChange",
+                "objectTypeId": type_id,
+                **common,
+                "isSensitive": False,
+            }
+        )
 
-    def pending_webhook_delivery(self, url: str, *, shuffle: bool = False,
-                                 seed: int | None = None) -> tuple[bytes, dict[str, str]] | None:
+    def pending_webhook_delivery(
+        self, url: str, *, shuffle: bool = False, seed: int | None = None
+    ) -> tuple[bytes, dict[str, str]] | None:
         """What HubSpot would POST to `url` now for the queued events (and forget them); None when none."""
         if not self.webhook_queue:
             return None
@@ -84,14 +120,19 @@ class HubSpotWebhooks:
         events = [{**event, "attemptNumber": event.get("attemptNumber", 0) + 1} for event in json.loads(body)]
         return self.webhook_delivery(events, url)
 
-    def webhook_delivery(self, events: list[dict], url: str, *,
-                         timestamp_ms: int | None = None) -> tuple[bytes, dict[str, str]]:
+    def webhook_delivery(
+        self, events: list[dict], url: str, *, timestamp_ms: int | None = None
+    ) -> tuple[bytes, dict[str, str]]:
         """Body and headers of a POST of `events` to the full public `url`, signed v3 with the app secret."""
         body = json.dumps(events, separators=(",", ":")).encode()
         stamp = str(timestamp_ms if timestamp_ms is not None else int(time.time() * 1000))
         key = self.app_secret.encode()
         v3 = base64.b64encode(hmac.new(key, b"POST" + url.encode() + body + stamp.encode(), hashlib.sha256).digest())
         v1 = hashlib.sha256(key + body).hexdigest()
-        return body, {"Content-Type": "application/json", "X-HubSpot-Signature-v3": v3.decode(),
-                      "X-HubSpot-Request-Timestamp": stamp, "X-HubSpot-Signature": v1,
-                      "X-HubSpot-Signature-Version": "v1"}
+        return body, {
+            "Content-Type": "application/json",
+            "X-HubSpot-Signature-v3": v3.decode(),
+            "X-HubSpot-Request-Timestamp": stamp,
+            "X-HubSpot-Signature": v1,
+            "X-HubSpot-Signature-Version": "v1",
+        }

@@ -7,9 +7,11 @@ fail the whole batch instead is *unconfirmed*). Writes set hs_lastmodifieddate w
 changed, the stage dates when a deal moves, and queue deal webhooks (changeSource
 INTEGRATION, sourceId the app id).
 """
+
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
 
@@ -31,13 +33,15 @@ Source = tuple[str, str]  # (changeSource, sourceId) of a change, as webhooks re
 class RecordWrites:
     """Create, update and batch update of CRM records (mixed into HubSpotEmulator)."""
 
-    crm: "Crm"
-    schema: "Schema"
+    crm: Crm
+    schema: Schema
     created: list[dict]
 
     if TYPE_CHECKING:
-        def queue_property_change(self, type_: str, object_id: str, name: str, value: str | None, *,
-                                  source: Source, occurred_at_ms: int) -> None: ...
+
+        def queue_property_change(
+            self, type_: str, object_id: str, name: str, value: str | None, *, source: Source, occurred_at_ms: int
+        ) -> None: ...
 
     # -- HTTP -----------------------------------------------------------------------------
 
@@ -58,8 +62,7 @@ class RecordWrites:
         obj = self.crm.add(type_, stored, created=now)
         for to_type, to_id, _ in links:
             self.crm.link(type_, obj.id, to_type, to_id)
-        self.created.append({"type": type_, "id": obj.id, "properties": dict(obj.properties),
-                             "associations": links})
+        self.created.append({"type": type_, "id": obj.id, "properties": dict(obj.properties), "associations": links})
         return web.json_response(obj.to_json(sorted(values)), status=201)
 
     async def _patch(self, request: web.Request) -> web.Response:
@@ -67,8 +70,9 @@ class RecordWrites:
         _id_property(request.query.get("idProperty"))
         obj = self.crm.get(type_, request.match_info["id"])
         if obj is None:
-            raise ApiError(404, "Object not found.  objectId are usually numeric.",
-                           context={"id": [request.match_info["id"]]})
+            raise ApiError(
+                404, "Object not found.  objectId are usually numeric.", context={"id": [request.match_info["id"]]}
+            )
         body = await read_json(request)
         raw = body.get("properties") if isinstance(body, dict) else None
         if not isinstance(raw, dict):
@@ -102,15 +106,26 @@ class RecordWrites:
             self.write(type_, obj, values, API_SOURCE)
         results = [obj.to_json(sorted(values) or None) for obj, values in planned]
         missing = [i for i in ids if self.crm.get(type_, i) is None]
-        errors = [{"status": "error", "category": "OBJECT_NOT_FOUND", "context": {"ids": missing},
-                   "message": f"Could not get some {SINGULAR[type_].upper()} objects, they may be deleted or not "
-                              "exist. Check that ids are valid."}] if missing else None
+        errors = (
+            [
+                {
+                    "status": "error",
+                    "category": "OBJECT_NOT_FOUND",
+                    "context": {"ids": missing},
+                    "message": f"Could not get some {SINGULAR[type_].upper()} objects, they may be deleted or not "
+                    "exist. Check that ids are valid.",
+                }
+            ]
+            if missing
+            else None
+        )
         return web.json_response(batch_body(results, errors), status=207 if missing else 200)
 
     # -- writing ----------------------------------------------------------------------------
 
-    def write(self, type_: str, obj: CrmObject, values: Mapping[str, str | None],
-              source: Source) -> dict[str, str | None]:
+    def write(
+        self, type_: str, obj: CrmObject, values: Mapping[str, str | None], source: Source
+    ) -> dict[str, str | None]:
         """Apply validated values; returns what changed. Moves set stage dates; deal changes queue webhooks."""
         changes = {k: v for k, v in values.items() if (obj.properties.get(k) or None) != v}
         if not changes:
@@ -135,13 +150,17 @@ class RecordWrites:
             raise _refused(problems)
         return values
 
-    def _check(self, type_: str, raw: Mapping[str, Any], obj: CrmObject | None) -> tuple[
-            dict[str, str | None], list[Invalid]]:
+    def _check(
+        self, type_: str, raw: Mapping[str, Any], obj: CrmObject | None
+    ) -> tuple[dict[str, str | None], list[Invalid]]:
         values, problems = normalize(self.schema, type_, raw, self.crm.owners)
         if type_ == "deals" and not problems:
             current = obj.properties if obj else {}
-            problem = stage_problem(values.get("pipeline", current.get("pipeline")),
-                                    values.get("dealstage", current.get("dealstage")), touched=values)
+            problem = stage_problem(
+                values.get("pipeline", current.get("pipeline")),
+                values.get("dealstage", current.get("dealstage")),
+                touched=values,
+            )
             problems.extend([problem] if problem else [])
         return values, problems
 
@@ -155,13 +174,19 @@ class RecordWrites:
             category, type_id = spec.get("associationCategory"), spec.get("associationTypeId")
             if category != "HUBSPOT_DEFINED":
                 raise ApiError(400, f"associationTypeId {type_id} of category {category} is not defined in this portal")
-            targets = [to for (frm, to), types in ASSOCIATION_TYPES.items()
-                       if frm == type_ and any(t == type_id for t, _ in types)]
+            targets = [
+                to
+                for (frm, to), types in ASSOCIATION_TYPES.items()
+                if frm == type_ and any(t == type_id for t, _ in types)
+            ]
             if not targets:
                 raise ApiError(400, f"{type_id} is not a valid association type id for {SINGULAR[type_]} records")
             if self.crm.get(targets[0], to_id) is None:
-                raise ApiError(400, f"One or more associations are invalid: {SINGULAR[targets[0]]} {to_id} does not exist",
-                               context={"ids": [to_id]})
+                raise ApiError(
+                    400,
+                    f"One or more associations are invalid: {SINGULAR[targets[0]]} {to_id} does not exist",
+                    context={"ids": [to_id]},
+                )
         return targets[0], to_id, specs[0]["associationTypeId"]
 
 

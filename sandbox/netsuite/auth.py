@@ -3,6 +3,7 @@
 The emulator verifies signatures with hmac/hashlib only, never with the client's signing
 library, so a bug cannot hide in both.
 """
+
 from __future__ import annotations
 
 import base64
@@ -10,12 +11,19 @@ import hashlib
 import hmac
 import re
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 from urllib.parse import quote, unquote
 
-REQUIRED = ("oauth_consumer_key", "oauth_token", "oauth_nonce", "oauth_timestamp",
-            "oauth_signature_method", "oauth_version", "oauth_signature")
+REQUIRED = (
+    "oauth_consumer_key",
+    "oauth_token",
+    "oauth_nonce",
+    "oauth_timestamp",
+    "oauth_signature_method",
+    "oauth_version",
+    "oauth_signature",
+)
 TIMESTAMP_WINDOW = 300.0  # seconds either side of our clock (NetSuite's exact window: unconfirmed)
 MIN_NONCE = 6
 _PAIR = re.compile(r'\s*([A-Za-z_][\w-]*)\s*=\s*"([^"]*)"\s*(?:,|$)')
@@ -82,8 +90,9 @@ class TokenVerifier:
     clock: Callable[[], float] = time.time
     seen: dict[tuple[str, str], float] = field(default_factory=dict)  # (token, nonce) -> timestamp
 
-    def verify(self, method: str, scheme: str, host: str, path: str, query: Sequence[tuple[str, str]],
-               header: str) -> None:
+    def verify(
+        self, method: str, scheme: str, host: str, path: str, query: Sequence[tuple[str, str]], header: str
+    ) -> None:
         """Raise LoginRefused unless the request is signed by this account's token."""
         params = parse_header(header)
         self._check_account(params.get("realm"), host)
@@ -99,8 +108,9 @@ class TokenVerifier:
             raise LoginRefused(f"signature method {params['oauth_signature_method']} (only HMAC-SHA256)")
         if params["oauth_version"] != "1.0":
             raise LoginRefused("oauth_version must be 1.0")
-        if not hmac.compare_digest(params["oauth_consumer_key"], self.consumer_key) \
-                or not hmac.compare_digest(params["oauth_token"], self.token_id):
+        if not hmac.compare_digest(params["oauth_consumer_key"], self.consumer_key) or not hmac.compare_digest(
+            params["oauth_token"], self.token_id
+        ):
             raise LoginRefused("unknown consumer key or token")
         self._check_fresh(params["oauth_token"], params["oauth_nonce"], params["oauth_timestamp"])
         signed = [(k, v) for k, v in params.items() if k not in ("realm", "oauth_signature")] + list(query)
@@ -129,4 +139,3 @@ class TokenVerifier:
                 del self.seen[key]
         if (token, nonce) in self.seen:
             raise LoginRefused("nonce already used")
-

@@ -1,13 +1,16 @@
 """NetSuite (SuiteTalk REST) emulator: Token-Based Authentication, SuiteQL over invoices,
 payments and their links, the invoice record (GET / PATCH), and the account's concurrency limit."""
+
 from __future__ import annotations
 
 import json
 import secrets
 import time
-from datetime import date, datetime, time as dtime, timedelta, timezone
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import time as dtime
 from decimal import Decimal
-from typing import Any, Sequence
+from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -41,9 +44,17 @@ class NetSuiteEmulator(Emulator):
 
     name = "netsuite"
 
-    def __init__(self, accounts: Sequence[Account], *, today: date | None = None, account_id: str = ACCOUNT_ID,
-                 deal_field: str = DEAL_FIELD, fillers: int = 1100, concurrency_limit: int = 5,
-                 tz_hours: float = -8.0) -> None:
+    def __init__(
+        self,
+        accounts: Sequence[Account],
+        *,
+        today: date | None = None,
+        account_id: str = ACCOUNT_ID,
+        deal_field: str = DEAL_FIELD,
+        fillers: int = 1100,
+        concurrency_limit: int = 5,
+        tz_hours: float = -8.0,
+    ) -> None:
         super().__init__(today)
         self.account_id = account_id
         self.deal_field = deal_field
@@ -51,9 +62,10 @@ class NetSuiteEmulator(Emulator):
         self.permissions: set[str] = set(DEFAULT_PERMISSIONS)
         self.output = Output(timezone(timedelta(hours=tz_hours)))
         self.login_audit: list[str] = []  # why each refused login failed (NetSuite's Login Audit Trail)
-        self.verifier = TokenVerifier(account_id, secrets.token_hex(32), secrets.token_hex(32),
-                                      secrets.token_hex(32), secrets.token_hex(32))
-        self._anchor = datetime.combine(self.today, dtime(12, 0), tzinfo=timezone.utc)
+        self.verifier = TokenVerifier(
+            account_id, secrets.token_hex(32), secrets.token_hex(32), secrets.token_hex(32), secrets.token_hex(32)
+        )
+        self._anchor = datetime.combine(self.today, dtime(12, 0), tzinfo=UTC)
         self._started = time.monotonic()
         self.clock_offset = timedelta()
         self.ledger = Ledger(deal_field, self.output.tz, self.now)
@@ -75,27 +87,52 @@ class NetSuiteEmulator(Emulator):
     def env(self) -> dict[str, str]:
         """Every NETSUITE_* variable of DESIGN.md, pointing at this emulator (ACCOUNTING is the bot's choice)."""
         v = self.verifier
-        return {"NETSUITE_ACCOUNT_ID": self.account_id, "NETSUITE_CONSUMER_KEY": v.consumer_key,
-                "NETSUITE_CONSUMER_SECRET": v.consumer_secret, "NETSUITE_TOKEN_ID": v.token_id,
-                "NETSUITE_TOKEN_SECRET": v.token_secret, "NETSUITE_BASE_URL": self.base_url,
-                "NETSUITE_DEAL_FIELD": self.deal_field, "NETSUITE_CONCURRENCY": str(self.concurrency_limit)}
+        return {
+            "NETSUITE_ACCOUNT_ID": self.account_id,
+            "NETSUITE_CONSUMER_KEY": v.consumer_key,
+            "NETSUITE_CONSUMER_SECRET": v.consumer_secret,
+            "NETSUITE_TOKEN_ID": v.token_id,
+            "NETSUITE_TOKEN_SECRET": v.token_secret,
+            "NETSUITE_BASE_URL": self.base_url,
+            "NETSUITE_DEAL_FIELD": self.deal_field,
+            "NETSUITE_CONCURRENCY": str(self.concurrency_limit),
+        }
 
     def set_time_zone(self, hours: float) -> None:
         """The zone lastmodifieddate is written in (NetSuite may answer in the account's zone: *unconfirmed*)."""
         self.output.tz = timezone(timedelta(hours=hours))
         self.ledger.tz = self.output.tz
 
-    def add_invoice(self, customer: str, deal_id: str | None, amount: Decimal | str, *, days_ago: int = 0,
-                    terms_days: int = 30, currency: str = "USD", doc: str | None = None) -> str:
+    def add_invoice(
+        self,
+        customer: str,
+        deal_id: str | None,
+        amount: Decimal | str,
+        *,
+        days_ago: int = 0,
+        terms_days: int = 30,
+        currency: str = "USD",
+        doc: str | None = None,
+    ) -> str:
         """Create an open invoice (deal field set unless `deal_id` is None); its internal id."""
         if currency not in CURRENCIES:
             raise ValueError(f"unknown currency {currency}")
         txn = self.today - timedelta(days=days_ago)
-        return str(self.ledger.make_invoice(customer, deal_id, (("Services", Decimal(amount)),), txn, terms_days,
-                                            currency, doc, self.now()))
+        return str(
+            self.ledger.make_invoice(
+                customer, deal_id, (("Services", Decimal(amount)),), txn, terms_days, currency, doc, self.now()
+            )
+        )
 
-    def add_payment(self, invoice_id: str, amount: Decimal | str, on: date | None = None, *,
-                    also: Sequence[tuple[str, Decimal | str]] = (), late: timedelta | None = None) -> str:
+    def add_payment(
+        self,
+        invoice_id: str,
+        amount: Decimal | str,
+        on: date | None = None,
+        *,
+        also: Sequence[tuple[str, Decimal | str]] = (),
+        late: timedelta | None = None,
+    ) -> str:
         """Receive a payment applied to `invoice_id` (and the `also` invoices); its internal id.
 
         It lowers foreignamountunpaid and moves lastmodifieddate of the payment, its links and the
@@ -150,8 +187,14 @@ class NetSuiteEmulator(Emulator):
     def _guard(self, request: web.Request) -> web.Response | None:
         """401 unless signed by the account's token (and the role may log in); 429 over the limit."""
         try:
-            self.verifier.verify(request.method, request.scheme, request.host, request.rel_url.raw_path,
-                                 list(request.query.items()), request.headers.get("Authorization", ""))
+            self.verifier.verify(
+                request.method,
+                request.scheme,
+                request.host,
+                request.rel_url.raw_path,
+                list(request.query.items()),
+                request.headers.get("Authorization", ""),
+            )
             missing = [p for p in LOGIN_PERMISSIONS if p not in self.permissions]
             if missing:
                 raise LoginRefused("the role lacks " + ", ".join(missing))
@@ -167,8 +210,12 @@ class NetSuiteEmulator(Emulator):
             return refused
         if "transient" not in request.headers.get("Prefer", "").lower():
             # *unconfirmed*: what NetSuite answers without the header; refused here so it is always sent.
-            return problems.problem(400, "The request header 'Prefer' must be 'transient' for SuiteQL queries.",
-                                    "INVALID_HEADER", errorHeader="Prefer")
+            return problems.problem(
+                400,
+                "The request header 'Prefer' must be 'transient' for SuiteQL queries.",
+                "INVALID_HEADER",
+                errorHeader="Prefer",
+            )
         paging = self._paging(request)
         if isinstance(paging, web.Response):
             return paging
@@ -184,9 +231,14 @@ class NetSuiteEmulator(Emulator):
         except SuiteQLError as exc:
             return problems.bad_query(exc.detail)
         reachable = min(total, MAX_ROWS)
-        answer = {"links": self._links(request, limit, offset, reachable), "count": len(items),
-                  "hasMore": offset + len(items) < reachable, "items": items, "offset": offset,
-                  "totalResults": total}
+        answer = {
+            "links": self._links(request, limit, offset, reachable),
+            "count": len(items),
+            "hasMore": offset + len(items) < reachable,
+            "items": items,
+            "offset": offset,
+            "totalResults": total,
+        }
         return web.Response(text=json.dumps(answer), headers={"Content-Type": COLLECTION})
 
     @staticmethod
@@ -210,6 +262,7 @@ class NetSuiteEmulator(Emulator):
     def _links(self, request: web.Request, limit: int, offset: int, reachable: int) -> list[dict[str, str]]:
         def href(at: int) -> str:
             return f"{self.base_url}{request.path}?{urlencode({'limit': limit, 'offset': at})}"
+
         last = max(0, (reachable - 1) // limit * limit)
         links = [{"rel": "first", "href": href(0)}]
         if offset > 0:

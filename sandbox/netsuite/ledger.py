@@ -1,21 +1,30 @@
 """The account's records: customers, invoices and payments (`transaction`), and the links
 between them (`NextTransactionLineLink`), seeded with the same money as the QuickBooks emulator."""
+
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time as dtime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+from datetime import time as dtime
 from decimal import Decimal
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from sandbox.book import Account, filler_invoices
 
 INVOICE, PAYMENT = "CustInvc", "CustPymt"
 CURRENCIES: dict[str, tuple[int, str]] = {  # ISO code (currency.symbol) -> (internal id, name)
-    "USD": (1, "US Dollar"), "EUR": (2, "Euro"), "GBP": (3, "British pound"), "CAD": (4, "Canadian Dollar"),
+    "USD": (1, "US Dollar"),
+    "EUR": (2, "Euro"),
+    "GBP": (3, "British pound"),
+    "CAD": (4, "Canadian Dollar"),
 }
 # status letter -> BUILTIN.DF label, per transaction type (*unconfirmed* beyond Open / Paid In Full)
-STATUS_LABELS = {(INVOICE, "A"): "Invoice : Open", (INVOICE, "B"): "Invoice : Paid In Full",
-                 (PAYMENT, "C"): "Payment : Deposited"}
+STATUS_LABELS = {
+    (INVOICE, "A"): "Invoice : Open",
+    (INVOICE, "B"): "Invoice : Paid In Full",
+    (PAYMENT, "C"): "Payment : Deposited",
+}
 OTHER_FIELD = "custbody_po_number"  # another custom body field, so the deal field is one of several
 
 
@@ -92,8 +101,7 @@ class Ledger:
         payments = []
         for customer, deal, inv in entries:
             txn = today - timedelta(days=inv.days_ago)
-            iid = self.make_invoice(customer, deal, inv.lines, txn, inv.terms_days, inv.currency, inv.doc,
-                                    self.at(txn))
+            iid = self.make_invoice(customer, deal, inv.lines, txn, inv.terms_days, inv.currency, inv.doc, self.at(txn))
             payments += [(days, iid, amount) for days, amount in inv.payments]
         for days, iid, amount in sorted(payments, key=lambda p: -p[0]):
             on = today - timedelta(days=days)
@@ -117,17 +125,37 @@ class Ledger:
 
     # -- changes --------------------------------------------------------------------------
 
-    def make_invoice(self, customer: str, deal: str | None, lines: Sequence[tuple[str, Decimal]], txn: date,
-                     terms: int, currency: str, doc: str | None, at: datetime) -> int:
+    def make_invoice(
+        self,
+        customer: str,
+        deal: str | None,
+        lines: Sequence[tuple[str, Decimal]],
+        txn: date,
+        terms: int,
+        currency: str,
+        doc: str | None,
+        at: datetime,
+    ) -> int:
         """A new open invoice; its internal id."""
         iid = self.reserve_id()
         total = sum((Decimal(a) for _, a in lines), Decimal("0"))
         custom = {OTHER_FIELD: f"PO-{4400 + iid}"} if iid % 3 == 0 else {}
         if deal:  # NetSuite keeps no empty strings: an empty field is null
             custom[self.deal_field] = deal
-        self.txns[iid] = Txn(iid, INVOICE, doc or f"INV{iid}", txn, txn + timedelta(days=terms), total, total,
-                             self._customer(customer), CURRENCIES[currency][0], _whole(at), custom,
-                             tuple((d, Decimal(a)) for d, a in lines))
+        self.txns[iid] = Txn(
+            iid,
+            INVOICE,
+            doc or f"INV{iid}",
+            txn,
+            txn + timedelta(days=terms),
+            total,
+            total,
+            self._customer(customer),
+            CURRENCIES[currency][0],
+            _whole(at),
+            custom,
+            tuple((d, Decimal(a)) for d, a in lines),
+        )
         return iid
 
     def invoice(self, invoice_id: int) -> Txn:

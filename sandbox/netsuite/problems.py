@@ -1,4 +1,5 @@
 """NetSuite's REST error envelope: {type, title, status, o:errorDetails: [{detail, o:errorCode, ...}]}."""
+
 from __future__ import annotations
 
 import json
@@ -8,15 +9,33 @@ from aiohttp import web
 
 RFC9110 = "https://www.rfc-editor.org/rfc/rfc9110.html#section-"
 # Current accounts answer RFC 9110 addresses (older ones rfc2616-sec10 addresses).
-TYPES = {400: RFC9110 + "15.5.1", 401: RFC9110 + "15.5.2", 403: RFC9110 + "15.5.4", 404: RFC9110 + "15.5.5",
-         405: RFC9110 + "15.5.6", 415: RFC9110 + "15.5.16", 429: "https://www.rfc-editor.org/rfc/rfc6585.html#section-4",
-         500: RFC9110 + "15.6.1", 503: RFC9110 + "15.6.4"}
-TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
-          415: "Unsupported Media Type", 429: "Too Many Requests", 500: "Internal Server Error",
-          503: "Service Unavailable"}
+TYPES = {
+    400: RFC9110 + "15.5.1",
+    401: RFC9110 + "15.5.2",
+    403: RFC9110 + "15.5.4",
+    404: RFC9110 + "15.5.5",
+    405: RFC9110 + "15.5.6",
+    415: RFC9110 + "15.5.16",
+    429: "https://www.rfc-editor.org/rfc/rfc6585.html#section-4",
+    500: RFC9110 + "15.6.1",
+    503: RFC9110 + "15.6.4",
+}
+TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    415: "Unsupported Media Type",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
 ERROR_TYPE = "application/vnd.oracle.resource+json; type=error"
-INVALID_LOGIN = ("Invalid login attempt. For more details, see the Login Audit Trail in the NetSuite UI at "
-                 "Setup > Users/Roles > User Management > View Login Audit Trail.")
+INVALID_LOGIN = (
+    "Invalid login attempt. For more details, see the Login Audit Trail in the NetSuite UI at "
+    "Setup > Users/Roles > User Management > View Login Audit Trail."
+)
 SEARCH_ERROR = "Invalid search query. Detailed unprocessed description follows. Search error occurred: "
 # *unconfirmed*: the code and wording of the concurrency refusal (CONCURRENCY_LIMIT_EXCEEDED is widely reported).
 CONCURRENCY = ("Concurrent request limit exceeded. Request blocked.", "CONCURRENCY_LIMIT_EXCEEDED")
@@ -27,8 +46,12 @@ def problem(status: int, detail: str, code: str, **where: str) -> web.Response:
     item: dict[str, Any] = {"detail": detail}
     item.update({f"o:{key}": value for key, value in where.items()})
     item["o:errorCode"] = code
-    body = {"type": TYPES.get(status, RFC9110 + "15.5.1"), "title": TITLES.get(status, "Error"), "status": status,
-            "o:errorDetails": [item]}
+    body = {
+        "type": TYPES.get(status, RFC9110 + "15.5.1"),
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "o:errorDetails": [item],
+    }
     return web.Response(status=status, text=json.dumps(body), headers={"Content-Type": ERROR_TYPE})
 
 
@@ -54,8 +77,9 @@ def too_many_requests() -> web.Response:
 
 def not_found(path: str) -> web.Response:
     """A record id that does not exist."""
-    return problem(404, "The record instance does not exist. Provide a valid record instance ID.", "NONEXISTENT_ID",
-                   errorUrl=path)
+    return problem(
+        404, "The record instance does not exist. Provide a valid record instance ID.", "NONEXISTENT_ID", errorUrl=path
+    )
 
 
 def wrong_type() -> web.Response:
@@ -70,5 +94,9 @@ def invalid_content(detail: str = "Invalid content in the request body.", path: 
 
 def insufficient_permission(permission: str) -> web.Response:
     """The role lacks a permission the record needs (*unconfirmed* wording)."""
-    return problem(403, f"Permission Violation: You need a higher level of the '{permission}' permission to access "
-                        "this page. Please contact your account administrator.", "INSUFFICIENT_PERMISSION")
+    return problem(
+        403,
+        f"Permission Violation: You need a higher level of the '{permission}' permission to access "
+        "this page. Please contact your account administrator.",
+        "INSUFFICIENT_PERMISSION",
+    )

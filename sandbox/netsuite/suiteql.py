@@ -9,6 +9,7 @@
 Anything else (OR, parentheses, other functions and operators, GROUP BY, sub-queries...)
 is refused with NetSuite's 400 INVALID_PARAMETER, as an unsupported query would be.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,10 +18,37 @@ from dataclasses import dataclass, field
 TO_CHAR_FORMATS = ("YYYY-MM-DD", 'YYYY-MM-DD"T"HH24:MI:SS')
 TO_DATE_FORMATS = {"YYYY-MM-DD": "%Y-%m-%d", "YYYY-MM-DD HH24:MI:SS": "%Y-%m-%d %H:%M:%S"}
 IN_LIST_MAX = 1000  # Oracle's ORA-01795
-_TOKEN = re.compile(r"\s*(?:('(?:[^']|'')*')|(\d+(?:\.\d+)?)(?![\w.])|(>=|<=|<>|!=|=|<|>|\(|\)|,|\*|;)"
-                    r"|([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*))")
-_KEYWORDS = {"SELECT", "FROM", "JOIN", "INNER", "ON", "WHERE", "AND", "OR", "ORDER", "BY", "ASC", "DESC", "AS",
-             "IN", "IS", "NOT", "NULL", "GROUP", "HAVING", "UNION", "LEFT", "RIGHT", "OUTER", "FETCH", "LIKE"}
+_TOKEN = re.compile(
+    r"\s*(?:('(?:[^']|'')*')|(\d+(?:\.\d+)?)(?![\w.])|(>=|<=|<>|!=|=|<|>|\(|\)|,|\*|;)"
+    r"|([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*))"
+)
+_KEYWORDS = {
+    "SELECT",
+    "FROM",
+    "JOIN",
+    "INNER",
+    "ON",
+    "WHERE",
+    "AND",
+    "OR",
+    "ORDER",
+    "BY",
+    "ASC",
+    "DESC",
+    "AS",
+    "IN",
+    "IS",
+    "NOT",
+    "NULL",
+    "GROUP",
+    "HAVING",
+    "UNION",
+    "LEFT",
+    "RIGHT",
+    "OUTER",
+    "FETCH",
+    "LIKE",
+}
 
 
 class SuiteQLError(Exception):
@@ -94,8 +122,15 @@ def tokenize(text: str) -> list[tuple[str, str]]:
         if match is None or match.end() == pos:
             raise SuiteQLError(f"Invalid or unsupported search. Unexpected character at position {pos + 1}.")
         s, n, op, w = match.groups()
-        tokens.append(("str", s[1:-1].replace("''", "'")) if s is not None else ("num", n) if n else
-                      ("op", op) if op else ("word", w))
+        tokens.append(
+            ("str", s[1:-1].replace("''", "'"))
+            if s is not None
+            else ("num", n)
+            if n
+            else ("op", op)
+            if op
+            else ("word", w)
+        )
         pos = match.end()
     return tokens
 
@@ -133,7 +168,8 @@ class _Parser:
 
     def item(self) -> Item:
         if self.peek("word", "TO_CHAR"):
-            self.take(); self.take("op", "(")
+            self.take()
+            self.take("op", "(")
             ref = self.ref()
             self.take("op", ",")
             fmt = self.take("str", what="a format")
@@ -142,11 +178,15 @@ class _Parser:
                 raise SuiteQLError(f"Invalid or unsupported search. Unsupported TO_CHAR format '{fmt}'.")
             item = Item("to_char", ref, fmt)
         elif self.peek("word", "BUILTIN.DF"):
-            self.take(); self.take("op", "(")
+            self.take()
+            self.take("op", "(")
             item = Item("df", self.ref())
             self.take("op", ")")
         elif self.peek("word", "COUNT"):
-            self.take(); self.take("op", "("); self.take("op", "*"); self.take("op", ")")
+            self.take()
+            self.take("op", "(")
+            self.take("op", "*")
+            self.take("op", ")")
             item = Item("count", None)
         elif self.peek("word") and self.i + 1 < len(self.tokens) and self.tokens[self.i + 1] == ("op", "("):
             raise SuiteQLError(f"Invalid or unsupported search. Unsupported function '{self.tokens[self.i][1]}'.")
@@ -172,7 +212,8 @@ class _Parser:
         if self.peek("num"):
             return Value("num", self.take())
         if self.peek("word", "TO_DATE"):
-            self.take(); self.take("op", "(")
+            self.take()
+            self.take("op", "(")
             text = self.take("str", what="a date")
             self.take("op", ",")
             fmt = self.take("str", what="a format")
@@ -192,7 +233,8 @@ class _Parser:
             self.take("word", "NULL")
             return Cond(ref, "IS NOT NULL" if negate else "IS NULL")
         if self.peek("word", "IN"):
-            self.take(); self.take("op", "(")
+            self.take()
+            self.take("op", "(")
             values = [self.value()]
             while self.peek("op", ","):
                 self.take()
@@ -229,7 +271,8 @@ class _Parser:
                 self.take()
                 q.where.append(self.cond())
         if self.peek("word", "ORDER"):
-            self.take(); self.take("word", "BY")
+            self.take()
+            self.take("word", "BY")
             q.order.append(self.order_item())
             while self.peek("op", ","):
                 self.take()
@@ -251,4 +294,3 @@ def parse(text: str) -> Query:
     if not text or not text.strip():
         raise SuiteQLError("Invalid or unsupported search. The query is empty.")
     return _Parser(text).query()
-

@@ -1,33 +1,60 @@
 """The tables SuiteQL reads (`transaction`, `NextTransactionLineLink`, `currency`) and how a
 parsed query runs over them, with NetSuite's output traps: a bare date in the account's date
 format, a null column left out of the item, amounts as floats with binary noise."""
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
-from datetime import date, datetime, time as dtime, timezone
+from datetime import date, datetime, timezone
+from datetime import time as dtime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable, Sequence
+from functools import partial
+from typing import Any
 
 from sandbox.netsuite.ledger import INVOICE, STATUS_LABELS, Ledger
 from sandbox.netsuite.suiteql import TO_DATE_FORMATS, Cond, Item, Query, Ref, SuiteQLError, Value
 
 BASE_COLUMNS: dict[str, dict[str, str]] = {  # table -> column -> kind
-    "transaction": {"id": "int", "tranid": "text", "type": "text", "trandate": "date", "duedate": "date",
-                    "foreigntotal": "amount", "foreignamountunpaid": "amount", "foreignamountpaid": "amount",
-                    "status": "text", "entity": "int", "currency": "int", "lastmodifieddate": "datetime",
-                    "memo": "text"},
-    "nexttransactionlinelink": {"previousdoc": "int", "nextdoc": "int", "linktype": "text",
-                                "foreignamount": "amount", "lastmodifieddate": "datetime"},
+    "transaction": {
+        "id": "int",
+        "tranid": "text",
+        "type": "text",
+        "trandate": "date",
+        "duedate": "date",
+        "foreigntotal": "amount",
+        "foreignamountunpaid": "amount",
+        "foreignamountpaid": "amount",
+        "status": "text",
+        "entity": "int",
+        "currency": "int",
+        "lastmodifieddate": "datetime",
+        "memo": "text",
+    },
+    "nexttransactionlinelink": {
+        "previousdoc": "int",
+        "nextdoc": "int",
+        "linktype": "text",
+        "foreignamount": "amount",
+        "lastmodifieddate": "datetime",
+    },
     "currency": {"id": "int", "symbol": "text", "name": "text"},
 }
 # Columns BUILTIN.DF resolves to a display name (list/record references).
-REFERENCES = {("transaction", "entity"), ("transaction", "currency"), ("transaction", "status"),
-              ("nexttransactionlinelink", "previousdoc"), ("nexttransactionlinelink", "nextdoc")}
+REFERENCES = {
+    ("transaction", "entity"),
+    ("transaction", "currency"),
+    ("transaction", "status"),
+    ("nexttransactionlinelink", "previousdoc"),
+    ("nexttransactionlinelink", "nextdoc"),
+}
 # The role permission a table needs; without it NetSuite answers "Record 'x' was not found".
-TABLE_PERMISSIONS = {"transaction": "Find Transaction", "nexttransactionlinelink": "Find Transaction",
-                     "currency": "Currency"}
+TABLE_PERMISSIONS = {
+    "transaction": "Find Transaction",
+    "nexttransactionlinelink": "Find Transaction",
+    "currency": "Currency",
+}
 Row = dict[str, Any]  # column -> raw value, plus "df:column" -> display name
 
 
@@ -51,7 +78,7 @@ class Catalog:
         """Column kinds of `table`; SuiteQLError when the role cannot see it (or it does not exist)."""
         if table not in BASE_COLUMNS or not self.allowed(TABLE_PERMISSIONS[table]):
             raise SuiteQLError(f"Record '{table}' was not found.")
-        extra = {name: "text" for name in self.custom_fields} if table == "transaction" else {}
+        extra = dict.fromkeys(self.custom_fields, "text") if table == "transaction" else {}
         return BASE_COLUMNS[table] | extra
 
     def rows(self, table: str) -> list[Row]:
@@ -61,19 +88,38 @@ class Catalog:
         if table == "transaction":
             return [self._txn_row(t) for t in self.ledger.txns.values()]
         txns = self.ledger.txns
-        return [{"previousdoc": link.previousdoc, "nextdoc": link.nextdoc, "linktype": link.linktype,
-                 "foreignamount": link.amount, "lastmodifieddate": link.modified,
-                 "df:previousdoc": f"Invoice #{txns[link.previousdoc].tranid}",
-                 "df:nextdoc": f"Payment #{txns[link.nextdoc].tranid}"} for link in self.ledger.links]
+        return [
+            {
+                "previousdoc": link.previousdoc,
+                "nextdoc": link.nextdoc,
+                "linktype": link.linktype,
+                "foreignamount": link.amount,
+                "lastmodifieddate": link.modified,
+                "df:previousdoc": f"Invoice #{txns[link.previousdoc].tranid}",
+                "df:nextdoc": f"Payment #{txns[link.nextdoc].tranid}",
+            }
+            for link in self.ledger.links
+        ]
 
     def _txn_row(self, t: Any) -> Row:
-        row: Row = {"id": t.id, "tranid": t.tranid, "type": t.type, "trandate": t.trandate, "duedate": t.duedate,
-                    "foreigntotal": t.total, "foreignamountunpaid": t.unpaid,
-                    "foreignamountpaid": t.total - t.unpaid if t.type == INVOICE and t.unpaid is not None else None,
-                    "status": t.status, "entity": t.entity, "currency": t.currency, "lastmodifieddate": t.modified,
-                    "memo": t.memo, "df:entity": self.ledger.customers[t.entity],
-                    "df:currency": self.ledger.currency_name(t.currency),
-                    "df:status": STATUS_LABELS[(t.type, t.status)]}
+        row: Row = {
+            "id": t.id,
+            "tranid": t.tranid,
+            "type": t.type,
+            "trandate": t.trandate,
+            "duedate": t.duedate,
+            "foreigntotal": t.total,
+            "foreignamountunpaid": t.unpaid,
+            "foreignamountpaid": t.total - t.unpaid if t.type == INVOICE and t.unpaid is not None else None,
+            "status": t.status,
+            "entity": t.entity,
+            "currency": t.currency,
+            "lastmodifieddate": t.modified,
+            "memo": t.memo,
+            "df:entity": self.ledger.customers[t.entity],
+            "df:currency": self.ledger.currency_name(t.currency),
+            "df:status": STATUS_LABELS[(t.type, t.status)],
+        }
         for name in self.custom_fields:
             row[name] = t.custom.get(name)
         return row
@@ -99,7 +145,7 @@ def run(q: Query, catalog: Catalog, out: Output, offset: int, limit: int) -> tup
     for ref, desc in reversed(q.order):  # stable sorts, last key first
         alias, column = resolve(ref)
         joined.sort(key=partial(_sort_key, alias, column), reverse=desc)
-    page = joined[offset:offset + limit]
+    page = joined[offset : offset + limit]
     return len(joined), [_render(q.items, row, resolve, kinds, tables, out) for row in page]
 
 
@@ -113,16 +159,20 @@ def _resolver(kinds: dict[str, dict[str, str]], tables: dict[str, str]) -> Calla
     def resolve(ref: Ref) -> tuple[str, str]:
         if ref.alias is not None:
             if ref.alias not in kinds:
-                raise SuiteQLError(f"Unknown identifier '{ref.alias}.{ref.column}'. "
-                                   f"Available identifiers are: {{{', '.join(f'{a}={t}' for a, t in tables.items())}}}.")
+                raise SuiteQLError(
+                    f"Unknown identifier '{ref.alias}.{ref.column}'. "
+                    f"Available identifiers are: {{{', '.join(f'{a}={t}' for a, t in tables.items())}}}."
+                )
             if ref.column not in kinds[ref.alias]:
                 raise SuiteQLError(f"Field '{ref.column}' for record '{tables[ref.alias]}' was not found.")
             return ref.alias, ref.column
         owners = [alias for alias, cols in kinds.items() if ref.column in cols]
         if len(owners) != 1:
-            raise SuiteQLError("ORA-00918: column ambiguously defined" if owners
-                               else f"Unknown identifier '{ref.column}'.")
+            raise SuiteQLError(
+                "ORA-00918: column ambiguously defined" if owners else f"Unknown identifier '{ref.column}'."
+            )
         return owners[0], ref.column
+
     return resolve
 
 
@@ -140,8 +190,12 @@ def _join(q: Query, catalog: Catalog, resolve: Callable[[Ref], tuple[str, str]])
     index: dict[Any, list[Row]] = {}
     for r in catalog.rows(second.table):
         index.setdefault(r.get(rc), []).append(r)
-    return [{**row, second.alias: other} for row in rows for other in index.get(row[la].get(lc), ())
-            if row[la].get(lc) is not None]
+    return [
+        {**row, second.alias: other}
+        for row in rows
+        for other in index.get(row[la].get(lc), ())
+        if row[la].get(lc) is not None
+    ]
 
 
 def _condition(cond: Cond, kind: str, out: Output) -> Callable[[Any], bool]:
@@ -186,8 +240,14 @@ def _day_start(day: date, tz: timezone) -> datetime:
     return datetime.combine(day, dtime(0, 0), tzinfo=tz)
 
 
-def _render(items: list[Item], row: dict[str, Row], resolve: Callable[[Ref], tuple[str, str]],
-            kinds: dict[str, dict[str, str]], tables: dict[str, str], out: Output) -> dict[str, Any]:
+def _render(
+    items: list[Item],
+    row: dict[str, Row],
+    resolve: Callable[[Ref], tuple[str, str]],
+    kinds: dict[str, dict[str, str]],
+    tables: dict[str, str],
+    out: Output,
+) -> dict[str, Any]:
     item_out: dict[str, Any] = {"links": []}
     unnamed = 0
     for item in items:
@@ -223,8 +283,9 @@ def _plain(raw: Any, kind: str, out: Output, row: Row) -> Any:
 def _function(item: Item, raw: Any, kind: str, out: Output, row: Row, where: tuple[str, str]) -> Any:
     if item.kind == "df":
         if where not in REFERENCES:
-            raise SuiteQLError(f"Invalid or unsupported search. BUILTIN.DF needs a list or record field, "
-                               f"not '{where[1]}'.")
+            raise SuiteQLError(
+                f"Invalid or unsupported search. BUILTIN.DF needs a list or record field, not '{where[1]}'."
+            )
         return row.get(f"df:{where[1]}") if raw is not None else None
     if kind not in ("date", "datetime"):
         raise SuiteQLError(f"ORA-01722: invalid number (TO_CHAR of '{where[1]}' with a date format)")

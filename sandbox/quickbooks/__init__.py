@@ -1,4 +1,5 @@
 """The QuickBooks Online emulator (`QuickBooksEmulator`) and its query grammar."""
+
 from sandbox.quickbooks.emulator import QuickBooksEmulator
 from sandbox.quickbooks.query import QueryError, parse_query, run_query
 

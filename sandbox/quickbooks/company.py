@@ -1,11 +1,14 @@
 """The emulated QBO company: customers, invoices and payments seeded from the book, its clock, and the
 control methods tests use to change it as someone working in QuickBooks would."""
+
 from __future__ import annotations
 
 import time
-from datetime import date, datetime, time as dtime, timedelta
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
 from decimal import Decimal
-from typing import Any, Sequence
+from typing import Any
 
 from sandbox.book import Account, filler_invoices
 from sandbox.quickbooks import fields
@@ -29,8 +32,11 @@ class QuickBooksCompany(QuickBooksWebhooks):
 
     def _open_company(self, accounts: Sequence[Account], fillers: int, custom_fields: CustomFieldMode) -> None:
         # QuickBooks' clock is the real one; a sandbox set on another day runs from noon of that day.
-        self._anchor = (datetime.now(PACIFIC) if self.today == date.today()
-                        else datetime.combine(self.today, dtime(12, 0), tzinfo=PACIFIC))
+        self._anchor = (
+            datetime.now(PACIFIC)
+            if self.today == date.today()
+            else datetime.combine(self.today, dtime(12, 0), tzinfo=PACIFIC)
+        )
         self._started = time.monotonic()
         self.clock_offset = timedelta()
         self._custom_fields = fields.check_mode(custom_fields)
@@ -63,8 +69,9 @@ class QuickBooksCompany(QuickBooksWebhooks):
         self._custom_fields = fields.check_mode(mode)
         for inv in self.invoices.values():  # the deal values stay; only the field that holds them changes
             if any(f["DefinitionId"] in fields.DEAL_IDS for f in inv["CustomField"]):
-                inv["CustomField"] = fields.with_deal(inv["CustomField"], mode,
-                                                      fields.deal_value(inv["CustomField"]) or "")
+                inv["CustomField"] = fields.with_deal(
+                    inv["CustomField"], mode, fields.deal_value(inv["CustomField"]) or ""
+                )
 
     # -- seeding --------------------------------------------------------------------------
 
@@ -89,15 +96,31 @@ class QuickBooksCompany(QuickBooksWebhooks):
         if name in self._customer_ids:
             return self.customers[self._customer_ids[name]]
         cid = str(len(self.customers) + 1)
-        self.customers[cid] = {"Id": cid, "SyncToken": "0", "domain": "QBO", "DisplayName": name,
-                               "CompanyName": name, "Active": True, "Balance": Decimal("0"),
-                               "CurrencyRef": {"value": currency, "name": CURRENCY_NAMES.get(currency, currency)},
-                               "MetaData": {"CreateTime": stamp(at), "LastUpdatedTime": stamp(at)}}
+        self.customers[cid] = {
+            "Id": cid,
+            "SyncToken": "0",
+            "domain": "QBO",
+            "DisplayName": name,
+            "CompanyName": name,
+            "Active": True,
+            "Balance": Decimal("0"),
+            "CurrencyRef": {"value": currency, "name": CURRENCY_NAMES.get(currency, currency)},
+            "MetaData": {"CreateTime": stamp(at), "LastUpdatedTime": stamp(at)},
+        }
         self._customer_ids[name] = cid
         return self.customers[cid]
 
-    def _make_invoice(self, customer: str, deal: str | None, lines: Sequence[tuple[str, Decimal]], txn: date,
-                      terms: int, currency: str, doc: str | None, at: datetime) -> str:
+    def _make_invoice(
+        self,
+        customer: str,
+        deal: str | None,
+        lines: Sequence[tuple[str, Decimal]],
+        txn: date,
+        terms: int,
+        currency: str,
+        doc: str | None,
+        at: datetime,
+    ) -> str:
         cust = self._customer(customer, currency, at)
         iid = self._id()
         total = sum((Decimal(a) for _, a in lines), Decimal("0"))
@@ -106,18 +129,40 @@ class QuickBooksCompany(QuickBooksWebhooks):
             custom.append(fields.entry(fields.PO_NUMBER, f"PO-{4400 + int(iid)}"))
         custom = fields.with_deal(custom, self.custom_fields, deal)
         line_json: list[dict] = [
-            {"Id": str(n), "LineNum": n, "Description": desc, "Amount": Decimal(amt),
-             "DetailType": "SalesItemLineDetail",
-             "SalesItemLineDetail": {"ItemRef": {"value": "1", "name": "Services"}, "Qty": 1, "UnitPrice": Decimal(amt)}}
-            for n, (desc, amt) in enumerate(lines, 1)]
+            {
+                "Id": str(n),
+                "LineNum": n,
+                "Description": desc,
+                "Amount": Decimal(amt),
+                "DetailType": "SalesItemLineDetail",
+                "SalesItemLineDetail": {
+                    "ItemRef": {"value": "1", "name": "Services"},
+                    "Qty": 1,
+                    "UnitPrice": Decimal(amt),
+                },
+            }
+            for n, (desc, amt) in enumerate(lines, 1)
+        ]
         line_json.append({"Amount": total, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}})
         self.invoices[iid] = {
-            "Id": iid, "SyncToken": "0", "domain": "QBO", "sparse": False, "DocNumber": doc or str(1000 + int(iid)),
-            "TxnDate": txn.isoformat(), "DueDate": (txn + timedelta(days=terms)).isoformat(),
-            "TotalAmt": total, "Balance": total, "CustomerRef": {"value": cust["Id"], "name": cust["DisplayName"]},
-            "CurrencyRef": {"value": currency, "name": CURRENCY_NAMES.get(currency, currency)}, "ExchangeRate": 1,
-            "CustomField": custom, "Line": line_json, "LinkedTxn": [], "EmailStatus": "EmailSent",
-            "MetaData": {"CreateTime": stamp(at), "LastUpdatedTime": stamp(at)}}
+            "Id": iid,
+            "SyncToken": "0",
+            "domain": "QBO",
+            "sparse": False,
+            "DocNumber": doc or str(1000 + int(iid)),
+            "TxnDate": txn.isoformat(),
+            "DueDate": (txn + timedelta(days=terms)).isoformat(),
+            "TotalAmt": total,
+            "Balance": total,
+            "CustomerRef": {"value": cust["Id"], "name": cust["DisplayName"]},
+            "CurrencyRef": {"value": currency, "name": CURRENCY_NAMES.get(currency, currency)},
+            "ExchangeRate": 1,
+            "CustomField": custom,
+            "Line": line_json,
+            "LinkedTxn": [],
+            "EmailStatus": "EmailSent",
+            "MetaData": {"CreateTime": stamp(at), "LastUpdatedTime": stamp(at)},
+        }
         return iid
 
     def _make_payment(self, applied: Sequence[tuple[str, Decimal]], on: date, at: datetime) -> str:
@@ -128,11 +173,17 @@ class QuickBooksCompany(QuickBooksWebhooks):
         pid = self._id()
         total = sum((Decimal(a) for _, a in applied), Decimal("0"))
         self.payments[pid] = {
-            "Id": pid, "SyncToken": "0", "domain": "QBO", "TxnDate": on.isoformat(), "TotalAmt": total,
-            "UnappliedAmt": Decimal("0"), "CustomerRef": dict(invoices[0]["CustomerRef"]),
+            "Id": pid,
+            "SyncToken": "0",
+            "domain": "QBO",
+            "TxnDate": on.isoformat(),
+            "TotalAmt": total,
+            "UnappliedAmt": Decimal("0"),
+            "CustomerRef": dict(invoices[0]["CustomerRef"]),
             "CurrencyRef": dict(invoices[0]["CurrencyRef"]),
             "Line": [{"Amount": Decimal(a), "LinkedTxn": [{"TxnId": iid, "TxnType": "Invoice"}]} for iid, a in applied],
-            "MetaData": {"CreateTime": stamp(at), "LastUpdatedTime": stamp(at)}}
+            "MetaData": {"CreateTime": stamp(at), "LastUpdatedTime": stamp(at)},
+        }
         for inv, (_, amount) in zip(invoices, applied):
             inv["Balance"] -= Decimal(amount)
             inv["LinkedTxn"].append({"TxnId": pid, "TxnType": "Payment"})
@@ -167,13 +218,24 @@ class QuickBooksCompany(QuickBooksWebhooks):
 
     def _preferences(self) -> dict:
         at = stamp(self._anchor - timedelta(days=400))
-        return {"Id": "1", "SyncToken": "0", "domain": "QBO", "sparse": False,
-                "SalesFormsPrefs": {"CustomField": fields.preferences_custom_fields(self.custom_fields),
-                                    "CustomTxnNumbers": True, "AllowDeposit": False, "AllowDiscount": True,
-                                    "AllowEstimates": True, "AllowShipping": False, "DefaultTerms": {"value": "3"},
-                                    "ETransactionEnabledStatus": "NotApplicable"},
-                "CurrencyPrefs": {"MultiCurrencyEnabled": True, "HomeCurrency": {"value": "USD"}},
-                "MetaData": {"CreateTime": at, "LastUpdatedTime": at}}
+        return {
+            "Id": "1",
+            "SyncToken": "0",
+            "domain": "QBO",
+            "sparse": False,
+            "SalesFormsPrefs": {
+                "CustomField": fields.preferences_custom_fields(self.custom_fields),
+                "CustomTxnNumbers": True,
+                "AllowDeposit": False,
+                "AllowDiscount": True,
+                "AllowEstimates": True,
+                "AllowShipping": False,
+                "DefaultTerms": {"value": "3"},
+                "ETransactionEnabledStatus": "NotApplicable",
+            },
+            "CurrencyPrefs": {"MultiCurrencyEnabled": True, "HomeCurrency": {"value": "USD"}},
+            "MetaData": {"CreateTime": at, "LastUpdatedTime": at},
+        }
 
     def _update_invoice(self, update: Update, *, include_enhanced: bool) -> dict:
         """Apply an API update (Refusal if QBO would refuse it); the invoice as the response shows it."""
@@ -185,22 +247,39 @@ class QuickBooksCompany(QuickBooksWebhooks):
 
     # -- control interface (tests) --------------------------------------------------------
 
-    def add_payment(self, invoice_id: str, amount: Decimal | str, on: date | None = None, *,
-                    also: Sequence[tuple[str, Decimal | str]] = ()) -> str:
+    def add_payment(
+        self,
+        invoice_id: str,
+        amount: Decimal | str,
+        on: date | None = None,
+        *,
+        also: Sequence[tuple[str, Decimal | str]] = (),
+    ) -> str:
         """Receive a payment applied to `invoice_id` (and the `also` invoices); its Id."""
-        pid = self._make_payment([(invoice_id, Decimal(amount)), *[(i, Decimal(a)) for i, a in also]],
-                                 on or self.today, self.now())
+        pid = self._make_payment(
+            [(invoice_id, Decimal(amount)), *[(i, Decimal(a)) for i, a in also]], on or self.today, self.now()
+        )
         self.record_change("Payment", pid, "Create")  # webhooks: see pending_webhook_delivery
         for iid in (invoice_id, *[i for i, _ in also]):
             self.record_change("Invoice", iid, "Update")
         return pid
 
-    def add_invoice(self, customer: str, deal_id: str | None, amount: Decimal | str, *, days_ago: int = 0,
-                    terms_days: int = 30, currency: str = "USD", doc: str | None = None) -> str:
+    def add_invoice(
+        self,
+        customer: str,
+        deal_id: str | None,
+        amount: Decimal | str,
+        *,
+        days_ago: int = 0,
+        terms_days: int = 30,
+        currency: str = "USD",
+        doc: str | None = None,
+    ) -> str:
         """Create an invoice (deal field set unless `deal_id` is None); its Id."""
         txn = self.today - timedelta(days=days_ago)
-        return self._make_invoice(customer, deal_id, (("Services", Decimal(amount)),), txn, terms_days,
-                                  currency, doc, self.now())
+        return self._make_invoice(
+            customer, deal_id, (("Services", Decimal(amount)),), txn, terms_days, currency, doc, self.now()
+        )
 
     def set_deal(self, invoice_id: str, deal_id: str | None) -> None:
         """Change (or clear) an invoice's deal field, in the company's kind of custom field."""

@@ -5,6 +5,7 @@ The real SDK (python-quickbooks) runs against it, so requests and answers follow
 query endpoint takes GET ?query= or POST application/text, an update is POST .../invoice with a
 JSON body, errors come in the Fault envelope.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -12,10 +13,11 @@ import base64
 import json
 import secrets
 import time
+from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import partial
-from typing import Any, Sequence
+from typing import Any
 
 from aiohttp import web
 
@@ -43,8 +45,14 @@ class QuickBooksEmulator(QuickBooksCompany, Emulator):
 
     name = "quickbooks"
 
-    def __init__(self, accounts: Sequence[Account], *, today: date | None = None, fillers: int = 140,
-                 custom_fields: CustomFieldMode = "legacy") -> None:
+    def __init__(
+        self,
+        accounts: Sequence[Account],
+        *,
+        today: date | None = None,
+        fillers: int = 140,
+        custom_fields: CustomFieldMode = "legacy",
+    ) -> None:
         super().__init__(today)
         self.realm_id = QBO_REALM_ID
         self.client_id = "ABsandboxClientId0001"
@@ -76,10 +84,15 @@ class QuickBooksEmulator(QuickBooksCompany, Emulator):
 
     def env(self) -> dict[str, str]:
         """Variables pointing accountbot at this emulator (the current refresh token included)."""
-        return {"QBO_CLIENT_ID": self.client_id, "QBO_CLIENT_SECRET": self.client_secret,
-                "QBO_REALM_ID": self.realm_id, "QBO_REFRESH_TOKEN": self._refresh_token,
-                "QBO_BASE_URL": self.base_url + "/v3", "QBO_TOKEN_URL": self.base_url + "/oauth2/v1/tokens/bearer",
-                "QBO_WEBHOOK_VERIFIER": self.webhook_verifier}
+        return {
+            "QBO_CLIENT_ID": self.client_id,
+            "QBO_CLIENT_SECRET": self.client_secret,
+            "QBO_REALM_ID": self.realm_id,
+            "QBO_REFRESH_TOKEN": self._refresh_token,
+            "QBO_BASE_URL": self.base_url + "/v3",
+            "QBO_TOKEN_URL": self.base_url + "/oauth2/v1/tokens/bearer",
+            "QBO_WEBHOOK_VERIFIER": self.webhook_verifier,
+        }
 
     def set_access_token_lifetime(self, seconds: float) -> None:
         """Lifetime of access tokens issued from now on (QBO: 3600 s)."""
@@ -111,29 +124,47 @@ class QuickBooksEmulator(QuickBooksCompany, Emulator):
     def error_response(self, status: int, message: str, **extra: Any) -> web.Response:
         """Errors in the Fault envelope, by status."""
         if status == 429:
-            return self.fault(429, "message=ThrottleExceeded; errorCode=003001; statusCode=429",
-                              "The request limit was reached.", "3001", "SERVICE")
+            return self.fault(
+                429,
+                "message=ThrottleExceeded; errorCode=003001; statusCode=429",
+                "The request limit was reached.",
+                "3001",
+                "SERVICE",
+            )
         if status == 401:
             return self._auth_fault()
         if status >= 500:
-            return self.fault(status, "An application error has occurred while processing your request",
-                              f"System Failure Error: {message}", "10000", "SystemFault")
+            return self.fault(
+                status,
+                "An application error has occurred while processing your request",
+                f"System Failure Error: {message}",
+                "10000",
+                "SystemFault",
+            )
         return self.fault(status, message, message, "2010" if status != 404 else "610")
 
     def rate_limited_response(self, retry_after: float) -> web.Response:
         """The JSON 3001 throttle fault, or the edge's HTML page when one is queued."""
         if self.html_throttles > 0:
             self.html_throttles -= 1
-            response = web.Response(status=429, content_type="text/html",
-                                    text="<html><head><title>429 Too Many Requests</title></head>"
-                                         "<body><h1>Too Many Requests</h1></body></html>")
+            response = web.Response(
+                status=429,
+                content_type="text/html",
+                text="<html><head><title>429 Too Many Requests</title></head>"
+                "<body><h1>Too Many Requests</h1></body></html>",
+            )
             response.headers["Retry-After"] = str(max(1, int(retry_after + 0.999)))
             return response
         return super().rate_limited_response(retry_after)
 
     def _auth_fault(self) -> web.Response:
-        response = self.fault(401, "message=AuthenticationFailed; errorCode=003200; statusCode=401",
-                              "Token expired or invalid", "3200", "AUTHENTICATION")
+        response = self.fault(
+            401,
+            "message=AuthenticationFailed; errorCode=003200; statusCode=401",
+            "Token expired or invalid",
+            "3200",
+            "AUTHENTICATION",
+        )
         response.headers["WWW-Authenticate"] = 'Bearer realm="Intuit", error="invalid_token"'
         return response
 
@@ -150,8 +181,9 @@ class QuickBooksEmulator(QuickBooksCompany, Emulator):
     async def _token(self, request: web.Request) -> web.Response:
         header = request.headers.get("Authorization", "")
         try:
-            user, _, pwd = base64.b64decode(header[6:]).decode().partition(":") if header[:6].lower() == "basic " \
-                else ("", "", "")
+            user, _, pwd = (
+                base64.b64decode(header[6:]).decode().partition(":") if header[:6].lower() == "basic " else ("", "", "")
+            )
         except ValueError:
             user, pwd = "", ""
         if (user, pwd) != (self.client_id, self.client_secret):
@@ -159,8 +191,10 @@ class QuickBooksEmulator(QuickBooksCompany, Emulator):
         form = await request.post()
         if form.get("grant_type") != "refresh_token":
             return web.json_response({"error": "unsupported_grant_type"}, status=400)
-        if not secrets.compare_digest(str(form.get("refresh_token", "")), self._refresh_token) \
-                or time.monotonic() > self._refresh_expires:
+        if (
+            not secrets.compare_digest(str(form.get("refresh_token", "")), self._refresh_token)
+            or time.monotonic() > self._refresh_expires
+        ):
             return web.json_response({"error": "invalid_grant"}, status=400)
         self._refresh_token = self._new_token("AB11")  # every refresh rotates; the old one is refused
         access = self.issue_access_token()
@@ -170,10 +204,15 @@ class QuickBooksEmulator(QuickBooksCompany, Emulator):
             request.transport.abort()
             raise asyncio.CancelledError
         return web.json_response(
-            {"access_token": access, "refresh_token": self._refresh_token, "token_type": "bearer",
-             "expires_in": int(self.access_token_lifetime),
-             "x_refresh_token_expires_in": int(self._refresh_expires - time.monotonic())},
-            headers={"Cache-Control": "no-store"})
+            {
+                "access_token": access,
+                "refresh_token": self._refresh_token,
+                "token_type": "bearer",
+                "expires_in": int(self.access_token_lifetime),
+                "x_refresh_token_expires_in": int(self._refresh_expires - time.monotonic()),
+            },
+            headers={"Cache-Control": "no-store"},
+        )
 
     def _guard(self, request: web.Request) -> web.Response | None:
         token = bearer_token(request)
@@ -181,8 +220,13 @@ class QuickBooksEmulator(QuickBooksCompany, Emulator):
         if expires is None or expires <= time.monotonic():
             return self._auth_fault()
         if request.match_info["realm"] != self.realm_id:
-            return self.fault(403, "message=ApplicationAuthorizationFailed; errorCode=003100; statusCode=403",
-                              "The app is not authorised for this company", "003100", "AUTHENTICATION")
+            return self.fault(
+                403,
+                "message=ApplicationAuthorizationFailed; errorCode=003100; statusCode=403",
+                "The app is not authorised for this company",
+                "003100",
+                "AUTHENTICATION",
+            )
         self.window.limit = self.rate_limit
         wait = self.window.hit(self.realm_id)
         if self.inflight > self.max_concurrent:
@@ -200,8 +244,12 @@ class QuickBooksEmulator(QuickBooksCompany, Emulator):
             return refused
         text = request.query.get("query") or (await request.text() if request.method == "POST" else "")
         if not text.strip():
-            return self.fault(400, "Required param missing, need to supply the required value for the API",
-                              "Required parameter query is missing in the request", "2020")
+            return self.fault(
+                400,
+                "Required param missing, need to supply the required value for the API",
+                "Required parameter query is missing in the request",
+                "2020",
+            )
         try:
             q = parse_query(text)
             rows = self._rows(q.entity, include_enhanced=wants_enhanced(request.query))
@@ -214,8 +262,9 @@ class QuickBooksEmulator(QuickBooksCompany, Emulator):
             return refused
         entity = next((e for e in READABLE if e.lower() == request.match_info["entity"].lower()), None)
         if entity is None:
-            return self.fault(400, "Unsupported Operation", f"Operation {request.match_info['entity']} is not supported.",
-                              "500")
+            return self.fault(
+                400, "Unsupported Operation", f"Operation {request.match_info['entity']} is not supported.", "500"
+            )
         rows = self._rows(entity, include_enhanced=wants_enhanced(request.query))
         row = next((r for r in rows if r["Id"] == request.match_info["id"]), None)
         if row is None:
@@ -233,26 +282,44 @@ class QuickBooksEmulator(QuickBooksCompany, Emulator):
         names = [n.strip() for n in request.query.get("entities", "").split(",") if n.strip()]
         raw_since = request.query.get("changedSince", "")
         if not names or not raw_since:
-            return self.fault(400, "Required param missing, need to supply the required value for the API",
-                              "Required parameter entities and changedSince are missing", "2020")
+            return self.fault(
+                400,
+                "Required param missing, need to supply the required value for the API",
+                "Required parameter entities and changedSince are missing",
+                "2020",
+            )
         entities = [next((e for e in READABLE if e.lower() == n.lower()), n) for n in names]
         try:
             since = parse_ts(raw_since)
         except ValueError:
             return self.fault(400, "Invalid date format", f"Invalid changedSince: {raw_since}", "4001")
         if since < self.now() - timedelta(days=CDC_MAX_DAYS) or any(e not in READABLE for e in entities):
-            return self.fault(400, "Invalid Query", "changedSince must be within the last 30 days and entities "
-                              "must be supported", "4001")
+            return self.fault(
+                400,
+                "Invalid Query",
+                "changedSince must be within the last 30 days and entities must be supported",
+                "4001",
+            )
         responses = []
         include = wants_enhanced(request.query)  # whether CDC honours include is unconfirmed: it does here
         for entity in entities:
-            changed = [r for r in self._rows(entity, include_enhanced=include) if parse_ts(r["MetaData"]["LastUpdatedTime"]) >= since]
-            changed += [{"domain": "QBO", "status": "Deleted", "Id": oid, "MetaData": {"LastUpdatedTime": at}}
-                        for kind, oid, at in self.deleted if kind == entity and parse_ts(at) >= since]
+            changed = [
+                r
+                for r in self._rows(entity, include_enhanced=include)
+                if parse_ts(r["MetaData"]["LastUpdatedTime"]) >= since
+            ]
+            changed += [
+                {"domain": "QBO", "status": "Deleted", "Id": oid, "MetaData": {"LastUpdatedTime": at}}
+                for kind, oid, at in self.deleted
+                if kind == entity and parse_ts(at) >= since
+            ]
             changed.sort(key=lambda r: parse_ts(r["MetaData"]["LastUpdatedTime"]))
             changed = changed[:1000]  # QBO returns at most 1000 objects, with no paging
-            responses.append({entity: changed, "startPosition": 1, "maxResults": len(changed),
-                              "totalCount": len(changed)} if changed else {})
+            responses.append(
+                {entity: changed, "startPosition": 1, "maxResults": len(changed), "totalCount": len(changed)}
+                if changed
+                else {}
+            )
         return self._ok({"CDCResponse": [{"QueryResponse": responses}]})
 
     async def _write_invoice(self, request: web.Request) -> web.Response:

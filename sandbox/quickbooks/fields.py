@@ -17,10 +17,12 @@ sample apps and prompt library for the Custom Fields API):
 `include=enhancedAllCustomFields` is dropped as unknown; enhanced fields do not show in Preferences;
 CDC honours `include` like the other reads.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 from multidict import MultiMapping
 
@@ -31,8 +33,12 @@ MODES: tuple[CustomFieldMode, ...] = ("legacy", "enhanced")
 INCLUDE_ENHANCED = "enhancedAllCustomFields"
 DEAL_FIELD = "Deal ID"
 LEGACY_MAX_LENGTH = 31  # characters a legacy string custom field holds
-VALUE_OF_TYPE = {"StringType": "StringValue", "NumberType": "NumberValue", "DateType": "DateValue",
-                 "BooleanType": "BooleanValue"}
+VALUE_OF_TYPE = {
+    "StringType": "StringValue",
+    "NumberType": "NumberValue",
+    "DateType": "DateValue",
+    "BooleanType": "BooleanValue",
+}
 
 
 @dataclass(frozen=True)
@@ -72,13 +78,13 @@ def definitions(mode: CustomFieldMode) -> dict[str, Definition]:
 def entry(definition: Definition, value: str | None) -> dict:
     """An invoice's CustomField entry as QBO returns it (no StringValue when the field is empty)."""
     return {"DefinitionId": definition.definition_id, "Name": definition.name, "Type": "StringType"} | (
-        {"StringValue": value} if value else {})
+        {"StringValue": value} if value else {}
+    )
 
 
 def wants_enhanced(query: MultiMapping[str]) -> bool:
     """Whether the request asks for the enhanced custom fields (`include=enhancedAllCustomFields`)."""
-    return any(INCLUDE_ENHANCED in (part.strip() for part in value.split(","))
-               for value in query.getall("include", []))
+    return any(INCLUDE_ENHANCED in (part.strip() for part in value.split(",")) for value in query.getall("include", []))
 
 
 def visible(fields: Sequence[dict], *, include_enhanced: bool) -> list[dict]:
@@ -133,8 +139,9 @@ def _string_value(item: dict) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
-def written(stored: Sequence[dict], values: dict[str, str | None], *, mode: CustomFieldMode,
-            include_enhanced: bool, full: bool) -> list[dict]:
+def written(
+    stored: Sequence[dict], values: dict[str, str | None], *, mode: CustomFieldMode, include_enhanced: bool, full: bool
+) -> list[dict]:
     """The invoice's entries after an update: writable definitions take the values sent; unknown ones drop.
 
     A sparse update touches only the fields it names; a full update also empties the fields it can
@@ -142,8 +149,12 @@ def written(stored: Sequence[dict], values: dict[str, str | None], *, mode: Cust
     """
     writable = {i: d for i, d in definitions(mode).items() if include_enhanced or not d.enhanced}
     for definition_id, value in values.items():
-        if definition_id in writable and value is not None and not writable[definition_id].enhanced \
-                and len(value) > LEGACY_MAX_LENGTH:
+        if (
+            definition_id in writable
+            and value is not None
+            and not writable[definition_id].enhanced
+            and len(value) > LEGACY_MAX_LENGTH
+        ):
             raise faults.too_long(f"CustomField {definition_id}", LEGACY_MAX_LENGTH, len(value))
     out = []
     for field in stored:
@@ -162,8 +173,12 @@ def written(stored: Sequence[dict], values: dict[str, str | None], *, mode: Cust
 def preferences_custom_fields(mode: CustomFieldMode) -> list[dict]:
     """SalesFormsPrefs.CustomField as QBO's Preferences shows it: one group of flags, one of names."""
     slots = {int(d.definition_id): d for d in definitions(mode).values() if not d.enhanced}
-    flags = [{"Name": f"SalesFormsPrefs.UseSalesCustom{n}", "Type": "BooleanType", "BooleanValue": n in slots}
-             for n in (1, 2, 3)]
-    names = [{"Name": f"SalesFormsPrefs.SalesCustomName{n}", "Type": "StringType", "StringValue": d.name}
-             for n, d in sorted(slots.items())]
+    flags = [
+        {"Name": f"SalesFormsPrefs.UseSalesCustom{n}", "Type": "BooleanType", "BooleanValue": n in slots}
+        for n in (1, 2, 3)
+    ]
+    names = [
+        {"Name": f"SalesFormsPrefs.SalesCustomName{n}", "Type": "StringType", "StringValue": d.name}
+        for n, d in sorted(slots.items())
+    ]
     return [{"CustomField": flags}, {"CustomField": names}]

@@ -1,26 +1,52 @@
 """QBO's SQL-like query grammar: SELECT * | COUNT(*) | fields FROM entity WHERE ... (no OR, no joins)."""
+
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
-from typing import Any, Sequence
+from typing import Any
 
 PACIFIC = timezone(timedelta(hours=-8))  # the company's time zone, as QBO stamps MetaData
 ENTITIES = ("Invoice", "Payment", "Customer", "Preferences")
 # Filterable (and sortable) fields per entity, with how their values compare.
 FILTERABLE: dict[str, dict[str, str]] = {
-    "Invoice": {"Id": "id", "CustomerRef": "id", "DocNumber": "str", "TxnDate": "date", "DueDate": "date",
-                "Balance": "num", "TotalAmt": "num", "MetaData.CreateTime": "ts", "MetaData.LastUpdatedTime": "ts"},
-    "Payment": {"Id": "id", "CustomerRef": "id", "TxnDate": "date", "TotalAmt": "num",
-                "MetaData.CreateTime": "ts", "MetaData.LastUpdatedTime": "ts"},
-    "Customer": {"Id": "id", "DisplayName": "str", "CompanyName": "str", "Active": "bool", "Balance": "num",
-                 "MetaData.CreateTime": "ts", "MetaData.LastUpdatedTime": "ts"},
+    "Invoice": {
+        "Id": "id",
+        "CustomerRef": "id",
+        "DocNumber": "str",
+        "TxnDate": "date",
+        "DueDate": "date",
+        "Balance": "num",
+        "TotalAmt": "num",
+        "MetaData.CreateTime": "ts",
+        "MetaData.LastUpdatedTime": "ts",
+    },
+    "Payment": {
+        "Id": "id",
+        "CustomerRef": "id",
+        "TxnDate": "date",
+        "TotalAmt": "num",
+        "MetaData.CreateTime": "ts",
+        "MetaData.LastUpdatedTime": "ts",
+    },
+    "Customer": {
+        "Id": "id",
+        "DisplayName": "str",
+        "CompanyName": "str",
+        "Active": "bool",
+        "Balance": "num",
+        "MetaData.CreateTime": "ts",
+        "MetaData.LastUpdatedTime": "ts",
+    },
     "Preferences": {"Id": "id", "MetaData.LastUpdatedTime": "ts"},  # one object per company
 }
-_TOKEN = re.compile(r"\s*(?:('(?:[^'\\]|\\.)*')|(-?\d+(?:\.\d+)?)(?![\w.])|(<=|>=|!=|<>|=|<|>|\(|\)|,|\*)"
-                    r"|([A-Za-z_][\w.]*))")
+_TOKEN = re.compile(
+    r"\s*(?:('(?:[^'\\]|\\.)*')|(-?\d+(?:\.\d+)?)(?![\w.])|(<=|>=|!=|<>|=|<|>|\(|\)|,|\*)"
+    r"|([A-Za-z_][\w.]*))"
+)
 
 
 class QueryError(Exception):
@@ -52,10 +78,11 @@ def parse_query(text: str) -> Query:
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if m is None or m.end() == pos:
-            raise QueryError(f"QueryParserError: Encountered \"{text[pos:pos + 12]}\" at line 1, column {pos + 1}.")
+            raise QueryError(f'QueryParserError: Encountered "{text[pos : pos + 12]}" at line 1, column {pos + 1}.')
         s, n, op, w = m.groups()
-        toks.append(("str", s[1:-1].replace("\\'", "'")) if s else ("num", n) if n else
-                    ("op", op) if op else ("word", w))
+        toks.append(
+            ("str", s[1:-1].replace("\\'", "'")) if s else ("num", n) if n else ("op", op) if op else ("word", w)
+        )
         pos = m.end()
     i = 0
 
@@ -69,7 +96,7 @@ def parse_query(text: str) -> Query:
         nonlocal i
         if not peek(kind, value):
             got = toks[i][1] if i < len(toks) else "<EOF>"
-            raise QueryError(f"QueryParserError: Encountered \"{got}\" at token {i + 1}; expected {what or value}.")
+            raise QueryError(f'QueryParserError: Encountered "{got}" at token {i + 1}; expected {what or value}.')
         i += 1
         return toks[i - 1][1]
 
@@ -92,7 +119,10 @@ def parse_query(text: str) -> Query:
     if peek("op", "*"):
         take()
     elif peek("word", "COUNT"):
-        take(); take("op", "("); take("op", "*"); take("op", ")")
+        take()
+        take("op", "(")
+        take("op", "*")
+        take("op", ")")
         count = True
     else:
         fields = [take("word", what="a property")]
@@ -110,7 +140,8 @@ def parse_query(text: str) -> Query:
         while True:
             f = field(entity)
             if peek("word", "IN"):
-                take(); take("op", "(")
+                take()
+                take("op", "(")
                 values = [literal()]
                 while peek("op", ","):
                     take()
@@ -145,12 +176,17 @@ def parse_query(text: str) -> Query:
             q.start = value
         else:
             if not 1 <= value <= 1000:
-                raise QueryError(f"QueryValidationError: value {value} for MAXRESULTS exceeds the limit of 1000.",
-                                 "4001", "Invalid query")
+                raise QueryError(
+                    f"QueryValidationError: value {value} for MAXRESULTS exceeds the limit of 1000.",
+                    "4001",
+                    "Invalid query",
+                )
             q.max = value
     if i < len(toks):
-        raise QueryError(f"QueryParserError: Encountered \"{toks[i][1]}\" at token {i + 1}; "
-                         "only AND joins conditions (no OR, no joins).")
+        raise QueryError(
+            f'QueryParserError: Encountered "{toks[i][1]}" at token {i + 1}; '
+            "only AND joins conditions (no OR, no joins)."
+        )
     return q
 
 
@@ -197,8 +233,14 @@ def run_query(q: Query, rows: Sequence[dict]) -> dict:
             out = [r for r in out if rx.fullmatch(str(_get(r, name) or ""))]
             continue
         wanted = [_key(kind, v) for v in raw] if op == "IN" else _key(kind, raw)
-        test = {"IN": lambda a: a in wanted, "=": lambda a: a == wanted, "<": lambda a: a < wanted,
-                ">": lambda a: a > wanted, "<=": lambda a: a <= wanted, ">=": lambda a: a >= wanted}[op]
+        test = {
+            "IN": lambda a, w=wanted: a in w,
+            "=": lambda a, w=wanted: a == w,
+            "<": lambda a, w=wanted: a < w,
+            ">": lambda a, w=wanted: a > w,
+            "<=": lambda a, w=wanted: a <= w,
+            ">=": lambda a, w=wanted: a >= w,
+        }[op]
         out = [r for r in out if (k := _key(kind, _get(r, name))) is not None and test(k)]
     if q.count:
         return {"totalCount": len(out)}
@@ -206,12 +248,10 @@ def run_query(q: Query, rows: Sequence[dict]) -> dict:
     present = [r for r in out if _key(kinds[sort_name], _get(r, sort_name)) is not None]
     present.sort(key=lambda r: _key(kinds[sort_name], _get(r, sort_name)), reverse=desc)
     out = present + [r for r in out if _key(kinds[sort_name], _get(r, sort_name)) is None]
-    page = out[q.start - 1: q.start - 1 + q.max]
+    page = out[q.start - 1 : q.start - 1 + q.max]
     if q.fields is not None:
         wanted_fields = {f.split(".")[0].lower() for f in q.fields} | {"id"}
         page = [{k: v for k, v in r.items() if k.lower() in wanted_fields} | {"sparse": True} for r in page]
     if not page:
         return {}
     return {q.entity: page, "startPosition": q.start, "maxResults": len(page)}
-
-

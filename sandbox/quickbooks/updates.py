@@ -7,6 +7,7 @@ sent; without it the update is full: writable properties left out are emptied, a
 CustomerRef must be sent. Read-only properties (TotalAmt, Balance, MetaData, ...) are ignored.
 The sandbox models the header fields and custom fields; a change to Line or CustomerRef is refused.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -17,21 +18,61 @@ from typing import Any
 from sandbox.quickbooks import faults
 from sandbox.quickbooks.fields import CustomFieldMode, requested_values, written
 
-READ_ONLY = frozenset({"Id", "SyncToken", "sparse", "domain", "MetaData", "TotalAmt", "Balance", "HomeBalance",
-                       "HomeTotalAmt", "LinkedTxn", "InvoiceLink", "TxnTaxDetail", "CurrencyRef", "ExchangeRate",
-                       "EInvoiceStatus", "TxnSource", "Deposit", "RecurDataRef"})
+READ_ONLY = frozenset(
+    {
+        "Id",
+        "SyncToken",
+        "sparse",
+        "domain",
+        "MetaData",
+        "TotalAmt",
+        "Balance",
+        "HomeBalance",
+        "HomeTotalAmt",
+        "LinkedTxn",
+        "InvoiceLink",
+        "TxnTaxDetail",
+        "CurrencyRef",
+        "ExchangeRate",
+        "EInvoiceStatus",
+        "TxnSource",
+        "Deposit",
+        "RecurDataRef",
+    }
+)
 DATES = ("TxnDate", "DueDate", "ShipDate")
 KEEP_WHEN_EMPTY = frozenset({"TxnDate", "DueDate"})  # an empty or missing TxnDate/DueDate leaves it (unconfirmed)
-ENUMS = {"EmailStatus": ("NotSet", "NeedToSend", "EmailSent"),
-         "PrintStatus": ("NotSet", "NeedToPrint", "PrintComplete"),
-         "GlobalTaxCalculation": ("TaxExcluded", "TaxInclusive", "NotApplicable")}
-BOOLEANS = ("AllowIPNPayment", "AllowOnlinePayment", "AllowOnlineCreditCardPayment", "AllowOnlineACHPayment",
-            "ApplyTaxAfterDiscount", "FreeFormAddress")
+ENUMS = {
+    "EmailStatus": ("NotSet", "NeedToSend", "EmailSent"),
+    "PrintStatus": ("NotSet", "NeedToPrint", "PrintComplete"),
+    "GlobalTaxCalculation": ("TaxExcluded", "TaxInclusive", "NotApplicable"),
+}
+BOOLEANS = (
+    "AllowIPNPayment",
+    "AllowOnlinePayment",
+    "AllowOnlineCreditCardPayment",
+    "AllowOnlineACHPayment",
+    "ApplyTaxAfterDiscount",
+    "FreeFormAddress",
+)
 LENGTHS = {"DocNumber": 21, "PrivateNote": 4000, "TrackingNum": 31}
 STRINGS = tuple(LENGTHS)
-OBJECTS = ("CustomerMemo", "BillEmail", "BillEmailCc", "BillEmailBcc", "BillAddr", "ShipAddr", "ShipMethodRef",
-           "SalesTermRef", "ClassRef", "DepartmentRef", "DepositToAccountRef", "TaxExemptionRef", "ProjectRef",
-           "DeliveryInfo")
+OBJECTS = (
+    "CustomerMemo",
+    "BillEmail",
+    "BillEmailCc",
+    "BillEmailBcc",
+    "BillAddr",
+    "ShipAddr",
+    "ShipMethodRef",
+    "SalesTermRef",
+    "ClassRef",
+    "DepartmentRef",
+    "DepositToAccountRef",
+    "TaxExemptionRef",
+    "ProjectRef",
+    "DeliveryInfo",
+)
 STORED = frozenset((*DATES, *ENUMS, *BOOLEANS, *STRINGS, *OBJECTS, "TransactionLocationType"))
 KNOWN = READ_ONLY | STORED | {"Line", "CustomerRef", "CustomField"}
 
@@ -60,8 +101,14 @@ def parse_update(body: Any) -> Update:
     sparse = body.get("sparse", False)
     if not isinstance(sparse, bool):
         raise faults.bad_value("sparse", sparse, "java.lang.Boolean")
-    update = Update(_text(body.get("Id")), _text(body.get("SyncToken")), sparse, sent=frozenset(body),
-                    lines=body.get("Line"), customer=body.get("CustomerRef"))
+    update = Update(
+        _text(body.get("Id")),
+        _text(body.get("SyncToken")),
+        sparse,
+        sent=frozenset(body),
+        lines=body.get("Line"),
+        customer=body.get("CustomerRef"),
+    )
     for key in sorted(STORED & set(body)):
         update.stored[key] = _normalise(key, body[key])
     if "CustomField" in body:
@@ -126,8 +173,9 @@ def apply_update(invoice: dict, update: Update, *, mode: CustomFieldMode, includ
             raise faults.required(name)
     if "Line" in update.sent:
         _check_lines(invoice, update.lines)
-    if "CustomerRef" in update.sent and (not isinstance(update.customer, dict)
-                                         or str(update.customer.get("value")) != invoice["CustomerRef"]["value"]):
+    if "CustomerRef" in update.sent and (
+        not isinstance(update.customer, dict) or str(update.customer.get("value")) != invoice["CustomerRef"]["value"]
+    ):
         raise faults.not_modelled("changing an invoice's CustomerRef")
     custom = invoice["CustomField"]
     if update.custom is not None or full:
@@ -156,7 +204,10 @@ def _check_lines(invoice: dict, lines: Any) -> None:
 
 def _sales_lines(lines: list) -> list[tuple[str, Decimal]] | None:
     try:
-        return [(str(line.get("Id")), Decimal(str(line.get("Amount"))))
-                for line in lines if line.get("DetailType") == "SalesItemLineDetail"]
+        return [
+            (str(line.get("Id")), Decimal(str(line.get("Amount"))))
+            for line in lines
+            if line.get("DetailType") == "SalesItemLineDetail"
+        ]
     except (AttributeError, InvalidOperation):
         return None

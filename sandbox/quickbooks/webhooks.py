@@ -1,4 +1,5 @@
 """Webhook sender of the QuickBooks emulator: deliveries as Intuit sends them, signed with the verifier."""
+
 from __future__ import annotations
 
 import base64
@@ -6,13 +7,20 @@ import hashlib
 import hmac
 import json
 import uuid
-from datetime import datetime, timezone
-from typing import Callable, Literal
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Literal
 
 Format = Literal["cloudevents", "legacy"]
 # Legacy operation names (as the change feed records them) -> the verbs of CloudEvents types.
-PAST_TENSE = {"Create": "created", "Update": "updated", "Delete": "deleted", "Merge": "merged",
-              "Void": "voided", "Emailed": "emailed"}
+PAST_TENSE = {
+    "Create": "created",
+    "Update": "updated",
+    "Delete": "deleted",
+    "Merge": "merged",
+    "Void": "voided",
+    "Emailed": "emailed",
+}
 
 
 class QuickBooksWebhooks:
@@ -27,23 +35,42 @@ class QuickBooksWebhooks:
         """Remember an entity change for the next `pending_webhook_delivery`."""
         self.webhook_changes.append((name, entity_id, operation))
 
-    def webhook_delivery(self, entities: list[tuple[str, str, str]], *, format: Format = "cloudevents",
-                         realm_id: str | None = None) -> tuple[bytes, dict[str, str]]:
+    def webhook_delivery(
+        self, entities: list[tuple[str, str, str]], *, format: Format = "cloudevents", realm_id: str | None = None
+    ) -> tuple[bytes, dict[str, str]]:
         """Body and headers of one delivery of (name, id, operation) changes, signed as Intuit signs."""
         realm = realm_id or self.realm_id
-        at = self.now().astimezone(timezone.utc)
+        at = self.now().astimezone(UTC)
         stamp = at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
         if format == "cloudevents":
-            doc: object = [{
-                "specversion": "1.0", "id": str(uuid.uuid4()), "source": f"intuit.sandbox.{realm}",
-                "type": f"qbo.{name.lower()}.{PAST_TENSE.get(op, op.lower())}.v1",
-                "datacontenttype": "application/json", "time": stamp,
-                "intuitentityid": entity_id, "intuitaccountid": realm, "data": {},
-            } for name, entity_id, op in entities]
+            doc: object = [
+                {
+                    "specversion": "1.0",
+                    "id": str(uuid.uuid4()),
+                    "source": f"intuit.sandbox.{realm}",
+                    "type": f"qbo.{name.lower()}.{PAST_TENSE.get(op, op.lower())}.v1",
+                    "datacontenttype": "application/json",
+                    "time": stamp,
+                    "intuitentityid": entity_id,
+                    "intuitaccountid": realm,
+                    "data": {},
+                }
+                for name, entity_id, op in entities
+            ]
         elif format == "legacy":
-            doc = {"eventNotifications": [{"realmId": realm, "dataChangeEvent": {"entities": [
-                {"name": name, "id": entity_id, "operation": op, "lastUpdated": stamp}
-                for name, entity_id, op in entities]}}]}
+            doc = {
+                "eventNotifications": [
+                    {
+                        "realmId": realm,
+                        "dataChangeEvent": {
+                            "entities": [
+                                {"name": name, "id": entity_id, "operation": op, "lastUpdated": stamp}
+                                for name, entity_id, op in entities
+                            ]
+                        },
+                    }
+                ]
+            }
         else:
             raise ValueError(f"unknown webhook format {format!r}")
         body = json.dumps(doc, separators=(",", ":")).encode()

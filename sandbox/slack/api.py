@@ -3,13 +3,15 @@
 A mixin of `SlackEmulator`; the state it reads (users, channels, members, messages...) is
 created in the emulator's `__init__`.
 """
+
 from __future__ import annotations
 
 import copy
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from sandbox.slack.blocks import block_errors, view_errors
 from sandbox.slack.common import SlackError, invalid, truthy
@@ -28,9 +30,13 @@ class Trigger:
     used: bool = False
 
 
-JSON_ARGS = {"blocks": "invalid_blocks_format", "attachments": "invalid_attachments",
-             "view": "invalid_arguments", "unfurls": "invalid_unfurls_format",
-             "metadata": "invalid_metadata_format"}
+JSON_ARGS = {
+    "blocks": "invalid_blocks_format",
+    "attachments": "invalid_attachments",
+    "view": "invalid_arguments",
+    "unfurls": "invalid_unfurls_format",
+    "metadata": "invalid_metadata_format",
+}
 UNFURL_SOURCES = ("composer", "conversations_history")
 
 
@@ -58,6 +64,7 @@ class WebApi:
     homes: dict[str, str]
 
     if TYPE_CHECKING:  # provided by the emulator
+
         def next_ts(self) -> str: ...
 
         def check_post_rate(self, channel_id: str) -> None: ...
@@ -118,10 +125,17 @@ class WebApi:
             raise SlackError("user_disabled")
         dm_id = "D" + user_id[1:]
         if dm_id not in self.channels:
-            self.channels[dm_id] = {"id": dm_id, "created": 1700000000, "is_im": True,
-                                    "is_org_shared": False, "user": user_id,
-                                    "is_user_deleted": False, "priority": 0,
-                                    "is_archived": False, "is_private": True}
+            self.channels[dm_id] = {
+                "id": dm_id,
+                "created": 1700000000,
+                "is_im": True,
+                "is_org_shared": False,
+                "user": user_id,
+                "is_user_deleted": False,
+                "priority": 0,
+                "is_archived": False,
+                "is_private": True,
+            }
             self.members[dm_id] = {user_id, BOT_USER_ID}
         return self.channels[dm_id]
 
@@ -129,8 +143,7 @@ class WebApi:
         """Raise as Slack does when the bot may not post in `channel`."""
         if channel.get("is_archived"):
             raise SlackError("is_archived")
-        if (BOT_USER_ID not in self.members.get(channel["id"], ())
-                and "chat:write.public" not in self.scopes):
+        if BOT_USER_ID not in self.members.get(channel["id"], ()) and "chat:write.public" not in self.scopes:
             raise SlackError("not_in_channel")
 
     def content(self, a: Args, *, surface: str = "message", require: bool = True) -> Args:
@@ -166,10 +179,14 @@ class WebApi:
     def bot_message(self, ts: str, body: Args) -> dict[str, Any]:
         """A message object as posted by the app's bot user."""
         msg: dict[str, Any] = {
-            "type": "message", "user": BOT_USER_ID, "bot_id": BOT_ID, "app_id": APP_ID,
-            "text": body.get("text", ""), "ts": ts, "team": TEAM_ID,
-            "bot_profile": {"id": BOT_ID, "app_id": APP_ID, "name": "accountbot",
-                            "team_id": TEAM_ID, "deleted": False},
+            "type": "message",
+            "user": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "app_id": APP_ID,
+            "text": body.get("text", ""),
+            "ts": ts,
+            "team": TEAM_ID,
+            "bot_profile": {"id": BOT_ID, "app_id": APP_ID, "name": "accountbot", "team_id": TEAM_ID, "deleted": False},
         }
         for key in ("blocks", "attachments", "metadata"):
             if body.get(key) is not None:
@@ -201,9 +218,15 @@ class WebApi:
 
     async def auth_test(self, a: Args) -> Args:
         """auth.test: who the token is (team, bot user, URL)."""
-        return {"url": f"https://{TEAM_DOMAIN}.slack.com/", "team": self.teams[TEAM_ID]["name"],
-                "user": "accountbot", "team_id": TEAM_ID, "user_id": BOT_USER_ID,
-                "bot_id": BOT_ID, "is_enterprise_install": False}
+        return {
+            "url": f"https://{TEAM_DOMAIN}.slack.com/",
+            "team": self.teams[TEAM_ID]["name"],
+            "user": "accountbot",
+            "team_id": TEAM_ID,
+            "user_id": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "is_enterprise_install": False,
+        }
 
     async def team_info(self, a: Args) -> Args:
         """team.info: our team, or a connected team by `team`."""
@@ -223,8 +246,12 @@ class WebApi:
         """users.lookupByEmail: a member of our team by email, or users_not_found."""
         email = (a.get("email") or "").strip().lower()
         for user in self.users.values():
-            if (user["team_id"] == TEAM_ID and not user.get("is_bot")
-                    and user["profile"].get("email", "").lower() == email and email):
+            if (
+                user["team_id"] == TEAM_ID
+                and not user.get("is_bot")
+                and user["profile"].get("email", "").lower() == email
+                and email
+            ):
                 return {"user": self.user_view(user)}
         raise SlackError("users_not_found")
 
@@ -234,10 +261,8 @@ class WebApi:
         """conversations.info: a channel the bot can see, or channel_not_found."""
         channel = self.find_channel(a.get("channel"))
         if channel.get("is_private") and not channel.get("is_im") and "groups:read" not in self.scopes:
-            raise SlackError("missing_scope", needed="groups:read",
-                             provided=",".join(sorted(self.scopes)))
-        return {"channel": self.channel_view(channel,
-                                             num_members=truthy(a.get("include_num_members")))}
+            raise SlackError("missing_scope", needed="groups:read", provided=",".join(sorted(self.scopes)))
+        return {"channel": self.channel_view(channel, num_members=truthy(a.get("include_num_members")))}
 
     async def conversations_members(self, a: Args) -> Args:
         """conversations.members: member IDs, paged with cursor/limit."""
@@ -245,7 +270,7 @@ class WebApi:
         members = sorted(self.members.get(channel["id"], set()))
         start = int(a.get("cursor") or 0)
         limit = max(1, min(int(a.get("limit") or 100), 1000))
-        page = members[start:start + limit]
+        page = members[start : start + limit]
         nxt = str(start + limit) if start + limit < len(members) else ""
         return {"members": page, "response_metadata": {"next_cursor": nxt}}
 
@@ -303,8 +328,15 @@ class WebApi:
             raise SlackError("user_not_in_channel")
         body = self.content(a)
         ts = self.next_ts()
-        self.ephemerals.append({"channel": channel["id"], "user": user_id, "ts": ts,
-                                "via": "chat.postEphemeral", "message": self.bot_message(ts, body)})
+        self.ephemerals.append(
+            {
+                "channel": channel["id"],
+                "user": user_id,
+                "ts": ts,
+                "via": "chat.postEphemeral",
+                "message": self.bot_message(ts, body),
+            }
+        )
         return {"message_ts": ts}
 
     async def chat_update(self, a: Args) -> Args:
@@ -318,8 +350,7 @@ class WebApi:
         body = self.content(a)
         msg.update(body)
         msg["edited"] = {"user": BOT_USER_ID, "ts": self.next_ts()}
-        return {"channel": channel["id"], "ts": msg["ts"], "text": msg.get("text", ""),
-                "message": msg}
+        return {"channel": channel["id"], "ts": msg["ts"], "text": msg.get("text", ""), "message": msg}
 
     async def chat_delete(self, a: Args) -> Args:
         """chat.delete: delete one of the bot's messages."""
@@ -335,8 +366,10 @@ class WebApi:
         """chat.getPermalink: a message's permalink."""
         channel = self.find_channel(a.get("channel"))
         msg = self.find_message(channel["id"], a.get("message_ts"))
-        return {"channel": channel["id"], "permalink":
-                f"https://{TEAM_DOMAIN}.slack.com/archives/{channel['id']}/p{msg['ts'].replace('.', '')}"}
+        return {
+            "channel": channel["id"],
+            "permalink": f"https://{TEAM_DOMAIN}.slack.com/archives/{channel['id']}/p{msg['ts'].replace('.', '')}",
+        }
 
     async def chat_unfurl(self, a: Args) -> Args:
         """chat.unfurl: by channel+ts or unfurl_id+source, `unfurls` keyed by URL."""
@@ -373,8 +406,16 @@ class WebApi:
             raise SlackError("invalid_unfurl_id" if unfurl_id else "cannot_unfurl_message")
         if shared is not None and not set(unfurls) <= shared:
             raise SlackError("cannot_unfurl_url")
-        self.unfurls.append({"channel": channel_id, "ts": ts, "unfurl_id": unfurl_id,
-                             "source": source, "unfurls": unfurls, "known": shared is not None})
+        self.unfurls.append(
+            {
+                "channel": channel_id,
+                "ts": ts,
+                "unfurl_id": unfurl_id,
+                "source": source,
+                "unfurls": unfurls,
+                "known": shared is not None,
+            }
+        )
         return {}
 
     # -- views ----------------------------------------------------------------------------
@@ -399,26 +440,44 @@ class WebApi:
         if errors:
             raise invalid("invalid_arguments", errors)
         external_id = view.get("external_id")
-        if external_id and any(v.get("external_id") == external_id and v["id"] != a.get("view_id")
-                               for v in self.views.values()):
+        if external_id and any(
+            v.get("external_id") == external_id and v["id"] != a.get("view_id") for v in self.views.values()
+        ):
             raise SlackError("duplicate_external_id")
         return view
 
-    def store_view(self, view: dict[str, Any], user_id: str | None, *,
-                   view_id: str | None = None, root: str | None = None,
-                   previous: str | None = None) -> dict[str, Any]:
+    def store_view(
+        self,
+        view: dict[str, Any],
+        user_id: str | None,
+        *,
+        view_id: str | None = None,
+        root: str | None = None,
+        previous: str | None = None,
+    ) -> dict[str, Any]:
         """Render and keep a view as Slack returns it."""
         vid = view_id or "V" + secrets.token_hex(5).upper()
         stored = {
-            "id": vid, "team_id": TEAM_ID, "type": view["type"],
-            "title": view.get("title"), "submit": view.get("submit"), "close": view.get("close"),
-            "blocks": view.get("blocks", []), "private_metadata": view.get("private_metadata", ""),
-            "callback_id": view.get("callback_id", ""), "external_id": view.get("external_id", ""),
-            "state": {"values": {}}, "hash": f"{int(self.clock())}.{secrets.token_hex(4)}",
+            "id": vid,
+            "team_id": TEAM_ID,
+            "type": view["type"],
+            "title": view.get("title"),
+            "submit": view.get("submit"),
+            "close": view.get("close"),
+            "blocks": view.get("blocks", []),
+            "private_metadata": view.get("private_metadata", ""),
+            "callback_id": view.get("callback_id", ""),
+            "external_id": view.get("external_id", ""),
+            "state": {"values": {}},
+            "hash": f"{int(self.clock())}.{secrets.token_hex(4)}",
             "clear_on_close": bool(view.get("clear_on_close")),
             "notify_on_close": bool(view.get("notify_on_close")),
-            "root_view_id": root or vid, "previous_view_id": previous, "app_id": APP_ID,
-            "app_installed_team_id": TEAM_ID, "bot_id": BOT_ID, "user_id": user_id,
+            "root_view_id": root or vid,
+            "previous_view_id": previous,
+            "app_id": APP_ID,
+            "app_installed_team_id": TEAM_ID,
+            "bot_id": BOT_ID,
+            "user_id": user_id,
         }
         self.views[vid] = stored
         return stored
@@ -443,8 +502,7 @@ class WebApi:
         if len(stack) >= 3:
             raise SlackError("push_limit_reached")
         trigger.used = True
-        stored = self.store_view(view, user, root=stack[0] if stack else None,
-                                 previous=stack[-1] if stack else None)
+        stored = self.store_view(view, user, root=stack[0] if stack else None, previous=stack[-1] if stack else None)
         stack.append(stored["id"])
         self.view_log.append({"method": "views.push", "user": user, "view": stored})
         return {"view": stored}
@@ -453,16 +511,20 @@ class WebApi:
         """views.update: replace a view by view_id or external_id, honouring hash."""
         current = self.views.get(a.get("view_id") or "")
         if current is None and a.get("external_id"):
-            current = next((v for v in self.views.values()
-                            if v["external_id"] == a["external_id"]), None)
+            current = next((v for v in self.views.values() if v["external_id"] == a["external_id"]), None)
         if current is None:
             raise SlackError("not_found")
         if a.get("hash") and a["hash"] != current["hash"]:
             raise SlackError("hash_conflict")
         a["view_id"] = current["id"]
         view = self.checked_view(a, current["type"])
-        stored = self.store_view(view, current["user_id"], view_id=current["id"],
-                                 root=current["root_view_id"], previous=current["previous_view_id"])
+        stored = self.store_view(
+            view,
+            current["user_id"],
+            view_id=current["id"],
+            root=current["root_view_id"],
+            previous=current["previous_view_id"],
+        )
         self.view_log.append({"method": "views.update", "user": current["user_id"], "view": stored})
         return {"view": stored}
 

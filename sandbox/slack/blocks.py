@@ -3,6 +3,7 @@
 Every problem becomes one `response_metadata.messages` line such as
 `[ERROR] must be less than 3001 characters [json-pointer:/blocks/0/text/text]`.
 """
+
 from __future__ import annotations
 
 from typing import Any, Final
@@ -10,25 +11,61 @@ from typing import Any, Final
 MAX_BLOCKS: Final = {"message": 50, "unfurl": 50, "modal": 100, "home": 100}
 
 TEXT_TYPES: Final = frozenset({"plain_text", "mrkdwn"})
-SELECTS: Final = frozenset({
-    "static_select", "external_select", "users_select", "conversations_select", "channels_select",
-    "multi_static_select", "multi_external_select", "multi_users_select",
-    "multi_conversations_select", "multi_channels_select",
-})
+SELECTS: Final = frozenset(
+    {
+        "static_select",
+        "external_select",
+        "users_select",
+        "conversations_select",
+        "channels_select",
+        "multi_static_select",
+        "multi_external_select",
+        "multi_users_select",
+        "multi_conversations_select",
+        "multi_channels_select",
+    }
+)
 INTERACTIVE: Final = SELECTS | {
-    "button", "checkboxes", "datepicker", "datetimepicker", "timepicker", "overflow",
-    "radio_buttons", "workflow_button",
+    "button",
+    "checkboxes",
+    "datepicker",
+    "datetimepicker",
+    "timepicker",
+    "overflow",
+    "radio_buttons",
+    "workflow_button",
 }
-INPUTS: Final = (SELECTS | {
-    "plain_text_input", "checkboxes", "radio_buttons", "datepicker", "timepicker",
-    "datetimepicker", "email_text_input", "url_text_input", "number_input", "rich_text_input",
+INPUTS: Final = SELECTS | {
+    "plain_text_input",
+    "checkboxes",
+    "radio_buttons",
+    "datepicker",
+    "timepicker",
+    "datetimepicker",
+    "email_text_input",
+    "url_text_input",
+    "number_input",
+    "rich_text_input",
     "file_input",
-})
+}
 ACCESSORIES: Final = INTERACTIVE | {"image"}
-KNOWN_BLOCKS: Final = frozenset({
-    "section", "header", "divider", "context", "actions", "image", "input", "rich_text",
-    "video", "file", "markdown", "context_actions", "table",
-})
+KNOWN_BLOCKS: Final = frozenset(
+    {
+        "section",
+        "header",
+        "divider",
+        "context",
+        "actions",
+        "image",
+        "input",
+        "rich_text",
+        "video",
+        "file",
+        "markdown",
+        "context_actions",
+        "table",
+    }
+)
 
 
 class Checker:
@@ -53,8 +90,7 @@ class Checker:
         elif len(value) > limit:
             self.err(pointer, f"must be less than {limit + 1} characters")
 
-    def text(self, obj: Any, pointer: str, limit: int, *, plain: bool = False,
-             required: bool = True) -> None:
+    def text(self, obj: Any, pointer: str, limit: int, *, plain: bool = False, required: bool = True) -> None:
         """Check a text object: type, non-empty text, length limit."""
         if obj is None:
             if required:
@@ -65,8 +101,7 @@ class Checker:
             return
         kind = obj.get("type")
         if kind not in TEXT_TYPES or (plain and kind != "plain_text"):
-            self.err(pointer + "/type", "must be a valid enum value"
-                     + (" (plain_text)" if plain else ""))
+            self.err(pointer + "/type", "must be a valid enum value" + (" (plain_text)" if plain else ""))
         value = obj.get("text")
         if not isinstance(value, str):
             self.err(pointer + "/text", "missing required field: text")
@@ -105,8 +140,7 @@ class Checker:
             self.err(pointer + "/type", f"unsupported element type: {kind!r}")
             return
         if kind == "image":
-            self.max_len(el.get("image_url"), 3000, pointer + "/image_url",
-                         required="slack_file" not in el)
+            self.max_len(el.get("image_url"), 3000, pointer + "/image_url", required="slack_file" not in el)
             self.max_len(el.get("alt_text"), 2000, pointer + "/alt_text", required=True)
             return
         action_id = el.get("action_id")
@@ -123,19 +157,28 @@ class Checker:
                 self.err(pointer + "/style", "must be a valid enum value")
         elif kind in ("static_select", "multi_static_select"):
             if "option_groups" in el:
-                self.options([o for g in el["option_groups"] for o in g.get("options", [])]
-                             if isinstance(el["option_groups"], list) else None,
-                             pointer + "/option_groups", most=100)
+                self.options(
+                    [o for g in el["option_groups"] for o in g.get("options", [])]
+                    if isinstance(el["option_groups"], list)
+                    else None,
+                    pointer + "/option_groups",
+                    most=100,
+                )
             else:
                 self.options(el.get("options"), pointer + "/options", most=100)
         elif kind == "overflow":
             self.options(el.get("options"), pointer + "/options", most=5)
         elif kind in ("checkboxes", "radio_buttons"):
             self.options(el.get("options"), pointer + "/options", most=10)
-        if kind in SELECTS or kind in ("plain_text_input", "datepicker", "timepicker",
-                                       "email_text_input", "url_text_input", "number_input"):
-            self.text(el.get("placeholder"), pointer + "/placeholder", 150, plain=True,
-                      required=False)
+        if kind in SELECTS or kind in (
+            "plain_text_input",
+            "datepicker",
+            "timepicker",
+            "email_text_input",
+            "url_text_input",
+            "number_input",
+        ):
+            self.text(el.get("placeholder"), pointer + "/placeholder", 150, plain=True, required=False)
         if kind == "plain_text_input":
             self.max_len(el.get("initial_value"), 3000, pointer + "/initial_value")
             if isinstance(el.get("max_length"), int) and el["max_length"] > 3000:
@@ -210,8 +253,7 @@ class Checker:
             for j, el in enumerate(elements):
                 self.element(el, f"{p}/elements/{j}", INTERACTIVE, action_ids)
         elif kind == "image":
-            self.max_len(block.get("image_url"), 3000, p + "/image_url",
-                         required="slack_file" not in block)
+            self.max_len(block.get("image_url"), 3000, p + "/image_url", required="slack_file" not in block)
             self.max_len(block.get("alt_text"), 2000, p + "/alt_text", required=True)
             self.text(block.get("title"), p + "/title", 2000, plain=True, required=False)
         elif kind == "input":
@@ -244,16 +286,18 @@ def view_errors(view: Any, *, expect: str | None = None) -> list[str]:
         return checker.errors
     kind = view.get("type")
     if kind not in ("modal", "home") or (expect and kind != expect):
-        checker.err("/view/type", "must be a valid enum value"
-                    + (f" ({expect})" if expect else ""))
+        checker.err("/view/type", "must be a valid enum value" + (f" ({expect})" if expect else ""))
         return checker.errors
     if kind == "modal":
         checker.text(view.get("title"), "/view/title", 24, plain=True)
         checker.text(view.get("submit"), "/view/submit", 24, plain=True, required=False)
         checker.text(view.get("close"), "/view/close", 24, plain=True, required=False)
         blocks = view.get("blocks")
-        if (isinstance(blocks, list) and "submit" not in view
-                and any(isinstance(b, dict) and b.get("type") == "input" for b in blocks)):
+        if (
+            isinstance(blocks, list)
+            and "submit" not in view
+            and any(isinstance(b, dict) and b.get("type") == "input" for b in blocks)
+        ):
             checker.err("/view/submit", "must provide submit when blocks contain input")
     checker.max_len(view.get("private_metadata"), 3000, "/view/private_metadata")
     checker.max_len(view.get("callback_id"), 255, "/view/callback_id")

@@ -1,4 +1,5 @@
 """Small pieces the Slack emulator's parts share: the error type, a clock, rate windows."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -9,8 +10,7 @@ from sandbox.core import RateWindow
 class SlackError(Exception):
     """A Web API failure: `{"ok": false, "error": error, **extra}` with an HTTP status."""
 
-    def __init__(self, error: str, status: int = 200, *, headers: dict[str, str] | None = None,
-                 **extra: Any) -> None:
+    def __init__(self, error: str, status: int = 200, *, headers: dict[str, str] | None = None, **extra: Any) -> None:
         super().__init__(error)
         self.error = error
         self.status = status

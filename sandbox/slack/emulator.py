@@ -5,6 +5,7 @@ form-encoded or multipart body, or a JSON body; the token from `Authorization: B
 or a `token` argument. Answers use Slack's envelope (`{"ok": true, ...}` /
 `{"ok": false, "error": ...}`, HTTP 200 except unknown_method 404 and ratelimited 429).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -14,8 +15,9 @@ import json
 import math
 import secrets
 import time
+from collections.abc import Callable, Sequence
 from datetime import date
-from typing import Any, Callable, Final, NamedTuple, Sequence
+from typing import Any, Final, NamedTuple
 
 from aiohttp import web
 
@@ -23,10 +25,10 @@ from sandbox.book import PEOPLE, Account
 from sandbox.core import CONTROL_PREFIX, Emulator, bearer_token
 from sandbox.slack import directory as d
 from sandbox.slack.api import Trigger, WebApi
-from sandbox.slack.history import HISTORY_SCOPES, History
-from sandbox.slack.responses import ResponseUrl, ResponseUrls
 from sandbox.slack.common import SlackError, Window
 from sandbox.slack.forge import link_shared_event, slash_command_fields
+from sandbox.slack.history import HISTORY_SCOPES, History
+from sandbox.slack.responses import ResponseUrl, ResponseUrls
 from sandbox.slack.socket import SocketMode
 
 
@@ -67,11 +69,24 @@ APP_TOKEN_METHODS: Final = frozenset({"apps.connections.open"})
 TYPED_SCOPE_METHODS: Final = frozenset({"conversations.history"})
 # Documented floors of Slack's tiers (requests per minute, per method and workspace).
 TIER_LIMITS: Final = {1: 1, 2: 20, 3: 50, 4: 100}
-BOT_SCOPES: Final = frozenset({
-    "chat:write", "commands", "links:read", "links:write", "users:read", "users:read.email",
-    "channels:read", "groups:read", "channels:join", "im:write", "team:read",
-    "channels:history", "groups:history", "im:history",
-})
+BOT_SCOPES: Final = frozenset(
+    {
+        "chat:write",
+        "commands",
+        "links:read",
+        "links:write",
+        "users:read",
+        "users:read.email",
+        "channels:read",
+        "groups:read",
+        "channels:join",
+        "im:write",
+        "team:read",
+        "channels:history",
+        "groups:history",
+        "im:history",
+    }
+)
 
 
 class SlackEmulator(ResponseUrls, History, WebApi, SocketMode, Emulator):
@@ -79,8 +94,9 @@ class SlackEmulator(ResponseUrls, History, WebApi, SocketMode, Emulator):
 
     name = "slack"
 
-    def __init__(self, accounts: Sequence[Account] = (), *, today: date | None = None,
-                 clock: Callable[[], float] | None = None) -> None:
+    def __init__(
+        self, accounts: Sequence[Account] = (), *, today: date | None = None, clock: Callable[[], float] | None = None
+    ) -> None:
         super().__init__(today)
         self.accounts = tuple(accounts)
         self.clock = clock or time.monotonic
@@ -126,8 +142,11 @@ class SlackEmulator(ResponseUrls, History, WebApi, SocketMode, Emulator):
 
     def env(self) -> dict[str, str]:
         """SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_API_URL pointing at this emulator."""
-        return {"SLACK_BOT_TOKEN": self.bot_token, "SLACK_SIGNING_SECRET": self.signing_secret,
-                "SLACK_API_URL": self.base_url + "/api/"}
+        return {
+            "SLACK_BOT_TOKEN": self.bot_token,
+            "SLACK_SIGNING_SECRET": self.signing_secret,
+            "SLACK_API_URL": self.base_url + "/api/",
+        }
 
     def add_routes(self, app: web.Application) -> None:
         """Web API under /api/, response URLs, the Socket Mode link and Slack control routes."""
@@ -211,23 +230,22 @@ class SlackEmulator(ResponseUrls, History, WebApi, SocketMode, Emulator):
         method = request.match_info["method"]
         spec = METHODS.get(method)
         if spec is None:
-            return web.json_response({"ok": False, "error": "unknown_method",
-                                      "req_method": method}, status=404)
+            return web.json_response({"ok": False, "error": "unknown_method", "req_method": method}, status=404)
         headers = {"X-Accepted-OAuth-Scopes": spec.scope or ""}
         try:
             args = await self._arguments(request)
             scopes = self._authorize(request, args, method)
             headers["X-OAuth-Scopes"] = ",".join(sorted(scopes))
             if spec.scope and method not in TYPED_SCOPE_METHODS and not scopes & set(spec.scope.split(",")):
-                raise SlackError("missing_scope", needed=spec.scope,
-                                 provided=",".join(sorted(scopes)))
+                raise SlackError("missing_scope", needed=spec.scope, provided=",".join(sorted(scopes)))
             if spec.tier is not None:
                 limit = self._overrides.get(method, (self.tier_limits[spec.tier], 60.0))
                 self._rate(method, limit)
             result = await getattr(self, spec.handler)(args)
         except SlackError as exc:
-            return web.json_response({"ok": False, "error": exc.error, **exc.extra},
-                                     status=exc.status, headers={**headers, **exc.headers})
+            return web.json_response(
+                {"ok": False, "error": exc.error, **exc.extra}, status=exc.status, headers={**headers, **exc.headers}
+            )
         if method == "chat.postMessage" and self._lost_posts:
             return self._lose_answer(request, self._lost_posts.pop(0))
         return web.json_response({"ok": True, **result}, headers=headers)
@@ -263,7 +281,8 @@ class SlackEmulator(ResponseUrls, History, WebApi, SocketMode, Emulator):
         """Seed a message from a person (e.g. one that shares a link); its ts."""
         ts = self.next_ts()
         self._messages.setdefault(channel_id, []).append(
-            {"type": "message", "user": user_id, "text": text, "ts": ts, "team": d.TEAM_ID})
+            {"type": "message", "user": user_id, "text": text, "ts": ts, "team": d.TEAM_ID}
+        )
         return ts
 
     def add_bot_message(self, channel_id: str, text: str, *, metadata: dict[str, Any] | None = None) -> str:
@@ -272,9 +291,14 @@ class SlackEmulator(ResponseUrls, History, WebApi, SocketMode, Emulator):
         self._messages.setdefault(channel_id, []).append(self.bot_message(ts, {"text": text, "metadata": metadata}))
         return ts
 
-    def link_shared(self, urls: list[str], *, channel_id: str = d.SALES,
-                    user_id: str = PEOPLE[0].slack_id,
-                    source: str = "conversations_history") -> dict[str, Any]:
+    def link_shared(
+        self,
+        urls: list[str],
+        *,
+        channel_id: str = d.SALES,
+        user_id: str = PEOPLE[0].slack_id,
+        source: str = "conversations_history",
+    ) -> dict[str, Any]:
         """Share links as a person would: a `link_shared` event whose unfurl target is known.
 
         chat.unfurl on that target then accepts only these exact URL strings.
@@ -283,24 +307,35 @@ class SlackEmulator(ResponseUrls, History, WebApi, SocketMode, Emulator):
             ts = self.add_user_message(channel_id, user_id, " ".join(f"<{u}>" for u in urls))
         else:
             ts = self.next_ts()
-        event = link_shared_event(urls, channel=channel_id, user=user_id, message_ts=ts,
-                                  source=source, is_bot_user_member=d.BOT_USER_ID
-                                  in self.members.get(channel_id, ()))
+        event = link_shared_event(
+            urls,
+            channel=channel_id,
+            user=user_id,
+            message_ts=ts,
+            source=source,
+            is_bot_user_member=d.BOT_USER_ID in self.members.get(channel_id, ()),
+        )
         self._link_shares[f"id:{event['unfurl_id']}"] = set(urls)
         if source == "conversations_history":
             self._link_shares[f"ts:{channel_id}:{ts}"] = set(urls)
         return event
 
-    def slash_command_fields(self, text: str = "", *, user_id: str = PEOPLE[0].slack_id,
-                             channel_id: str = d.SALES, command: str = "/account") -> dict[str, str]:
+    def slash_command_fields(
+        self, text: str = "", *, user_id: str = PEOPLE[0].slack_id, channel_id: str = d.SALES, command: str = "/account"
+    ) -> dict[str, str]:
         """Slash command fields with a live response_url and trigger_id from this emulator."""
         channel = self.channels.get(channel_id, {})
         user = self.users.get(user_id, {})
         return slash_command_fields(
-            text, command=command, user_id=user_id, user_name=user.get("name"),
-            channel_id=channel_id, channel_name=channel.get("name", "directmessage"),
+            text,
+            command=command,
+            user_id=user_id,
+            user_name=user.get("name"),
+            channel_id=channel_id,
+            channel_name=channel.get("name", "directmessage"),
             response_url=self.new_response_url(channel_id, user_id),
-            trigger_id=self.new_trigger_id(user_id))
+            trigger_id=self.new_trigger_id(user_id),
+        )
 
     def modal_stack(self, user_id: str) -> list[dict[str, Any]]:
         """The modals open for a user, root first."""
@@ -313,14 +348,31 @@ class SlackEmulator(ResponseUrls, History, WebApi, SocketMode, Emulator):
 
     # -- control: directory and limits ----------------------------------------------------
 
-    def add_user(self, user_id: str, first: str, last: str = "", *, email: str | None = None,
-                 team_id: str = d.TEAM_ID, tz: str = "America/New_York",
-                 is_restricted: bool = False, is_ultra_restricted: bool = False,
-                 channels: Sequence[str] = ()) -> dict[str, Any]:
+    def add_user(
+        self,
+        user_id: str,
+        first: str,
+        last: str = "",
+        *,
+        email: str | None = None,
+        team_id: str = d.TEAM_ID,
+        tz: str = "America/New_York",
+        is_restricted: bool = False,
+        is_ultra_restricted: bool = False,
+        channels: Sequence[str] = (),
+    ) -> dict[str, Any]:
         """Add a user (and put them in `channels`)."""
-        user = d.make_user(user_id, first, last, email=email, today=self.today, team_id=team_id,
-                           tz=tz, is_restricted=is_restricted,
-                           is_ultra_restricted=is_ultra_restricted)
+        user = d.make_user(
+            user_id,
+            first,
+            last,
+            email=email,
+            today=self.today,
+            team_id=team_id,
+            tz=tz,
+            is_restricted=is_restricted,
+            is_ultra_restricted=is_ultra_restricted,
+        )
         self.users[user_id] = user
         for channel_id in channels:
             self.members.setdefault(channel_id, set()).add(user_id)
@@ -341,13 +393,21 @@ class SlackEmulator(ResponseUrls, History, WebApi, SocketMode, Emulator):
                     user["profile"]["team"] = value
         return user
 
-    def add_channel(self, channel_id: str, name: str, *, is_private: bool = False,
-                    is_archived: bool = False, bot_member: bool = True,
-                    connected_team_ids: tuple[str, ...] = (),
-                    members: Sequence[str] = ()) -> dict[str, Any]:
+    def add_channel(
+        self,
+        channel_id: str,
+        name: str,
+        *,
+        is_private: bool = False,
+        is_archived: bool = False,
+        bot_member: bool = True,
+        connected_team_ids: tuple[str, ...] = (),
+        members: Sequence[str] = (),
+    ) -> dict[str, Any]:
         """Add a channel; `connected_team_ids` makes it a Slack Connect channel."""
-        channel = d.make_channel(channel_id, name, is_private=is_private,
-                                 is_archived=is_archived, connected_team_ids=connected_team_ids)
+        channel = d.make_channel(
+            channel_id, name, is_private=is_private, is_archived=is_archived, connected_team_ids=connected_team_ids
+        )
         self.channels[channel_id] = channel
         self.members[channel_id] = set(members) | ({d.BOT_USER_ID} if bot_member else set())
         return channel
@@ -390,12 +450,26 @@ class SlackEmulator(ResponseUrls, History, WebApi, SocketMode, Emulator):
 
     def state(self) -> dict[str, Any]:
         """A JSON-able snapshot of what the app did in Slack."""
-        return copy.deepcopy({
-            "messages": self._messages, "deleted": self.deleted, "ephemerals": self.ephemerals,
-            "unfurls": self.unfurls, "views": self.view_log, "response_posts": self.response_posts,
-            "envelopes": [{"envelope_id": e.envelope_id, "type": e.type, "acked": e.acked,
-                           "attempts": len(e.deliveries), "ack": e.ack} for e in self.envelopes],
-        })
+        return copy.deepcopy(
+            {
+                "messages": self._messages,
+                "deleted": self.deleted,
+                "ephemerals": self.ephemerals,
+                "unfurls": self.unfurls,
+                "views": self.view_log,
+                "response_posts": self.response_posts,
+                "envelopes": [
+                    {
+                        "envelope_id": e.envelope_id,
+                        "type": e.type,
+                        "acked": e.acked,
+                        "attempts": len(e.deliveries),
+                        "ack": e.ack,
+                    }
+                    for e in self.envelopes
+                ],
+            }
+        )
 
     async def _control_state(self, request: web.Request) -> web.Response:
         return web.json_response(self.state())
@@ -406,5 +480,10 @@ class SlackEmulator(ResponseUrls, History, WebApi, SocketMode, Emulator):
 
     async def _control_response_url(self, request: web.Request) -> web.Response:
         body = await request.json()
-        return web.json_response({"response_url": self.new_response_url(
-            body["channel_id"], body["user_id"], message_ts=body.get("message_ts"))})
+        return web.json_response(
+            {
+                "response_url": self.new_response_url(
+                    body["channel_id"], body["user_id"], message_ts=body.get("message_ts")
+                )
+            }
+        )

@@ -3,6 +3,7 @@
 A mixin of `SlackEmulator`; messages are the emulator's `_messages` (chat.postMessage and
 `add_user_message` put them there, chat.delete takes them out).
 """
+
 from __future__ import annotations
 
 import base64
@@ -26,6 +27,7 @@ class History:
     _messages: dict[str, list[dict[str, Any]]]
 
     if TYPE_CHECKING:  # provided by WebApi
+
         def find_channel(self, ref: Any, *, by_name: bool = False) -> dict[str, Any]: ...
 
     async def conversations_history(self, a: Args) -> Args:
@@ -36,8 +38,15 @@ class History:
         answers not_in_channel.
         """
         channel = self.find_channel(a.get("channel"))
-        needed = ("im:history" if channel.get("is_im") else "mpim:history" if channel.get("is_mpim") else
-                  "groups:history" if channel.get("is_private") else "channels:history")
+        needed = (
+            "im:history"
+            if channel.get("is_im")
+            else "mpim:history"
+            if channel.get("is_mpim")
+            else "groups:history"
+            if channel.get("is_private")
+            else "channels:history"
+        )
         if needed not in self.scopes:
             raise SlackError("missing_scope", needed=needed, provided=",".join(sorted(self.scopes)))
         if BOT_USER_ID not in self.members.get(channel["id"], ()):
@@ -59,16 +68,24 @@ class History:
             before_latest = latest is None or ts < latest or (inclusive and ts == latest)
             return after_oldest and before_latest and (start is None or ts <= start)
 
-        found = sorted((m for m in self._messages.get(channel["id"], []) if wanted(m)),
-                       key=lambda m: Decimal(m["ts"]), reverse=True)
+        found = sorted(
+            (m for m in self._messages.get(channel["id"], []) if wanted(m)),
+            key=lambda m: Decimal(m["ts"]),
+            reverse=True,
+        )
         page = [copy.deepcopy(m) for m in found[:limit]]
         if not truthy(a.get("include_all_metadata")):
             for msg in page:
                 msg.pop("metadata", None)
         more = len(found) > limit
-        return {"messages": page, "has_more": more, "pin_count": 0, "channel_actions_ts": None,
-                "channel_actions_count": 0,
-                "response_metadata": {"next_cursor": _encode_cursor(found[limit]["ts"]) if more else ""}}
+        return {
+            "messages": page,
+            "has_more": more,
+            "pin_count": 0,
+            "channel_actions_ts": None,
+            "channel_actions_count": 0,
+            "response_metadata": {"next_cursor": _encode_cursor(found[limit]["ts"]) if more else ""},
+        }
 
 
 def _ts_arg(value: Any, error: str) -> Decimal | None:

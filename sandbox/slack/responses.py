@@ -4,12 +4,14 @@ A mixin of `SlackEmulator`. Expired or used-up URLs answer 404 with `expired_url
 `used_url` as the body (a plain-text answer, like Slack's hooks); accepted posts answer
 200 `ok`. Every post is recorded in `response_posts`.
 """
+
 from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
 
@@ -42,19 +44,18 @@ class ResponseUrls:
     ephemerals: list[dict[str, Any]]
     deleted: list[dict[str, Any]]
     _messages: dict[str, list[dict[str, Any]]]
-    _response_urls: dict[str, "ResponseUrl"]
+    _response_urls: dict[str, ResponseUrl]
     _seq: Any
 
     if TYPE_CHECKING:  # provided by the emulator and WebApi
+
         def next_ts(self) -> str: ...
 
-        def content(self, a: dict[str, Any], *, surface: str = "message",
-                    require: bool = True) -> dict[str, Any]: ...
+        def content(self, a: dict[str, Any], *, surface: str = "message", require: bool = True) -> dict[str, Any]: ...
 
         def bot_message(self, ts: str, body: dict[str, Any]) -> dict[str, Any]: ...
 
-    def new_response_url(self, channel_id: str, user_id: str, *,
-                         message_ts: str | None = None) -> str:
+    def new_response_url(self, channel_id: str, user_id: str, *, message_ts: str | None = None) -> str:
         """Issue a response_url (5 posts within 30 minutes); `message_ts` for a block action."""
         rid = f"{next(self._seq)}{secrets.token_hex(10)}"
         url = f"{self.base_url}/response/{rid}"
@@ -63,17 +64,25 @@ class ResponseUrls:
 
     def delivered(self, response_url: str | None = None) -> list[dict[str, Any]]:
         """JSON bodies accepted on response URLs (all, or one URL's), in order."""
-        return [p["body"] for p in self.response_posts
-                if p["status"] == 200 and (response_url is None or p["url"] == response_url)]
+        return [
+            p["body"]
+            for p in self.response_posts
+            if p["status"] == 200 and (response_url is None or p["url"] == response_url)
+        ]
 
     async def _response(self, request: web.Request) -> web.Response:
         rid = request.match_info["rid"]
         ru = self._response_urls.get(rid)
         raw = await request.read()
-        record: dict[str, Any] = {"url": ru.url if ru else str(request.url), "body": None,
-                                  "channel": ru.channel_id if ru else None,
-                                  "user": ru.user_id if ru else None, "status": 200,
-                                  "error": None, "effect": None}
+        record: dict[str, Any] = {
+            "url": ru.url if ru else str(request.url),
+            "body": None,
+            "channel": ru.channel_id if ru else None,
+            "user": ru.user_id if ru else None,
+            "status": 200,
+            "error": None,
+            "effect": None,
+        }
         self.response_posts.append(record)
 
         def fail(status: int, error: str) -> web.Response:
@@ -97,8 +106,7 @@ class ResponseUrls:
         if not isinstance(body, dict):
             return fail(400, "invalid_payload")
         try:
-            content = ({} if truthy(body.get("delete_original"))
-                       else self.content(dict(body)))
+            content = {} if truthy(body.get("delete_original")) else self.content(dict(body))
         except SlackError as exc:
             return fail(400, exc.error)
         ru.uses += 1
@@ -109,8 +117,7 @@ class ResponseUrls:
         """Apply one accepted response_url post; the effect's name."""
         original = None
         if ru.message_ts:
-            original = next((m for m in self._messages.get(ru.channel_id, [])
-                             if m["ts"] == ru.message_ts), None)
+            original = next((m for m in self._messages.get(ru.channel_id, []) if m["ts"] == ru.message_ts), None)
         if truthy(body.get("delete_original")):
             if original is not None:
                 self._messages[ru.channel_id].remove(original)
@@ -137,7 +144,12 @@ class ResponseUrls:
             message["response_type"] = "in_channel"
             self._messages.setdefault(ru.channel_id, []).append(message)
             return "in_channel"
-        ru.last_ephemeral = {"channel": ru.channel_id, "user": ru.user_id, "ts": ts,
-                             "via": "response_url", "message": message}
+        ru.last_ephemeral = {
+            "channel": ru.channel_id,
+            "user": ru.user_id,
+            "ts": ts,
+            "via": "response_url",
+            "message": message,
+        }
         self.ephemerals.append(ru.last_ephemeral)
         return "ephemeral"

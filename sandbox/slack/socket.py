@@ -6,6 +6,7 @@ A mixin of `SlackEmulator`. Slack sends `hello` on connect, then envelopes
 is sent again (new envelope_id, `retry_attempt` + 1, `retry_reason: "timeout"`) after each
 delay in `socket_retry_delays`.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -13,8 +14,9 @@ import contextlib
 import json
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from aiohttp import WSMsgType, web
 
@@ -62,7 +64,7 @@ class SocketMode:
         """apps.connections.open: a one-use WebSocket URL for Socket Mode."""
         ticket = secrets.token_hex(16)
         self._tickets.add(ticket)
-        ws_base = "ws" + self.base_url[len("http"):]
+        ws_base = "ws" + self.base_url[len("http") :]
         return {"url": f"{ws_base}/link/?ticket={ticket}&app_id={APP_ID}"}
 
     @property
@@ -78,12 +80,14 @@ class SocketMode:
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
         self._sockets.append(ws)
-        await ws.send_json({
-            "type": "hello", "num_connections": self.connections,
-            "debug_info": {"host": "applink-sandbox", "build_number": 1,
-                           "approximate_connection_time": 18060},
-            "connection_info": {"app_id": APP_ID},
-        })
+        await ws.send_json(
+            {
+                "type": "hello",
+                "num_connections": self.connections,
+                "debug_info": {"host": "applink-sandbox", "build_number": 1, "approximate_connection_time": 18060},
+                "connection_info": {"app_id": APP_ID},
+            }
+        )
         self._socket_event.set()
         try:
             async for msg in ws:
@@ -120,9 +124,12 @@ class SocketMode:
         envelope_id = str(uuid.uuid4())
         attempt = len(env.deliveries)
         env.deliveries.append(envelope_id)
-        message: dict[str, Any] = {"envelope_id": envelope_id, "type": env.type,
-                                   "payload": env.payload,
-                                   "accepts_response_payload": env.accepts_response_payload}
+        message: dict[str, Any] = {
+            "envelope_id": envelope_id,
+            "type": env.type,
+            "payload": env.payload,
+            "accepts_response_payload": env.accepts_response_payload,
+        }
         if env.type == "events_api":
             message["retry_attempt"] = attempt
             message["retry_reason"] = "timeout" if attempt else ""
@@ -131,7 +138,7 @@ class SocketMode:
         try:
             await self._pick_socket().send_json(message)
             reply = await asyncio.wait_for(future, self.ack_timeout if timeout is None else timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return False
         finally:
             self._pending.pop(envelope_id, None)
@@ -140,9 +147,14 @@ class SocketMode:
         env.ack = payload if isinstance(payload, dict) else {}
         return True
 
-    async def send_envelope(self, type: str, payload: dict[str, Any], *,
-                            timeout: float | None = None,
-                            accepts_response_payload: bool | None = None) -> dict[str, Any] | None:
+    async def send_envelope(
+        self,
+        type: str,
+        payload: dict[str, Any],
+        *,
+        timeout: float | None = None,
+        accepts_response_payload: bool | None = None,
+    ) -> dict[str, Any] | None:
         """Send an envelope (slash_commands, events_api, interactive); the ack's payload, or None.
 
         None means no ack within the timeout; an events_api envelope is then retried in
@@ -150,8 +162,8 @@ class SocketMode:
         """
         if accepts_response_payload is None:
             accepts_response_payload = type == "slash_commands" or (
-                type == "interactive"
-                and payload.get("type") in ("view_submission", "block_suggestion"))
+                type == "interactive" and payload.get("type") in ("view_submission", "block_suggestion")
+            )
         env = Envelope(type, payload, accepts_response_payload)
         self.envelopes.append(env)
         if await self._deliver(env, timeout):

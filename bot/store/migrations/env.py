@@ -1,4 +1,5 @@
 """Alembic environment: migrations run on the connection the store hands over (see bot.store.migrate)."""
+
 from __future__ import annotations
 
 from alembic import context
@@ -6,7 +7,6 @@ from alembic import context
 from bot.store.schema import Base
 
 connection = context.config.attributes["connection"]
-context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True,
-                  compare_type=True)
+context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True, compare_type=True)
 with context.begin_transaction():
     context.run_migrations()

@@ -3,6 +3,7 @@
 Revision ID: 0002
 Revises: 0001
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -21,8 +22,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("next_check_at", sa.Float(), nullable=True))
         batch.add_column(sa.Column("verify_error", sa.Text(), nullable=True))
         batch.add_column(sa.Column("unverified", sa.Integer(), nullable=False, server_default="0"))
-        batch.alter_column("destination", existing_type=sa.String(64), type_=sa.String(255),
-                           existing_nullable=False)
+        batch.alter_column("destination", existing_type=sa.String(64), type_=sa.String(255), existing_nullable=False)
     with op.batch_alter_table("inbox") as batch:
         batch.add_column(sa.Column("claimed_by", sa.String(128), nullable=True))
         batch.add_column(sa.Column("claimed_until", sa.Float(), nullable=True))
@@ -34,8 +34,7 @@ def downgrade() -> None:
         batch.drop_column("claimed_until")
         batch.drop_column("claimed_by")
     with op.batch_alter_table("outbox") as batch:
-        batch.alter_column("destination", existing_type=sa.String(255), type_=sa.String(64),
-                           existing_nullable=False)
+        batch.alter_column("destination", existing_type=sa.String(255), type_=sa.String(64), existing_nullable=False)
         batch.drop_column("unverified")
         batch.drop_column("verify_error")
         batch.drop_column("next_check_at")
