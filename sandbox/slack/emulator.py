@@ -51,8 +51,8 @@ METHODS: Final[dict[str, Spec]] = {
     "conversations.info": Spec("conversations_info", accepted("conversations.info"), 3),
     "conversations.members": Spec("conversations_members", accepted("conversations.members"), 4),
     "conversations.join": Spec("conversations_join", "channels:join", 3),
-    # Slack names channels:write and groups:write here too (observed); they open no DM
-    "conversations.open": Spec("conversations_open", accepted("conversations.open"), 3),
+    # as Slack names them when none is held (observed); only mpim:write and im:write open anything
+    "conversations.open": Spec("conversations_open", "channels:write,groups:write,mpim:write,im:write", 3),
     "conversations.history": Spec("conversations_history", accepted("conversations.history"), 3),
     "chat.postMessage": Spec("chat_post_message", "chat:write", None),
     "chat.postEphemeral": Spec("chat_post_ephemeral", "chat:write", 4),
