@@ -74,7 +74,8 @@ async def test_unreadable_history_never_loses_an_alert(bot: Bot, stored: bool, e
     await rounds(bot, [0.0])
     report = await health(bot)
     assert report["status"] == "degraded"
-    assert "missing_scope (needs channels:history)" in " ".join(report["problems"])
+    # with no history scope at all Slack may name every kind's scope, not only channels:history
+    assert "missing_scope (needs channels:history" in " ".join(report["problems"])
     await rounds(bot, [60.0 * n for n in range(1, MAX_CHECKS + 2)])
     assert len(alerts(bot)) == expected
     [row] = await bot.services.store.outbox_rows()

@@ -200,6 +200,9 @@ async def test_post_message_needs_content(client: AsyncWebClient) -> None:
 
 async def test_join_then_post(slack: SlackEmulator, client: AsyncWebClient) -> None:
     """conversations.join lets the bot post in a public channel; private/archived cannot be joined."""
+    err = await api_error(client.conversations_join(channel=GENERAL))
+    assert (err.response["error"], err.response["needed"]) == ("missing_scope", "channels:join")
+    slack.scopes.add("channels:join")  # not in manifest.yml: an app installed with it
     joined = await client.conversations_join(channel=GENERAL)
     assert joined["channel"]["is_member"] is True
     assert (await client.chat_postMessage(channel=GENERAL, text="hello"))["ok"]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sandbox.slack.blocks import block_errors, view_errors
-from sandbox.slack.common import SlackError, invalid, truthy
+from sandbox.slack.common import SlackError, invalid
 from sandbox.slack.directory import APP_ID, BOT_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID
 
 Args = dict[str, Any]
@@ -44,7 +44,6 @@ class WebApi:
     """Slack Web API method implementations (mixed into SlackEmulator)."""
 
     users: dict[str, dict[str, Any]]
-    channels: dict[str, dict[str, Any]]
     members: dict[str, set[str]]
     teams: dict[str, dict[str, Any]]
     scopes: set[str]
@@ -69,6 +68,8 @@ class WebApi:
 
         def check_post_rate(self, channel_id: str) -> None: ...
 
+        def find_channel(self, ref: Any, *, by_name: bool = False) -> dict[str, Any]: ...
+
     # -- helpers --------------------------------------------------------------------------
 
     @staticmethod
@@ -89,55 +90,6 @@ class WebApi:
         if "users:read.email" not in self.scopes:
             out["profile"].pop("email", None)
         return out
-
-    def channel_view(self, channel: dict[str, Any], *, num_members: bool = False) -> dict[str, Any]:
-        """A channel as conversations.info shows it to the bot."""
-        out = copy.deepcopy(channel)
-        members = self.members.get(channel["id"], set())
-        if not channel.get("is_im"):
-            out["is_member"] = BOT_USER_ID in members
-        if num_members:
-            out["num_members"] = len(members - {BOT_USER_ID})
-        return out
-
-    def find_channel(self, ref: Any, *, by_name: bool = False) -> dict[str, Any]:
-        """The channel for an ID (or a name / user ID when `by_name`), as the bot can see it."""
-        if not ref or not isinstance(ref, str):
-            raise SlackError("channel_not_found")
-        channel = self.channels.get(ref)
-        if channel is None and by_name:
-            name = ref.lstrip("#")
-            channel = next((c for c in self.channels.values() if c.get("name") == name), None)
-            if channel is None and ref in self.users:
-                channel = self.open_dm(ref)
-        if channel is None:
-            raise SlackError("channel_not_found")
-        if channel.get("is_private") and BOT_USER_ID not in self.members.get(channel["id"], ()):
-            raise SlackError("channel_not_found")  # a private channel the bot is not in is invisible
-        return channel
-
-    def open_dm(self, user_id: str) -> dict[str, Any]:
-        """The app's DM channel with a user, created on first use."""
-        user = self.users.get(user_id)
-        if user is None or user.get("is_bot"):
-            raise SlackError("user_not_found")
-        if user.get("deleted"):
-            raise SlackError("user_disabled")
-        dm_id = "D" + user_id[1:]
-        if dm_id not in self.channels:
-            self.channels[dm_id] = {
-                "id": dm_id,
-                "created": 1700000000,
-                "is_im": True,
-                "is_org_shared": False,
-                "user": user_id,
-                "is_user_deleted": False,
-                "priority": 0,
-                "is_archived": False,
-                "is_private": True,
-            }
-            self.members[dm_id] = {user_id, BOT_USER_ID}
-        return self.channels[dm_id]
 
     def writable(self, channel: dict[str, Any]) -> None:
         """Raise as Slack does when the bot may not post in `channel`."""
@@ -254,52 +206,6 @@ class WebApi:
             ):
                 return {"user": self.user_view(user)}
         raise SlackError("users_not_found")
-
-    # -- conversations --------------------------------------------------------------------
-
-    async def conversations_info(self, a: Args) -> Args:
-        """conversations.info: a channel the bot can see, or channel_not_found."""
-        channel = self.find_channel(a.get("channel"))
-        if channel.get("is_private") and not channel.get("is_im") and "groups:read" not in self.scopes:
-            raise SlackError("missing_scope", needed="groups:read", provided=",".join(sorted(self.scopes)))
-        return {"channel": self.channel_view(channel, num_members=truthy(a.get("include_num_members")))}
-
-    async def conversations_members(self, a: Args) -> Args:
-        """conversations.members: member IDs, paged with cursor/limit."""
-        channel = self.find_channel(a.get("channel"))
-        members = sorted(self.members.get(channel["id"], set()))
-        start = int(a.get("cursor") or 0)
-        limit = max(1, min(int(a.get("limit") or 100), 1000))
-        page = members[start : start + limit]
-        nxt = str(start + limit) if start + limit < len(members) else ""
-        return {"members": page, "response_metadata": {"next_cursor": nxt}}
-
-    async def conversations_join(self, a: Args) -> Args:
-        """conversations.join: put the bot in a public, unarchived channel."""
-        channel = self.channels.get(a.get("channel") or "")
-        if channel is None:
-            raise SlackError("channel_not_found")
-        if channel.get("is_private") or channel.get("is_im"):
-            if BOT_USER_ID not in self.members.get(channel["id"], ()):
-                raise SlackError("channel_not_found")
-            raise SlackError("method_not_supported_for_channel_type")
-        if channel.get("is_archived"):
-            raise SlackError("is_archived")
-        members = self.members.setdefault(channel["id"], set())
-        already = BOT_USER_ID in members
-        members.add(BOT_USER_ID)
-        out: Args = {"channel": self.channel_view(channel)}
-        if already:
-            out["warning"] = "already_in_channel"
-            out["response_metadata"] = {"warnings": ["already_in_channel"]}
-        return out
-
-    async def conversations_open(self, a: Args) -> Args:
-        """conversations.open: the app's DM with one user."""
-        users = [u for u in str(a.get("users") or "").split(",") if u]
-        if len(users) != 1:
-            raise SlackError("not_enough_users" if not users else "too_many_users")
-        return {"channel": {"id": self.open_dm(users[0])["id"]}}
 
     # -- chat -----------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""The emulated workspace: its team, bot, members, guests, a Slack Connect partner and channels.
+"""The emulated workspace: its team, bot, members, guests, a Slack Connect partner, channels,
+the app's DM with every person and a group DM.
 
 Users and channels are kept as dicts in the shape the Web API returns them, so control
 helpers can change any field and `users.info` / `conversations.info` show the change.
@@ -35,6 +36,7 @@ LEADERSHIP: Final = "C0LEADERS01"  # private, bot member
 CLIENT_ACME: Final = "C0ACMEINT01"  # #client-acme: internal channel about the client, guests in it
 SHARED_ACME: Final = "C0ACMESHR01"  # Slack Connect channel shared with CLIENT_TEAM_ID
 OLD_DEALS: Final = "C0OLDDEAL01"  # archived
+GROUP_DM: Final = "G0MPDMMS001"  # group DM (mpim) of Maya, Sam and the bot
 
 PROFILE_KEYS: Final = frozenset(
     {
@@ -207,8 +209,43 @@ def make_channel(
     return channel
 
 
+def dm_id(user_id: str) -> str:
+    """The ID of the app's DM with a user."""
+    return "D" + user_id[1:]
+
+
+MAYA_DM: Final = dm_id(PEOPLE[0].slack_id)  # the app's DM with Maya (every person has one)
+
+
+def make_dm(user_id: str) -> dict[str, Any]:
+    """The app's DM with a user, shaped like `conversations.info` returns an IM."""
+    return {"id": dm_id(user_id), "created": 1700000000, "is_im": True, "is_org_shared": False,
+            "context_team_id": TEAM_ID, "user": user_id, "is_user_deleted": False, "priority": 0,
+            "is_archived": False, "is_private": True}
+
+
+def make_group_dm(channel_id: str, handles: list[str], *, creator: str,
+                  created: int = 1700000000) -> dict[str, Any]:
+    """A group DM (mpim) between people with these handles, shaped like `conversations.info` returns it."""
+    name = "mpdm-" + "--".join(handles) + "-1"
+    return {
+        "id": channel_id, "name": name, "name_normalized": name, "is_channel": False,
+        "is_group": False, "is_im": False, "is_mpim": True, "is_private": True,
+        "created": created, "creator": creator, "is_archived": False, "is_general": False,
+        "unlinked": 0, "is_shared": False, "is_org_shared": False, "is_ext_shared": False,
+        "is_pending_ext_shared": False, "pending_shared": [], "context_team_id": TEAM_ID,
+        "updated": created * 1000, "parent_conversation": None, "shared_team_ids": [TEAM_ID],
+        "previous_names": [], "topic": {"value": "", "creator": "", "last_set": 0},
+        "purpose": {"value": "Group messaging with: " + " ".join(f"@{h}" for h in handles),
+                    "creator": creator, "last_set": created},
+    }
+
+
 def seed_channels() -> tuple[dict[str, dict[str, Any]], dict[str, set[str]]]:
-    """Channels and their members (the bot's membership is `BOT_USER_ID` in the set)."""
+    """Channels, the app's DM with every person, a group DM, and their members.
+
+    The bot's membership is `BOT_USER_ID` in a conversation's member set.
+    """
     staff = {h.slack_id for h in PEOPLE}
     keys = {h.key: h.slack_id for h in PEOPLE}
     channels = [
@@ -230,7 +267,10 @@ def seed_channels() -> tuple[dict[str, dict[str, Any]], dict[str, set[str]]]:
             {keys["maya"], keys["sam"], EXTERNAL_ID, BOT_USER_ID},
         ),
         (make_channel(OLD_DEALS, "old-deals", is_archived=True), staff | {BOT_USER_ID}),
+        (make_group_dm(GROUP_DM, ["maya", "sam", BOT_NAME], creator=keys["maya"]),
+         {keys["maya"], keys["sam"], BOT_USER_ID}),
     ]
+    channels += [(make_dm(h.slack_id), {h.slack_id, BOT_USER_ID}) for h in PEOPLE]
     return ({c["id"]: c for c, _ in channels}, {c["id"]: set(m) for c, m in channels})
 
 

@@ -25,7 +25,11 @@ from sandbox.book import PEOPLE, Account
 from sandbox.core import CONTROL_PREFIX, Emulator, bearer_token
 from sandbox.slack import directory as d
 from sandbox.slack.api import Trigger, WebApi
+from sandbox.slack.conversations import Conversations
+from sandbox.slack.history import History
+from sandbox.slack.responses import ResponseUrl, ResponseUrls
 from sandbox.slack.common import SlackError, Window
+from sandbox.slack.scopes import BOT_SCOPES, accepted, missing_scope
 from sandbox.slack.forge import link_shared_event, slash_command_fields
 from sandbox.slack.history import HISTORY_SCOPES, History
 from sandbox.slack.responses import ResponseUrl, ResponseUrls
@@ -33,7 +37,10 @@ from sandbox.slack.socket import SocketMode
 
 
 class Spec(NamedTuple):
-    """How a Web API method is served: handler name, scope needed, rate tier (None: special)."""
+    """How a Web API method is served: handler name, scopes (any one; comma-separated), rate tier (None: special).
+
+    For a method in `scopes.TYPED_SCOPES` the handler then asks for the conversation kind's own scope.
+    """
 
     handler: str
     scope: str | None
@@ -45,12 +52,12 @@ METHODS: Final[dict[str, Spec]] = {
     "team.info": Spec("team_info", "team:read", 3),
     "users.info": Spec("users_info", "users:read", 4),
     "users.lookupByEmail": Spec("users_lookup_by_email", "users:read.email", 3),
-    "conversations.info": Spec("conversations_info", "channels:read", 3),
-    "conversations.members": Spec("conversations_members", "channels:read", 4),
+    "conversations.info": Spec("conversations_info", accepted("conversations.info"), 3),
+    "conversations.members": Spec("conversations_members", accepted("conversations.members"), 4),
     "conversations.join": Spec("conversations_join", "channels:join", 3),
-    "conversations.open": Spec("conversations_open", "im:write", 3),
-    # any one of these scopes lets the call through; the handler asks for the channel type's own
-    "conversations.history": Spec("conversations_history", ",".join(HISTORY_SCOPES), 3),
+    # as Slack names them when none is held (observed); only mpim:write and im:write open anything
+    "conversations.open": Spec("conversations_open", "channels:write,groups:write,mpim:write,im:write", 3),
+    "conversations.history": Spec("conversations_history", accepted("conversations.history"), 3),
     "chat.postMessage": Spec("chat_post_message", "chat:write", None),
     "chat.postEphemeral": Spec("chat_post_ephemeral", "chat:write", 4),
     "chat.update": Spec("chat_update", "chat:write", 3),
@@ -64,32 +71,11 @@ METHODS: Final[dict[str, Spec]] = {
     "apps.connections.open": Spec("apps_connections_open", "connections:write", 1),
 }
 APP_TOKEN_METHODS: Final = frozenset({"apps.connections.open"})
-# Methods whose scope follows the channel's type (channels:, groups:, im:, mpim:): the handler checks it
-# and, as Slack does, names the one scope that type needs.
-TYPED_SCOPE_METHODS: Final = frozenset({"conversations.history"})
 # Documented floors of Slack's tiers (requests per minute, per method and workspace).
 TIER_LIMITS: Final = {1: 1, 2: 20, 3: 50, 4: 100}
-BOT_SCOPES: Final = frozenset(
-    {
-        "chat:write",
-        "commands",
-        "links:read",
-        "links:write",
-        "users:read",
-        "users:read.email",
-        "channels:read",
-        "groups:read",
-        "channels:join",
-        "im:write",
-        "team:read",
-        "channels:history",
-        "groups:history",
-        "im:history",
-    }
-)
 
 
-class SlackEmulator(ResponseUrls, History, WebApi, SocketMode, Emulator):
+class SlackEmulator(ResponseUrls, History, WebApi, Conversations, SocketMode, Emulator):
     """The Slack Web API as slack_sdk's clients call it, with Slack's errors and limits."""
 
     name = "slack"
@@ -104,7 +90,7 @@ class SlackEmulator(ResponseUrls, History, WebApi, SocketMode, Emulator):
         self.app_token = f"xapp-1-{d.APP_ID}-3033-{secrets.token_hex(16)}"
         self.signing_secret = secrets.token_hex(16)
         self.token_error: str | None = None  # e.g. "token_revoked", "account_inactive"
-        self.scopes: set[str] = set(BOT_SCOPES)
+        self.scopes: set[str] = set(BOT_SCOPES)  # exactly manifest.yml's bot scopes; tests may take some away
         self.users = d.seed_users(self.today)
         self.channels, self.members = d.seed_channels()
         self.teams = d.seed_teams()
@@ -236,8 +222,8 @@ class SlackEmulator(ResponseUrls, History, WebApi, SocketMode, Emulator):
             args = await self._arguments(request)
             scopes = self._authorize(request, args, method)
             headers["X-OAuth-Scopes"] = ",".join(sorted(scopes))
-            if spec.scope and method not in TYPED_SCOPE_METHODS and not scopes & set(spec.scope.split(",")):
-                raise SlackError("missing_scope", needed=spec.scope, provided=",".join(sorted(scopes)))
+            if spec.scope and not scopes & set(spec.scope.split(",")):
+                raise missing_scope(spec.scope, scopes)
             if spec.tier is not None:
                 limit = self._overrides.get(method, (self.tier_limits[spec.tier], 60.0))
                 self._rate(method, limit)

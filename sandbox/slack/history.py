@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any, Final
 
 from sandbox.slack.common import SlackError, truthy
 from sandbox.slack.directory import BOT_USER_ID
+from sandbox.slack.scopes import conversation_kind, require_kind_scope
 
 Args = dict[str, Any]
-HISTORY_SCOPES: Final = ("channels:history", "groups:history", "im:history", "mpim:history")
 MAX_LIMIT: Final = 999
 
 
@@ -34,21 +34,11 @@ class History:
         """Top-level messages between oldest and latest (exclusive unless `inclusive`), newest first.
 
         `metadata` is included only with include_all_metadata; the scope needed follows the
-        channel type (channels:, groups: or im:history); a public channel the bot is not in
-        answers not_in_channel.
+        conversation's kind (channels:, groups:, im: or mpim:history); a public channel the bot
+        is not in answers not_in_channel.
         """
         channel = self.find_channel(a.get("channel"))
-        needed = (
-            "im:history"
-            if channel.get("is_im")
-            else "mpim:history"
-            if channel.get("is_mpim")
-            else "groups:history"
-            if channel.get("is_private")
-            else "channels:history"
-        )
-        if needed not in self.scopes:
-            raise SlackError("missing_scope", needed=needed, provided=",".join(sorted(self.scopes)))
+        require_kind_scope("conversations.history", conversation_kind(channel), self.scopes)
         if BOT_USER_ID not in self.members.get(channel["id"], ()):
             raise SlackError("not_in_channel")
         oldest = _ts_arg(a.get("oldest"), "invalid_ts_oldest") or Decimal(0)
