@@ -1,13 +1,15 @@
 """The Slack app's scopes: the emulator holds exactly manifest.yml's bot scopes, every Web API
 method the code calls is covered by one, and conversation methods ask for the scope of the
 conversation's kind (public channel, private channel, DM, group DM) as Slack does."""
+
 from __future__ import annotations
 
 import ast
 import inspect
 import json
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import pytest
 import slack_sdk.web.async_client as async_client_module
@@ -30,11 +32,11 @@ GLOBEX_URL = f"https://app.hubspot.com/contacts/{PORTAL_ID}/record/0-3/183400120
 # bot opens DMs with one person only (bot/alerts/sender.py); a group DM would need mpim:write.
 KINDS_USED: dict[str, tuple[Kind, ...]] = {"conversations.open": ("im",)}
 # one conversation of each kind in the seeded workspace, all with the bot in them
-CONVERSATIONS: dict[Kind, str] = {"public": SALES, "private": LEADERSHIP, "im": MAYA_DM,
-                                  "mpim": GROUP_DM}
+CONVERSATIONS: dict[Kind, str] = {"public": SALES, "private": LEADERSHIP, "im": MAYA_DM, "mpim": GROUP_DM}
 
 
 # -- reading the manifest and the code ------------------------------------------------------
+
 
 def manifest_bot_scopes() -> list[str]:
     """manifest.yml's oauth_config.scopes.bot, in order."""
@@ -57,9 +59,14 @@ def client_methods() -> dict[str, str]:
 
 def _api_call_name(node: ast.AST) -> str | None:
     """The method of an `x.api_call("chat.postMessage", ...)` call, if `node` is one."""
-    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-            and node.func.attr == "api_call" and node.args
-            and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "api_call"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+        and isinstance(node.args[0].value, str)
+    ):
         return node.args[0].value
     return None
 
@@ -105,6 +112,7 @@ def problems(methods: Iterable[str], granted: set[str]) -> list[str]:
 
 # -- the manifest and the code --------------------------------------------------------------
 
+
 def test_the_emulator_holds_exactly_the_manifest_scopes() -> None:
     """The constant the emulator grants is manifest.yml's bot list (the wheel carries no manifest.yml)."""
     scopes = manifest_bot_scopes()
@@ -123,20 +131,28 @@ async def test_the_token_reports_the_manifest_scopes(client: AsyncWebClient) -> 
 def test_every_method_the_code_calls_is_granted_by_the_manifest() -> None:
     """Each Web API method in bot/, handlers/, blocks/ is known to the emulator and covered by a scope."""
     calls = code_calls()
-    assert {"chat.postMessage", "chat.unfurl", "conversations.info", "conversations.history",
-            "conversations.open", "users.lookupByEmail", "views.open", "views.publish"} <= calls
+    assert {
+        "chat.postMessage",
+        "chat.unfurl",
+        "conversations.info",
+        "conversations.history",
+        "conversations.open",
+        "users.lookupByEmail",
+        "views.open",
+        "views.publish",
+    } <= calls
     assert problems(calls, set(manifest_bot_scopes())) == []
 
 
 def test_the_check_names_ungranted_and_unknown_methods() -> None:
     """A call the manifest can't make, or one the emulator doesn't know, is reported."""
-    source = '''
+    source = """
 async def more(client, other):
     await client.chat_postMessage(channel="C1", text="fine")
     await other.conversations_join(channel="C1")
     await client.api_call("team.info")
     await client.admin_users_list(team_id="T1")
-'''
+"""
     calls = called_methods(source)
     assert calls == {"chat.postMessage", "conversations.join", "team.info", "admin.users.list"}
     assert problems(calls, set(manifest_bot_scopes())) == [
@@ -145,10 +161,12 @@ async def more(client, other):
         "team.info: manifest.yml lacks team:read",
     ]
     assert problems({"conversations.info"}, set(manifest_bot_scopes()) - {"mpim:read"}) == [
-        "conversations.info: manifest.yml lacks mpim:read"]
+        "conversations.info: manifest.yml lacks mpim:read"
+    ]
 
 
 # -- the emulator over HTTP -----------------------------------------------------------------
+
 
 @pytest.fixture
 async def slack(serve: Callable) -> SlackEmulator:
@@ -177,8 +195,9 @@ def call(client: AsyncWebClient, method: str, channel: str) -> Any:
 
 @pytest.mark.parametrize("method", ["conversations.info", "conversations.members", "conversations.history"])
 @pytest.mark.parametrize("kind", KINDS)
-async def test_each_kind_needs_its_own_scope(slack: SlackEmulator, client: AsyncWebClient,
-                                             method: str, kind: Kind) -> None:
+async def test_each_kind_needs_its_own_scope(
+    slack: SlackEmulator, client: AsyncWebClient, method: str, kind: Kind
+) -> None:
     """Without the kind's scope: missing_scope naming that one scope; the other kinds still answer."""
     needed = TYPED_SCOPES[method][kind]
     assert (await call(client, method, CONVERSATIONS[kind]))["ok"]
@@ -261,6 +280,7 @@ async def test_open_refusals(slack: SlackEmulator, client: AsyncWebClient) -> No
 
 # -- end to end: the bot unfurls in DMs and group DMs -----------------------------------------
 
+
 async def _unfurl(bot: Bot, channel_id: str) -> str:
     """Share the Globex deal link in a conversation as Maya; the unfurl's JSON."""
     await bot.event(bot.slack.link_shared([GLOBEX_URL], channel_id=channel_id, user_id=MAYA))
@@ -275,10 +295,10 @@ async def test_a_deal_link_unfurls_in_a_dm_and_a_group_dm(bot: Bot, channel_id: 
     assert "Globex – Customer Data Platform" in text and "$22,500.00" in text
 
 
-@pytest.mark.parametrize("channel_id, scope", [(MAYA_DM, "im:read"), (GROUP_DM, "mpim:read")],
-                         ids=["dm", "group-dm"])
-async def test_without_the_read_scope_the_unfurl_shows_name_and_stage_only(bot: Bot, channel_id: str,
-                                                                          scope: str) -> None:
+@pytest.mark.parametrize("channel_id, scope", [(MAYA_DM, "im:read"), (GROUP_DM, "mpim:read")], ids=["dm", "group-dm"])
+async def test_without_the_read_scope_the_unfurl_shows_name_and_stage_only(
+    bot: Bot, channel_id: str, scope: str
+) -> None:
     """An install without the kind's read scope can't check the audience: the bot fails closed."""
     bot.slack.scopes.discard(scope)
     text = await _unfurl(bot, channel_id)

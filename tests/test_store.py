@@ -11,7 +11,7 @@ from bot.store import IndexedProject, Store, async_url
 
 
 async def test_token_seed_then_put(store: Store) -> None:
-    """The first refresh token is seeded once (a stored one is never overwritten by the env); a put bumps the version."""
+    """The first refresh token is seeded once (the env never overwrites a stored one); a put bumps the version."""
     first = await store.seed_token("qbo:1", "RT-1")
     again = await store.seed_token("qbo:1", "RT-ignored")
     assert again.refresh_token == "RT-1" and again.version == first.version

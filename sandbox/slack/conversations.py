@@ -3,6 +3,7 @@
 A mixin of `SlackEmulator`; the scope a method needs follows the conversation's kind
 (`sandbox.slack.scopes`).
 """
+
 from __future__ import annotations
 
 import copy
@@ -87,8 +88,7 @@ class Conversations:
         """conversations.info: a channel the bot can see, or channel_not_found."""
         channel = self.find_channel(a.get("channel"))
         require_kind_scope("conversations.info", conversation_kind(channel), self.scopes)
-        return {"channel": self.channel_view(channel,
-                                             num_members=truthy(a.get("include_num_members")))}
+        return {"channel": self.channel_view(channel, num_members=truthy(a.get("include_num_members")))}
 
     async def conversations_members(self, a: Args) -> Args:
         """conversations.members: member IDs, paged with cursor/limit."""
@@ -97,7 +97,7 @@ class Conversations:
         members = sorted(self.members.get(channel["id"], set()))
         start = int(a.get("cursor") or 0)
         limit = max(1, min(int(a.get("limit") or 100), 1000))
-        page = members[start:start + limit]
+        page = members[start : start + limit]
         nxt = str(start + limit) if start + limit < len(members) else ""
         return {"members": page, "response_metadata": {"next_cursor": nxt}}
 

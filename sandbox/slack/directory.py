@@ -219,25 +219,53 @@ MAYA_DM: Final = dm_id(PEOPLE[0].slack_id)  # the app's DM with Maya (every pers
 
 def make_dm(user_id: str) -> dict[str, Any]:
     """The app's DM with a user, shaped like `conversations.info` returns an IM."""
-    return {"id": dm_id(user_id), "created": 1700000000, "is_im": True, "is_org_shared": False,
-            "context_team_id": TEAM_ID, "user": user_id, "is_user_deleted": False, "priority": 0,
-            "is_archived": False, "is_private": True}
+    return {
+        "id": dm_id(user_id),
+        "created": 1700000000,
+        "is_im": True,
+        "is_org_shared": False,
+        "context_team_id": TEAM_ID,
+        "user": user_id,
+        "is_user_deleted": False,
+        "priority": 0,
+        "is_archived": False,
+        "is_private": True,
+    }
 
 
-def make_group_dm(channel_id: str, handles: list[str], *, creator: str,
-                  created: int = 1700000000) -> dict[str, Any]:
+def make_group_dm(channel_id: str, handles: list[str], *, creator: str, created: int = 1700000000) -> dict[str, Any]:
     """A group DM (mpim) between people with these handles, shaped like `conversations.info` returns it."""
     name = "mpdm-" + "--".join(handles) + "-1"
     return {
-        "id": channel_id, "name": name, "name_normalized": name, "is_channel": False,
-        "is_group": False, "is_im": False, "is_mpim": True, "is_private": True,
-        "created": created, "creator": creator, "is_archived": False, "is_general": False,
-        "unlinked": 0, "is_shared": False, "is_org_shared": False, "is_ext_shared": False,
-        "is_pending_ext_shared": False, "pending_shared": [], "context_team_id": TEAM_ID,
-        "updated": created * 1000, "parent_conversation": None, "shared_team_ids": [TEAM_ID],
-        "previous_names": [], "topic": {"value": "", "creator": "", "last_set": 0},
-        "purpose": {"value": "Group messaging with: " + " ".join(f"@{h}" for h in handles),
-                    "creator": creator, "last_set": created},
+        "id": channel_id,
+        "name": name,
+        "name_normalized": name,
+        "is_channel": False,
+        "is_group": False,
+        "is_im": False,
+        "is_mpim": True,
+        "is_private": True,
+        "created": created,
+        "creator": creator,
+        "is_archived": False,
+        "is_general": False,
+        "unlinked": 0,
+        "is_shared": False,
+        "is_org_shared": False,
+        "is_ext_shared": False,
+        "is_pending_ext_shared": False,
+        "pending_shared": [],
+        "context_team_id": TEAM_ID,
+        "updated": created * 1000,
+        "parent_conversation": None,
+        "shared_team_ids": [TEAM_ID],
+        "previous_names": [],
+        "topic": {"value": "", "creator": "", "last_set": 0},
+        "purpose": {
+            "value": "Group messaging with: " + " ".join(f"@{h}" for h in handles),
+            "creator": creator,
+            "last_set": created,
+        },
     }
 
 
@@ -267,8 +295,10 @@ def seed_channels() -> tuple[dict[str, dict[str, Any]], dict[str, set[str]]]:
             {keys["maya"], keys["sam"], EXTERNAL_ID, BOT_USER_ID},
         ),
         (make_channel(OLD_DEALS, "old-deals", is_archived=True), staff | {BOT_USER_ID}),
-        (make_group_dm(GROUP_DM, ["maya", "sam", BOT_NAME], creator=keys["maya"]),
-         {keys["maya"], keys["sam"], BOT_USER_ID}),
+        (
+            make_group_dm(GROUP_DM, ["maya", "sam", BOT_NAME], creator=keys["maya"]),
+            {keys["maya"], keys["sam"], BOT_USER_ID},
+        ),
     ]
     channels += [(make_dm(h.slack_id), {h.slack_id, BOT_USER_ID}) for h in PEOPLE]
     return ({c["id"]: c for c, _ in channels}, {c["id"]: set(m) for c, m in channels})

@@ -25,14 +25,12 @@ from sandbox.book import PEOPLE, Account
 from sandbox.core import CONTROL_PREFIX, Emulator, bearer_token
 from sandbox.slack import directory as d
 from sandbox.slack.api import Trigger, WebApi
+from sandbox.slack.common import SlackError, Window
 from sandbox.slack.conversations import Conversations
+from sandbox.slack.forge import link_shared_event, slash_command_fields
 from sandbox.slack.history import History
 from sandbox.slack.responses import ResponseUrl, ResponseUrls
-from sandbox.slack.common import SlackError, Window
 from sandbox.slack.scopes import BOT_SCOPES, accepted, missing_scope
-from sandbox.slack.forge import link_shared_event, slash_command_fields
-from sandbox.slack.history import HISTORY_SCOPES, History
-from sandbox.slack.responses import ResponseUrl, ResponseUrls
 from sandbox.slack.socket import SocketMode
 
 

@@ -7,6 +7,7 @@ client should read either answer). Otherwise the conversation's kind decides, an
 names the one scope that kind asks for (`conversations.info` on a DM without `im:read`
 answers `missing_scope`, `needed: "im:read"`, seen with channels:read held).
 """
+
 from __future__ import annotations
 
 from typing import Any, Final, Literal
@@ -18,9 +19,21 @@ from sandbox.slack.common import SlackError
 # repository root and is not in an installed wheel (the Docker image, `accountbot demo`);
 # tests/test_slack_scopes.py proves the two lists equal.
 MANIFEST_BOT_SCOPES: Final = (
-    "commands", "chat:write", "links:read", "links:write", "users:read", "channels:read",
-    "groups:read", "im:read", "mpim:read", "users:read.email", "im:write", "channels:history",
-    "groups:history", "im:history", "mpim:history",
+    "commands",
+    "chat:write",
+    "links:read",
+    "links:write",
+    "users:read",
+    "channels:read",
+    "groups:read",
+    "im:read",
+    "mpim:read",
+    "users:read.email",
+    "im:write",
+    "channels:history",
+    "groups:history",
+    "im:history",
+    "mpim:history",
 )
 BOT_SCOPES: Final = frozenset(MANIFEST_BOT_SCOPES)
 
@@ -30,8 +43,7 @@ KINDS: Final[tuple[Kind, ...]] = ("public", "private", "im", "mpim")
 
 def _family(verb: str) -> dict[Kind, str]:
     """channels:VERB, groups:VERB, mpim:VERB and im:VERB (Slack's order in `needed`) by kind."""
-    return {"public": f"channels:{verb}", "private": f"groups:{verb}", "mpim": f"mpim:{verb}",
-            "im": f"im:{verb}"}
+    return {"public": f"channels:{verb}", "private": f"groups:{verb}", "mpim": f"mpim:{verb}", "im": f"im:{verb}"}
 
 
 # Methods whose scope follows the conversation's kind: the handler resolves the conversation
