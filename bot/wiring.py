@@ -25,8 +25,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from blocks.alerts import alert_message
 from bot.access import Gatekeeper
 from bot.alerts.directory import SlackDirectory
-from bot.alerts.engine import AlertEngine, Upsells
+from bot.alerts.engine import AlertEngine
 from bot.alerts.sender import OutboxSender
+from bot.alerts.upsells import Upsells
 from bot.alerts.worker import AlertWorker, process_name
 from bot.asana_hooks import AsanaHookSecrets
 from bot.book import BookService

@@ -103,11 +103,9 @@ def test_unknown_database_url_is_refused() -> None:
 
 
 async def test_claims_are_one_time_across_stores(store: Store) -> None:
-    """A key is claimed once; a release lets it be claimed again; results are remembered."""
+    """A key is claimed once; a release lets it be claimed again; old claims are pruned."""
     assert await store.claim("evt:Ev1", "event") is True
     assert await store.claim("evt:Ev1", "event") is False
-    await store.set_claim_result("evt:Ev1", "done")
-    assert await store.claim_result("evt:Ev1") == "done"
     await store.release("evt:Ev1")
     assert await store.claim("evt:Ev1", "event") is True
     assert await store.prune_claims("event", older_than=-1) == 1

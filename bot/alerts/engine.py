@@ -6,16 +6,15 @@ import asyncio
 import dataclasses
 import logging
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 from cachetools import TTLCache
 
+from bot.alerts.pollers import LeaseCheck, Pollers
 from bot.alerts.sender import EMAIL_PREFIX
-from bot.models import AccountStatus
-from bot.models.alerts import AlertKind, AlertPayload, EscalationAlert, PaymentAlert, UpsellAlert
-from bot.models.health import Health
+from bot.models.alerts import AlertKind, AlertPayload, EscalationAlert, PaymentAlert
 from bot.models.views import Subscription
 from bot.settings import Settings
 from bot.store import InboxItem, Store, keys
@@ -26,20 +25,13 @@ from connectors.types import PaymentApplication, TicketInfo
 log = logging.getLogger(__name__)
 
 BURST_WINDOW: Final = 0.5  # seconds a delivery waits so that near-simultaneous events go as one message
-TICKET_LOOKBACK: Final = timedelta(minutes=15)
 DEAL_TTL: Final = 300.0  # deal name and owner for alerts: they rarely change
 SNAPSHOT_SETTLE: Final = 2.0
 TIME_PRECISION: Final = 1.0  # QuickBooks and HubSpot stamp events to the second (or ms): an event "after" within it
 INBOX_RETRY: Final = 30.0  # seconds before a signal whose lookup failed is tried again
 
 
-class LeaseCheck(Protocol):
-    """Raises when this process is no longer the leader (bot.alerts.worker.LeaseKeeper)."""
-
-    async def check(self) -> None: ...
-
-
-class AlertEngine:
+class AlertEngine(Pollers):
     """Turns signals into recorded events and queued deliveries."""
 
     def __init__(
@@ -314,44 +306,6 @@ class AlertEngine:
 
     # -- pollers ------------------------------------------------------------------------
 
-    async def poll(self, lease: LeaseCheck | None = None) -> int:
-        """The backstop for webhooks: QuickBooks payments by CDC, HubSpot tickets by creation time."""
-        await self.start_alerting()  # what the first polls look back on predates this: owners don't hear of it
-        made = 0
-        for name, fn in (("quickbooks", self._poll_payments), ("hubspot", self._poll_tickets)):
-            if lease is not None:
-                await lease.check()
-            try:
-                made += await fn()
-                await self.store.set_sync(keys.poll_ok(name), str(time.time()))
-            except ConnectorError as exc:
-                log.warning("poll of %s failed: %s", name, exc)
-        return made
-
-    async def _poll_payments(self) -> int:
-        cursor = await self.store.get_sync(keys.QBO_PAYMENT_CURSOR)
-        ids, new_cursor = await self.quickbooks.changed_payments(cursor)
-        made = await self.payments(ids) if ids else 0
-        await self.store.set_sync(keys.QBO_PAYMENT_CURSOR, new_cursor)
-        return made
-
-    async def _poll_tickets(self) -> int:
-        stored = await self.store.get_sync(keys.HUBSPOT_TICKETS_SINCE)
-        if stored is None:  # first run: start from now, don't alert on history
-            await self.store.set_sync(keys.HUBSPOT_TICKETS_SINCE, datetime.now(UTC).isoformat())
-            return 0
-        since = datetime.fromisoformat(stored)
-        made = 0
-        newest = since
-        # Look back a while: a ticket is often associated with its deal minutes after creation.
-        infos = await self.hubspot.tickets_since(since - TICKET_LOOKBACK)
-        await self._learn_deals([d for info in infos if info.is_open for d in info.deal_ids])
-        for info in infos:
-            made += await self.ticket_info(info)
-            newest = max(newest, info.escalation.created_at)
-        await self.store.set_sync(keys.HUBSPOT_TICKETS_SINCE, newest.isoformat())
-        return made
-
 
 def signal_payload(signal: Signal) -> dict[str, Any]:
     """A Signal as JSON for the inbox."""
@@ -380,30 +334,3 @@ def _over_minimum(sub: Subscription, amount: Decimal | None) -> bool:
         return amount >= Decimal(sub.min_amount)
     except InvalidOperation:
         return True
-
-
-class Upsells:
-    """An upsell moment: once per account, to the rep (the deal owner) by DM (the snapshotter reports them)."""
-
-    def __init__(self, store: Store, portal_id: str | None) -> None:
-        self.store = store
-        self.portal_id = portal_id
-
-    async def __call__(self, status: AccountStatus, health: Health) -> int:
-        """Queue the DM the first time this account is an upsell moment; 1 if queued."""
-        deal = status.deal.value
-        email = deal.owner.email if deal is not None and deal.owner is not None else None
-        if not email:
-            return 0
-        destination = f"{EMAIL_PREFIX}{email.strip().lower()}"
-        payload: UpsellAlert = {"deal_id": status.deal_id, "deal_name": status.name, "reason": health.upsell_reason}
-        new = await self.store.record_event(
-            f"upsell:{self.portal_id}:{status.deal_id}",
-            AlertKind.UPSELL,
-            status.deal_id,
-            payload,
-            time.time(),
-            [(destination, f"{destination}|{status.deal_id}|{AlertKind.UPSELL}", None)],
-            due_at=time.time(),
-        )
-        return int(new)

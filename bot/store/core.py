@@ -324,17 +324,6 @@ class CoreStore:
         async with self.engine.begin() as conn:
             await conn.execute(delete(Claim.__table__).where(Claim.key == key))
 
-    async def set_claim_result(self, key: str, result: str) -> None:
-        """Remember what the claimed work produced (e.g. the engagement ID)."""
-        async with self.engine.begin() as conn:
-            await conn.execute(update(Claim.__table__).where(Claim.key == key).values(result=result))
-
-    async def claim_result(self, key: str) -> str | None:
-        """What the claimed work produced, if it finished."""
-        async with self.engine.connect() as conn:
-            row = (await conn.execute(select(Claim.result).where(Claim.key == key))).first()
-        return None if row is None else row.result
-
     async def prune_claims(self, kind: str, older_than: float) -> int:
         """Forget claims of `kind` older than `older_than` seconds."""
         cutoff = time.time() - older_than

@@ -1,0 +1,82 @@
+"""The pollers: the backstop for webhooks (QuickBooks payments by CDC, HubSpot tickets by creation time).
+
+A mixin of AlertEngine, which records what they find through the same path as the webhooks.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Final, Protocol
+
+from bot.store import keys
+from connectors.errors import ConnectorError
+
+if TYPE_CHECKING:
+    from bot.store import Store
+    from connectors.types import TicketInfo
+
+log = logging.getLogger(__name__)
+TICKET_LOOKBACK: Final = timedelta(minutes=15)  # a ticket is often associated with its deal minutes after creation
+
+
+class LeaseCheck(Protocol):
+    """Raises when this process is no longer the leader (bot.alerts.worker.LeaseKeeper)."""
+
+    async def check(self) -> None: ...
+
+
+class Pollers:
+    """`poll()` (mixed into AlertEngine)."""
+
+    if TYPE_CHECKING:  # provided by AlertEngine
+        store: Store
+        hubspot: Any
+        quickbooks: Any
+
+        async def start_alerting(self) -> float: ...
+
+        async def payments(self, payment_ids: list[str]) -> int: ...
+
+        async def ticket_info(self, info: TicketInfo) -> int: ...
+
+        async def _learn_deals(self, deal_ids: list[str]) -> None: ...
+
+    async def poll(self, lease: LeaseCheck | None = None) -> int:
+        """The backstop for webhooks: QuickBooks payments by CDC, HubSpot tickets by creation time."""
+        await self.start_alerting()  # what the first polls look back on predates this: owners don't hear of it
+        made = 0
+        for name, fn in (("quickbooks", self._poll_payments), ("hubspot", self._poll_tickets)):
+            if lease is not None:
+                await lease.check()
+            try:
+                made += await fn()
+                await self.store.set_sync(keys.poll_ok(name), str(time.time()))
+            except ConnectorError as exc:
+                log.warning("poll of %s failed: %s", name, exc)
+        return made
+
+    async def _poll_payments(self) -> int:
+        cursor = await self.store.get_sync(keys.QBO_PAYMENT_CURSOR)
+        ids, new_cursor = await self.quickbooks.changed_payments(cursor)
+        made = await self.payments(ids) if ids else 0
+        await self.store.set_sync(keys.QBO_PAYMENT_CURSOR, new_cursor)
+        return made
+
+    async def _poll_tickets(self) -> int:
+        stored = await self.store.get_sync(keys.HUBSPOT_TICKETS_SINCE)
+        if stored is None:  # first run: start from now, don't alert on history
+            await self.store.set_sync(keys.HUBSPOT_TICKETS_SINCE, datetime.now(UTC).isoformat())
+            return 0
+        since = datetime.fromisoformat(stored)
+        made = 0
+        newest = since
+        # Look back a while: a ticket is often associated with its deal minutes after creation.
+        infos = await self.hubspot.tickets_since(since - TICKET_LOOKBACK)
+        await self._learn_deals([d for info in infos if info.is_open for d in info.deal_ids])
+        for info in infos:
+            made += await self.ticket_info(info)
+            newest = max(newest, info.escalation.created_at)
+        await self.store.set_sync(keys.HUBSPOT_TICKETS_SINCE, newest.isoformat())
+        return made
