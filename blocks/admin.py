@@ -77,6 +77,7 @@ def doctor_message(report: dict[str, Any], now: datetime) -> dict[str, Any]:
         f"Outbox: {box['pending']} pending ({box['overdue']} late), {box['sending']} sending, "
         f"{box['sent']} sent, {box['failed']} failed"
     )
+    lines.append(_writeback_line(report.get("hubspot_writeback") or {}, now))
     broken = report["broken_subscriptions"]
     lines.append(
         f"Broken subscriptions: {len(broken)}"
@@ -90,3 +91,17 @@ def doctor_message(report: dict[str, Any], now: datetime) -> dict[str, Any]:
         "text": f"accountbot doctor: {report['status']}",
         "blocks": [SectionBlock(text=MarkdownTextObject(text=body)).to_dict()],
     }
+
+
+def _writeback_line(state: dict[str, Any], now: datetime) -> str:
+    """HubSpot write-back: off, waiting for setup, or how much it wrote and when."""
+    if not state.get("enabled"):
+        return "HubSpot write-back: off (HUBSPOT_WRITEBACK=false)"
+    if state.get("missing_properties"):
+        return "HubSpot write-back: waiting for `accountbot setup hubspot`"
+    if not state.get("checked"):
+        return "HubSpot write-back: on, nothing learned yet"
+    return (
+        f"HubSpot write-back: on, {state.get('deals_written', 0)} deal updates, "
+        f"last {_when(state.get('last_write_at'), now)}"
+    )

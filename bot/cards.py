@@ -15,6 +15,7 @@ from bot.lookup import lookup
 from bot.models import AccountStatus
 from bot.models.views import QueryResult
 from bot.status import DealNotFound, StatusService
+from bot.writeback import WriteBack
 from connectors.errors import ConnectorError
 from connectors.types import DealMatch
 
@@ -31,12 +32,14 @@ class CardService:
         store: Any = None,
         thresholds: Thresholds | None = None,
         links: Links | None = None,
+        writeback: WriteBack | None = None,
     ) -> None:
         self.status = status
         self.hubspot = hubspot
         self.store = store
         self.thresholds = thresholds or Thresholds()
         self.links = links or Links(getattr(hubspot, "portal_id", None))
+        self.writeback = writeback
 
     async def for_query(self, query: str) -> QueryResult:
         """The card when one deal is meant; a picker for several; suggestions for none."""
@@ -78,8 +81,14 @@ class CardService:
         return None if linked is None else await self.for_query(linked[0])
 
     async def for_deal(self, deal_id: str, *, refresh: bool = False) -> AccountStatus:
-        """The card of one deal, with history merged into "what changed" and health (raises DealNotFound)."""
-        return await self.enrich(await self.status.get_status(deal_id, refresh=refresh))
+        """The card of one deal, with history merged into "what changed" and health (raises DealNotFound).
+
+        What the card learned goes onto the HubSpot deal too (write-back, in the background).
+        """
+        status = await self.enrich(await self.status.get_status(deal_id, refresh=refresh))
+        if self.writeback is not None:
+            self.writeback.learned(status)
+        return status
 
     async def enrich(self, status: AccountStatus) -> AccountStatus:
         """Changes seen in the snapshots beside Asana's stories; the health assessment."""

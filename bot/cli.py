@@ -64,7 +64,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=_cmd_serve)
 
     setup = sub.add_parser("setup", help="one-time set-up in a connected system (safe to run again)")
-    setup.add_argument("system", choices=("asana",), help="asana: register the delivery projects' webhooks")
+    setup.add_argument(
+        "system",
+        choices=("hubspot", "asana"),
+        help="hubspot: create the deal properties the bot writes; asana: register the delivery projects' webhooks",
+    )
     setup.set_defaults(func=_cmd_setup)
 
     worker = sub.add_parser("worker", help="pollers and the alert outbox sender (one leader at a time)")
@@ -229,6 +233,40 @@ async def _cmd_worker(args: argparse.Namespace) -> int:
 
 
 async def _cmd_setup(args: argparse.Namespace) -> int:
+    if args.system == "hubspot":
+        return await _setup_hubspot()
+    return await _setup_asana()
+
+
+async def _setup_hubspot() -> int:
+    from bot.wiring import open_hubspot_admin
+    from bot.writeback import GROUP_LABEL, setup
+    from connectors.errors import ConnectorError, MissingScopes
+
+    admin = await open_hubspot_admin(Settings.from_env())
+    try:
+        created, existing = await setup(admin.hubspot, admin.store)
+    except MissingScopes as exc:
+        print(
+            f"accountbot: {exc.message}. `setup hubspot` needs {', '.join(exc.scopes)}; the bot needs "
+            "crm.objects.deals.write to write onto deals (README: 'Install in Slack', step 4).",
+            file=sys.stderr,
+        )
+        return 2
+    except ConnectorError as exc:
+        print(f"accountbot: HubSpot refused the setup: {exc.message}", file=sys.stderr)
+        return 1
+    finally:
+        await admin.close()
+    print(f"HubSpot deal properties for the write-back, in the group “{GROUP_LABEL}”:")
+    print(f"  created: {', '.join(created) if created else 'nothing (all there already)'}")
+    if existing:
+        print(f"  already there: {', '.join(existing)}")
+    print("Running bots start writing at their next update; nothing to restart.")
+    return 0
+
+
+async def _setup_asana() -> int:
     from bot.wiring import open_services
 
     settings = Settings.from_env()

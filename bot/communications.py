@@ -63,8 +63,7 @@ class CommunicationLog:
             await self.store.release(key)
             return LogOutcome("failed", exc.message)
         self.cards.status.invalidate(origin.deal_id, ("communication",))
-        if origin.response_url:
-            result = await self.cards.card(origin.deal_id)
-            if result.status is not None:
-                await replace_message(origin.response_url, status_card(result.status, now, ephemeral=origin.ephemeral))
+        result = await self.cards.card(origin.deal_id)  # the fresh status (and its write-back onto the deal)
+        if origin.response_url and result.status is not None:
+            await replace_message(origin.response_url, status_card(result.status, now, ephemeral=origin.ephemeral))
         return LogOutcome("logged")

@@ -16,8 +16,11 @@ PROBE_DEADLINE = 5.0
 class Doctor:
     """What `/account doctor` and `/healthz` report, from the connectors' state and the store."""
 
-    def __init__(self, settings: Any, store: Any, hubspot: Any, asana: Any, quickbooks: Any) -> None:
+    def __init__(
+        self, settings: Any, store: Any, hubspot: Any, asana: Any, quickbooks: Any, writeback: Any = None
+    ) -> None:
         self.settings = settings
+        self.writeback = writeback
         self.store = store
         self.hubspot = hubspot
         self.asana = asana
@@ -74,6 +77,11 @@ async def _report(services: Doctor, *, probe: bool) -> dict[str, Any]:
             "this process's memory. Fix the database before restarting, or an admin will have to "
             "re-authorise QuickBooks."
         )
+    writeback = services.writeback
+    if writeback is not None and writeback.enabled:
+        if probe:
+            await writeback.check_setup()
+        problems += writeback_problems(writeback.report())
     healthy = all(c.get("available", True) and c.get("auth", "ok") == "ok" for c in connectors.values())
     return {
         "status": "ok" if healthy and not problems else "degraded",
@@ -85,7 +93,22 @@ async def _report(services: Doctor, *, probe: bool) -> dict[str, Any]:
         "outbox": outbox,
         "broken_subscriptions": broken,
         "alert_worker": {"holder": lease[0], "lease_expires_at": lease[1]} if lease else None,
+        "hubspot_writeback": writeback.report() if writeback is not None else {"enabled": False},
     }
+
+
+def writeback_problems(state: dict[str, Any]) -> list[str]:
+    """The write-back's troubles as sentences that say what to do."""
+    problems = []
+    if state.get("missing_properties"):
+        names = ", ".join(state["missing_properties"])
+        problems.append(
+            f"HubSpot write-back is waiting: the deal properties {names} don't exist. Run "
+            "`accountbot setup hubspot` (cards and alerts work meanwhile)."
+        )
+    if state.get("problem"):
+        problems.append(f"HubSpot write-back: {state['problem']}")
+    return problems
 
 
 def _auth_word(result: Any) -> str:

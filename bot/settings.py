@@ -88,6 +88,8 @@ class Settings:
     poll_interval_seconds: float = 60.0
     alert_owner_dm: bool = True
     port: int = 3000
+    hubspot_writeback: bool = True  # write the headline status onto the deal
+    hubspot_rate_limit: int = 100  # requests per 10 s the bot allows itself (Starter 100, Professional 190)
 
     sandbox: bool = False  # ACCOUNTBOT_SANDBOX: missing systems run on the built-in sandbox
     sandbox_systems: frozenset[str] = field(default_factory=frozenset)
@@ -179,6 +181,8 @@ def _coerce(name: str, raw: str, annotation: object) -> object:
             raise ValueError("expected a whole number") from None
         if name == "port" and not 0 < value < 65536:
             raise ValueError("expected a port between 1 and 65535")
+        if name.endswith("_rate_limit") and value < 1:
+            raise ValueError("expected a number of requests, 1 or more")
         return value
     if text.startswith("float"):
         try:

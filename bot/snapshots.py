@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any, Final
 
 from bot.status import DealNotFound, StatusService
@@ -29,13 +29,15 @@ class Snapshotter:
         concurrency: int = 4,
         thresholds: Any = None,
         on_upsell: Any = None,
+        writeback: Any = None,
     ) -> None:
         self.store = store
         self.status = status
         self.spread = spread  # the daily round is spread over this long, leaving room for cards and alerts
         self.concurrency = concurrency
         self.thresholds = thresholds
-        self.on_upsell = on_upsell  # async (status, health): bot.alerts.engine.Upsells
+        self.on_upsell = on_upsell  # async (status, health): bot.alerts.upsells.Upsells
+        self.writeback = writeback  # bot.writeback.WriteBack: what a snapshot learned goes onto the deal
         self._task: asyncio.Task | None = None
 
     async def take(self, deal_id: str, *, refresh: bool = True) -> dict[str, Any] | None:
@@ -56,6 +58,8 @@ class Snapshotter:
         for status in statuses.values():
             if await self.record(status):
                 taken += 1
+        if self.writeback is not None:
+            await self.writeback.flush()  # the chunk's changes in batches of 100, now
         return taken
 
     async def record(self, status: Any) -> dict[str, Any] | None:
@@ -72,6 +76,8 @@ class Snapshotter:
             {"deal_id": deal_id, "name": status.name, "health_detail": asdict(health), "partial": status.partial}
         )
         await self.store.add_snapshot(deal_id, data)
+        if self.writeback is not None:
+            self.writeback.learned(replace(status, health=health))
         if health.upsell and self.on_upsell is not None:
             await self.on_upsell(status, health)
         return data

@@ -43,6 +43,7 @@ from bot.status import StatusService, Timing
 from bot.store import Store
 from bot.subscriptions import SubscriptionService
 from bot.unfurls import UnfurlService
+from bot.writeback import WriteBack
 from connectors.asana import AsanaConnector
 from connectors.errors import ConfigError
 from connectors.hubspot import HubSpotConnector
@@ -80,6 +81,7 @@ class Services:
     unfurls: UnfurlService
     communications: CommunicationLog
     hooks: AsanaHookSecrets
+    writeback: WriteBack
     worker: AlertWorker
     slack: AsyncWebClient
     clock: Callable[[], datetime] = field(default=utcnow)
@@ -87,6 +89,7 @@ class Services:
     async def close(self) -> None:
         """Stop background work and close every connection."""
         await self.worker.close()
+        await self.writeback.close()
         await self.status.close()
         self.hubspot.close()
         self.asana.close()
@@ -117,6 +120,7 @@ def sender_client(settings: Settings) -> AsyncWebClient:
 
 def hubspot_from(settings: Settings, **kwargs: Any) -> HubSpotConnector:
     """The HubSpot connector of these settings."""
+    kwargs.setdefault("general_limit", (settings.hubspot_rate_limit, 10.0))
     return HubSpotConnector(
         settings.hubspot_access_token or "", settings.hubspot_portal_id, settings.hubspot_base_url, **kwargs
     )
@@ -169,11 +173,16 @@ async def open_services(
     quickbooks = quickbooks_from(settings, store)
     status = StatusService(hubspot, asana, quickbooks, timing=timing)
     links = Links(settings.hubspot_portal_id)
-    cards = CardService(status, hubspot, store, settings.thresholds, links)
+    writeback = WriteBack(store, hubspot, enabled=settings.hubspot_writeback)
+    cards = CardService(status, hubspot, store, settings.thresholds, links, writeback)
     slack = slack_client(settings)
     gate = Gatekeeper(slack)
     snapshotter = Snapshotter(
-        store, status, thresholds=settings.thresholds, on_upsell=Upsells(store, settings.hubspot_portal_id)
+        store,
+        status,
+        thresholds=settings.thresholds,
+        on_upsell=Upsells(store, settings.hubspot_portal_id),
+        writeback=writeback,
     )
     book = BookService(store, hubspot, gate, snapshotter)
     worker = build_worker(settings, store, hubspot, quickbooks, status, snapshotter, book, gate)
@@ -189,15 +198,34 @@ async def open_services(
         subscriptions=SubscriptionService(store, cards, SlackDirectory(slack)),
         book=book,
         home=HomeService(gate, book, store, clock),
-        doctor=Doctor(settings, store, hubspot, asana, quickbooks),
+        doctor=Doctor(settings, store, hubspot, asana, quickbooks, writeback),
         links=links,
         unfurls=UnfurlService(links, cards, gate, clock),
         communications=CommunicationLog(cards, store, gate),
         hooks=AsanaHookSecrets(store, settings.asana_webhook_secret),
+        writeback=writeback,
         worker=worker,
         slack=slack,
         clock=clock,
     )
+
+
+@dataclass(frozen=True)
+class HubSpotAdmin:
+    """What `accountbot setup hubspot` needs, without the other systems configured."""
+
+    store: Store
+    hubspot: HubSpotConnector
+
+    async def close(self) -> None:
+        self.hubspot.close()
+        await self.store.close()
+
+
+async def open_hubspot_admin(settings: Settings) -> HubSpotAdmin:
+    """The store and the HubSpot connector only."""
+    settings.require(("hubspot",))
+    return HubSpotAdmin(await Store.open(settings.database_url), hubspot_from(settings))
 
 
 def build_worker(
@@ -235,6 +263,7 @@ def another_worker(services: Services, settings: Settings | None = None, **worke
         services.status,
         thresholds=services.settings.thresholds,
         on_upsell=Upsells(services.store, services.settings.hubspot_portal_id),
+        writeback=services.writeback,
     )
     return build_worker(
         settings or services.settings,

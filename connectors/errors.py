@@ -16,6 +16,22 @@ class AuthError(ConnectorError):
     """The credentials were refused (401/403, invalid_grant): a human must act."""
 
 
+class MissingScopes(AuthError):
+    """The token works but lacks scopes this call needs (HubSpot 403 MISSING_SCOPES); `scopes` names them."""
+
+    def __init__(self, system: str, message: str, scopes: tuple[str, ...]) -> None:
+        super().__init__(system, message)
+        self.scopes = scopes
+
+
+class Refused(ConnectorError):
+    """The service understood the request and refused its content (400 validation); `details` says why, per item."""
+
+    def __init__(self, system: str, message: str, details: tuple[dict, ...] = ()) -> None:
+        super().__init__(system, message)
+        self.details = details
+
+
 class UnavailableError(ConnectorError):
     """The service could not be reached, timed out or answered 5xx after retries."""
 

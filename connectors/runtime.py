@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from connectors.errors import ConnectorError, NotFoundError, RateLimitedError, UnavailableError
+from connectors.errors import AuthError, ConnectorError, RateLimitedError, UnavailableError
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -125,9 +125,9 @@ class Runner:
                         raise
                     log.info("%s rate limited; retrying in %.2fs", self.system, wait)
             except ConnectorError as exc:
-                if not isinstance(exc, NotFoundError):
+                if isinstance(exc, AuthError):
                     self._mark_failed(exc)
-                else:
+                else:  # it answered: a record it doesn't have, or a request it refused, is not an outage
                     self._mark_ok()
                 raise
             attempt += 1

@@ -77,8 +77,9 @@ class AlertEngine(Pollers):
                 return 0
             if signal.source == "hubspot" and signal.entity == "ticket" and signal.action != "deleted":
                 return await self.ticket(signal.entity_id)
-            if signal.source == "hubspot" and signal.entity == "deal" and self.status is not None:
-                self.status.invalidate(signal.entity_id)
+            if signal.source == "hubspot" and signal.entity == "deal" and not _own_write(signal):
+                if self.status is not None:
+                    self.status.invalidate(signal.entity_id)
         except NotFoundError:
             log.info("%s %s %s is gone; nothing to alert", signal.source, signal.entity, signal.entity_id)
         return 0
@@ -324,6 +325,14 @@ def _signal(payload: dict[str, Any]) -> Signal:
         payload.get("account"),
         datetime.fromisoformat(occurred) if occurred else None,
         payload.get("detail") or {},
+    )
+
+
+def _own_write(signal: Signal) -> bool:
+    """A deal change the bot made itself (write-back): it comes back as a webhook and starts nothing."""
+    detail = signal.detail or {}
+    return detail.get("changeSource") == "INTEGRATION" and str(detail.get("propertyName") or "").startswith(
+        "accountbot_"
     )
 
 

@@ -9,10 +9,11 @@ from bot.store.alerts import AlertStore, Subscription
 from bot.store.book import BookStore
 from bot.store.core import CoreStore, async_url
 from bot.store.outbox import InboxItem, OutboxRow, OutboxStore
+from bot.store.writeback import WritebackStore
 from connectors.ports import IndexedProject, TokenRecord
 
 
-class Store(CoreStore, AlertStore, OutboxStore, BookStore):
+class Store(CoreStore, AlertStore, OutboxStore, BookStore, WritebackStore):
     """Async access to the accountbot database; create with `await Store.open(url)`.
 
     It implements every store protocol of `connectors.ports` (tokens, cursors, both indexes).

@@ -9,6 +9,7 @@ QBO_PAYMENT_CURSOR: Final = "poll:quickbooks:cursor"
 HUBSPOT_TICKETS_SINCE: Final = "poll:hubspot:since"
 DAILY_SNAPSHOTS: Final = "snapshot:daily"  # "<started>|<last deal done>" while a round runs
 DAILY_SNAPSHOTS_LAST: Final = "snapshot:daily:last"
+HUBSPOT_SETUP_AT: Final = "hubspot:setup:at"  # when `accountbot setup hubspot` last ran (running bots re-check)
 
 
 def poll_ok(source: str) -> str:

@@ -166,3 +166,12 @@ class RepPrefs(Base):
     user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     digest_opt_out: Mapped[int] = mapped_column(Integer, default=0)
     home_filter: Mapped[str] = mapped_column(String(16), default="all")
+
+
+class DealWriteback(Base):
+    """What the bot last wrote onto a HubSpot deal (its accountbot_* properties), so it writes only changes."""
+
+    __tablename__ = "deal_writeback"
+    deal_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    written: Mapped[str] = mapped_column(Text)  # JSON: property -> the value HubSpot holds
+    written_at: Mapped[float] = mapped_column(Float)

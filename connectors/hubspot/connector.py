@@ -20,6 +20,7 @@ from urllib3.util.retry import Retry
 from connectors.errors import ConfigError, ConnectorError, NotFoundError
 from connectors.hubspot.batch import AccountBatch
 from connectors.hubspot.book import BookQuery
+from connectors.hubspot.properties import DealWrites
 from connectors.hubspot.records import (
     APP_URL,
     COMM_PROPERTIES,
@@ -57,7 +58,7 @@ log = logging.getLogger(__name__)
 REFRESH_AFTER: Final = 60.0  # seconds: an unknown stage reloads the pipelines at most this often
 
 
-class HubSpotConnector(TicketFeed, BookQuery, AccountBatch):
+class HubSpotConnector(TicketFeed, BookQuery, AccountBatch, DealWrites):
     """Deals, escalations and communications of one HubSpot portal."""
 
     system = SYSTEM
@@ -100,6 +101,9 @@ class HubSpotConnector(TicketFeed, BookQuery, AccountBatch):
         self._pipelines_api = client.crm.pipelines.pipelines_api
         self._owners_api = client.crm.owners.owners_api
         self._associations_api = client.crm.associations.v4.batch_api
+        self._properties_api = client.crm.properties.core_api
+        self._property_groups_api = client.crm.properties.groups_api
+        self._property_batch_api = client.crm.properties.batch_api
         self.runner = Runner(
             SYSTEM,
             classify,
@@ -125,6 +129,9 @@ class HubSpotConnector(TicketFeed, BookQuery, AccountBatch):
             self._pipelines_api,
             self._owners_api,
             self._associations_api,
+            self._properties_api,
+            self._property_groups_api,
+            self._property_batch_api,
         ):
             api.api_client.rest_client.pool_manager.clear()
 

@@ -18,7 +18,14 @@ from urllib.parse import urlsplit
 
 import urllib3
 
-from connectors.errors import ConnectorError, NotFoundError, UnavailableError, error_for_status
+from connectors.errors import (
+    ConnectorError,
+    MissingScopes,
+    NotFoundError,
+    Refused,
+    UnavailableError,
+    error_for_status,
+)
 from connectors.types import Communication, CommunicationKind, Deal, Escalation, Person
 
 SYSTEM: Final = "hubspot"
@@ -85,6 +92,28 @@ def classify(exc: BaseException) -> ConnectorError | None:
     """Sort an SDK/urllib3 exception into the connector hierarchy."""
     status = getattr(exc, "status", None)
     if type(exc).__module__.startswith("hubspot.") and isinstance(status, int):  # any sub-package's ApiException
+        body = _body(exc)
+        if status == 403 and body.get("category") == "MISSING_SCOPES":
+            scopes = tuple(
+                sorted(
+                    {
+                        s
+                        for e in body.get("errors") or ()
+                        if isinstance(e, dict)
+                        for s in (e.get("context") or {}).get("requiredGranularScopes") or ()
+                    }
+                )
+            )
+            return MissingScopes(
+                SYSTEM,
+                f"HTTP 403 MISSING_SCOPES: the HubSpot token lacks the scope {' or '.join(scopes) or '(unnamed)'}: "
+                "add it to the private app (HubSpot → Settings → Integrations → Private "
+                "apps) and use the app's token",
+                scopes,
+            )
+        if status == 400 and body.get("category") == "VALIDATION_ERROR":
+            details = tuple(e for e in body.get("errors") or () if isinstance(e, dict))
+            return Refused(SYSTEM, error_message(exc), details)
         return error_for_status(SYSTEM, status, error_message(exc), retry_after_of(exc))
     if isinstance(exc, (urllib3.exceptions.HTTPError, OSError)):  # MaxRetryError, timeouts, resets
         return UnavailableError(SYSTEM, f"cannot reach HubSpot ({type(exc).__name__}: {exc})")
@@ -302,6 +331,15 @@ def to_datetime(raw: str | None) -> datetime | None:
 def to_date(raw: str | None) -> date | None:
     moment = to_datetime(raw)
     return moment.astimezone(UTC).date() if moment else None
+
+
+def _body(exc: Any) -> dict[str, Any]:
+    """HubSpot's JSON error body of an SDK exception ({} when there is none)."""
+    try:
+        body = json.loads(exc.body or "{}")
+    except (ValueError, AttributeError, TypeError):
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
 def error_message(exc: Any) -> str:
