@@ -8,7 +8,7 @@ from typing import Any
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
 from blocks import format as fmt
-from blocks.card import escape
+from blocks.card import entities, escape
 from bot.models.views import Subscription
 
 BROKEN_REASONS = {
@@ -54,7 +54,7 @@ def subscriptions_list(text: str, subs: tuple[Subscription, ...], now: datetime)
 def doctor_message(report: dict[str, Any], now: datetime) -> dict[str, Any]:
     """The admin's checklist."""
     lines = [f"*accountbot doctor — {report['status']}*"]
-    lines += [f":warning: {escape(problem)}" for problem in report.get("problems", [])]
+    lines += [f":warning: {entities(problem)}" for problem in report.get("problems", [])]
     for name, state in report["connectors"].items():
         ok = ":white_check_mark:" if state.get("available") and state.get("auth", "ok") == "ok" else ":x:"
         lines.append(

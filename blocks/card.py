@@ -33,6 +33,11 @@ def escape(text: str) -> str:
     return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")).translate(_LOOKALIKES)
 
 
+def entities(text: str) -> str:
+    """Escape only &, < and > (for the bot's own sentences, whose `code` and *bold* are meant)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def mrkdwn(segments: list[Segment]) -> str:
     """Styled segments as mrkdwn; bold and warnings in *bold*, muted in _italics_."""
     out = []

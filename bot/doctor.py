@@ -101,7 +101,7 @@ def writeback_problems(state: dict[str, Any]) -> list[str]:
     """The write-back's troubles as sentences that say what to do."""
     problems = []
     if state.get("missing_properties"):
-        names = ", ".join(state["missing_properties"])
+        names = ", ".join(f"`{name}`" for name in state["missing_properties"])
         problems.append(
             f"HubSpot write-back is waiting: the deal properties {names} don't exist. Run "
             "`accountbot setup hubspot` (cards and alerts work meanwhile)."
