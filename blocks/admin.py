@@ -78,6 +78,7 @@ def doctor_message(report: dict[str, Any], now: datetime) -> dict[str, Any]:
         f"{box['sent']} sent, {box['failed']} failed"
     )
     lines.append(_writeback_line(report.get("hubspot_writeback") or {}, now))
+    lines.append(_projects_line(report.get("project_on_close") or {}, now))
     broken = report["broken_subscriptions"]
     lines.append(
         f"Broken subscriptions: {len(broken)}"
@@ -105,3 +106,21 @@ def _writeback_line(state: dict[str, Any], now: datetime) -> str:
         f"HubSpot write-back: on, {state.get('deals_written', 0)} deal updates, "
         f"last {_when(state.get('last_write_at'), now)}"
     )
+
+
+def _projects_line(state: dict[str, Any], now: datetime) -> str:
+    """Project on close: off (and how to turn it on), or its template, team and last project."""
+    if not state.get("configured"):
+        return (
+            "Project on close: off — set ASANA_PROJECT_TEMPLATE_GID and ASANA_TEAM_GID and a deal won without "
+            "a delivery project gets one"
+        )
+    template = escape(str(state.get("template") or state.get("template_gid") or "?"))
+    made = state.get("last_made")
+    last = (
+        f"last made for deal {made['deal_id']} {_when(made.get('at'), now)}"
+        + (" (the deal field was added: the template lacks it)" if made.get("field_added") else "")
+        if made
+        else "none made yet"
+    )
+    return f"Project on close: on, template “{template}”, team {escape(str(state.get('team_gid') or '?'))}, {last}"

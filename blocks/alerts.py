@@ -27,6 +27,7 @@ from bot.models.alerts import (
     DigestAlert,
     EscalationAlert,
     PaymentAlert,
+    ProjectAlert,
     UpsellAlert,
 )
 
@@ -73,6 +74,8 @@ def _several_accounts(kind: str, groups: list[list[AlertPayload]]) -> dict[str, 
 def _one_account(kind: str, payloads: Sequence[AlertPayload]) -> dict[str, Any]:
     if kind == AlertKind.ESCALATIONS:
         return escalation_alert(cast("list[EscalationAlert]", payloads))
+    if kind == AlertKind.PROJECTS:
+        return project_alert(cast(ProjectAlert, payloads[-1]))
     if kind == AlertKind.UPSELL:
         return upsell_alert(cast(UpsellAlert, payloads[0]))
     if kind == AlertKind.DIGEST:
@@ -95,6 +98,38 @@ def upsell_alert(payload: UpsellAlert) -> dict[str, Any]:
                 )
             )
         ),
+        _button(payload["deal_id"]),
+    ]
+    return {"text": text, "blocks": [b.to_dict() for b in blocks]}
+
+
+def project_alert(payload: ProjectAlert) -> dict[str, Any]:
+    """A delivery project made for a won deal: its link and first milestone (or why it could not be made)."""
+    name = fmt.truncate(payload.get("deal_name") or f"Deal {payload['deal_id']}", 300)
+    if payload.get("failed"):
+        text = f"Delivery project not created for {name}"
+        body = (
+            f":warning: *Delivery project not created* for *{escape(name)}*: "
+            f"{escape(fmt.truncate(payload['failed'] or '', 1000))}. It is tried again the next time the win "
+            "is seen; `/account doctor` has the details."
+        )
+        return {
+            "text": text,
+            "blocks": [
+                SectionBlock(text=MarkdownTextObject(text=fmt.truncate(body, 3000))).to_dict(),
+                _button(payload["deal_id"]).to_dict(),
+            ],
+        }
+    project = escape(fmt.truncate(payload.get("project_name") or name, 200))
+    link = f"<{payload['project_url']}|{project}>" if payload.get("project_url") else project
+    lines = [f":building_construction: *Delivery project created* for *{escape(name)}*: {link}"]
+    if payload.get("first_milestone"):
+        due = payload.get("first_milestone_due")
+        when = f" — due {fmt.day(date.fromisoformat(due))}" if due else ""
+        lines.append(f"First milestone: {escape(fmt.truncate(payload['first_milestone'] or '', 300))}{when}")
+    text = f"Delivery project created for {name}"
+    blocks = [
+        SectionBlock(text=MarkdownTextObject(text=fmt.truncate("\n".join(lines), 3000))),
         _button(payload["deal_id"]),
     ]
     return {"text": text, "blocks": [b.to_dict() for b in blocks]}

@@ -17,10 +17,18 @@ class Doctor:
     """What `/account doctor` and `/healthz` report, from the connectors' state and the store."""
 
     def __init__(
-        self, settings: Any, store: Any, hubspot: Any, asana: Any, quickbooks: Any, writeback: Any = None
+        self,
+        settings: Any,
+        store: Any,
+        hubspot: Any,
+        asana: Any,
+        quickbooks: Any,
+        writeback: Any = None,
+        projects: Any = None,
     ) -> None:
         self.settings = settings
         self.writeback = writeback
+        self.projects = projects
         self.store = store
         self.hubspot = hubspot
         self.asana = asana
@@ -82,6 +90,11 @@ async def _report(services: Doctor, *, probe: bool) -> dict[str, Any]:
         if probe:
             await writeback.check_setup()
         problems += writeback_problems(writeback.report())
+    projects = services.projects
+    project_state: dict[str, Any] = {"configured": False}
+    if projects is not None:
+        project_state = await projects.report() if probe else {"configured": projects.configured}
+        problems += project_problems(project_state)
     healthy = all(c.get("available", True) and c.get("auth", "ok") == "ok" for c in connectors.values())
     return {
         "status": "ok" if healthy and not problems else "degraded",
@@ -94,7 +107,26 @@ async def _report(services: Doctor, *, probe: bool) -> dict[str, Any]:
         "broken_subscriptions": broken,
         "alert_worker": {"holder": lease[0], "lease_expires_at": lease[1]} if lease else None,
         "hubspot_writeback": writeback.report() if writeback is not None else {"enabled": False},
+        "project_on_close": project_state,
     }
+
+
+def project_problems(state: dict[str, Any]) -> list[str]:
+    """Project on close: a template that isn't there, and the projects it could not make."""
+    problems = []
+    if state.get("configured") and state.get("template_exists") is False:
+        problems.append(
+            f"Project on close: ASANA_PROJECT_TEMPLATE_GID {state.get('template_gid')} is not a template "
+            "this Asana token can see. Check the gid, and that the token's user is in the template's team."
+        )
+    if state.get("template_error"):
+        problems.append(f"Project on close: reading the template failed: {state['template_error']}")
+    for failure in state.get("failures", [])[:5]:
+        problems.append(
+            f"Project on close: the delivery project for deal {failure['deal_id']} was not made: "
+            f"{failure['error']}. The next time the win is seen it is tried again."
+        )
+    return problems
 
 
 def writeback_problems(state: dict[str, Any]) -> list[str]:

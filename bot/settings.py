@@ -71,6 +71,8 @@ class Settings:
     asana_base_url: str = "https://app.asana.com/api/1.0"
     asana_deal_field: str = "HubSpot Deal ID"
     asana_webhook_secret: str | None = field(default=None, repr=False)
+    asana_project_template_gid: str | None = None  # a won deal without a project gets one from this template
+    asana_team_gid: str | None = None  # ... in this team
 
     qbo_client_id: str | None = None
     qbo_client_secret: str | None = field(default=None, repr=False)
@@ -90,6 +92,7 @@ class Settings:
     port: int = 3000
     hubspot_writeback: bool = True  # write the headline status onto the deal
     hubspot_rate_limit: int = 100  # requests per 10 s the bot allows itself (Starter 100, Professional 190)
+    asana_rate_limit: int = 1500  # requests per minute the bot allows itself (paid 1500, free 150)
 
     sandbox: bool = False  # ACCOUNTBOT_SANDBOX: missing systems run on the built-in sandbox
     sandbox_systems: frozenset[str] = field(default_factory=frozenset)

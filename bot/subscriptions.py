@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 from bot.cards import CardService
-from bot.models.alerts import SUBSCRIBABLE, AlertKind
+from bot.models.alerts import AlertKind
 from bot.models.views import Subscription
 from bot.store import Store
 from bot.store.alerts import ALL
@@ -18,8 +18,11 @@ KIND_WORDS: Final = {
     "escalations": AlertKind.ESCALATIONS,
     "payment": AlertKind.PAYMENTS,
     "payments": AlertKind.PAYMENTS,
+    "project": AlertKind.PROJECTS,
+    "projects": AlertKind.PROJECTS,
 }
-ALL_KINDS: Final = SUBSCRIBABLE
+# What a subscription that names no kind gets: delivery projects only when asked for (`projects`).
+DEFAULT_KINDS: Final = frozenset({AlertKind.ESCALATIONS, AlertKind.PAYMENTS})
 NO_ACCOUNT: Final = "Which account? `/account subscribe Acme` or `/account subscribe all`."
 MAX_MINIMUM: Final = Decimal("1000000000000")  # a trillion: stored in 32 characters, larger than any invoice
 MIN_RE: Final = re.compile(r"^min=([$€£]?)([\d,]+(?:\.\d{1,2})?)$", re.IGNORECASE)
@@ -31,6 +34,7 @@ class Request:
     kinds: frozenset[str]
     min_amount: Decimal | None = None
     error: str | None = None
+    named: bool = False  # the kinds were named (else the defaults)
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,7 @@ class Outcome:
 
 
 def parse(text: str) -> Request:
-    """`ACCOUNT|all [escalations] [payments] [min=AMOUNT]` (kinds default to both)."""
+    """`ACCOUNT|all [escalations] [payments] [projects] [min=AMOUNT]` (kinds default to escalations and payments)."""
     kinds: set[str] = set()
     minimum: Decimal | None = None
     words: list[str] = []
@@ -70,9 +74,10 @@ def parse(text: str) -> Request:
         else:
             words.append(token)
     target = " ".join(words).strip()
+    chosen = frozenset(kinds or DEFAULT_KINDS)
     if not target:
-        return Request("", frozenset(kinds or ALL_KINDS), minimum, error=NO_ACCOUNT)
-    return Request(ALL if target.lower() == "all" else target, frozenset(kinds or ALL_KINDS), minimum)
+        return Request("", chosen, minimum, error=NO_ACCOUNT, named=bool(kinds))
+    return Request(ALL if target.lower() == "all" else target, chosen, minimum, named=bool(kinds))
 
 
 class SubscriptionService:
@@ -115,7 +120,7 @@ class SubscriptionService:
         deal_id = ALL
         if request.target != ALL:
             deal_id = await self._existing(channel_id, request.target) or ""
-        kinds = request.kinds if request.kinds != ALL_KINDS else None
+        kinds = request.kinds if request.named else None
         if not deal_id or not await self.store.unsubscribe(channel_id, deal_id, kinds):
             return Outcome(
                 False, f"This channel has no subscription for “{request.target}”. `/account subscriptions` lists them."
@@ -155,7 +160,7 @@ class SubscriptionService:
         if request.error == NO_ACCOUNT:
             link = await self.store.channel_link(channel_id)
             if link is not None:
-                return Request(link[0], request.kinds, request.min_amount)
+                return Request(link[0], request.kinds, request.min_amount, named=request.named)
         return request
 
     async def _account(self, target: str) -> tuple[str, str, str | None]:

@@ -26,6 +26,7 @@ from blocks.alerts import alert_message
 from bot.access import Gatekeeper
 from bot.alerts.directory import SlackDirectory
 from bot.alerts.engine import AlertEngine
+from bot.alerts.recorder import EventRecorder
 from bot.alerts.sender import OutboxSender
 from bot.alerts.upsells import Upsells
 from bot.alerts.worker import AlertWorker, process_name
@@ -37,6 +38,7 @@ from bot.digest import DigestService
 from bot.doctor import Doctor
 from bot.home import HomeService
 from bot.links import Links
+from bot.projects import ProjectOnClose
 from bot.settings import Settings
 from bot.snapshots import Snapshotter
 from bot.status import StatusService, Timing
@@ -185,7 +187,7 @@ async def open_services(
         writeback=writeback,
     )
     book = BookService(store, hubspot, gate, snapshotter)
-    worker = build_worker(settings, store, hubspot, quickbooks, status, snapshotter, book, gate)
+    worker = build_worker(settings, store, hubspot, asana, quickbooks, status, snapshotter, book, gate)
     return Services(
         settings=settings,
         store=store,
@@ -198,7 +200,7 @@ async def open_services(
         subscriptions=SubscriptionService(store, cards, SlackDirectory(slack)),
         book=book,
         home=HomeService(gate, book, store, clock),
-        doctor=Doctor(settings, store, hubspot, asana, quickbooks, writeback),
+        doctor=Doctor(settings, store, hubspot, asana, quickbooks, writeback, worker.engine.projects),
         links=links,
         unfurls=UnfurlService(links, cards, gate, clock),
         communications=CommunicationLog(cards, store, gate),
@@ -232,6 +234,7 @@ def build_worker(
     settings: Settings,
     store: Store,
     hubspot: HubSpotConnector,
+    asana: AsanaConnector,
     quickbooks: QuickBooksConnector,
     status: StatusService,
     snapshotter: Snapshotter,
@@ -241,7 +244,9 @@ def build_worker(
 ) -> AlertWorker:
     """The alert pipeline of one process: engine, exactly-once sender, digest, and the loop that leads them."""
     holder = str(worker_kwargs.pop("holder", None) or process_name())
-    engine = AlertEngine(store, settings, hubspot, quickbooks, status=status, snapshotter=snapshotter)
+    recorder = EventRecorder(store, settings, snapshotter=snapshotter)
+    projects = ProjectOnClose(settings, store, hubspot, asana, status, recorder, holder)
+    engine = AlertEngine(store, hubspot, quickbooks, recorder=recorder, status=status, projects=projects)
     sender = OutboxSender(store, sender_client(settings), alert_message, name=holder)
     return AlertWorker(
         store,
@@ -269,6 +274,7 @@ def another_worker(services: Services, settings: Settings | None = None, **worke
         settings or services.settings,
         services.store,
         services.hubspot,
+        services.asana,
         services.quickbooks,
         services.status,
         snapshotter,

@@ -109,6 +109,10 @@ class InvoiceIndex(Protocol):
 class ProjectIndex(Protocol):
     """Asana projects by the deal ID they carry, per workspace."""
 
+    async def add_asana_project(self, workspace_gid: str, project: IndexedProject) -> None:
+        """Index one project now (made or linked by the bot), before the next scan."""
+        ...
+
     async def replace_asana_index(self, workspace_gid: str, projects: Iterable[IndexedProject]) -> None:
         """Replace the workspace's index with a full scan's result."""
         ...

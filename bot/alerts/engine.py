@@ -2,32 +2,27 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 import time
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Final
 
 from cachetools import TTLCache
 
 from bot.alerts.pollers import LeaseCheck, Pollers
-from bot.alerts.sender import EMAIL_PREFIX
+from bot.alerts.recorder import EventRecorder
 from bot.models.alerts import AlertKind, AlertPayload, EscalationAlert, PaymentAlert
-from bot.models.views import Subscription
 from bot.settings import Settings
-from bot.store import InboxItem, Store, keys
+from bot.store import InboxItem, Store
 from bot.webhooks import Signal
 from connectors.errors import ConnectorError, NotFoundError, RateLimitedError, UnavailableError
 from connectors.types import PaymentApplication, TicketInfo
 
 log = logging.getLogger(__name__)
 
-BURST_WINDOW: Final = 0.5  # seconds a delivery waits so that near-simultaneous events go as one message
 DEAL_TTL: Final = 300.0  # deal name and owner for alerts: they rarely change
-SNAPSHOT_SETTLE: Final = 2.0
-TIME_PRECISION: Final = 1.0  # QuickBooks and HubSpot stamp events to the second (or ms): an event "after" within it
 INBOX_RETRY: Final = 30.0  # seconds before a signal whose lookup failed is tried again
 
 
@@ -37,35 +32,42 @@ class AlertEngine(Pollers):
     def __init__(
         self,
         store: Store,
-        settings: Settings,
         hubspot: Any,
         quickbooks: Any,
         *,
+        recorder: EventRecorder,
         status: Any = None,
-        snapshotter: Any = None,
-        burst_window: float = BURST_WINDOW,
+        projects: Any = None,
     ) -> None:
         self.store = store
-        self.settings = settings
         self.hubspot = hubspot
         self.quickbooks = quickbooks
+        self.recorder = recorder
         self.status = status
-        self.burst_window = burst_window
-        self.snapshotter = snapshotter  # bot.snapshots.Snapshotter: a snapshot after every event
-        self._background: set[asyncio.Task] = set()
-        self._snapshot_pending: set[str] = set()
+        self.projects = projects  # bot.projects.ProjectOnClose: a won deal gets its delivery project
         self._deals: TTLCache[str, dict[str, Any]] = TTLCache(10_000, DEAL_TTL)
-        self._alerting_since: float | None = None
+
+    @property
+    def settings(self) -> Settings:
+        """The settings the engine and its recorder share (realm, portal, owner DMs)."""
+        return self.recorder.settings
+
+    @settings.setter
+    def settings(self, settings: Settings) -> None:
+        self.recorder.settings = settings
+
+    @property
+    def burst_window(self) -> float:
+        """Seconds a delivery waits so that near-simultaneous events go as one message."""
+        return self.recorder.burst_window
+
+    @burst_window.setter
+    def burst_window(self, seconds: float) -> None:
+        self.recorder.burst_window = seconds
 
     async def start_alerting(self) -> float:
         """When this installation began alerting (stored once): owners hear of what happens after it."""
-        if self._alerting_since is None:
-            stored = await self.store.get_sync(keys.ALERTING_SINCE)
-            if stored is None:
-                await self.store.set_sync(keys.ALERTING_SINCE, str(time.time()))
-                stored = await self.store.get_sync(keys.ALERTING_SINCE)
-            self._alerting_since = float(stored or time.time())
-        return self._alerting_since
+        return await self.recorder.start_alerting()
 
     async def handle(self, signal: Signal) -> int:
         """One signal from a webhook or a poller; returns how many new events it made."""
@@ -80,6 +82,8 @@ class AlertEngine(Pollers):
             if signal.source == "hubspot" and signal.entity == "deal" and not _own_write(signal):
                 if self.status is not None:
                     self.status.invalidate(signal.entity_id)
+                if self.projects is not None and (signal.detail or {}).get("propertyName") == "dealstage":
+                    await self.projects.on_stage_change(signal.entity_id)  # won? its delivery project
         except NotFoundError:
             log.info("%s %s %s is gone; nothing to alert", signal.source, signal.entity, signal.entity_id)
         return 0
@@ -238,51 +242,13 @@ class AlertEngine(Pollers):
         amount: Decimal | None = None,
         occurred: float | None = None,
     ) -> int:
-        """Record the event once, with a delivery for each subscription that existed when it happened."""
-        when = occurred if occurred is not None else time.time()
-        deliveries: list[tuple[str, str, int | None]] = []
-        for sub in await self.store.subscriptions_for(deal_id):
-            if kind in sub.kinds and _over_minimum(sub, amount) and sub.created_at < when + TIME_PRECISION:
-                deliveries.append((sub.channel_id, f"{sub.channel_id}|{deal_id}|{kind}", sub.id))
-        if self.settings.alert_owner_dm and owner_email and when + TIME_PRECISION > await self.start_alerting():
-            email = owner_email.strip().lower()  # the Slack user is looked up when sending (and retried)
-            deliveries.append((f"{EMAIL_PREFIX}{email}", f"{EMAIL_PREFIX}{email}|{deal_id}|{kind}", None))
-        deliveries = list({d[0]: d for d in reversed(deliveries)}.values())[::-1]  # one per destination
-        new = await self.store.record_event(
-            key, kind, deal_id, payload, when, deliveries, due_at=time.time() + self.burst_window
-        )
-        if new:
-            log.info("event %s: %d deliveries", key, len(deliveries))
-            if self.snapshotter is not None and kind != AlertKind.UPSELL:  # history: a snapshot on every event
-                self._snapshot_soon(deal_id)
-        return int(new)
+        return await self.recorder.record(key, kind, deal_id, payload, owner_email, amount=amount, occurred=occurred)
 
     async def close(self) -> None:
-        """Cancel background snapshots (shutdown)."""
-        for task in list(self._background):
-            task.cancel()
-        if self._background:
-            await asyncio.gather(*self._background, return_exceptions=True)
-
-    def _snapshot_soon(self, deal_id: str) -> None:
-        """One snapshot per account per burst of events, taken once the burst has settled."""
-        if deal_id in self._snapshot_pending:
-            return
-        self._snapshot_pending.add(deal_id)
-
-        async def later() -> None:
-            try:
-                await asyncio.sleep(self.burst_window + SNAPSHOT_SETTLE)
-                self._snapshot_pending.discard(deal_id)
-                await self.snapshotter.take(deal_id)
-            except Exception:
-                log.exception("snapshot after an event on %s failed", deal_id)
-            finally:
-                self._snapshot_pending.discard(deal_id)
-
-        task = asyncio.get_running_loop().create_task(later())
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        """Cancel background work (shutdown)."""
+        await self.recorder.close()
+        if self.projects is not None:
+            await self.projects.close()
 
     async def _deal(self, deal_id: str) -> dict[str, Any]:
         await self._learn_deals([deal_id])
@@ -334,12 +300,3 @@ def _own_write(signal: Signal) -> bool:
     return detail.get("changeSource") == "INTEGRATION" and str(detail.get("propertyName") or "").startswith(
         "accountbot_"
     )
-
-
-def _over_minimum(sub: Subscription, amount: Decimal | None) -> bool:
-    if amount is None or not sub.min_amount:
-        return True
-    try:
-        return amount >= Decimal(sub.min_amount)
-    except InvalidOperation:
-        return True

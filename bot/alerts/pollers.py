@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from connectors.types import TicketInfo
 
 log = logging.getLogger(__name__)
+WIN_LOOKBACK: Final = timedelta(minutes=5)  # HubSpot's search lags its writes by a few seconds
 TICKET_LOOKBACK: Final = timedelta(minutes=15)  # a ticket is often associated with its deal minutes after creation
 
 
@@ -43,11 +44,17 @@ class Pollers:
 
         async def _learn_deals(self, deal_ids: list[str]) -> None: ...
 
+        projects: Any
+
     async def poll(self, lease: LeaseCheck | None = None) -> int:
         """The backstop for webhooks: QuickBooks payments by CDC, HubSpot tickets by creation time."""
         await self.start_alerting()  # what the first polls look back on predates this: owners don't hear of it
         made = 0
-        for name, fn in (("quickbooks", self._poll_payments), ("hubspot", self._poll_tickets)):
+        for name, fn in (
+            ("quickbooks", self._poll_payments),
+            ("hubspot", self._poll_tickets),
+            ("hubspot-wins", self._poll_wins),
+        ):
             if lease is not None:
                 await lease.check()
             try:
@@ -80,3 +87,17 @@ class Pollers:
             newest = max(newest, info.escalation.created_at)
         await self.store.set_sync(keys.HUBSPOT_TICKETS_SINCE, newest.isoformat())
         return made
+
+    async def _poll_wins(self) -> int:
+        """Deals that entered a won stage since the watermark: each gets its delivery project (once)."""
+        if self.projects is None or not self.projects.configured:
+            return 0
+        now = datetime.now(UTC)
+        stored = await self.store.get_sync(keys.HUBSPOT_WINS_SINCE)
+        if stored is None:  # first run: from now on, not the deals won before the bot was there
+            await self.store.set_sync(keys.HUBSPOT_WINS_SINCE, now.isoformat())
+            return 0
+        for deal_id in await self.hubspot.deals_won_since(datetime.fromisoformat(stored) - WIN_LOOKBACK):
+            await self.projects.on_stage_change(deal_id)
+        await self.store.set_sync(keys.HUBSPOT_WINS_SINCE, now.isoformat())
+        return 0

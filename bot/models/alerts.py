@@ -17,9 +17,10 @@ class AlertKind(StrEnum):
     PAYMENTS = "payments"
     UPSELL = "upsell"
     DIGEST = "digest"
+    PROJECTS = "projects"
 
 
-SUBSCRIBABLE: Final = frozenset({AlertKind.ESCALATIONS, AlertKind.PAYMENTS})
+SUBSCRIBABLE: Final = frozenset({AlertKind.ESCALATIONS, AlertKind.PAYMENTS, AlertKind.PROJECTS})
 # Kinds whose bursts over several accounts may share one message in a busy channel.
 COALESCING: Final = frozenset({AlertKind.ESCALATIONS, AlertKind.PAYMENTS})
 
@@ -99,4 +100,17 @@ class DigestAlert(TypedDict):
     accounts: int
 
 
-AlertPayload = PaymentAlert | EscalationAlert | UpsellAlert | DigestAlert
+class ProjectAlert(TypedDict):
+    """A delivery project made for a won deal (or, with `failed`, why it could not be made)."""
+
+    deal_id: str
+    deal_name: str
+    project_name: str | None
+    project_url: str | None
+    first_milestone: str | None
+    first_milestone_due: str | None  # YYYY-MM-DD
+    field_added: bool
+    failed: str | None
+
+
+AlertPayload = PaymentAlert | EscalationAlert | UpsellAlert | DigestAlert | ProjectAlert

@@ -9,15 +9,25 @@ from bot.store.alerts import AlertStore, Subscription
 from bot.store.book import BookStore
 from bot.store.core import CoreStore, async_url
 from bot.store.outbox import InboxItem, OutboxRow, OutboxStore
+from bot.store.projects import ProjectStore, ProjectWork
 from bot.store.writeback import WritebackStore
 from connectors.ports import IndexedProject, TokenRecord
 
 
-class Store(CoreStore, AlertStore, OutboxStore, BookStore, WritebackStore):
+class Store(CoreStore, AlertStore, OutboxStore, BookStore, WritebackStore, ProjectStore):
     """Async access to the accountbot database; create with `await Store.open(url)`.
 
     It implements every store protocol of `connectors.ports` (tokens, cursors, both indexes).
     """
 
 
-__all__ = ["Store", "IndexedProject", "InboxItem", "TokenRecord", "OutboxRow", "Subscription", "async_url"]
+__all__ = [
+    "Store",
+    "IndexedProject",
+    "InboxItem",
+    "TokenRecord",
+    "OutboxRow",
+    "ProjectWork",
+    "Subscription",
+    "async_url",
+]

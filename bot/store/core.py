@@ -172,6 +172,24 @@ class CoreStore:
 
     # -- Asana project index ------------------------------------------------------------
 
+    async def add_asana_project(self, workspace_gid: str, project: IndexedProject) -> None:
+        """Index one project now (one the bot just made or linked), without waiting for the next scan."""
+        t = AsanaProjectIndex.__table__
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                delete(t).where(and_(t.c.workspace_gid == workspace_gid, t.c.project_gid == project.project_gid))
+            )
+            await conn.execute(
+                insert(t).values(
+                    workspace_gid=workspace_gid,
+                    project_gid=project.project_gid,
+                    deal_id=project.deal_id,
+                    project_name=project.project_name,
+                    archived=int(project.archived),
+                    indexed_at=time.time(),
+                )
+            )
+
     async def replace_asana_index(self, workspace_gid: str, projects: Iterable[IndexedProject]) -> None:
         """Replace the workspace's index with a full scan's result, in one transaction."""
         now = time.time()

@@ -7,6 +7,7 @@ from typing import Final
 ALERTING_SINCE: Final = "alerts:since"  # when this installation began alerting
 QBO_PAYMENT_CURSOR: Final = "poll:quickbooks:cursor"
 HUBSPOT_TICKETS_SINCE: Final = "poll:hubspot:since"
+HUBSPOT_WINS_SINCE: Final = "poll:hubspot-wins:since"  # deals that entered a won stage after this
 DAILY_SNAPSHOTS: Final = "snapshot:daily"  # "<started>|<last deal done>" while a round runs
 DAILY_SNAPSHOTS_LAST: Final = "snapshot:daily:last"
 HUBSPOT_SETUP_AT: Final = "hubspot:setup:at"  # when `accountbot setup hubspot` last ran (running bots re-check)

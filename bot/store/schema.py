@@ -175,3 +175,24 @@ class DealWriteback(Base):
     deal_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     written: Mapped[str] = mapped_column(Text)  # JSON: property -> the value HubSpot holds
     written_at: Mapped[float] = mapped_column(Float)
+
+
+class DeliveryProject(Base):
+    """The delivery project made for a won deal: once per deal, through a restart in the middle.
+
+    state: creating (job_gid once Asana answered), created (project_gid), existing (one carried the
+    deal ID already), failed (error in words; the next sighting of the win tries again).
+    """
+
+    __tablename__ = "delivery_projects"
+    deal_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))
+    holder: Mapped[str | None] = mapped_column(String(128), nullable=True)  # the process working on it
+    job_gid: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    project_gid: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    project_name: Mapped[str] = mapped_column(Text, default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    field_added: Mapped[int] = mapped_column(Integer, default=0)  # the template lacked the deal field
+    started_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)

@@ -37,6 +37,7 @@ from connectors.asana.derive import (
     track_owner,
 )
 from connectors.asana.hooks import AsanaWebhookApi
+from connectors.asana.templates import AsanaTemplates
 from connectors.errors import ConfigError, ConnectorError, NotFoundError, UnavailableError, error_for_status
 from connectors.ports import AsanaStore, IndexedProject
 from connectors.runtime import Policy, RateLimiter, Runner
@@ -92,7 +93,7 @@ class Events:
     resynced: bool
 
 
-class AsanaConnector(AsanaWebhookApi):
+class AsanaConnector(AsanaWebhookApi, AsanaTemplates):
     """Delivery status of a deal from its Asana project; knows nothing of Slack."""
 
     def __init__(
@@ -232,6 +233,10 @@ class AsanaConnector(AsanaWebhookApi):
             return False
         await self.refresh_index()
         return True
+
+    async def index_project(self, project_gid: str, deal_id: str, name: str) -> None:
+        """Put a project the bot made or linked into the index at once (the next card finds it)."""
+        await self.store.add_asana_project(self.workspace_gid, IndexedProject(project_gid, deal_id, name, False, 0.0))
 
     async def find_project(self, deal_id: str) -> IndexedProject | None:
         """The project carrying `deal_id` (unarchived first), from the index; a miss refreshes it."""

@@ -123,6 +123,29 @@ class BookQuery:
             )
         return out
 
+    async def deals_won_since(self, since: datetime, *, limit: int = 500) -> list[str]:
+        """Ids of deals that entered a won stage (isClosed, probability 1.0, any pipeline) at or after `since`.
+
+        HubSpot keeps `hs_v2_date_entered_<stage>` per stage: one filter group per won stage,
+        five groups per search (HubSpot's limit).
+        """
+        stages = await self._stages("deals")
+        won_ids, _ = _stage_ids(stages, 1.0)
+        millis = str(int(since.timestamp() * 1000))
+        found: list[str] = []
+        for start in range(0, len(won_ids), 5):
+            groups = [
+                {
+                    "filters": [
+                        {"propertyName": "dealstage", "operator": "EQ", "value": stage},
+                        {"propertyName": f"hs_v2_date_entered_{stage}", "operator": "GTE", "value": millis},
+                    ]
+                }
+                for stage in won_ids[start : start + 5]
+            ]
+            found += [str(d.id) for d in await self._search_deals(groups, limit)]
+        return list(dict.fromkeys(found))
+
     async def _search_deals(self, groups: list[dict[str, Any]], limit: int) -> list[Any]:
         """Deals matching any filter group, newest close date first, following `after` up to `limit`."""
         size = max(1, min(self.book_page_size, MAX_BOOK_PAGE))
