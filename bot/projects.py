@@ -84,8 +84,13 @@ class ProjectOnClose:
             return False  # lost, or moving between open stages
         task = asyncio.ensure_future(self._make(deal))
         self._running[deal_id] = task
-        task.add_done_callback(lambda _: self._running.pop(deal_id, None))
+        task.add_done_callback(lambda done: self._done(deal_id, done))
         return True
+
+    def _done(self, deal_id: str, task: asyncio.Task[None]) -> None:
+        self._running.pop(deal_id, None)
+        if not task.cancelled() and task.exception() is not None:  # never silently
+            log.error("making the delivery project of deal %s failed", deal_id, exc_info=task.exception())
 
     async def wait(self) -> None:
         """Until every project being made now is done (tests, shutdown)."""
@@ -108,7 +113,7 @@ class ProjectOnClose:
         except (ProjectFailed, ConnectorError) as exc:
             reason = exc.message if isinstance(exc, ConnectorError) else str(exc)
             log.warning("delivery project for deal %s not made: %s", deal.id, reason)
-            await self.store.update_project_work(deal.id, self.holder, state="failed", error=reason, holder=None)
+            await self.store.update_project_work(deal.id, self.holder, state="failed", error=reason, release=True)
             await self._announce(deal, None, None, failed=reason, attempt=work.attempts)
         finally:
             beat.cancel()
@@ -119,7 +124,7 @@ class ProjectOnClose:
         existing = await self.asana.find_project(deal.id)
         if existing is not None and existing.project_gid != work.project_gid:
             await self.store.update_project_work(
-                deal.id, self.holder, state="existing", project_gid=existing.project_gid, holder=None
+                deal.id, self.holder, state="existing", project_gid=existing.project_gid, release=True
             )
             return
         project_gid = work.project_gid
@@ -150,7 +155,7 @@ class ProjectOnClose:
             project_gid=project_gid,
             field_added=int(added),
             error=None,
-            holder=None,
+            release=True,
         )
         log.info("delivery project %s made for deal %s", project_gid, deal.id)
         await self._announce(deal, project_gid, added)

@@ -113,9 +113,12 @@ class ProjectStore:
             row = (await conn.execute(select(t).where(t.c.deal_id == deal_id))).first()
         return None if row is None else _work(row)
 
-    async def update_project_work(self, deal_id: str, holder: str, **values: Any) -> None:
-        """Record progress (job, project, state, error) while holding the deal's work; it keeps it alive too."""
+    async def update_project_work(self, deal_id: str, holder: str, *, release: bool = False, **values: Any) -> None:
+        """Record progress (job, project, state, error) while holding the deal's work (it keeps it alive too);
+        `release` lets go of it (the outcome is recorded)."""
         t = DeliveryProject.__table__
+        if release:
+            values["holder"] = None
         async with self.engine.begin() as conn:
             await conn.execute(
                 update(t)

@@ -116,6 +116,7 @@ class AsanaEmulator(AsanaWebhooks, AsanaHooks, AsanaReads, AsanaWrites, AsanaTem
             "/workspaces/{gid}": self._workspace,
             "/workspaces/{gid}/projects": self._workspace_projects,
             "/workspaces/{gid}/teams": self._workspace_teams,
+            "/workspaces/{gid}/custom_fields": self._workspace_custom_fields,
             "/workspaces/{gid}/tasks/search": self._task_search,
             "/teams/{gid}": self._team,
             "/projects/{gid}": self._project,

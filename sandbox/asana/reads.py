@@ -10,6 +10,7 @@ from typing import Final
 from aiohttp import web
 
 from sandbox.asana.api import Answer, AsanaApi
+from sandbox.asana.customfields import field_view
 from sandbox.asana.data import TaskRec
 from sandbox.asana.errors import AsanaError, check_gid, missing
 from sandbox.asana.fields import Tree, check, render
@@ -135,6 +136,12 @@ class AsanaReads(AsanaApi):
         """Every team of the organization (membership decides what a team's projects show, not this list)."""
         self._workspace_gid(request.match_info["gid"])
         return self._page(request, "team", list(self.teams.values()), fields, lambda t: t)
+
+    async def _workspace_custom_fields(self, request: web.Request, fields: Tree | None) -> Answer:
+        """Every custom field of the workspace (compact unless opt_fields asks), paged like any list."""
+        self._workspace_gid(request.match_info["gid"])
+        fields_ = list(self.custom_fields.values())
+        return self._page(request, "custom_field", fields_, fields, lambda f: field_view(f, None))
 
     async def _user_teams(self, request: web.Request, fields: Tree | None) -> Answer:
         """The teams a user is in, within `organization` (required)."""
