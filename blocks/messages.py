@@ -20,8 +20,8 @@ from bot.models import DealMatch
 
 HELP_LINES: Final = (
     ("/account QUERY", "the account card for a deal name, company, deal ID or HubSpot deal link"),
-    ("/account subscribe ACCOUNT|all [escalations] [payments] [min=AMOUNT]", "alerts in this channel"),
-    ("/account unsubscribe ACCOUNT|all [escalations] [payments]", "stop them"),
+    ("/account subscribe ACCOUNT|all [escalations] [payments] [projects] [min=AMOUNT]", "alerts in this channel"),
+    ("/account unsubscribe ACCOUNT|all [escalations] [payments] [projects]", "stop them"),
     ("/account subscriptions", "what this channel is subscribed to"),
     ("/account link ACCOUNT", "bind this channel to an account: bare /account shows its card"),
     ("/account unlink", "undo that"),

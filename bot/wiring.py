@@ -132,6 +132,7 @@ def asana_from(settings: Settings, store: Store, **kwargs: Any) -> AsanaConnecto
     """The Asana connector of these settings."""
     if not settings.asana_access_token or not settings.asana_workspace_gid:
         raise ConfigError("asana", "ASANA_ACCESS_TOKEN and ASANA_WORKSPACE_GID are required")
+    kwargs.setdefault("requests_per_minute", settings.asana_rate_limit)
     return AsanaConnector(
         settings.asana_access_token,
         settings.asana_workspace_gid,
