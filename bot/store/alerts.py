@@ -11,6 +11,7 @@ from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.models.alerts import AlertPayload
 from bot.models.views import Subscription
 from bot.store.schema import ALERT_EVENTS, OUTBOX, SUBSCRIPTIONS
 
@@ -137,7 +138,7 @@ class AlertStore:
         key: str,
         kind: str,
         deal_id: str,
-        payload: dict[str, Any],
+        payload: AlertPayload,
         occurred_at: float,
         deliveries: list[tuple[str, str, int | None]],
         due_at: float,

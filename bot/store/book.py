@@ -11,6 +11,7 @@ from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.models.snapshot import Snapshot
 from bot.store.schema import (
     ALERT_EVENTS,
     ASANA_PROJECT_INDEX,
@@ -62,7 +63,7 @@ class BookStore:
 
     # -- snapshots ----------------------------------------------------------------------
 
-    async def add_snapshot(self, deal_id: str, data: dict[str, Any], taken_at: float | None = None) -> None:
+    async def add_snapshot(self, deal_id: str, data: Snapshot, taken_at: float | None = None) -> None:
         """Keep one status snapshot; older than 180 days are pruned as we go."""
         t = SNAPSHOTS
         now = taken_at if taken_at is not None else time.time()
@@ -70,7 +71,7 @@ class BookStore:
             await conn.execute(insert(t).values(deal_id=deal_id, taken_at=now, data=json.dumps(data, default=str)))
             await conn.execute(delete(t).where(and_(t.c.deal_id == deal_id, t.c.taken_at < now - SNAPSHOT_RETENTION)))
 
-    async def snapshots(self, deal_id: str, since: float | None = None) -> list[dict[str, Any]]:
+    async def snapshots(self, deal_id: str, since: float | None = None) -> list[Snapshot]:
         """A deal's snapshots, oldest first (all, or since a time)."""
         t = SNAPSHOTS
         query = select(t.c.data).where(t.c.deal_id == deal_id).order_by(t.c.taken_at, t.c.id)
@@ -79,7 +80,7 @@ class BookStore:
         async with self.engine.connect() as conn:
             return [json.loads(r.data) for r in (await conn.execute(query)).all()]
 
-    async def first_and_recent_snapshots(self, deal_id: str, since: float) -> list[dict[str, Any]]:
+    async def first_and_recent_snapshots(self, deal_id: str, since: float) -> list[Snapshot]:
         """The first snapshot ever (kickoff, for scope changes) plus those since a time."""
         t = SNAPSHOTS
         async with self.engine.connect() as conn:
@@ -100,7 +101,7 @@ class BookStore:
         )
         return [json.loads(r.data) for r in rows]
 
-    async def latest_snapshots(self, deal_ids: Iterable[str]) -> dict[str, tuple[float, dict[str, Any]]]:
+    async def latest_snapshots(self, deal_ids: Iterable[str]) -> dict[str, tuple[float, Snapshot]]:
         """The newest snapshot of each deal: deal_id → (taken_at, data)."""
         ids = list(deal_ids)
         if not ids:

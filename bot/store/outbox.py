@@ -18,6 +18,7 @@ from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.models.alerts import AlertPayload
 from bot.store.schema import INBOX, LEASES, OUTBOX
 
 STUCK_AFTER: Final = 120.0  # a send still unsettled after this long is reported by doctor
@@ -37,7 +38,7 @@ class OutboxRow:
     group_key: str
     kind: str
     deal_id: str
-    payload: dict[str, Any]
+    payload: AlertPayload
     subscription_id: int | None
     status: str
     attempts: int
@@ -195,7 +196,9 @@ class OutboxStore:
         t = OUTBOX
         now = time.time() if now is None else now
         async with self.engine.connect() as conn:
-            counts = dict((await conn.execute(select(t.c.status, func.count()).group_by(t.c.status))).all())
+            counts: dict[str, int] = dict(
+                (await conn.execute(select(t.c.status, func.count()).group_by(t.c.status))).all()
+            )
             overdue = (
                 await conn.execute(
                     select(func.count(), func.min(t.c.due_at)).where(

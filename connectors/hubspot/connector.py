@@ -26,6 +26,7 @@ from connectors.hubspot.records import (
     COMM_READ_PROPERTIES,
     DEAL_ID,
     DEAL_PROPERTIES,
+    KIND_OF_TYPE,
     LOG_KINDS,
     PRIORITY_ORDER,
     SYSTEM,
@@ -276,7 +277,7 @@ class HubSpotConnector(TicketFeed, BookQuery, AccountBatch):
         created = await self.runner.call(
             self._objects.create, object_type, body, retry_server_errors=False, _request_timeout=self._timeout
         )
-        return Communication(str(created.id), kind, when, summary, author)  # type: ignore[arg-type]
+        return Communication(str(created.id), KIND_OF_TYPE[object_type], when, summary, author)
 
     # -- internals ------------------------------------------------------------------------
 

@@ -95,8 +95,8 @@ def invoke(qb: Client, method: str, *args: Any) -> Any:
         return getattr(qb, method)(*args)
     except QuickbooksException as exc:
         response = getattr(_last, "response", None)
-        exc.http_status = response.status_code if response is not None else None  # type: ignore[attr-defined]
-        exc.retry_after = _seconds(response.headers.get("Retry-After")) if response is not None else None  # type: ignore[attr-defined]
+        exc.http_status = response.status_code if response is not None else None
+        exc.retry_after = _seconds(response.headers.get("Retry-After")) if response is not None else None
         raise
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import time as wall
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -223,7 +223,7 @@ class Crm:
     def add(
         self,
         type_: str,
-        properties: dict[str, str | None],
+        properties: Mapping[str, str | None],
         *,
         id: str | None = None,
         created: datetime | None = None,

@@ -285,10 +285,14 @@ class HubSpotEmulator(HubSpotWebhooks, PropertiesApi, RecordWrites, DealStages, 
         if body.get("idProperty") not in (None, "hs_object_id"):
             raise ApiError(400, f"Unknown idProperty {body['idProperty']!r}")
         props = self.known(type_, body.get("properties") or None)
-        found, missing = [], []
+        found: list[dict[str, Any]] = []
+        missing: list[str] = []
         for item in inputs:
             obj = self.crm.get(type_, str(item["id"]))
-            (found if obj else missing).append(obj.to_json(props) if obj else str(item["id"]))
+            if obj:
+                found.append(obj.to_json(props))
+            else:
+                missing.append(str(item["id"]))
         errors = (
             [
                 {
@@ -314,8 +318,10 @@ class HubSpotEmulator(HubSpotWebhooks, PropertiesApi, RecordWrites, DealStages, 
         body = obj.to_json(self.known(type_, _list_param(request, "properties")))
         associations: dict[str, Any] = {}
         for name in _list_param(request, "associations") or []:
-            to_type = ALIASES.get(name.lower())  # unknown types are ignored, as HubSpot does
-            links = self.crm.associated(type_, obj.id, to_type) if to_type else []
+            to_type = ALIASES.get(name.lower())
+            if to_type is None:
+                continue  # unknown types are ignored, as HubSpot does
+            links = self.crm.associated(type_, obj.id, to_type)
             if links:
                 associations[to_type] = {
                     "results": [
