@@ -187,6 +187,8 @@ class StatusService:
                 except ConnectorError as exc:
                     return Section("asana", None, None, error=_describe(exc))
 
+        # Batch reads are optional capabilities beyond the protocols; Snapshotter.take_many checks
+        # for them before calling this.
         async def hubspot() -> dict[str, Any] | str:
             try:
                 return await self.hubspot.accounts(deal_ids)  # type: ignore[attr-defined]

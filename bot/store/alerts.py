@@ -61,7 +61,7 @@ class AlertStore:
                     .where(t.c.id == existing.id)
                     .values(kinds=merged, min_amount=min_amount, broken_reason=None, broken_at=None)
                 )
-            return await self._subscription(channel_id, deal_id), False  # type: ignore[return-value]
+            return await self._written(channel_id, deal_id), False
         try:
             async with self.engine.begin() as conn:
                 await conn.execute(
@@ -77,7 +77,7 @@ class AlertStore:
                 )
         except IntegrityError:
             return await self.subscribe(channel_id, deal_id, deal_name, kinds, min_amount, created_by)
-        return await self._subscription(channel_id, deal_id), True  # type: ignore[return-value]
+        return await self._written(channel_id, deal_id), True
 
     async def unsubscribe(self, channel_id: str, deal_id: str, kinds: Iterable[str] | None = None) -> bool:
         """Remove kinds (or the whole subscription); False when there was none."""
@@ -130,6 +130,13 @@ class AlertStore:
                 await conn.execute(select(t).where(and_(t.c.channel_id == channel_id, t.c.deal_id == deal_id)))
             ).first()
         return None if row is None else _subscription(row)
+
+    async def _written(self, channel_id: str, deal_id: str) -> Subscription:
+        """The subscription just inserted or widened; gone already only if removed in between."""
+        found = await self._subscription(channel_id, deal_id)
+        if found is None:
+            raise LookupError(f"the subscription of {channel_id} to {deal_id} was removed while being written")
+        return found
 
     # -- events and the outbox ----------------------------------------------------------
 

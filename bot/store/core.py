@@ -256,6 +256,7 @@ class CoreStore:
         if self.dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as upsert
         else:
+            # the dialects' inserts share on_conflict_do_update, not a type
             from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
         async with self.engine.begin() as conn:
             for chunk in _chunks(rows, 500):

@@ -35,6 +35,7 @@ class BearerSession(requests.Session):
         self.access_token = access_token
         self.timeout = timeout
 
+    # requests' stubs spell out every keyword of Session.request; this passes them all through
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         """Every request gets a timeout (the SDK sets none)."""
         kwargs.setdefault("timeout", self.timeout)
