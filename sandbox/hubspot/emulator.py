@@ -21,7 +21,6 @@ from sandbox.hubspot.control import add_control_routes
 from sandbox.hubspot.data import (
     ALIASES,
     TICKET_PIPELINE,
-    Crm,
     iso,
 )
 from sandbox.hubspot.http import ApiError
@@ -29,6 +28,7 @@ from sandbox.hubspot.properties import PropertiesApi
 from sandbox.hubspot.reads import ReadApi
 from sandbox.hubspot.schema import Schema
 from sandbox.hubspot.scopes import DEFAULT_SCOPES, missing_scopes_body, required_scopes, unmet_clauses
+from sandbox.hubspot.seed import seed_deal, seeded
 from sandbox.hubspot.stages import DealStages
 from sandbox.hubspot.webhooks import HubSpotWebhooks
 from sandbox.hubspot.writes import RecordWrites
@@ -76,7 +76,7 @@ class HubSpotEmulator(HubSpotWebhooks, PropertiesApi, ReadApi, RecordWrites, Dea
         self.accounts = tuple(accounts)
         self.access_token = access_token
         self.app_secret = app_secret
-        self.crm = Crm.seeded(self.accounts, self.today, fillers=fillers)
+        self.crm = seeded(self.accounts, self.today, fillers=fillers)
         self.crm.search_lag = search_lag
         self.schema = Schema(iso(self.crm.now - timedelta(days=900)))
         self.scopes: set[str] = set(scopes)
@@ -110,7 +110,8 @@ class HubSpotEmulator(HubSpotWebhooks, PropertiesApi, ReadApi, RecordWrites, Dea
         owner: str | None = "maya",
     ) -> None:
         """Add a deal (and its company, when named)."""
-        self.crm.seed_deal(
+        seed_deal(
+            self.crm,
             id=deal_id,
             name=name,
             company=company,
