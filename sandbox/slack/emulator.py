@@ -24,7 +24,7 @@ from aiohttp import web
 from sandbox.book import PEOPLE, Account
 from sandbox.core import CONTROL_PREFIX, Emulator, bearer_token
 from sandbox.slack import directory as d
-from sandbox.slack.api import Trigger, WebApi
+from sandbox.slack.api import WebApi
 from sandbox.slack.common import SlackError, Window
 from sandbox.slack.conversations import Conversations
 from sandbox.slack.forge import link_shared_event, slash_command_fields
@@ -32,6 +32,7 @@ from sandbox.slack.history import History
 from sandbox.slack.responses import ResponseUrl, ResponseUrls
 from sandbox.slack.scopes import BOT_SCOPES, accepted, missing_scope
 from sandbox.slack.socket import SocketMode
+from sandbox.slack.views import Trigger, ViewsApi
 
 
 class Spec(NamedTuple):
@@ -73,7 +74,7 @@ APP_TOKEN_METHODS: Final = frozenset({"apps.connections.open"})
 TIER_LIMITS: Final = {1: 1, 2: 20, 3: 50, 4: 100}
 
 
-class SlackEmulator(ResponseUrls, History, WebApi, Conversations, SocketMode, Emulator):
+class SlackEmulator(ResponseUrls, History, WebApi, ViewsApi, Conversations, SocketMode, Emulator):
     """The Slack Web API as slack_sdk's clients call it, with Slack's errors and limits."""
 
     name = "slack"
