@@ -10,9 +10,9 @@ from typing import Final
 from aiohttp import web
 
 from sandbox.asana.api import Answer, AsanaApi
-from sandbox.asana.data import TaskRec
 from sandbox.asana.errors import AsanaError, check_gid, missing
 from sandbox.asana.fields import Tree, check, render
+from sandbox.asana.records import TaskRec
 
 EVENTS_PAGE: Final = 100
 
