@@ -106,7 +106,10 @@ def upsell_line(health: Health) -> list[Segment]:
     """ "Upsell moment — 85% done, invoices paid" (empty when it is not one)."""
     if not health.upsell:
         return []
-    return [("Upsell moment", "bold")] + ([(f" — {health.upsell_reason}", "plain")] if health.upsell_reason else [])
+    line: list[Segment] = [("Upsell moment", "bold")]
+    if health.upsell_reason:
+        line.append((f" — {health.upsell_reason}", "plain"))
+    return line
 
 
 def _delivery(status: AccountStatus) -> Part:

@@ -18,7 +18,7 @@ from slack_sdk.models.blocks import (
 from blocks import format as fmt
 from blocks import ids
 from blocks.card import escape
-from bot.models.alerts import DigestAlert
+from bot.models.alerts import DigestAlert, DigestAttention
 
 EMOJI: Final = {"red": "🔴", "yellow": "🟡"}
 MAX_ITEMS: Final = 10
@@ -68,7 +68,7 @@ def digest_message(payload: DigestAlert) -> dict[str, Any]:
     return {"text": text, "blocks": [b.to_dict() for b in blocks]}
 
 
-def _attention(items: list[dict[str, Any]]) -> str:
+def _attention(items: list[DigestAttention]) -> str:
     if not items:
         return "*Needs attention*\nNothing this week — every account is green."
     order = {"red": 0, "yellow": 1}

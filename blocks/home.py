@@ -88,7 +88,7 @@ def filtered(lines: Sequence[BookLine], filter: Filter) -> list[BookLine]:
 
 def parse_filter(value: str | None) -> Filter:
     """A filter button's value, "all" for anything unknown."""
-    return value if value in dict(FILTERS) else "all"  # type: ignore[return-value]
+    return value if value in dict(FILTERS) else "all"
 
 
 def page_count(total: int) -> int:

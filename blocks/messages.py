@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any, Final
 
 from slack_sdk.models.blocks import (
@@ -52,7 +53,7 @@ def help_message(unknown: str | None = None) -> dict[str, Any]:
     return message("How to use /account", blocks=[SectionBlock(text=MarkdownTextObject(text=text)).to_dict()])
 
 
-def picker(query: str, matches: Sequence[DealMatch], today=None) -> dict[str, Any]:
+def picker(query: str, matches: Sequence[DealMatch], today: date | None = None) -> dict[str, Any]:
     """Several deals match: one line per deal (stage, amount, close date) with a button."""
     blocks: list[Any] = [
         SectionBlock(

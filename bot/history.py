@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import Final
 
 from bot.health import Health, assess
 from bot.models import AccountStatus
@@ -90,7 +90,7 @@ def _key(change: Change) -> tuple[str, ...] | None:
     return None
 
 
-def _at(snap: dict[str, Any]) -> datetime | None:
+def _at(snap: Snapshot) -> datetime | None:
     try:
         moment = datetime.fromisoformat(str(snap.get("taken_at")))
     except ValueError:
@@ -103,11 +103,11 @@ class _Seen:
     """One readable snapshot: when, the snapshot, and its milestones as id -> (name, due_on)."""
 
     at: datetime
-    snap: dict[str, Any]
+    snap: Snapshot
     milestones: dict[str, tuple[str, str | None]]
 
 
-def _project_run(snapshots: Sequence[dict[str, Any]]) -> list[_Seen]:
+def _project_run(snapshots: Sequence[Snapshot]) -> list[_Seen]:
     """The snapshots that read Asana and saw the latest project, by time."""
     readable = sorted(
         (
@@ -123,7 +123,7 @@ def _project_run(snapshots: Sequence[dict[str, Any]]) -> list[_Seen]:
     return [seen for seen in readable if seen.snap["project_id"] == project]
 
 
-def _milestones(snap: dict[str, Any]) -> dict[str, tuple[str, str | None]]:
+def _milestones(snap: Snapshot) -> dict[str, tuple[str, str | None]]:
     """id -> (name, due_on) of the snapshot's milestones."""
     out = {}
     for entry in snap.get("milestones") or ():
@@ -147,7 +147,7 @@ def _step(before: _Seen, after: _Seen) -> list[Change]:
     return out
 
 
-def _pm(snap: dict[str, Any]) -> str | None:
+def _pm(snap: Snapshot) -> str | None:
     """Who the PM is: the Asana id when known, else the name."""
     return snap.get("pm_id") or snap.get("pm")
 

@@ -35,7 +35,7 @@ class HomeService:
             return
         prefs = await self.store.rep_prefs(user_id)
         owner, email = await self.book.owner(user_id)
-        if owner is None:
+        if owner is None or owner.id is None:  # HubSpot owners always carry an id; a Person may not
             await publish(no_owner_view(email))
             return
         await self.store.set_rep_prefs(user_id, home_filter=prefs["home_filter"])  # a rep with a book

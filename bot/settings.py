@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from bot.health import Thresholds
 
@@ -111,7 +111,7 @@ class Settings:
         if dotenv is not None:
             merged.update(read_dotenv(dotenv))
         merged.update(os.environ if env is None else env)
-        values: dict[str, object] = {}
+        values: dict[str, Any] = {}  # each coerced to its field's type
         errors: list[str] = []
         for f in fields(cls):
             if f.name in ("sandbox_systems", "thresholds"):
@@ -132,7 +132,7 @@ class Settings:
         if errors:
             raise SettingsError("Invalid configuration:\n  " + "\n  ".join(errors))
         values.update(overrides)
-        settings = cls(**values)  # type: ignore[arg-type]
+        settings = cls(**values)
         if settings.qbo_environment not in QBO_BASE_URLS:
             raise SettingsError(f"QBO_ENVIRONMENT must be 'production' or 'sandbox', not {settings.qbo_environment!r}")
         if not settings.qbo_base_url:
@@ -189,12 +189,12 @@ def _coerce(name: str, raw: str, annotation: object) -> object:
         return value
     if text.startswith("float"):
         try:
-            value = float(raw)
+            seconds = float(raw)
         except ValueError:
             raise ValueError("expected a number of seconds") from None
-        if value <= 0:
+        if seconds <= 0:
             raise ValueError("must be positive")
-        return value
+        return seconds
     if name.endswith("_url") and raw and not raw.startswith(("http://", "https://", "sqlite", "postgres")):
         raise ValueError("expected a URL starting with http:// or https://")
     return raw or None if "None" in text else raw

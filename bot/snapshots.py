@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import asdict, replace
+from dataclasses import replace
 from typing import Any, Final
 
+from bot.models import AccountStatus
+from bot.models.snapshot import Snapshot
 from bot.status import DealNotFound, StatusService
 from bot.store import Store, keys
 
@@ -40,7 +42,7 @@ class Snapshotter:
         self.writeback = writeback  # bot.writeback.WriteBack: what a snapshot learned goes onto the deal
         self._task: asyncio.Task | None = None
 
-    async def take(self, deal_id: str, *, refresh: bool = True) -> dict[str, Any] | None:
+    async def take(self, deal_id: str, *, refresh: bool = True) -> Snapshot | None:
         """Snapshot one account now (after an event: fresh data)."""
         try:
             status = await self.status.get_status(deal_id, refresh=refresh)
@@ -62,7 +64,7 @@ class Snapshotter:
             await self.writeback.flush()  # the chunk's changes in batches of 100, now
         return taken
 
-    async def record(self, status: Any) -> dict[str, Any] | None:
+    async def record(self, status: AccountStatus) -> Snapshot | None:
         """Assess and store one status; None when HubSpot could not even say what the deal is."""
         from bot.health import Thresholds, assess
         from bot.history import snapshot
@@ -73,7 +75,17 @@ class Snapshotter:
         health = assess(status, status.today, self.thresholds or Thresholds())
         data = snapshot(status, health=health)
         data.update(
-            {"deal_id": deal_id, "name": status.name, "health_detail": asdict(health), "partial": status.partial}
+            {
+                "deal_id": deal_id,
+                "name": status.name,
+                "health_detail": {
+                    "level": health.level,
+                    "reasons": list(health.reasons),
+                    "upsell": health.upsell,
+                    "upsell_reason": health.upsell_reason,
+                },
+                "partial": status.partial,
+            }
         )
         await self.store.add_snapshot(deal_id, data)
         if self.writeback is not None:

@@ -135,20 +135,22 @@ class StatusService:
                 for name, source, deadline in SECTIONS
             )
         )
-        sections = dict(zip((s[0] for s in SECTIONS), results))
-        deal_section = sections["deal"]
-        if isinstance(deal_section, _NotFound):
+        if isinstance(results[0], _NotFound):  # SECTIONS[0] is the deal
             raise DealNotFound(deal_id)
-        for name, value in sections.items():
-            if isinstance(value, _NotFound):  # a deal-scoped lookup 404'd: nothing there
-                sections[name] = Section(
-                    source={s[0]: s[1] for s in SECTIONS}[name], value=None, fetched_at=self._now()
-                )
+        sections: dict[str, Section[Any]] = {
+            # a deal-scoped lookup that 404'd: nothing there
+            name: Section(source=source, value=None, fetched_at=self._now()) if isinstance(value, _NotFound) else value
+            for (name, source, _), value in zip(SECTIONS, results)
+        }
         return AccountStatus(
             deal_id=deal_id,
+            deal=sections["deal"],
+            escalations=sections["escalations"],
+            communication=sections["communication"],
+            delivery=sections["delivery"],
+            money=sections["money"],
             generated_at=self._now(),
             today=today,
-            **sections,
         )
 
     def prefetch(self, deal_id: str) -> None:
@@ -185,6 +187,8 @@ class StatusService:
                 except ConnectorError as exc:
                     return Section("asana", None, None, error=_describe(exc))
 
+        # Batch reads are optional capabilities beyond the protocols; Snapshotter.take_many checks
+        # for them before calling this.
         async def hubspot() -> dict[str, Any] | str:
             try:
                 return await self.hubspot.accounts(deal_ids)  # type: ignore[attr-defined]
@@ -200,6 +204,9 @@ class StatusService:
         facts, moneys, *deliveries = await asyncio.gather(hubspot(), money(), *(delivery(d) for d in deal_ids))
         result: dict[str, AccountStatus] = {}
         for deal_id, delivery_section in zip(deal_ids, deliveries):
+            deal: Section[Deal]
+            escalations: Section[tuple[Escalation, ...]]
+            comm: Section[Communication]
             if isinstance(facts, str):
                 deal = Section("hubspot", None, None, error=facts)
                 escalations = Section("hubspot", None, None, error=facts)

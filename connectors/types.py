@@ -50,7 +50,7 @@ class Deal:
     close_date: date | None
     owner: Person | None
     company_name: str | None
-    url: str
+    url: str | None  # None while the portal id is unknown
 
 
 @dataclass(frozen=True)

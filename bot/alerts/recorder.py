@@ -75,7 +75,7 @@ class EventRecorder:
             deliveries.append((f"{EMAIL_PREFIX}{email}", f"{EMAIL_PREFIX}{email}|{deal_id}|{kind}", None))
         deliveries = list({d[0]: d for d in reversed(deliveries)}.values())[::-1]  # one per destination
         new = await self.store.record_event(
-            key, kind, deal_id, dict(payload), when, deliveries, due_at=time.time() + self.burst_window
+            key, kind, deal_id, payload, when, deliveries, due_at=time.time() + self.burst_window
         )
         if new:
             log.info("event %s: %d deliveries", key, len(deliveries))

@@ -16,7 +16,7 @@ import os
 import signal
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Final, Protocol
 
 import aiohttp
@@ -25,7 +25,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.alerts import MAX_ACCOUNTS
-from bot.models.alerts import COALESCING
+from bot.models.alerts import COALESCING, AlertPayload
 from bot.store import OutboxRow, Store
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ MAX_BACKOFF: Final = 300.0
 CHANNEL_SPACING: Final = 1.0  # Slack: about one message per second per channel
 PEOPLE_TTL: Final = 3600.0
 
-Renderer = Callable[[str, list[dict[str, Any]]], dict[str, Any]]
+Renderer = Callable[[str, Sequence[AlertPayload]], dict[str, Any]]
 
 
 class LeaseCheck(Protocol):
@@ -253,13 +253,14 @@ class OutboxSender:
             page = await self.client.conversations_history(
                 channel=channel, oldest=f"{since - 5:.6f}", include_all_metadata=True, limit=200, cursor=cursor
             )
-            for message in page.get("messages", []):
+            messages: list[dict[str, Any]] = page.get("messages", [])
+            for message in messages:
                 meta = message.get("metadata") or {}
                 if meta.get("event_type") != METADATA_TYPE:
                     continue
                 carried = wanted & set(meta.get("event_payload", {}).get("outbox_ids", []))
                 if carried:
-                    found.setdefault(message.get("ts"), []).extend(sorted(carried))
+                    found.setdefault(message["ts"], []).extend(sorted(carried))
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 return found

@@ -83,11 +83,13 @@ class DigestUpsell(TypedDict):
 
 
 class DigestPaid(TypedDict):
+    """A payment of last week, from its PaymentAlert."""
+
     deal_id: str
     name: str | None
-    amount: str | None
+    amount: str
     currency: str | None
-    paid_on: str | None
+    paid_on: str  # YYYY-MM-DD
 
 
 class DigestAlert(TypedDict):

@@ -5,7 +5,8 @@ sync cursors, one-time claims, and the alert pipeline (subscriptions, events, ou
 The schema is versioned with Alembic (bot/store/migrations); opening a store migrates it.
 """
 
-from bot.store.alerts import AlertStore, Subscription
+from bot.models.views import Subscription
+from bot.store.alerts import AlertStore
 from bot.store.book import BookStore
 from bot.store.core import CoreStore, async_url
 from bot.store.outbox import InboxItem, OutboxRow, OutboxStore

@@ -11,8 +11,9 @@ from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.models.alerts import AlertPayload
 from bot.models.views import Subscription
-from bot.store.schema import AlertEvent, OutboxEntry, SubscriptionRow
+from bot.store.schema import ALERT_EVENTS, OUTBOX, SUBSCRIPTIONS
 
 ALL = "*"
 
@@ -49,7 +50,7 @@ class AlertStore:
         created_by: str,
     ) -> tuple[Subscription, bool]:
         """Add or widen a channel's subscription; (subscription, created)."""
-        t = SubscriptionRow.__table__
+        t = SUBSCRIPTIONS
         wanted = set(kinds)
         existing = await self._subscription(channel_id, deal_id)
         if existing is not None:
@@ -60,7 +61,7 @@ class AlertStore:
                     .where(t.c.id == existing.id)
                     .values(kinds=merged, min_amount=min_amount, broken_reason=None, broken_at=None)
                 )
-            return await self._subscription(channel_id, deal_id), False  # type: ignore[return-value]
+            return await self._written(channel_id, deal_id), False
         try:
             async with self.engine.begin() as conn:
                 await conn.execute(
@@ -76,11 +77,11 @@ class AlertStore:
                 )
         except IntegrityError:
             return await self.subscribe(channel_id, deal_id, deal_name, kinds, min_amount, created_by)
-        return await self._subscription(channel_id, deal_id), True  # type: ignore[return-value]
+        return await self._written(channel_id, deal_id), True
 
     async def unsubscribe(self, channel_id: str, deal_id: str, kinds: Iterable[str] | None = None) -> bool:
         """Remove kinds (or the whole subscription); False when there was none."""
-        t = SubscriptionRow.__table__
+        t = SUBSCRIPTIONS
         existing = await self._subscription(channel_id, deal_id)
         if existing is None:
             return False
@@ -94,7 +95,7 @@ class AlertStore:
 
     async def subscriptions(self, channel_id: str | None = None) -> list[Subscription]:
         """A channel's subscriptions (or all), oldest first."""
-        t = SubscriptionRow.__table__
+        t = SUBSCRIPTIONS
         query = select(t).order_by(t.c.created_at, t.c.id)
         if channel_id is not None:
             query = query.where(t.c.channel_id == channel_id)
@@ -103,7 +104,7 @@ class AlertStore:
 
     async def subscriptions_for(self, deal_id: str) -> list[Subscription]:
         """Working subscriptions that cover a deal (its own, and "all")."""
-        t = SubscriptionRow.__table__
+        t = SUBSCRIPTIONS
         async with self.engine.connect() as conn:
             rows = (
                 await conn.execute(
@@ -114,7 +115,7 @@ class AlertStore:
 
     async def mark_channel_broken(self, channel_id: str, reason: str) -> None:
         """Every subscription of a channel stops being served, and says why."""
-        t = SubscriptionRow.__table__
+        t = SUBSCRIPTIONS
         async with self.engine.begin() as conn:
             await conn.execute(
                 update(t)
@@ -123,12 +124,19 @@ class AlertStore:
             )
 
     async def _subscription(self, channel_id: str, deal_id: str) -> Subscription | None:
-        t = SubscriptionRow.__table__
+        t = SUBSCRIPTIONS
         async with self.engine.connect() as conn:
             row = (
                 await conn.execute(select(t).where(and_(t.c.channel_id == channel_id, t.c.deal_id == deal_id)))
             ).first()
         return None if row is None else _subscription(row)
+
+    async def _written(self, channel_id: str, deal_id: str) -> Subscription:
+        """The subscription just inserted or widened; gone already only if removed in between."""
+        found = await self._subscription(channel_id, deal_id)
+        if found is None:
+            raise LookupError(f"the subscription of {channel_id} to {deal_id} was removed while being written")
+        return found
 
     # -- events and the outbox ----------------------------------------------------------
 
@@ -137,7 +145,7 @@ class AlertStore:
         key: str,
         kind: str,
         deal_id: str,
-        payload: dict[str, Any],
+        payload: AlertPayload,
         occurred_at: float,
         deliveries: list[tuple[str, str, int | None]],
         due_at: float,
@@ -150,7 +158,7 @@ class AlertStore:
         try:
             async with self.engine.begin() as conn:
                 await conn.execute(
-                    insert(AlertEvent.__table__).values(
+                    insert(ALERT_EVENTS).values(
                         key=key,
                         kind=kind,
                         deal_id=deal_id,
@@ -161,7 +169,7 @@ class AlertStore:
                 )
                 if deliveries:
                     await conn.execute(
-                        insert(OutboxEntry.__table__),
+                        insert(OUTBOX),
                         [
                             dict(
                                 event_key=key,
@@ -185,7 +193,7 @@ class AlertStore:
 
     async def event_exists(self, key: str) -> bool:
         """Whether an event with this key was recorded."""
-        t = AlertEvent.__table__
+        t = ALERT_EVENTS
         async with self.engine.connect() as conn:
             return (await conn.execute(select(t.c.key).where(t.c.key == key))).first() is not None
 
@@ -193,7 +201,7 @@ class AlertStore:
         """Payloads of events of a kind for these deals since a time, oldest first."""
         if not deal_ids:
             return []
-        t = AlertEvent.__table__
+        t = ALERT_EVENTS
         async with self.engine.connect() as conn:
             rows = (
                 await conn.execute(

@@ -27,7 +27,17 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.store import migrate
-from bot.store.schema import AsanaProjectIndex, Claim, OAuthToken, QboInvoiceIndex, SyncState
+from bot.store.schema import (
+    ASANA_PROJECT_INDEX,
+    CLAIMS,
+    OAUTH_TOKENS,
+    QBO_INVOICE_INDEX,
+    SYNC_STATE,
+    AsanaProjectIndex,
+    Claim,
+    OAuthToken,
+    SyncState,
+)
 from connectors.ports import IndexedProject, TokenRecord
 
 # aiosqlite logs every statement with its parameters at DEBUG: tokens must never reach a log.
@@ -101,7 +111,7 @@ class CoreStore:
     async def get_token(self, key: str) -> TokenRecord | None:
         """The stored token set for `key`, or None."""
         async with self.engine.connect() as conn:
-            row = (await conn.execute(select(OAuthToken.__table__).where(OAuthToken.key == key))).first()
+            row = (await conn.execute(select(OAUTH_TOKENS).where(OAuthToken.key == key))).first()
         if row is None:
             return None
         return TokenRecord(
@@ -121,7 +131,7 @@ class CoreStore:
         try:
             async with self.engine.begin() as conn:
                 await conn.execute(
-                    insert(OAuthToken.__table__).values(
+                    insert(OAUTH_TOKENS).values(
                         key=key,
                         refresh_token=refresh_token,
                         access_token=None,
@@ -147,7 +157,7 @@ class CoreStore:
         refresh_expires_at: float | None,
     ) -> TokenRecord:
         """Store a token set that a refresh just obtained (the lock holder's: it wins), bumping the version."""
-        t = OAuthToken.__table__
+        t = OAUTH_TOKENS
         async with self.engine.begin() as conn:
             await conn.execute(
                 update(t)
@@ -167,14 +177,14 @@ class CoreStore:
     async def reset_token(self, key: str, refresh_token: str) -> None:
         """Replace the stored refresh token by a new one from an admin (re-authorisation)."""
         async with self.engine.begin() as conn:
-            await conn.execute(delete(OAuthToken.__table__).where(OAuthToken.key == key))
+            await conn.execute(delete(OAUTH_TOKENS).where(OAuthToken.key == key))
         await self.seed_token(key, refresh_token)
 
     # -- Asana project index ------------------------------------------------------------
 
     async def add_asana_project(self, workspace_gid: str, project: IndexedProject) -> None:
         """Index one project now (one the bot just made or linked), without waiting for the next scan."""
-        t = AsanaProjectIndex.__table__
+        t = ASANA_PROJECT_INDEX
         async with self.engine.begin() as conn:
             await conn.execute(
                 delete(t).where(and_(t.c.workspace_gid == workspace_gid, t.c.project_gid == project.project_gid))
@@ -205,16 +215,14 @@ class CoreStore:
             for p in projects
         ]
         async with self.engine.begin() as conn:
-            await conn.execute(
-                delete(AsanaProjectIndex.__table__).where(AsanaProjectIndex.workspace_gid == workspace_gid)
-            )
+            await conn.execute(delete(ASANA_PROJECT_INDEX).where(AsanaProjectIndex.workspace_gid == workspace_gid))
             if rows:
-                await conn.execute(insert(AsanaProjectIndex.__table__), rows)
+                await conn.execute(insert(ASANA_PROJECT_INDEX), rows)
         await self.set_sync(f"asana-index:{workspace_gid}", str(now))
 
     async def asana_projects_for(self, workspace_gid: str, deal_id: str) -> list[IndexedProject]:
         """Indexed projects whose deal field equals `deal_id`, unarchived first."""
-        t = AsanaProjectIndex.__table__
+        t = ASANA_PROJECT_INDEX
         async with self.engine.connect() as conn:
             rows = (
                 await conn.execute(
@@ -227,7 +235,7 @@ class CoreStore:
 
     async def asana_index(self, workspace_gid: str) -> list[IndexedProject]:
         """Every indexed project of the workspace (those carrying a deal ID)."""
-        t = AsanaProjectIndex.__table__
+        t = ASANA_PROJECT_INDEX
         async with self.engine.connect() as conn:
             rows = (
                 await conn.execute(select(t).where(t.c.workspace_gid == workspace_gid).order_by(t.c.project_gid))
@@ -262,10 +270,11 @@ class CoreStore:
 
     async def _upsert_invoice_rows(self, rows: list[dict[str, Any]]) -> None:
         """One attempt at writing index rows, in one transaction."""
-        t = QboInvoiceIndex.__table__
+        t = QBO_INVOICE_INDEX
         if self.dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as upsert
         else:
+            # the dialects' inserts share on_conflict_do_update, not a type
             from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
         async with self.engine.begin() as conn:
             for chunk in _chunks(rows, 500):
@@ -278,7 +287,7 @@ class CoreStore:
 
     async def delete_invoices(self, realm_id: str, invoice_ids: Iterable[str]) -> None:
         """Forget invoices deleted in QuickBooks."""
-        t = QboInvoiceIndex.__table__
+        t = QBO_INVOICE_INDEX
         ids = list(invoice_ids)
         async with self.engine.begin() as conn:
             for chunk in _chunks(ids, 500):
@@ -286,7 +295,7 @@ class CoreStore:
 
     async def invoices_for(self, realm_id: str, deal_id: str) -> list[str]:
         """Invoice IDs whose deal field equals `deal_id`."""
-        t = QboInvoiceIndex.__table__
+        t = QBO_INVOICE_INDEX
         async with self.engine.connect() as conn:
             rows = (
                 await conn.execute(select(t.c.invoice_id).where(and_(t.c.realm_id == realm_id, t.c.deal_id == deal_id)))
@@ -295,7 +304,7 @@ class CoreStore:
 
     async def invoices_for_many(self, realm_id: str, deal_ids: Iterable[str]) -> dict[str, list[str]]:
         """Invoice IDs of many deals at once: deal_id → ids (deals without invoices left out)."""
-        t = QboInvoiceIndex.__table__
+        t = QBO_INVOICE_INDEX
         ids = list(deal_ids)
         found: dict[str, list[str]] = {}
         async with self.engine.connect() as conn:
@@ -313,14 +322,14 @@ class CoreStore:
 
     async def indexed_invoice_ids(self, realm_id: str) -> set[str]:
         """Every invoice ID indexed for the company."""
-        t = QboInvoiceIndex.__table__
+        t = QBO_INVOICE_INDEX
         async with self.engine.connect() as conn:
             rows = (await conn.execute(select(t.c.invoice_id).where(t.c.realm_id == realm_id))).all()
         return {r.invoice_id for r in rows}
 
     async def invoice_count(self, realm_id: str) -> int:
         """How many invoices of the company are indexed."""
-        t = QboInvoiceIndex.__table__
+        t = QBO_INVOICE_INDEX
         async with self.engine.connect() as conn:
             return (
                 await conn.execute(select(func.count()).select_from(t).where(t.c.realm_id == realm_id))
@@ -332,7 +341,7 @@ class CoreStore:
         """True the first time `key` is claimed by any process; False for a repeat."""
         try:
             async with self.engine.begin() as conn:
-                await conn.execute(insert(Claim.__table__).values(key=key, kind=kind, result=None, at=time.time()))
+                await conn.execute(insert(CLAIMS).values(key=key, kind=kind, result=None, at=time.time()))
             return True
         except IntegrityError:
             return False
@@ -340,13 +349,13 @@ class CoreStore:
     async def release(self, key: str) -> None:
         """Give a claim back (the work failed and may be tried again)."""
         async with self.engine.begin() as conn:
-            await conn.execute(delete(Claim.__table__).where(Claim.key == key))
+            await conn.execute(delete(CLAIMS).where(Claim.key == key))
 
     async def prune_claims(self, kind: str, older_than: float) -> int:
         """Forget claims of `kind` older than `older_than` seconds."""
         cutoff = time.time() - older_than
         async with self.engine.begin() as conn:
-            result = await conn.execute(delete(Claim.__table__).where(and_(Claim.kind == kind, Claim.at < cutoff)))
+            result = await conn.execute(delete(CLAIMS).where(and_(Claim.kind == kind, Claim.at < cutoff)))
         return result.rowcount or 0
 
     # -- sync cursors -------------------------------------------------------------------
@@ -359,7 +368,7 @@ class CoreStore:
 
     async def set_sync(self, name: str, value: str) -> None:
         """Store a cursor (insert or update)."""
-        t = SyncState.__table__
+        t = SYNC_STATE
         async with self.engine.begin() as conn:
             result = await conn.execute(update(t).where(t.c.name == name).values(value=value, updated_at=time.time()))
             if result.rowcount == 0:
@@ -372,11 +381,11 @@ class CoreStore:
     async def delete_sync(self, name: str) -> None:
         """Forget a stored value."""
         async with self.engine.begin() as conn:
-            await conn.execute(delete(SyncState.__table__).where(SyncState.name == name))
+            await conn.execute(delete(SYNC_STATE).where(SyncState.name == name))
 
     async def syncs_with_prefix(self, prefix: str) -> dict[str, str]:
         """Every stored value whose name starts with `prefix`: name → value."""
-        t = SyncState.__table__
+        t = SYNC_STATE
         async with self.engine.connect() as conn:
             rows = await conn.execute(select(t.c.name, t.c.value).where(t.c.name.startswith(prefix, autoescape=True)))
         return {r.name: r.value for r in rows.all()}

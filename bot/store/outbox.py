@@ -18,7 +18,8 @@ from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.store.schema import InboxEntry, Lease, OutboxEntry
+from bot.models.alerts import AlertPayload
+from bot.store.schema import INBOX, LEASES, OUTBOX
 
 STUCK_AFTER: Final = 120.0  # a send still unsettled after this long is reported by doctor
 OVERDUE_AFTER: Final = 300.0  # a pending delivery this far past its due time is reported
@@ -37,7 +38,7 @@ class OutboxRow:
     group_key: str
     kind: str
     deal_id: str
-    payload: dict[str, Any]
+    payload: AlertPayload
     subscription_id: int | None
     status: str
     attempts: int
@@ -93,7 +94,7 @@ class OutboxStore:
 
     async def due_outbox(self, now: float, limit: int = 500) -> list[OutboxRow]:
         """Pending deliveries whose time has come, oldest first."""
-        t = OutboxEntry.__table__
+        t = OUTBOX
         async with self.engine.connect() as conn:
             rows = (
                 await conn.execute(
@@ -104,13 +105,13 @@ class OutboxStore:
 
     async def next_due(self) -> float | None:
         """When the earliest pending delivery falls due (for the worker's sleep)."""
-        t = OutboxEntry.__table__
+        t = OUTBOX
         async with self.engine.connect() as conn:
             return (await conn.execute(select(func.min(t.c.due_at)).where(t.c.status == "pending"))).scalar()
 
     async def outbox_rows(self, status: str | None = None) -> list[OutboxRow]:
         """Every outbox row (of a status), for tests and doctor."""
-        t = OutboxEntry.__table__
+        t = OUTBOX
         query = select(t).order_by(t.c.id)
         if status is not None:
             query = query.where(t.c.status == status)
@@ -119,7 +120,7 @@ class OutboxStore:
 
     async def claim_for_sending(self, ids: list[int], now: float) -> bool:
         """pending → sending for all of `ids` at once; False if any was taken meanwhile."""
-        t = OutboxEntry.__table__
+        t = OUTBOX
         try:
             async with self.engine.begin() as conn:
                 result = await conn.execute(
@@ -160,7 +161,7 @@ class OutboxStore:
 
     async def mark_checking(self, ids: list[int], next_check_at: float, error: str) -> None:
         """A history check failed: stay `sending`, count it, look again at `next_check_at`."""
-        t = OutboxEntry.__table__
+        t = OUTBOX
         async with self.engine.begin() as conn:
             await conn.execute(
                 update(t)
@@ -170,7 +171,7 @@ class OutboxStore:
 
     async def stuck_sending(self, started_before: float, now: float | None = None) -> list[OutboxRow]:
         """Sends that never concluded: begun before `started_before` (a crash), or due another check now."""
-        t = OutboxEntry.__table__
+        t = OUTBOX
         now = time.time() if now is None else now
         async with self.engine.connect() as conn:
             rows = (
@@ -192,10 +193,12 @@ class OutboxStore:
 
     async def outbox_stats(self, now: float | None = None) -> dict[str, Any]:
         """What doctor and /healthz report: backlog by state, lateness, unverifiable sends, failures."""
-        t = OutboxEntry.__table__
+        t = OUTBOX
         now = time.time() if now is None else now
         async with self.engine.connect() as conn:
-            counts = dict((await conn.execute(select(t.c.status, func.count()).group_by(t.c.status))).all())
+            counts: dict[str, int] = dict(
+                (await conn.execute(select(t.c.status, func.count()).group_by(t.c.status))).all()
+            )
             overdue = (
                 await conn.execute(
                     select(func.count(), func.min(t.c.due_at)).where(
@@ -241,7 +244,7 @@ class OutboxStore:
         }
 
     async def _update(self, ids: list[int], **values: Any) -> None:
-        t = OutboxEntry.__table__
+        t = OUTBOX
         async with self.engine.begin() as conn:
             await conn.execute(update(t).where(t.c.id.in_(ids)).values(**values))
 
@@ -249,7 +252,7 @@ class OutboxStore:
 
     async def acquire_lease(self, name: str, holder: str, ttl: float) -> bool:
         """Take or renew the lease; True while `holder` holds it."""
-        t = Lease.__table__
+        t = LEASES
         now = time.time()
         async with self.engine.begin() as conn:
             result = await conn.execute(
@@ -268,13 +271,13 @@ class OutboxStore:
 
     async def release_lease(self, name: str, holder: str) -> None:
         """Let another process take over at once (clean shutdown)."""
-        t = Lease.__table__
+        t = LEASES
         async with self.engine.begin() as conn:
             await conn.execute(delete(t).where(and_(t.c.name == name, t.c.holder == holder)))
 
     async def lease_holder(self, name: str) -> tuple[str, float] | None:
         """(holder, expires_at) of a lease, if any."""
-        t = Lease.__table__
+        t = LEASES
         async with self.engine.connect() as conn:
             row = (await conn.execute(select(t).where(t.c.name == name))).first()
         return None if row is None else (row.holder, row.expires_at)
@@ -287,7 +290,7 @@ class OutboxStore:
             return
         async with self.engine.begin() as conn:
             await conn.execute(
-                insert(InboxEntry.__table__),
+                insert(INBOX),
                 [dict(source=source, payload=json.dumps(p, default=str), received_at=time.time()) for p in payloads],
             )
 
@@ -297,7 +300,7 @@ class OutboxStore:
         PostgreSQL locks the batch FOR UPDATE SKIP LOCKED (another leader skips it) and marks it in
         the same transaction; SQLite does it in one UPDATE, under its single write lock.
         """
-        t = InboxEntry.__table__
+        t = INBOX
         now = time.time()
         token = f"{holder[:90]}:{uuid.uuid4().hex}"
         free = and_(t.c.processed_at.is_(None), or_(t.c.claimed_until.is_(None), t.c.claimed_until < now))
@@ -317,7 +320,7 @@ class OutboxStore:
 
     async def inbox_done(self, ids: list[int]) -> None:
         """Processed: kept a week for doctor, then pruned."""
-        t = InboxEntry.__table__
+        t = INBOX
         now = time.time()
         async with self.engine.begin() as conn:
             await conn.execute(update(t).where(t.c.id.in_(ids)).values(processed_at=now, claimed_until=None))
@@ -325,12 +328,12 @@ class OutboxStore:
 
     async def defer_inbox(self, ids: list[int], until: float) -> None:
         """Leave these signals in the inbox, untouched until `until` (their lookup failed for now)."""
-        t = InboxEntry.__table__
+        t = INBOX
         async with self.engine.begin() as conn:
             await conn.execute(update(t).where(t.c.id.in_(ids)).values(claimed_until=until))
 
     async def inbox_backlog(self) -> int:
         """Signals received and not processed yet."""
-        t = InboxEntry.__table__
+        t = INBOX
         async with self.engine.connect() as conn:
             return (await conn.execute(select(func.count()).where(t.c.processed_at.is_(None)))).scalar_one()

@@ -10,7 +10,7 @@ from sqlalchemy import and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.store.schema import DeliveryProject
+from bot.store.schema import DELIVERY_PROJECTS
 
 DONE = ("created", "existing")
 
@@ -59,7 +59,7 @@ class ProjectStore:
         A failed attempt is taken again; one whose holder stopped reporting for `stale_after`
         seconds (it died) is taken over, job and all.
         """
-        t = DeliveryProject.__table__
+        t = DELIVERY_PROJECTS
         now = time.time()
         try:
             async with self.engine.begin() as conn:
@@ -108,7 +108,7 @@ class ProjectStore:
 
     async def project_work(self, deal_id: str) -> ProjectWork | None:
         """The deal's project record, if any."""
-        t = DeliveryProject.__table__
+        t = DELIVERY_PROJECTS
         async with self.engine.connect() as conn:
             row = (await conn.execute(select(t).where(t.c.deal_id == deal_id))).first()
         return None if row is None else _work(row)
@@ -116,7 +116,7 @@ class ProjectStore:
     async def update_project_work(self, deal_id: str, holder: str, *, release: bool = False, **values: Any) -> None:
         """Record progress (job, project, state, error) while holding the deal's work (it keeps it alive too);
         `release` lets go of it (the outcome is recorded)."""
-        t = DeliveryProject.__table__
+        t = DELIVERY_PROJECTS
         if release:
             values["holder"] = None
         async with self.engine.begin() as conn:
@@ -128,7 +128,7 @@ class ProjectStore:
 
     async def recent_project_work(self, limit: int = 20) -> list[ProjectWork]:
         """The latest records, newest first (doctor)."""
-        t = DeliveryProject.__table__
+        t = DELIVERY_PROJECTS
         async with self.engine.connect() as conn:
             rows = (await conn.execute(select(t).order_by(t.c.updated_at.desc()).limit(limit))).all()
         return [_work(r) for r in rows]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
+from typing import Final
 
-from sqlalchemy import Float, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import Float, Integer, MetaData, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -196,3 +197,27 @@ class DeliveryProject(Base):
     field_added: Mapped[int] = mapped_column(Integer, default=0)  # the template lacked the deal field
     started_at: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[float] = mapped_column(Float)
+
+
+def _table(model: type[Base]) -> Table:
+    """The model's Core table: declarative `__table__` is typed as a bare FromClause."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+OAUTH_TOKENS: Final = _table(OAuthToken)
+ASANA_PROJECT_INDEX: Final = _table(AsanaProjectIndex)
+QBO_INVOICE_INDEX: Final = _table(QboInvoiceIndex)
+SYNC_STATE: Final = _table(SyncState)
+CLAIMS: Final = _table(Claim)
+SUBSCRIPTIONS: Final = _table(SubscriptionRow)
+ALERT_EVENTS: Final = _table(AlertEvent)
+OUTBOX: Final = _table(OutboxEntry)
+LEASES: Final = _table(Lease)
+INBOX: Final = _table(InboxEntry)
+CHANNEL_LINKS: Final = _table(ChannelLink)
+SNAPSHOTS: Final = _table(Snapshot)
+REP_PREFS: Final = _table(RepPrefs)
+DEAL_WRITEBACK: Final = _table(DealWriteback)
+DELIVERY_PROJECTS: Final = _table(DeliveryProject)

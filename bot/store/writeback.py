@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.store.schema import DealWriteback
+from bot.store.schema import DEAL_WRITEBACK
 
 
 class WritebackStore:
@@ -21,7 +21,7 @@ class WritebackStore:
     async def written_values(self, deal_ids: Iterable[str]) -> dict[str, dict[str, str]]:
         """deal_id → the accountbot_* values HubSpot holds from our last write (deals never written: absent)."""
         ids = list(dict.fromkeys(deal_ids))
-        t = DealWriteback.__table__
+        t = DEAL_WRITEBACK
         out: dict[str, dict[str, str]] = {}
         async with self.engine.connect() as conn:
             for start in range(0, len(ids), 500):
@@ -36,7 +36,7 @@ class WritebackStore:
         if not values:
             return
         before = await self.written_values(values)
-        t = DealWriteback.__table__
+        t = DEAL_WRITEBACK
         rows = [
             {
                 "deal_id": deal_id,

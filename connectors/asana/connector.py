@@ -26,6 +26,7 @@ from urllib3.util.retry import Retry
 
 from connectors.asana.derive import (
     CHANGE_WINDOW,
+    Record,
     completed_on,
     deal_value,
     milestones,
@@ -320,7 +321,7 @@ class AsanaConnector(AsanaWebhookApi, AsanaTemplates):
         """Due-date moves and reassignments from the stories of the tasks that can have recent ones."""
         gate = asyncio.Semaphore(self.story_concurrency)
 
-        async def one(task: dict[str, Any]) -> list[Change]:
+        async def one(task: Record) -> list[Change]:
             key = (task["gid"], task.get("modified_at") or "")
             stories = self._stories_cache.get(key)
             if stories is None or not task.get("modified_at"):

@@ -9,24 +9,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Any, Final, TypeVar
+from typing import Any
 
 from hubspot import HubSpot
 from urllib3.util.retry import Retry
 
-from connectors.errors import ConfigError, ConnectorError, NotFoundError
+from connectors.errors import ConfigError, NotFoundError
 from connectors.hubspot.batch import AccountBatch
 from connectors.hubspot.book import BookQuery
+from connectors.hubspot.lookups import CachedLookups
 from connectors.hubspot.properties import DealWrites
+from connectors.hubspot.reads import PagedReads
 from connectors.hubspot.records import (
     APP_URL,
     COMM_PROPERTIES,
     COMM_READ_PROPERTIES,
     DEAL_ID,
     DEAL_PROPERTIES,
+    KIND_OF_TYPE,
     LOG_KINDS,
     PRIORITY_ORDER,
     SYSTEM,
@@ -42,7 +44,6 @@ from connectors.hubspot.records import (
     latest_communication,
     match_score,
     parse_deal_url,
-    person_from,
     primary_company,
     ticket_state,
     to_date,
@@ -51,14 +52,12 @@ from connectors.hubspot.records import (
 from connectors.hubspot.records import gather_all as _all
 from connectors.hubspot.tickets import TicketFeed
 from connectors.runtime import Policy, RateLimiter, Runner
-from connectors.types import Communication, Deal, DealMatch, Escalation, Person
+from connectors.types import Communication, Deal, DealMatch, Escalation
 
-T = TypeVar("T")
 log = logging.getLogger(__name__)
-REFRESH_AFTER: Final = 60.0  # seconds: an unknown stage reloads the pipelines at most this often
 
 
-class HubSpotConnector(TicketFeed, BookQuery, AccountBatch, DealWrites):
+class HubSpotConnector(TicketFeed, BookQuery, AccountBatch, CachedLookups, PagedReads, DealWrites):
     """Deals, escalations and communications of one HubSpot portal."""
 
     system = SYSTEM
@@ -283,7 +282,7 @@ class HubSpotConnector(TicketFeed, BookQuery, AccountBatch, DealWrites):
         created = await self.runner.call(
             self._objects.create, object_type, body, retry_server_errors=False, _request_timeout=self._timeout
         )
-        return Communication(str(created.id), kind, when, summary, author)  # type: ignore[arg-type]
+        return Communication(str(created.id), KIND_OF_TYPE[object_type], when, summary, author)
 
     # -- internals ------------------------------------------------------------------------
 
@@ -320,173 +319,6 @@ class HubSpotConnector(TicketFeed, BookQuery, AccountBatch, DealWrites):
         if not self.portal_id:
             return None
         return f"{self.app_url}/contacts/{self.portal_id}/record/{object_type_id}/{record_id}"
-
-    async def _cached(self, key: tuple, load: Callable[[], Awaitable[T]], refresh: bool = False) -> T:
-        """A TTL cache with single flight; `refresh` reloads unless the entry is under a minute old."""
-        async with self._locks.setdefault(key, asyncio.Lock()):
-            at, value = self._cache.get(key, (float("-inf"), None))
-            age = time.monotonic() - at
-            if age < self.cache_ttl and not (refresh and age >= REFRESH_AFTER):
-                return value
-            value = await load()
-            self._cache[key] = (time.monotonic(), value)
-            return value
-
-    async def _stages(self, object_type: str, refresh: bool = False) -> dict[str, Stage]:
-        """Every stage of every pipeline of `object_type`, by stage id (cached)."""
-
-        async def load() -> dict[str, Stage]:
-            page = await self.runner.call(self._pipelines_api.get_all, object_type, _request_timeout=self._timeout)
-            stages: dict[str, Stage] = {}
-            for p in page.results:
-                for s in p.stages:
-                    stage = Stage(str(s.id), s.label, p.label, {k: str(v) for k, v in (s.metadata or {}).items()})
-                    stages[f"{p.id}/{s.id}"] = stage
-                    stages.setdefault(str(s.id), stage)  # stage ids are unique per portal in practice
-            return stages
-
-        return await self._cached(("pipelines", object_type), load, refresh)
-
-    async def _owners(self) -> dict[str, Person]:
-        """Active owners by owner id (cached)."""
-
-        async def load() -> dict[str, Person]:
-            owners: dict[str, Person] = {}
-            after = None
-            while True:
-                page = await self.runner.call(
-                    self._owners_api.get_page, limit=500, after=after, archived=False, _request_timeout=self._timeout
-                )
-                owners.update((str(o.id), person_from(o)) for o in page.results)
-                after = page.paging.next.after if page.paging and page.paging.next else None
-                if not after:
-                    return owners
-
-        return await self._cached(("owners",), load)
-
-    async def _owners_or_empty(self) -> dict[str, Person]:
-        try:
-            return await self._owners()
-        except ConnectorError as exc:  # the deal is still worth showing without owner names
-            log.warning("hubspot owners unavailable: %s", exc)
-            return {}
-
-    async def _owner(self, owner_id: str | None, owners: dict[str, Person]) -> Person | None:
-        if not owner_id:
-            return None
-        if owner_id in owners:
-            return owners[owner_id]
-
-        async def load() -> Person | None:  # not in the list: deactivated, or newer than the cache
-            try:
-                return person_from(
-                    await self.runner.call(
-                        self._owners_api.get_by_id,
-                        owner_id,
-                        id_property="id",
-                        archived=False,
-                        _request_timeout=self._timeout,
-                    )
-                )
-            except NotFoundError:
-                return None
-
-        try:
-            return await self._cached(("owner", owner_id), load)
-        except ConnectorError as exc:
-            log.warning("hubspot owner %s unavailable: %s", owner_id, exc)
-            return None
-
-    async def _company_name(self, company_id: str | None) -> str | None:
-        if not company_id:
-            return None
-        try:
-            company = await self.runner.call(
-                self._objects.get_by_id,
-                "companies",
-                company_id,
-                properties=["name"],
-                archived=False,
-                _request_timeout=self._timeout,
-            )
-        except NotFoundError:
-            return None
-        return (company.properties or {}).get("name") or None
-
-    async def _search_all(self, object_type: str, query: str, properties: list[str]) -> list[Any]:
-        """Every match of a text search, following `after` pages up to max_search_results."""
-        results: list[Any] = []
-        after: str | None = None
-        while len(results) < self.max_search_results:
-            body: dict[str, Any] = {
-                "query": query,
-                "limit": self.search_page_size,
-                "properties": properties,
-                "sorts": [{"propertyName": "hs_lastmodifieddate", "direction": "DESCENDING"}],
-            }
-            if after:
-                body["after"] = after
-            page = await self.runner.call(
-                self._search.do_search, object_type, body, limiter="search", _request_timeout=self._timeout
-            )
-            results.extend(page.results or [])
-            after = page.paging.next.after if page.paging and page.paging.next else None
-            if not after:
-                break
-        return results[: self.max_search_results]
-
-    async def _associated(self, from_type: str, ids: list[str], to_type: str) -> dict[str, list[str]]:
-        """Associated record ids per source id (v4 batch read, following each source's paging)."""
-        links = await self._association_links(from_type, ids, to_type)
-        return {source: [str(t.to_object_id) for t in to] for source, to in links.items()}
-
-    async def _association_links(self, from_type: str, ids: list[str], to_type: str) -> dict[str, list[Any]]:
-        """The v4 `to` items (id and association types) per source id, following each source's paging."""
-        out: dict[str, list[Any]] = {}
-        pending = [{"id": i} for i in dict.fromkeys(ids)]
-        while pending:
-            chunks = [pending[n : n + 1000] for n in range(0, len(pending), 1000)]
-            pages = await _all(
-                *(
-                    self.runner.call(
-                        self._associations_api.get_page,
-                        from_type,
-                        to_type,
-                        {"inputs": chunk},
-                        _request_timeout=self._timeout,
-                    )
-                    for chunk in chunks
-                )
-            )
-            pending = []
-            for page in pages:
-                for result in page.results or []:
-                    source = str(result._from.id)
-                    out.setdefault(source, []).extend(result.to or [])
-                    if result.paging and result.paging.next and result.paging.next.after:
-                        pending.append({"id": source, "after": result.paging.next.after})
-        return out
-
-    async def _batch_read(self, object_type: str, ids: Iterable[str], properties: list[str]) -> list[Any]:
-        """Records by id, 100 per request, concurrently; ids that no longer exist are skipped."""
-        unique = list(dict.fromkeys(ids))
-        pages = await _all(
-            *(
-                self.runner.call(
-                    self._batch.read,
-                    object_type,
-                    {
-                        "inputs": [{"id": i} for i in unique[n : n + 100]],
-                        "properties": properties,
-                        "propertiesWithHistory": [],
-                    },
-                    archived=False,
-                    _request_timeout=self._timeout,
-                )
-                for n in range(0, len(unique), 100)
-            )
-        )
-        return [obj for page in pages for obj in page.results or []]
 
 
 def _announce_leader(text: str, deals: list[Any], on_likely: Callable[[str], None]) -> None:

@@ -62,6 +62,13 @@ LOG_KINDS: Final = {
     "meeting": ("meetings", 212),
     "other": ("notes", 214),
 }
+# engagement object type -> the kind of communication it records (a bot note is "other")
+KIND_OF_TYPE: Final[dict[str, CommunicationKind]] = {
+    "emails": "email",
+    "calls": "call",
+    "meetings": "meeting",
+    "notes": "other",
+}
 DEAL_URL_PATH: Final = re.compile(r"^/contacts/(\d+)/(?:record/0-3|deal)/(\d+)(?:/|$)")
 APP_HOST: Final = re.compile(r"^app(?:-[a-z]{2,4}\d{1,2})?\.hubspot\.com$")
 DEAL_ID: Final = re.compile(r"^\d{1,20}$")
@@ -191,7 +198,7 @@ def communication_from(object_type: str, obj: Any, owners: dict[str, Person]) ->
     owner = owners.get(props.get("hubspot_owner_id") or "")
     title = (props.get(title_prop) or "").strip() if title_prop else ""
     summary = "\n".join(lines) if author or not title else title
-    kind: CommunicationKind = "other" if object_type == "notes" else object_type[:-1]  # type: ignore[assignment]
+    kind = KIND_OF_TYPE[object_type]
     at = to_datetime(props.get("hs_timestamp")) or obj.created_at
     return Communication(str(obj.id), kind, at, summary or title, author or (owner.name if owner else None))
 
@@ -219,7 +226,7 @@ def deal_from(obj: Any, stage: Stage | None, owner: Person | None, company_name:
         owner=owner,
         company_name=company_name,
         url=url,
-    )  # type: ignore[arg-type]
+    )
 
 
 def text_lines(body: str) -> list[str]:
@@ -266,8 +273,10 @@ def is_closed(stage: Stage | None) -> bool:
 
 def is_won(stage: Stage | None) -> bool:
     """Closed-won: isClosed and probability 1.0 (DESIGN.md)."""
+    if stage is None or not is_closed(stage):
+        return False
     try:
-        return is_closed(stage) and float(stage.metadata.get("probability", "")) == 1.0  # type: ignore[union-attr]
+        return float(stage.metadata.get("probability", "")) == 1.0
     except ValueError:
         return False
 
@@ -353,7 +362,10 @@ def error_message(exc: Any) -> str:
 
 
 def retry_after_of(exc: Any) -> float | None:
+    value = (exc.headers or {}).get("Retry-After")
+    if value is None:
+        return None
     try:
-        return float((exc.headers or {}).get("Retry-After"))
+        return float(value)
     except (TypeError, ValueError):
         return None

@@ -35,6 +35,7 @@ class BearerSession(requests.Session):
         self.access_token = access_token
         self.timeout = timeout
 
+    # requests' stubs spell out every keyword of Session.request; this passes them all through
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         """Every request gets a timeout (the SDK sets none)."""
         kwargs.setdefault("timeout", self.timeout)
@@ -95,8 +96,8 @@ def invoke(qb: Client, method: str, *args: Any) -> Any:
         return getattr(qb, method)(*args)
     except QuickbooksException as exc:
         response = getattr(_last, "response", None)
-        exc.http_status = response.status_code if response is not None else None  # type: ignore[attr-defined]
-        exc.retry_after = _seconds(response.headers.get("Retry-After")) if response is not None else None  # type: ignore[attr-defined]
+        exc.http_status = response.status_code if response is not None else None
+        exc.retry_after = _seconds(response.headers.get("Retry-After")) if response is not None else None
         raise
 
 

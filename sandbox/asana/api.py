@@ -13,9 +13,10 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from sandbox.asana.data import AsanaData, ProjectRec
+from sandbox.asana.data import AsanaData
 from sandbox.asana.errors import AsanaError, missing
 from sandbox.asana.fields import Tree, check, render
+from sandbox.asana.records import ProjectRec
 from sandbox.core import bearer_token
 
 API: Final = "/api/1.0"

@@ -1,5 +1,5 @@
 """The emulated Asana workspace: records seeded from the book, the views the API renders,
-the events log, and the small control methods tests use to change things.
+the events log, and the control methods that add projects (the changes tests make are in `changes`).
 
 The workspace is an organization with two teams: "Delivery", which every sandbox user
 (the token's user included) is in and which holds the book's projects, and "Finance",
@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final
 
+from sandbox.asana.changes import WorkspaceChanges
 from sandbox.asana.customfields import FieldDef, Setting, field_view, setting_view
-from sandbox.book import ASANA_WORKSPACE_GID, PEOPLE, PEOPLE_BY_KEY, Account, Project, Story, Task
+from sandbox.asana.records import ProjectRec, TaskRec, iso, now
+from sandbox.book import ASANA_WORKSPACE_GID, PEOPLE, PEOPLE_BY_KEY, Account, Project, Task
 
 DEAL_FIELD_NAME: Final = "HubSpot Deal ID"
 DELIVERY_TEAM_GID: Final = "1201994857363001"
@@ -36,51 +37,7 @@ INTERNAL_PROJECTS: Final = (
 )
 
 
-def iso(moment: datetime) -> str:
-    """Asana's timestamp format: 2026-11-25T15:00:00.000Z."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-
-
-def now() -> datetime:
-    """Wall-clock time, UTC: when a write through the API happens."""
-    return datetime.now(UTC)
-
-
-@dataclass
-class ProjectRec:
-    gid: str
-    name: str
-    owner: str | None  # user gid
-    created_at: datetime
-    team: str | None  # team gid
-    archived: bool = False
-    settings: list[Setting] = field(default_factory=list)  # the custom fields on the project, in order
-    values: dict[str, Any] = field(default_factory=dict)  # custom field gid -> text, number or option gid
-    sections: list[str] = field(default_factory=list)  # section gids, board order
-    tasks: list[str] = field(default_factory=list)  # task gids, as created
-    modified_at: datetime | None = None
-    notes: str = ""
-    start_on: date | None = None
-    due_on: date | None = None
-
-
-@dataclass
-class TaskRec:
-    gid: str
-    name: str
-    project: str
-    section: str
-    created_at: datetime
-    modified_at: datetime
-    completed: bool = False
-    completed_at: datetime | None = None
-    due_on: date | None = None
-    assignee: str | None = None  # user gid
-    milestone: bool = False
-    stories: list[dict[str, Any]] = field(default_factory=list)
-
-
-class AsanaData:
+class AsanaData(WorkspaceChanges):
     """Records and control methods; mixed into AsanaEmulator."""
 
     today: date
@@ -381,47 +338,6 @@ class AsanaData:
             self._book_story(t, story)
         return t
 
-    def _story(self, t: TaskRec, subtype: str, when: datetime, by: str | None, **extra: Any) -> dict[str, Any]:
-        story = {
-            "gid": self._gid(),
-            "resource_type": "story",
-            "resource_subtype": subtype,
-            "type": "comment" if subtype == "comment_added" else "system",
-            "text": "",
-            "html_text": "",
-            "created_at": iso(when),
-            "created_by": self.users.get(by or ""),
-            "old_dates": None,
-            "new_dates": None,
-            "assignee": None,
-            "is_pinned": False,
-            "is_edited": False,
-            "target": {"gid": t.gid, "resource_type": "task", "name": t.name},
-            **extra,
-        }
-        if when > t.modified_at and subtype != "comment_added":  # comments do not touch modified_at
-            t.modified_at = when
-        return story
-
-    def _book_story(self, t: TaskRec, s: Story) -> None:
-        by, when = self._user(s.by), self.at(-s.days_ago)
-        if s.kind == "due_date_changed":
-            old = self.today + timedelta(days=s.old_due) if s.old_due is not None else None
-            new = self.today + timedelta(days=s.new_due) if s.new_due is not None else None
-            t.stories.append(self._due_story(t, old, new, when, by))
-        elif s.kind == "assigned":
-            user = self.users[self._user(s.assignee) or ""]
-            t.stories.append(self._story(t, "assigned", when, by, assignee=user, text=f"assigned to {user['name']}"))
-        else:
-            t.stories.append(self._story(t, s.kind, when, by, text=s.text or ""))
-
-    def _due_story(self, t: TaskRec, old: date | None, new: date | None, when: datetime, by: str | None) -> dict:
-        def dates(d: date | None) -> dict[str, Any]:
-            return {"start_on": None, "due_at": None, "due_on": d.isoformat() if d else None}
-
-        text = f"changed the due date to {new:%b %d}" if new else "removed the due date"
-        return self._story(t, "due_date_changed", when, by, old_dates=dates(old), new_dates=dates(new), text=text)
-
     def deal_of(self, p: ProjectRec) -> str | None:
         """The text of the project's deal field (None when empty or not on the project)."""
         if all(s.field != self.deal_field_gid for s in p.settings):
@@ -443,56 +359,3 @@ class AsanaData:
     def task_gid(self, project_gid: str, name: str) -> str:
         """The gid of the task called `name` in the project."""
         return next(g for g in self.projects[project_gid].tasks if self.tasks[g].name == name)
-
-    def _task_changed(self, t: TaskRec, by: str | None, field_name: str, when: datetime) -> None:
-        t.modified_at = max(t.modified_at, when)
-        resource = {"gid": t.gid, "resource_type": "task", "name": t.name}
-        parent = {"gid": t.project, "resource_type": "project", "name": self.projects[t.project].name}
-        self._emit([t.gid, t.project], "task", resource, by, {"field": field_name, "action": "changed"}, parent)
-
-    def move_due_date(self, task_gid: str, new_due: date | None, *, by: str = "sam", days_ago: int = 0) -> None:
-        """Move a task's due date, leaving a `due_date_changed` story by `by` (a book key)."""
-        t, user, when = self.tasks[task_gid], self._user(by), self.at(-days_ago)
-        t.stories.append(self._due_story(t, t.due_on, new_due, when, user))
-        t.due_on = new_due
-        self._task_changed(t, user, "due_on", when)
-
-    def reassign_task(self, task_gid: str, assignee: str, *, by: str = "sam", days_ago: int = 0) -> None:
-        """Assign the task to someone else, leaving an `assigned` story."""
-        t, user, when = self.tasks[task_gid], self._user(by), self.at(-days_ago)
-        t.assignee = self._user(assignee)
-        target = self.users[t.assignee or ""]
-        t.stories.append(self._story(t, "assigned", when, user, assignee=target, text=f"assigned to {target['name']}"))
-        self._task_changed(t, user, "assignee", when)
-
-    def complete_task(self, task_gid: str, *, by: str = "sam", days_ago: int = 0) -> None:
-        """Mark a task complete."""
-        t, when = self.tasks[task_gid], self.at(-days_ago)
-        t.completed, t.completed_at = True, when
-        t.stories.append(self._story(t, "marked_complete", when, self._user(by), text="marked this task complete"))
-        self._task_changed(t, self._user(by), "completed", when)
-
-    def set_owner(self, project_gid: str, owner: str | None) -> None:
-        """Hand the project to another PM (a book key), or to nobody."""
-        p = self.projects[project_gid]
-        p.owner = self._user(owner)
-        self._project_changed(p, "owner")
-
-    def set_deal_field(self, project_gid: str, value: str | None) -> None:
-        """Set (or clear) the project's deal field, adding the field to the project if it lacks it."""
-        p = self.projects[project_gid]
-        if all(s.field != self.deal_field_gid for s in p.settings):
-            self._add_setting(p, self.deal_field_gid)
-        p.values[self.deal_field_gid] = value
-        self._project_changed(p, "custom_fields")
-
-    def _project_changed(self, p: ProjectRec, field_name: str, by: str | None = None) -> None:
-        """Touch `modified_at` and log a `changed` event on the project (`by`: a user gid)."""
-        p.modified_at = now()
-        self._emit(
-            [p.gid],
-            "project",
-            {"gid": p.gid, "resource_type": "project", "name": p.name},
-            by,
-            {"field": field_name, "action": "changed"},
-        )

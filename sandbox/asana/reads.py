@@ -11,9 +11,9 @@ from aiohttp import web
 
 from sandbox.asana.api import Answer, AsanaApi
 from sandbox.asana.customfields import field_view
-from sandbox.asana.data import TaskRec
 from sandbox.asana.errors import AsanaError, check_gid, missing
 from sandbox.asana.fields import Tree, check, render
+from sandbox.asana.records import TaskRec
 
 EVENTS_PAGE: Final = 100
 

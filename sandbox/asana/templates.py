@@ -22,10 +22,11 @@ from aiohttp import web
 
 from sandbox.asana import instantiation
 from sandbox.asana.api import Answer, AsanaApi
-from sandbox.asana.data import DELIVERY_TEAM_GID, FINANCE_TEAM_GID, ProjectRec, now
+from sandbox.asana.data import DELIVERY_TEAM_GID, FINANCE_TEAM_GID
 from sandbox.asana.errors import AsanaError, RateLimited, check_gid, missing, no_access
 from sandbox.asana.fields import Tree
 from sandbox.asana.limits import MAX_CONCURRENT_JOBS
+from sandbox.asana.records import ProjectRec, now
 from sandbox.book import PEOPLE_BY_KEY, STD_SECTIONS
 
 TEMPLATE_GID: Final = "1201994857364001"

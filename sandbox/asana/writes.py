@@ -16,9 +16,9 @@ from aiohttp import web
 
 from sandbox.asana.api import Answer, AsanaApi
 from sandbox.asana.customfields import Setting, coerce, setting_view
-from sandbox.asana.data import ProjectRec
 from sandbox.asana.errors import AsanaError, check_gid, missing
 from sandbox.asana.fields import Tree
+from sandbox.asana.records import ProjectRec
 
 WRITABLE: Final = frozenset({"name", "notes", "owner", "archived", "custom_fields"})
 READ_ONLY: Final = frozenset(

@@ -118,7 +118,7 @@ def run(request: SearchRequest, objects: Iterable[CrmObject], type_: str) -> tup
         present = [o for o in matches if o.properties.get(prop) not in (None, "")]
         missing = [o for o in matches if o.properties.get(prop) in (None, "")]
         kind = request.kinds(prop)
-        present.sort(key=lambda o: _sort_key(kind, o.properties[prop]), reverse=descending)
+        present.sort(key=lambda o: _sort_key(kind, o.properties[prop] or ""), reverse=descending)
         matches = present + missing
     else:
         matches.sort(key=lambda o: int(o.id))

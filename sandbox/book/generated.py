@@ -6,18 +6,10 @@ import random
 from decimal import Decimal
 from typing import Final
 
-from sandbox.book import (
-    DEMO_ACCOUNTS,
-    PEOPLE,
-    STD_SECTIONS,
-    Account,
-    Engagement,
-    Invoice,
-    Project,
-    Task,
-    Ticket,
-    _phase_tasks,
-)
+from sandbox.book.accounts import DEMO_ACCOUNTS
+from sandbox.book.people import PEOPLE
+from sandbox.book.records import Account, Engagement, Invoice, Project, Task, Ticket
+from sandbox.book.template import STD_SECTIONS, phase_tasks
 
 D = Decimal
 
@@ -70,7 +62,7 @@ def generated_book(count: int, seed: int = 42) -> tuple[Account, ...]:
                 owner=rng.choice(reps),
                 state="generated",
                 project=Project(
-                    f"C{n:04d} delivery", pm, STD_SECTIONS, _phase_tasks(current, current_tasks, 1, pm, "raj")
+                    f"C{n:04d} delivery", pm, STD_SECTIONS, phase_tasks(current, current_tasks, 1, pm, "raj")
                 ),
                 qbo_customer=f"Client {n:04d}",
                 invoices=(
