@@ -36,9 +36,8 @@ async def _card(services: Services, query: str) -> None:
 
 
 def _fresh_status(services: Services) -> StatusService:
-    status = StatusService(services.hubspot, services.asana, services.quickbooks, timing=services.status.timing)  # type: ignore[arg-type]
-    services.status = status
-    return status
+    services.status.forget()
+    return services.status
 
 
 async def _timed(fn: Callable[[], Awaitable[None]]) -> float:
@@ -51,7 +50,8 @@ def _runners(services: Services) -> list:
     return [c.runner for c in (services.hubspot, services.asana, services.quickbooks)]
 
 
-async def run(latency: float, query: str, repeats: int) -> int:
+async def run(latency: float, query: str, repeats: int, *, card_only: bool = False) -> int:
+    """Print every figure; 1 when one misses its target. `card_only` stops after the card figures."""
     async with Sandbox(latency=0.0) as sandbox:
         with tempfile.TemporaryDirectory() as tmp:
             settings = settings_on_sandbox(Settings.from_env(dotenv=None), sandbox.env(), database_dir=Path(tmp))
@@ -135,6 +135,8 @@ async def run(latency: float, query: str, repeats: int) -> int:
         f"vs {sum(one.values())} for one ({', '.join(f'{n} {crowd[n]}' for n in SYSTEMS)}) "
         f"{'OK' if ok_crowd else 'MISSED'}"
     )
+    if card_only:
+        return 0 if (ok_cold and ok_warm and ok_ratio and ok_crowd) else 1
     from bench.slack import slash_to_card
 
     slack = await slash_to_card(latency, query, repeats)

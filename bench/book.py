@@ -27,10 +27,10 @@ def _book(total: int, rep_accounts: int) -> tuple:
     return tuple(accounts)
 
 
-async def home_for_200(latency: float) -> tuple[float, int]:
+async def home_for_200(latency: float, *, book: int = 2000, rep_accounts: int = 200) -> tuple[float, int]:
     """Seconds from app_home_opened to the published Home for a rep with 200 accounts (from snapshots)."""
     with tempfile.TemporaryDirectory() as tmp:
-        bot = await start_bot(Path(tmp), sandbox=Sandbox(_book(2000, 200)))
+        bot = await start_bot(Path(tmp), sandbox=Sandbox(_book(book, rep_accounts)))
         try:
             user = PEOPLE_BY_KEY[REP].slack_id
             owner, _ = await bot.deps.book.owner(user)
@@ -55,10 +55,10 @@ async def home_for_200(latency: float) -> tuple[float, int]:
             await stop_bot(bot)
 
 
-async def snapshot_rate(sample: int = 200) -> dict[str, dict[str, float]]:
+async def snapshot_rate(sample: int = 200, *, book: int = 2000) -> dict[str, dict[str, float]]:
     """Calls per account per system for the batched daily round (measured on `sample` accounts)."""
     with tempfile.TemporaryDirectory() as tmp:
-        bot = await start_bot(Path(tmp), sandbox=Sandbox(generated_book(2000)))
+        bot = await start_bot(Path(tmp), sandbox=Sandbox(generated_book(book)))
         try:
             snap = bot.deps.worker.snapshotter
             await bot.services.asana.refresh_index()

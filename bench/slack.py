@@ -43,9 +43,4 @@ async def slash_to_card(latency: float, query: str, repeats: int) -> dict[str, f
 
 def _invalidate_all(bot) -> None:
     """Empty the status caches (not the join indexes): the next card is cold."""
-    from bot.status import StatusService
-
-    status = bot.services.status
-    fresh = StatusService(status.hubspot, status.asana, status.quickbooks, timing=status.timing)
-    bot.services.status = fresh
-    bot.deps.cards.status = fresh
+    bot.services.status.forget()

@@ -104,6 +104,12 @@ class StatusService:
         self._resolved: TTLCache[str, list[DealMatch]] = TTLCache(1000, timing.resolve_ttl)
         self._inflight: dict[tuple[str, str], asyncio.Task] = {}
 
+    def forget(self) -> None:
+        """Drop every cached answer (not the connectors' join indexes): the next card is cold."""
+        self._fresh.clear()
+        self._last_good.clear()
+        self._resolved.clear()
+
     # -- queries ------------------------------------------------------------------------
 
     async def resolve(self, query: str, limit: int = 10) -> list[DealMatch]:
