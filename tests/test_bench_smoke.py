@@ -37,3 +37,11 @@ async def test_book_benches_run() -> None:
     assert count == 10
     rate = await snapshot_rate(sample=5, book=60)
     assert {"hubspot", "asana", "quickbooks"} <= set(rate)
+
+
+async def test_project_bench_runs() -> None:
+    """A win's webhook reaches a delivery project and its announcement."""
+    from bench.projects import webhook_to_project
+
+    figures = await webhook_to_project(deals=1)
+    assert figures["announced"] >= figures["project"] > 0
