@@ -69,16 +69,16 @@ class AlertEngine(Pollers):
         """When this installation began alerting (stored once): owners hear of what happens after it."""
         return await self.recorder.start_alerting()
 
-    async def handle(self, signal: Signal) -> int:
-        """One signal from a webhook or a poller; returns how many new events it made."""
+    async def handle(self, signal: Signal, *, heard: float | None = None) -> int:
+        """One signal from a webhook or a poller (`heard`: when it arrived); how many new events it made."""
         try:
             if signal.source == "quickbooks" and signal.entity == "Payment" and signal.action != "deleted":
-                return await self.payment(signal.entity_id)
+                return await self.payments([signal.entity_id], heard=heard)
             if signal.source == "quickbooks" and signal.entity == "Invoice":
                 self._refresh_money(signal)
                 return 0
             if signal.source == "hubspot" and signal.entity == "ticket" and signal.action != "deleted":
-                return await self.ticket(signal.entity_id)
+                return await self.ticket_info(await self.hubspot.ticket(signal.entity_id), heard=heard)
             if signal.source == "hubspot" and signal.entity == "deal" and not _own_write(signal):
                 if self.status is not None:
                     self.status.invalidate(signal.entity_id)
@@ -108,8 +108,8 @@ class AlertEngine(Pollers):
         for group, fetch in ((payments, self.payments), (tickets, self.tickets)):
             if not group:
                 continue
-            try:
-                made += await fetch([s.entity_id for _, s in group])
+            try:  # the burst window opened when the first of them arrived, not after the lookups
+                made += await fetch([s.entity_id for _, s in group], heard=min(item.received_at for item, _ in group))
             except (RateLimitedError, UnavailableError) as exc:
                 log.warning("%d %s signals wait: %s", len(group), group[0][1].entity, exc)
                 retry += [item.id for item, _ in group]
@@ -120,7 +120,7 @@ class AlertEngine(Pollers):
             if lease is not None:
                 await lease.check()
             try:
-                made += await self.handle(signal)
+                made += await self.handle(signal, heard=item.received_at)
             except (RateLimitedError, UnavailableError) as exc:
                 log.warning("signal %s %s %s waits: %s", item.source, signal.entity, signal.entity_id, exc)
                 retry.append(item.id)
@@ -137,7 +137,7 @@ class AlertEngine(Pollers):
         """A QuickBooks payment: one event per deal whose invoices it paid."""
         return await self.payments([payment_id])
 
-    async def payments(self, payment_ids: list[str]) -> int:
+    async def payments(self, payment_ids: list[str], *, heard: float | None = None) -> int:
         """QuickBooks payments, fetched together: one event per (payment, deal) it paid into."""
         found: dict[str, list[PaymentApplication]] = await self.quickbooks.payment_applications_many(payment_ids)
         await self._learn_deals([a.deal_id for apps in found.values() for a in apps])
@@ -147,10 +147,12 @@ class AlertEngine(Pollers):
             for app in applications:
                 by_deal.setdefault(app.deal_id, []).append(app)
             for deal_id, apps in by_deal.items():
-                made += await self._payment_event(payment_id, deal_id, apps)
+                made += await self._payment_event(payment_id, deal_id, apps, heard)
         return made
 
-    async def _payment_event(self, payment_id: str, deal_id: str, apps: list[PaymentApplication]) -> int:
+    async def _payment_event(
+        self, payment_id: str, deal_id: str, apps: list[PaymentApplication], heard: float | None
+    ) -> int:
         if self.status is not None:
             self.status.invalidate(deal_id, ("money",))
         deal = await self._deal(deal_id)
@@ -184,23 +186,19 @@ class AlertEngine(Pollers):
             deal.get("owner_email"),
             amount=total,
             occurred=recorded.timestamp() if recorded else None,
+            heard=heard,
         )
 
-    async def tickets(self, ticket_ids: list[str]) -> int:
+    async def tickets(self, ticket_ids: list[str], *, heard: float | None = None) -> int:
         """HubSpot tickets, fetched together: an event per associated deal for each one open."""
         infos: list[TicketInfo] = await self.hubspot.tickets(ticket_ids)
         await self._learn_deals([d for info in infos if info.is_open for d in info.deal_ids])
         made = 0
         for info in infos:
-            made += await self.ticket_info(info)
+            made += await self.ticket_info(info, heard=heard)
         return made
 
-    async def ticket(self, ticket_id: str) -> int:
-        """A HubSpot ticket: an event per associated deal the first time it is seen open."""
-        info: TicketInfo = await self.hubspot.ticket(ticket_id)
-        return await self.ticket_info(info)
-
-    async def ticket_info(self, info: TicketInfo) -> int:
+    async def ticket_info(self, info: TicketInfo, *, heard: float | None = None) -> int:
         """The same, for a ticket the poller already read."""
         if not info.is_open:
             return 0
@@ -228,6 +226,7 @@ class AlertEngine(Pollers):
                 payload,
                 deal.get("owner_email"),
                 occurred=esc.created_at.timestamp(),
+                heard=heard,
             )
         return made
 
@@ -241,8 +240,11 @@ class AlertEngine(Pollers):
         *,
         amount: Decimal | None = None,
         occurred: float | None = None,
+        heard: float | None = None,
     ) -> int:
-        return await self.recorder.record(key, kind, deal_id, payload, owner_email, amount=amount, occurred=occurred)
+        return await self.recorder.record(
+            key, kind, deal_id, payload, owner_email, amount=amount, occurred=occurred, heard=heard
+        )
 
     async def close(self) -> None:
         """Cancel background work (shutdown)."""

@@ -63,8 +63,13 @@ class EventRecorder:
         *,
         amount: Decimal | None = None,
         occurred: float | None = None,
+        heard: float | None = None,
     ) -> int:
-        """Record the event once, with a delivery for each subscription that existed when it happened; 1 if new."""
+        """Record the event once, with a delivery for each subscription that existed when it happened; 1 if new.
+
+        Its deliveries fall due one burst window after `heard` (when the webhook arrived; now for a poller),
+        so the lookups that made the event run inside the window instead of before it.
+        """
         when = occurred if occurred is not None else time.time()
         deliveries: list[tuple[str, str, int | None]] = []
         for sub in await self.store.subscriptions_for(deal_id):
@@ -75,7 +80,7 @@ class EventRecorder:
             deliveries.append((f"{EMAIL_PREFIX}{email}", f"{EMAIL_PREFIX}{email}|{deal_id}|{kind}", None))
         deliveries = list({d[0]: d for d in reversed(deliveries)}.values())[::-1]  # one per destination
         new = await self.store.record_event(
-            key, kind, deal_id, payload, when, deliveries, due_at=time.time() + self.burst_window
+            key, kind, deal_id, payload, when, deliveries, due_at=(heard or time.time()) + self.burst_window
         )
         if new:
             log.info("event %s: %d deliveries", key, len(deliveries))

@@ -58,6 +58,7 @@ class InboxItem:
     id: int
     source: str
     payload: dict[str, Any]
+    received_at: float = 0.0  # when the webhook arrived: the alert's burst window opens then
 
 
 def _outbox(row: Any) -> OutboxRow:
@@ -316,7 +317,7 @@ class OutboxStore:
                 update(t).where(and_(t.c.id.in_(ids), free)).values(claimed_by=token, claimed_until=now + ttl)
             )
             rows = (await conn.execute(select(t).where(t.c.claimed_by == token).order_by(t.c.id))).all()
-        return [InboxItem(r.id, r.source, json.loads(r.payload)) for r in rows]
+        return [InboxItem(r.id, r.source, json.loads(r.payload), r.received_at) for r in rows]
 
     async def inbox_done(self, ids: list[int]) -> None:
         """Processed: kept a week for doctor, then pruned."""
