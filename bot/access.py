@@ -7,6 +7,7 @@ name-and-stage-only unfurls. Lookups are cached.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Final
@@ -38,20 +39,34 @@ class Gatekeeper:
         self._names: TTLCache[str, str] = TTLCache(10_000, USER_TTL)
         self._emails: TTLCache[str, str | None] = TTLCache(10_000, USER_TTL)
         self._tz: TTLCache[str, str | None] = TTLCache(10_000, USER_TTL)
+        self._asking: dict[str, asyncio.Task[Verdict]] = {}  # users.info under way: one call per user
+        self._auth: asyncio.Task[None] | None = None
 
     async def installing_team(self) -> str | None:
         """The team this bot token belongs to (auth.test, once)."""
         if self.team_id is None:
-            auth = await self.client.auth_test()
-            self.team_id = auth.get("team_id")
-            self.enterprise_id = auth.get("enterprise_id")
+            if self._auth is None or self._auth.done():
+                self._auth = asyncio.ensure_future(self._auth_test())
+            await asyncio.shield(self._auth)
         return self.team_id
+
+    async def _auth_test(self) -> None:
+        auth = await self.client.auth_test()
+        self.team_id = auth.get("team_id")
+        self.enterprise_id = auth.get("enterprise_id")
 
     async def user(self, user_id: str) -> Verdict:
         """Member of this organisation and not a guest → allowed."""
         cached = self._users.get(user_id)
         if cached is not None:
             return cached
+        asking = self._asking.get(user_id)
+        if asking is None:  # concurrent commands of one person share one users.info
+            asking = self._asking[user_id] = asyncio.ensure_future(self._look_up(user_id))
+            asking.add_done_callback(lambda t: self._asking.pop(user_id) if self._asking.get(user_id) is t else None)
+        return await asyncio.shield(asking)
+
+    async def _look_up(self, user_id: str) -> Verdict:
         team = await self.installing_team()
         try:
             info = (await self.client.users_info(user=user_id))["user"]

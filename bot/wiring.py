@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
+import aiohttp
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -86,6 +87,7 @@ class Services:
     writeback: WriteBack
     worker: AlertWorker
     slack: AsyncWebClient
+    slack_http: aiohttp.ClientSession  # the Slack clients' connection pool, closed last
     clock: Callable[[], datetime] = field(default=utcnow)
 
     async def close(self) -> None:
@@ -97,13 +99,18 @@ class Services:
         self.asana.close()
         self.quickbooks.close()
         await self.store.close()
+        await self.slack_http.close()
 
 
-def slack_client(settings: Settings) -> AsyncWebClient:
-    """The Web API client of the Slack surfaces: retries of 429 (Retry-After), 5xx and connection errors."""
+def slack_client(settings: Settings, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
+    """The Web API client of the Slack surfaces: retries of 429 (Retry-After), 5xx and connection errors.
+
+    Given a `session`, every call reuses its pooled connections (without one, each call opens its own).
+    """
     return AsyncWebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
+        session=session,
         timeout=10,
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
@@ -113,10 +120,10 @@ def slack_client(settings: Settings) -> AsyncWebClient:
     )
 
 
-def sender_client(settings: Settings) -> AsyncWebClient:
+def sender_client(settings: Settings, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
     """The alert sender's client: no automatic retries, the sender decides (Retry-After, backoff, checks)."""
     return AsyncWebClient(
-        token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10, retry_handlers=[]
+        token=settings.slack_bot_token, base_url=settings.slack_api_url, session=session, timeout=10, retry_handlers=[]
     )
 
 
@@ -178,7 +185,8 @@ async def open_services(
     links = Links(settings.hubspot_portal_id)
     writeback = WriteBack(store, hubspot, enabled=settings.hubspot_writeback)
     cards = CardService(status, hubspot, store, settings.thresholds, links, writeback)
-    slack = slack_client(settings)
+    slack_http = aiohttp.ClientSession()  # one connection pool for every Slack Web API call of the process
+    slack = slack_client(settings, slack_http)
     gate = Gatekeeper(slack)
     snapshotter = Snapshotter(
         store,
@@ -188,7 +196,9 @@ async def open_services(
         writeback=writeback,
     )
     book = BookService(store, hubspot, gate, snapshotter)
-    worker = build_worker(settings, store, hubspot, asana, quickbooks, status, snapshotter, book, gate)
+    worker = build_worker(
+        settings, store, hubspot, asana, quickbooks, status, snapshotter, book, gate, slack_session=slack_http
+    )
     return Services(
         settings=settings,
         store=store,
@@ -209,6 +219,7 @@ async def open_services(
         writeback=writeback,
         worker=worker,
         slack=slack,
+        slack_http=slack_http,
         clock=clock,
     )
 
@@ -245,10 +256,11 @@ def build_worker(
 ) -> AlertWorker:
     """The alert pipeline of one process: engine, exactly-once sender, digest, and the loop that leads them."""
     holder = str(worker_kwargs.pop("holder", None) or process_name())
+    session: aiohttp.ClientSession | None = worker_kwargs.pop("slack_session", None)
     recorder = EventRecorder(store, settings, snapshotter=snapshotter)
     projects = ProjectOnClose(settings, store, hubspot, asana, status, recorder, holder)
     engine = AlertEngine(store, hubspot, quickbooks, recorder=recorder, status=status, projects=projects)
-    sender = OutboxSender(store, sender_client(settings), alert_message, name=holder)
+    sender = OutboxSender(store, sender_client(settings, session), alert_message, name=holder)
     return AlertWorker(
         store,
         engine,

@@ -46,3 +46,11 @@ async def test_project_bench_runs() -> None:
 
     figures = await webhook_to_project(deals=1)
     assert figures["announced"] >= figures["project"] > 0
+
+
+async def test_ack_bench_runs() -> None:
+    """Signed commands to a `serve` in its own process are acked; each person is looked up once."""
+    from bench.ack import run
+
+    figures = await run(sizes=(6,), users=2, rounds=1, latency=0.0)
+    assert figures[6]["max"] > 0 and figures[6]["users_info"] == 2

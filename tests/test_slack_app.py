@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from urllib.parse import urlencode
@@ -173,3 +174,13 @@ async def test_share_in_channel_posts_for_everyone(bot: Bot) -> None:
     assert shared["response_type"] == "in_channel"
     assert "Hooli – Nucleus Migration" in block_texts(shared)
     assert ids.SHARE_CARD not in block_texts(shared)
+
+
+async def test_concurrent_commands_of_one_person_share_one_user_lookup(bot: Bot) -> None:
+    """Twelve commands at once from three people (one a guest): users.info once per person, each answered."""
+    people = [PEOPLE[0].slack_id, PEOPLE[1].slack_id, GUEST_ID]
+    before = bot.slack.count("users.info")
+    sent = await asyncio.gather(*(bot.command("help", user_id=people[n % 3]) for n in range(12)))
+    replies = [(await bot.delivered(url))[0] for _, _, url in sent]
+    assert bot.slack.count("users.info") - before == 3
+    assert sum(r["text"] == REFUSAL for r in replies) == 4  # the guest's four, refused as ever
