@@ -35,6 +35,8 @@ REFUSAL: Final = (
 )
 DEAL_GONE: Final = "HubSpot has no deal with ID {deal_id} (it may have been deleted or merged)."
 MAX_PICKER: Final = 10
+ON_ITS_WAY: Final = "Looking it up… the answer follows in a moment."
+SOMETHING_WENT_WRONG: Final = "Something went wrong on my side while answering that. Please try again in a minute."
 
 
 def message(text: str, *, blocks: list[Any] | None = None) -> dict[str, Any]:
@@ -112,6 +114,11 @@ def no_match(query: str, suggestions: Sequence[DealMatch], reason: str | None = 
 def refusal() -> dict[str, Any]:
     """For guests and people from other organisations: no account data at all."""
     return message(REFUSAL)
+
+
+def on_its_way() -> dict[str, Any]:
+    """The ack when the answer takes longer than the wait: it replaces this message when ready."""
+    return message(ON_ITS_WAY)
 
 
 def error(text: str) -> dict[str, Any]:

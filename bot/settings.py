@@ -25,6 +25,7 @@ REQUIRED: Final[dict[str, tuple[str, ...]]] = {
     "quickbooks": ("QBO_CLIENT_ID", "QBO_CLIENT_SECRET", "QBO_REALM_ID", "QBO_REFRESH_TOKEN"),
 }
 
+MAX_CARD_WAIT: Final = 2.5  # seconds; Slack wants the ack within 3 s
 TRUE_WORDS: Final = {"1", "true", "yes", "on"}
 FALSE_WORDS: Final = {"0", "false", "no", "off", ""}
 
@@ -93,6 +94,8 @@ class Settings:
     hubspot_writeback: bool = True  # write the headline status onto the deal
     hubspot_rate_limit: int = 100  # requests per 10 s the bot allows itself (Starter 100, Professional 190)
     asana_rate_limit: int = 1500  # requests per minute the bot allows itself (paid 1500, free 150)
+    card_wait_seconds: float = 2.0  # how long /account waits to answer in the ack (Slack allows 3 s)
+    redis_url: str | None = field(default=None, repr=False)  # shared rate budgets and status cache across replicas
 
     sandbox: bool = False  # ACCOUNTBOT_SANDBOX: missing systems run on the built-in sandbox
     sandbox_systems: frozenset[str] = field(default_factory=frozenset)
@@ -194,7 +197,16 @@ def _coerce(name: str, raw: str, annotation: object) -> object:
             raise ValueError("expected a number of seconds") from None
         if seconds <= 0:
             raise ValueError("must be positive")
+        if name == "card_wait_seconds" and seconds > MAX_CARD_WAIT:
+            raise ValueError(f"at most {MAX_CARD_WAIT:g} (Slack drops an answer later than 3 s)")
         return seconds
-    if name.endswith("_url") and raw and not raw.startswith(("http://", "https://", "sqlite", "postgres")):
+    if name == "redis_url" and raw and not raw.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError("expected a URL starting with redis://, rediss:// or unix://")
+    if (
+        name.endswith("_url")
+        and name != "redis_url"
+        and raw
+        and not raw.startswith(("http://", "https://", "sqlite", "postgres"))
+    ):
         raise ValueError("expected a URL starting with http:// or https://")
     return raw or None if "None" in text else raw

@@ -10,7 +10,7 @@ from slack_bolt.async_app import AsyncApp
 from blocks import messages
 from blocks.admin import doctor_message, subscriptions_list
 from blocks.replies import reply
-from handlers import allowed, services_of
+from handlers import Reply, allowed, answer_in_ack, services_of
 
 if TYPE_CHECKING:
     from bot.wiring import Services
@@ -70,9 +70,15 @@ SUBCOMMANDS: Final[dict[str, Subcommand]] = {
 
 
 async def on_account(ack: Any, command: dict[str, Any], respond: Any, context: Any) -> None:
-    """/account QUERY | subcommand; a bare /account in a linked channel shows its account."""
-    await ack()
+    """/account QUERY | subcommand; the answer rides in the ack when ready within CARD_WAIT_SECONDS."""
     services = services_of(context)
+    await answer_in_ack(
+        ack, respond, lambda answer: account(services, command, answer), services.settings.card_wait_seconds
+    )
+
+
+async def account(services: Services, command: dict[str, Any], respond: Reply) -> None:
+    """The answer to /account: a card, a subcommand's reply, help, or a refusal."""
     if not await allowed(services, command["user_id"]):
         await respond(messages.refusal())
         return

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 import aiohttp
 from aiohttp import web
 
+from blocks.messages import ON_ITS_WAY
 from bot.app import create_app, create_web_app
 from bot.settings import Settings
 from bot.status import Timing
@@ -52,15 +53,27 @@ class Bot:
         content_type: str = "application/x-www-form-urlencoded",
     ) -> tuple[int, str]:
         """POST /slack/events, signed unless `headers` are given."""
+        status, text, _ = await self._post(body, headers=headers, content_type=content_type)
+        return status, text
+
+    async def _post(self, body: str, *, headers: dict[str, str] | None, content_type: str) -> tuple[int, str, str]:
         sent = headers if headers is not None else signed_headers(body, self.secret)
         sent = {**sent, "Content-Type": content_type}
         async with self.http.post(f"{self.url}/slack/events", data=body.encode(), headers=sent) as resp:
-            return resp.status, await resp.text()
+            return resp.status, await resp.text(), resp.content_type
 
     async def command(self, text: str, **fields: Any) -> tuple[int, str, str]:
-        """/account TEXT from a user; returns (status, body, response_url)."""
+        """/account TEXT from a user; returns (status, body, response_url).
+
+        As Slack does, a 200 whose body is a message shows it as the command's answer
+        (`delivered` lists it first, before the response_url posts).
+        """
         form = self.slack.slash_command_fields(text, **fields)
-        status, body = await self.post(urlencode(form))
+        status, body, content_type = await self._post(
+            urlencode(form), headers=None, content_type="application/x-www-form-urlencoded"
+        )
+        if status == 200:
+            self.slack.acknowledged(form["response_url"], body, content_type)
         return status, body, form["response_url"]
 
     async def event(
@@ -99,10 +112,15 @@ class Bot:
         return await self.post(interactive_body(view_submission_payload(view, values, **kw)))
 
     async def delivered(self, response_url: str, count: int = 1, timeout: float = 20.0) -> list[dict[str, Any]]:
-        """Wait for `count` accepted posts to a response_url; return them all."""
+        """Wait for `count` answers on a response_url (a command's ack message, then accepted posts); all of them.
+
+        An "on its way" ack is not an answer: the post that replaces it is.
+        """
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
-            posts = self.slack.delivered(response_url)
+            posts = self.slack.answered(response_url)
+            if posts and posts[0].get("text") == ON_ITS_WAY:
+                posts = posts[1:]
             if len(posts) >= count:
                 return posts
             if asyncio.get_running_loop().time() > deadline:
@@ -127,13 +145,16 @@ async def start_bot(
     timing: Timing = Timing(),
     sandbox: Sandbox | None = None,
     database_url: str | None = None,
+    settings_overrides: dict[str, Any] | None = None,
     **sandbox_kwargs: Any,
 ) -> Bot:
-    """Sandbox + services + the Slack app on a loopback port."""
+    """Sandbox + services + the Slack app on a loopback port (`settings_overrides`: Settings fields to change)."""
     sandbox = sandbox or Sandbox(**sandbox_kwargs)
     await sandbox.start()
     settings = settings_on_sandbox(Settings.from_env({}, dotenv=None), sandbox.env(), database_dir=tmp_path)
-    settings = replace(settings, database_url=database_url or f"sqlite:///{tmp_path}/bot.db")
+    settings = replace(
+        settings, database_url=database_url or f"sqlite:///{tmp_path}/bot.db", **(settings_overrides or {})
+    )
     services = await open_services(settings, timing=timing)
     services.worker.daily_snapshots = False  # tests step the worker; the daily round has its own tests
     runner = web.AppRunner(create_web_app(create_app(services), services), access_log=None)

@@ -10,9 +10,10 @@ from urllib.parse import urlencode
 import pytest
 
 from blocks import ids
-from blocks.messages import REFUSAL
+from blocks.messages import ON_ITS_WAY, REFUSAL
+from blocks.replies import reply
 from sandbox.book import PEOPLE, PORTAL_ID
-from sandbox.harness import Bot, block_texts
+from sandbox.harness import Bot, block_texts, start_bot, stop_bot
 from sandbox.slack import (
     EXTERNAL_ID,
     GUEST_ID,
@@ -34,11 +35,13 @@ def _button(message: dict, action_id: str) -> dict:
     raise AssertionError(f"no {action_id} button in {block_texts(message)}")
 
 
-async def test_account_command_acks_empty_then_posts_the_card(bot: Bot) -> None:
-    """/account Globex: an empty 200 at once, then the card with the account's facts, ephemeral."""
+async def test_a_card_ready_in_time_rides_in_the_ack(bot: Bot) -> None:
+    """/account Globex: the card with the account's facts is the HTTP 200's body, ephemeral; no response_url post."""
     status, body, url = await bot.command("Globex")
-    assert (status, body) == (200, "")
-    [card] = await bot.delivered(url)
+    assert status == 200
+    card = json.loads(body)
+    assert card == reply(await bot.services.cards.for_query("Globex"), bot.services.clock())
+    assert bot.slack.delivered(url) == []  # nothing went through the response_url
     text = block_texts(card)
     assert card.get("response_type", "ephemeral") == "ephemeral"
     for fact in (
@@ -184,3 +187,18 @@ async def test_concurrent_commands_of_one_person_share_one_user_lookup(bot: Bot)
     replies = [(await bot.delivered(url))[0] for _, _, url in sent]
     assert bot.slack.count("users.info") - before == 3
     assert sum(r["text"] == REFUSAL for r in replies) == 4  # the guest's four, refused as ever
+
+
+async def test_a_slow_backend_acks_on_its_way_and_the_card_replaces_it(tmp_path) -> None:
+    """Every upstream at 300 ms and a 0.2 s wait: the ack says the card is on its way, the card replaces it."""
+    slow = await start_bot(tmp_path, latency=0.3, settings_overrides={"card_wait_seconds": 0.2})
+    try:
+        status, body, url = await slow.command("Globex")
+        assert status == 200 and json.loads(body)["text"] == ON_ITS_WAY
+        [card] = await slow.until(lambda: slow.slack.delivered(url), what="the card at the response_url")
+        assert card["replace_original"] is True
+        assert "Globex – Customer Data Platform" in block_texts(card) and "$22,500.00" in block_texts(card)
+        [shown] = [e for e in slow.slack.ephemerals if e["via"] == "ack"]
+        assert shown["message"]["text"] == card["text"]  # the placeholder now shows the card
+    finally:
+        await stop_bot(slow)

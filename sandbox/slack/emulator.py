@@ -116,6 +116,7 @@ class SlackEmulator(ResponseUrls, History, WebApi, ViewsApi, Conversations, Dire
         self.modal_stacks: dict[str, list[str]] = {}
         self.homes: dict[str, str] = {}
         self.response_posts: list[dict[str, Any]] = []
+        self.acks: list[dict[str, Any]] = []  # slash-command acks that carried a message (harness reports them)
         self._triggers: dict[str, Trigger] = {}
         self._response_urls: dict[str, ResponseUrl] = {}
         self._link_shares: dict[str, set[str]] = {}

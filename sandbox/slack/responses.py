@@ -41,6 +41,7 @@ class ResponseUrls:
     clock: Callable[[], float]
     response_url_ttl: float
     response_posts: list[dict[str, Any]]
+    acks: list[dict[str, Any]]
     ephemerals: list[dict[str, Any]]
     deleted: list[dict[str, Any]]
     _messages: dict[str, list[dict[str, Any]]]
@@ -61,6 +62,36 @@ class ResponseUrls:
         url = f"{self.base_url}/response/{rid}"
         self._response_urls[rid] = ResponseUrl(url, channel_id, user_id, self.clock(), message_ts)
         return url
+
+    def acknowledged(self, response_url: str, body: str, content_type: str) -> dict[str, Any] | None:
+        """What Slack makes of a slash command's ack (the HTTP 200 answering it); the message it shows, if any.
+
+        An empty body shows nothing; plain text or a JSON message is the answer, ephemeral unless
+        `response_type` is `in_channel`, and a later response_url post with `replace_original`
+        replaces it. A message Slack would refuse raises SlackError (the user sees an error).
+        """
+        ru = self._response_urls.get(response_url.rsplit("/", 1)[-1])
+        if ru is None or not body.strip():
+            return None
+        parsed: Any = json.loads(body) if content_type.startswith("application/json") else {"text": body}
+        if not isinstance(parsed, dict):
+            raise SlackError("invalid_payload")
+        content = self.content(dict(parsed))
+        self.acks.append({"url": ru.url, "body": parsed})
+        ts = self.next_ts()
+        message = self.bot_message(ts, content)
+        if parsed.get("response_type") == "in_channel":
+            message["response_type"] = "in_channel"
+            self._messages.setdefault(ru.channel_id, []).append(message)
+            return parsed
+        ru.last_ephemeral = {"channel": ru.channel_id, "user": ru.user_id, "ts": ts, "via": "ack", "message": message}
+        self.ephemerals.append(ru.last_ephemeral)
+        return parsed
+
+    def answered(self, response_url: str) -> list[dict[str, Any]]:
+        """The command's ack message (if it carried one), then the bodies accepted on its response_url."""
+        acked = [a["body"] for a in self.acks if a["url"] == response_url]
+        return acked + self.delivered(response_url)
 
     def delivered(self, response_url: str | None = None) -> list[dict[str, Any]]:
         """JSON bodies accepted on response URLs (all, or one URL's), in order."""

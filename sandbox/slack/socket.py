@@ -16,7 +16,7 @@ import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
@@ -47,6 +47,11 @@ class SocketMode:
     clock: Callable[[], float]
     app_token: str
     ack_timeout: float
+
+    if TYPE_CHECKING:  # provided by ResponseUrls
+
+        def acknowledged(self, response_url: str, body: str, content_type: str) -> dict[str, Any] | None: ...
+
     socket_retry_delays: tuple[float, ...]
 
     def init_socket_mode(self) -> None:
@@ -145,6 +150,9 @@ class SocketMode:
         env.acked = True
         payload = reply.get("payload")
         env.ack = payload if isinstance(payload, dict) else {}
+        if env.type == "slash_commands" and env.ack and env.payload.get("response_url"):
+            # the ack's payload is the command's answer, as an HTTP ack's body is
+            self.acknowledged(str(env.payload["response_url"]), json.dumps(env.ack), "application/json")
         return True
 
     async def send_envelope(
