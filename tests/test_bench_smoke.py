@@ -19,9 +19,10 @@ async def test_card_bench_runs(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 async def test_slack_bench_runs() -> None:
-    """A signed slash command reaches a card at response_url, cold and warm."""
+    """A signed slash command reaches a card, cold and warm; at zero latency both ride in the ack."""
     figures = await slash_to_card(0.0, "Globex", 1)
-    assert set(figures) == {"ack", "cold", "warm"}
+    assert set(figures) == {"ack", "cold", "warm", "in_ack", "cards"}
+    assert figures["in_ack"] == figures["cards"] == 2
 
 
 async def test_alert_benches_run() -> None:
