@@ -54,4 +54,5 @@ async def test_ack_bench_runs() -> None:
     from bench.ack import run
 
     figures = await run(sizes=(6,), users=2, rounds=1, latency=0.0)
-    assert figures[6]["max"] > 0 and figures[6]["users_info"] == 2
+    assert figures[("help", 6)]["max"] > 0 and figures[("help", 6)]["users_info"] == 2
+    assert figures[("cards", 6)]["in_ack"] == 6  # warm cards ride in the ack
