@@ -31,8 +31,11 @@ def create_app(services: Services) -> AsyncApp:
     """The Bolt app with the services in every listener's context and every listener registered."""
     from handlers import register
 
+    # Bolt awaits each listener and answers with its ack; the listeners (handlers.acked_first)
+    # return as soon as they ack and go on in the background. With process_before_response=False
+    # Bolt would instead poll every 10 ms for the ack, a wake-up per waiting request.
     app = AsyncApp(
-        client=services.slack, signing_secret=services.settings.slack_signing_secret, process_before_response=False
+        client=services.slack, signing_secret=services.settings.slack_signing_secret, process_before_response=True
     )
     app.use(_with_services(services))
     app.use(_dedupe_events(services.store))
@@ -44,8 +47,14 @@ def create_app(services: Services) -> AsyncApp:
 def _with_services(services: Services) -> Callable[..., Awaitable[Any]]:
     """Listeners read their services from `context["services"]`."""
 
+    release = _release_failed_events(services.store)
+
+    async def after_ack(error: Exception, context: Any) -> None:
+        await release(error, {"type": "event_callback", "event_id": context.get("claimed_event")})
+
     async def middleware(context: Any, next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
         context["services"] = services
+        context["on_background_error"] = after_ack  # a listener that fails after its ack
         return await next()
 
     return middleware
@@ -63,6 +72,7 @@ def _dedupe_events(store: Any) -> Callable[..., Awaitable[Any]]:
                     "event %s already handled (retry %s)", event_id, req.headers.get("x-slack-retry-num", ["?"])[0]
                 )
                 return BoltResponse(status=200, body="")
+            req.context["claimed_event"] = event_id
         return await next()
 
     return middleware

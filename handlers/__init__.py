@@ -7,6 +7,7 @@ listener takes its services from `context["services"]` (put there by the app's m
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,60 @@ def register(app: AsyncApp) -> None:
 
     for module in (commands, actions, views, unfurls, home):
         module.register(app)
+
+
+def acked_first(listener: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+    """Bolt answers Slack when this returns (process_before_response): as soon as the listener acks.
+
+    What the listener does after its ack goes on in the background; a failure there is handed to
+    `context["on_background_error"]` (the app logs it and gives an event's claim back). Without
+    this, Bolt would poll every 10 ms for the ack, which costs a core under a burst of commands.
+    """
+
+    @functools.wraps(listener)
+    async def run(**kwargs: Any) -> None:
+        acked = asyncio.Event()
+        if "ack" in kwargs:
+            real_ack = kwargs["ack"]
+
+            async def ack(*args: Any, **kw: Any) -> Any:
+                try:
+                    return await real_ack(*args, **kw)
+                finally:
+                    acked.set()
+
+            kwargs["ack"] = ack
+        else:  # an event listener: Bolt acks it when this returns
+            acked.set()
+        task = asyncio.ensure_future(listener(**kwargs))
+        if not acked.is_set():
+            waiter = asyncio.ensure_future(acked.wait())
+            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+        if task.done() and not acked.is_set():
+            task.result()  # failed before its ack: Bolt's error handler answers
+            return
+        _BACKGROUND.add(task)
+        task.add_done_callback(functools.partial(_finished, kwargs.get("context")))
+
+    return run
+
+
+_BACKGROUND: set[asyncio.Future[None]] = set()  # listeners still working after their ack
+
+
+def _finished(context: Any, task: asyncio.Future[None]) -> None:
+    _BACKGROUND.discard(task)
+    if task.cancelled() or task.exception() is None:
+        return
+    error = task.exception()
+    hook = context.get("on_background_error") if context is not None else None
+    if hook is None:
+        log.error("listener failed after its ack: %s", error, exc_info=error)
+        return
+    follow_up = asyncio.ensure_future(hook(error, context))
+    _BACKGROUND.add(follow_up)
+    follow_up.add_done_callback(_BACKGROUND.discard)
 
 
 def services_of(context: Any) -> Services:
@@ -78,4 +133,4 @@ async def answer_in_ack(ack: Any, respond: Any, work: Callable[[Reply], Awaitabl
     else:
         placeholder = True
         await ack(messages.on_its_way())
-    await task
+    await task  # the rest runs after the ack has gone (see acked_first)

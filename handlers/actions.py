@@ -11,7 +11,7 @@ from blocks import ids
 from blocks.card import card_modal
 from blocks.modal import log_modal
 from blocks.replies import card_response, refusal_response
-from handlers import allowed, services_of
+from handlers import acked_first, allowed, services_of
 
 LINK_BUTTONS: Final = (ids.OPEN_HUBSPOT, ids.OPEN_ASANA, ids.OPEN_QUICKBOOKS)
 
@@ -91,15 +91,15 @@ async def on_link_button(ack: Any) -> None:
 
 def register(app: AsyncApp) -> None:
     """Every button on the card, the picker, the suggestions, alerts and Home."""
-    app.action(ids.PICK_DEAL)(on_pick)
-    app.action(re.compile(rf"^{ids.SUGGEST_DEAL}_\d+$"))(on_pick)
-    app.action(ids.SHOW_CARD)(on_show)
-    app.action(re.compile(rf"^{ids.SHOW_CARD}_digest_\d+$"))(on_show)
-    app.action(ids.REFRESH_CARD)(on_refresh)
-    app.action(ids.SHARE_CARD)(on_share)
-    app.action(ids.LOG_COMMUNICATION)(on_log)
+    app.action(ids.PICK_DEAL)(acked_first(on_pick))
+    app.action(re.compile(rf"^{ids.SUGGEST_DEAL}_\d+$"))(acked_first(on_pick))
+    app.action(ids.SHOW_CARD)(acked_first(on_show))
+    app.action(re.compile(rf"^{ids.SHOW_CARD}_digest_\d+$"))(acked_first(on_show))
+    app.action(ids.REFRESH_CARD)(acked_first(on_refresh))
+    app.action(ids.SHARE_CARD)(acked_first(on_share))
+    app.action(ids.LOG_COMMUNICATION)(acked_first(on_log))
     for action_id in LINK_BUTTONS:
-        app.action(action_id)(on_link_button)
+        app.action(action_id)(acked_first(on_link_button))
 
 
 def _is_ephemeral(body: dict[str, Any]) -> bool:

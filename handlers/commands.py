@@ -10,7 +10,7 @@ from slack_bolt.async_app import AsyncApp
 from blocks import messages
 from blocks.admin import doctor_message, subscriptions_list
 from blocks.replies import reply
-from handlers import Reply, allowed, answer_in_ack, services_of
+from handlers import Reply, acked_first, allowed, answer_in_ack, services_of
 
 if TYPE_CHECKING:
     from bot.wiring import Services
@@ -96,4 +96,4 @@ async def account(services: Services, command: dict[str, Any], respond: Reply) -
 
 def register(app: AsyncApp) -> None:
     """The /account command."""
-    app.command("/account")(on_account)
+    app.command("/account")(acked_first(on_account))

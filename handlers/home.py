@@ -10,7 +10,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from blocks import ids
-from handlers import services_of
+from handlers import acked_first, services_of
 
 
 async def on_home_opened(event: dict[str, Any], client: Any, context: Any) -> None:
@@ -50,10 +50,10 @@ async def on_digest(ack: Any, body: dict[str, Any], action: dict[str, Any], clie
 
 def register(app: AsyncApp) -> None:
     """app_home_opened and the Home buttons."""
-    app.event("app_home_opened")(on_home_opened)
-    app.action(re.compile(rf"^{ids.HOME_FILTER}"))(on_filter)
-    app.action(re.compile(rf"^{ids.HOME_PAGE}"))(on_page)
-    app.action(ids.HOME_DIGEST)(on_digest)
+    app.event("app_home_opened")(acked_first(on_home_opened))
+    app.action(re.compile(rf"^{ids.HOME_FILTER}"))(acked_first(on_filter))
+    app.action(re.compile(rf"^{ids.HOME_PAGE}"))(acked_first(on_page))
+    app.action(ids.HOME_DIGEST)(acked_first(on_digest))
 
 
 def _publisher(client: Any, user_id: str) -> Any:

@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers import services_of
+from handlers import acked_first, services_of
 
 
 async def on_link_shared(event: dict[str, Any], client: Any, context: Any) -> None:
@@ -18,4 +18,4 @@ async def on_link_shared(event: dict[str, Any], client: Any, context: Any) -> No
 
 def register(app: AsyncApp) -> None:
     """The link_shared event."""
-    app.event("link_shared")(on_link_shared)
+    app.event("link_shared")(acked_first(on_link_shared))

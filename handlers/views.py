@@ -10,7 +10,7 @@ from slack_bolt.async_app import AsyncApp
 from blocks import ids, messages
 from blocks.modal import failed_view, logged_view, parse_submission, saving_view
 from bot.communications import LogOrigin
-from handlers import allowed, services_of
+from handlers import acked_first, allowed, services_of
 
 
 async def on_log_submission(ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any, context: Any) -> None:
@@ -36,7 +36,7 @@ async def on_log_submission(ack: Any, body: dict[str, Any], view: dict[str, Any]
 
 def register(app: AsyncApp) -> None:
     """The log modal's submission."""
-    app.view(ids.LOG_MODAL_CALLBACK)(on_log_submission)
+    app.view(ids.LOG_MODAL_CALLBACK)(acked_first(on_log_submission))
 
 
 def _origin(metadata: str) -> LogOrigin | None:
