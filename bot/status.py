@@ -43,6 +43,16 @@ class QuickBooksLike(Protocol):
     async def money(self, deal_id: str, *, today: date) -> Money | None: ...
 
 
+class SharedFlights(Protocol):
+    """A cache and single flight shared by several replicas (bot.replicas.SharedCache, with REDIS_URL)."""
+
+    async def get(self, kind: str, name: str) -> Any: ...
+    async def forget(self, names: list[str]) -> None: ...
+    async def once(
+        self, name: str, fetch: Callable[[], Awaitable[Any]], fresh_ttl: float, last_good_ttl: float
+    ) -> Any: ...
+
+
 class DealNotFound(Exception):
     """No HubSpot deal has this ID."""
 
@@ -92,8 +102,10 @@ class StatusService:
         timing: Timing = Timing(),
         today: Callable[[], date] | None = None,
         clock: Callable[[], float] = time.time,
+        shared: SharedFlights | None = None,
     ) -> None:
         self.hubspot = hubspot
+        self.shared = shared  # with REDIS_URL: every replica's cache and single flight
         self.asana = asana
         self.quickbooks = quickbooks
         self.timing = timing
@@ -118,9 +130,15 @@ class StatusService:
         cached = self._resolved.get(key)
         if cached is not None:
             return cached[:limit]
-        matches = await self._single_flight(
-            ("resolve", key), lambda: self.hubspot.resolve(query, limit=10, on_likely=self.prefetch)
-        )
+
+        async def search() -> list[DealMatch]:
+            found = lambda: self.hubspot.resolve(query, limit=10, on_likely=self.prefetch)  # noqa: E731
+            if self.shared is None:
+                return await found()
+            ttl = self.timing.resolve_ttl  # every replica's search of these words is one search
+            return list(await self.shared.once(f"resolve:{key}", found, ttl, ttl))
+
+        matches = await self._single_flight(("resolve", key), search)
         self._resolved[key] = matches
         return matches[:limit]
 
@@ -133,6 +151,8 @@ class StatusService:
         """
         if refresh:
             self.invalidate(deal_id)
+            if self.shared is not None:
+                await self.shared.forget([f"{name}:{deal_id}" for name, _, _ in SECTIONS])
         today = self._today()
         fetchers = self._fetchers(deal_id, today)
         results = await asyncio.gather(
@@ -251,9 +271,12 @@ class StatusService:
 
     def invalidate(self, deal_id: str, sections: tuple[str, ...] | None = None) -> None:
         """Forget cached sections of a deal (after an event, or on Refresh)."""
-        for name, _, _ in SECTIONS:
-            if sections is None or name in sections:
-                self._fresh.pop((name, deal_id), None)
+        names = [name for name, _, _ in SECTIONS if sections is None or name in sections]
+        for name in names:
+            self._fresh.pop((name, deal_id), None)
+        if self.shared is not None:
+            task = asyncio.ensure_future(self.shared.forget([f"{name}:{deal_id}" for name in names]))
+            task.add_done_callback(_consume)
 
     # -- internals ----------------------------------------------------------------------
 
@@ -261,21 +284,21 @@ class StatusService:
         self, name: str, source: str, deal_id: str, fetch: Callable[[], Awaitable[Any]], deadline: float
     ) -> Section | _NotFound:
         key = (name, deal_id)
-        cached = self._fresh.get(key)
+        cached = self._fresh.get(key) if self.shared is None else None  # shared: another replica may have forgotten it
         if cached is not None:
             return Section(source, cached.value, self._dt(cached.at))
         task = self._start(key, fetch)
         try:
             value = await asyncio.wait_for(asyncio.shield(task), deadline)
         except TimeoutError:
-            return self._fallback(source, key, f"didn't answer within {deadline:g} s")
+            return await self._fallback(source, key, f"didn't answer within {deadline:g} s")
         except NotFoundError:
             return _NotFound()
         except ConnectorError as exc:
-            return self._fallback(source, key, _describe(exc))
+            return await self._fallback(source, key, _describe(exc))
         except Exception as exc:  # a bug in a connector must not take the card down
             log.exception("%s fetch of %s for deal %s failed", source, name, deal_id)
-            return self._fallback(source, key, f"failed unexpectedly ({type(exc).__name__})")
+            return await self._fallback(source, key, f"failed unexpectedly ({type(exc).__name__})")
         fetched = self._fresh.get(key) or _Fetched(value, self._clock())
         return Section(source, value, self._dt(fetched.at))
 
@@ -284,12 +307,20 @@ class StatusService:
         if task is not None:
             return task
 
+        async def fetched() -> _Fetched:
+            return _Fetched(await fetch(), self._clock())
+
         async def run() -> Any:
             try:
-                value = await fetch()
+                if self.shared is None:
+                    entry = await fetched()
+                else:  # one replica fetches, the others wait for its answer
+                    entry = await self.shared.once(
+                        f"{key[0]}:{key[1]}", fetched, self.timing.fresh_ttl, self.timing.last_good_ttl
+                    )
             finally:
                 self._inflight.pop(key, None)
-            entry = _Fetched(value, self._clock())
+            value = entry.value
             self._fresh[key] = entry
             self._last_good[key] = entry
             return value
@@ -314,8 +345,10 @@ class StatusService:
             self._inflight[key] = task
         return await asyncio.shield(task)
 
-    def _fallback(self, source: str, key: tuple[str, str], error: str) -> Section:
+    async def _fallback(self, source: str, key: tuple[str, str], error: str) -> Section:
         last = self._last_good.get(key)
+        if last is None and self.shared is not None:
+            last = await self.shared.get("good", f"{key[0]}:{key[1]}")
         if last is None:
             return Section(source, None, None, error=error)
         return Section(source, last.value, self._dt(last.at), error=error, stale=True)

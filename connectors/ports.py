@@ -136,3 +136,25 @@ class AsanaStore(ProjectIndex, CursorStore, Protocol):
 
 class QuickBooksStore(TokenStore, CursorStore, InvoiceIndex, Protocol):
     """What the QuickBooks connector needs: tokens, the index cursor and the invoice index."""
+
+
+class RateBudget(Protocol):
+    """A vendor's request budget: `acquire` waits for a slot; `penalise` holds every caller after a 429.
+
+    In one process it is a sliding window in memory (connectors.runtime.RateLimiter); several
+    replicas share one through whatever the host provides (with REDIS_URL, the bot's Redis).
+    """
+
+    async def acquire(self) -> None:
+        """Wait until one more request fits the budget, and take it."""
+        ...
+
+    def penalise(self, seconds: float) -> None:
+        """After a 429: nobody spends this budget for `seconds`."""
+        ...
+
+
+class BudgetFactory(Protocol):
+    """Makes the budget named `name` of `system`: at most `limit` requests per `window` seconds."""
+
+    def __call__(self, system: str, name: str, limit: int, window: float) -> RateBudget: ...

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from connectors.errors import AuthError, ConnectorError, RateLimitedError, UnavailableError
+from connectors.ports import RateBudget
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -52,6 +53,11 @@ class RateLimiter:
         self._blocked_until = max(self._blocked_until, time.monotonic() + seconds)
 
 
+def local_budget(system: str, name: str, limit: int, window: float) -> RateLimiter:
+    """The in-process budget (a BudgetFactory): this process alone spends it."""
+    return RateLimiter(limit, window)
+
+
 @dataclass(frozen=True)
 class Policy:
     """Limits for one connector (or one class of its calls)."""
@@ -74,7 +80,7 @@ class Runner:
         classify: Callable[[BaseException], ConnectorError | None],
         *,
         max_workers: int = 8,
-        limiters: dict[str, RateLimiter] | None = None,
+        limiters: dict[str, RateBudget] | None = None,
         policy: Policy = Policy(),
     ) -> None:
         self.system = system

@@ -40,8 +40,8 @@ from connectors.asana.derive import (
 from connectors.asana.hooks import AsanaWebhookApi
 from connectors.asana.templates import AsanaTemplates
 from connectors.errors import ConfigError, ConnectorError, NotFoundError, UnavailableError, error_for_status
-from connectors.ports import AsanaStore, IndexedProject
-from connectors.runtime import Policy, RateLimiter, Runner
+from connectors.ports import AsanaStore, BudgetFactory, IndexedProject
+from connectors.runtime import Policy, Runner, local_budget
 from connectors.types import Change, Delivery, Person
 
 log = logging.getLogger(__name__)
@@ -112,6 +112,7 @@ class AsanaConnector(AsanaWebhookApi, AsanaTemplates):
         story_concurrency: int = 6,
         requests_per_minute: int = 1500,
         policy: Policy = Policy(),
+        budgets: BudgetFactory = local_budget,  # shared by several replicas when the host says so
         clock: Callable[[], float] = time.monotonic,
         utcnow: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -147,7 +148,7 @@ class AsanaConnector(AsanaWebhookApi, AsanaTemplates):
             classify,
             max_workers=max_workers,
             policy=policy,
-            limiters={"default": RateLimiter(requests_per_minute, 60.0)},
+            limiters={"default": budgets(SYSTEM, "default", requests_per_minute, 60.0)},
         )
         self._refresh: asyncio.Future[int] | None = None
         self._last_scan: float | None = None  # when the last scan started (clock)

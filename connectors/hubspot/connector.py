@@ -51,7 +51,8 @@ from connectors.hubspot.records import (
 )
 from connectors.hubspot.records import gather_all as _all
 from connectors.hubspot.tickets import TicketFeed
-from connectors.runtime import Policy, RateLimiter, Runner
+from connectors.ports import BudgetFactory
+from connectors.runtime import Policy, Runner, local_budget
 from connectors.types import Communication, Deal, DealMatch, Escalation
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ class HubSpotConnector(TicketFeed, BookQuery, AccountBatch, CachedLookups, Paged
         *,
         max_workers: int = 8,
         policy: Policy = Policy(timeout=5.0, retries=2),
+        budgets: BudgetFactory = local_budget,  # shared by several replicas when the host says so
         general_limit: tuple[int, float] = (100, 10.0),
         search_limit: tuple[int, float] = (4, 1.1),
         search_page_size: int = 100,
@@ -108,7 +110,10 @@ class HubSpotConnector(TicketFeed, BookQuery, AccountBatch, CachedLookups, Paged
             classify,
             max_workers=max_workers,
             policy=policy,
-            limiters={"default": RateLimiter(*general_limit), "search": RateLimiter(*search_limit)},
+            limiters={
+                "default": budgets(SYSTEM, "default", *general_limit),
+                "search": budgets(SYSTEM, "search", *search_limit),
+            },
         )
         self._cache: dict[tuple, tuple[float, Any]] = {}
         self._locks: dict[tuple, asyncio.Lock] = {}

@@ -13,12 +13,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from connectors.errors import AuthError, ConfigError, ConnectorError
-from connectors.ports import QuickBooksStore
+from connectors.ports import BudgetFactory, QuickBooksStore
 from connectors.quickbooks.index import CDC_MAX_AGE, CDC_MAX_OBJECTS, InvoiceIndex
 from connectors.quickbooks.money import APP_URL, applications, applied_amounts, deal_of, id_key, linked, summarise
 from connectors.quickbooks.oauth import STORE_RETRIES, TokenManager
 from connectors.quickbooks.sdk import SYSTEM, Client, TokenRejected, build_client, check_url, classify, invoke
-from connectors.runtime import Policy, RateLimiter, Runner
+from connectors.runtime import Policy, Runner, local_budget
 from connectors.types import Money, PaymentApplication
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,7 @@ class QuickBooksConnector(InvoiceIndex):
         page_size: int = 1000,
         requests_per_minute: int = 500,
         policy: Policy | None = None,
+        budgets: BudgetFactory = local_budget,  # shared by several replicas when the host says so
         token_margin: float = 60.0,
         refresh_race_wait: float | None = None,
         token_store_retries: tuple[float, ...] = STORE_RETRIES,
@@ -86,7 +87,7 @@ class QuickBooksConnector(InvoiceIndex):
             SYSTEM,
             classify,
             max_workers=min(max_workers, 10),
-            limiters={"default": RateLimiter(requests_per_minute, 60.0)},
+            limiters={"default": budgets(SYSTEM, "default", requests_per_minute, 60.0)},
             policy=policy or Policy(timeout=http_timeout + 5.0),
         )
         self.tokens = TokenManager(
