@@ -25,8 +25,10 @@ class Doctor:
         quickbooks: Any,
         writeback: Any = None,
         projects: Any = None,
+        replicas: Any = None,
     ) -> None:
         self.settings = settings
+        self.replicas = replicas  # bot.replicas.Replicas with REDIS_URL
         self.writeback = writeback
         self.projects = projects
         self.store = store
@@ -95,6 +97,12 @@ async def _report(services: Doctor, *, probe: bool) -> dict[str, Any]:
     if projects is not None:
         project_state = await projects.report() if probe else {"configured": projects.configured}
         problems += project_problems(project_state)
+    redis_state: dict[str, Any] = {"configured": False}
+    if services.replicas is not None:
+        if probe:
+            await services.replicas.ping()
+        redis_state = {"configured": True, **services.replicas.health()}
+        problems += redis_problems(redis_state)
     healthy = all(c.get("available", True) and c.get("auth", "ok") == "ok" for c in connectors.values())
     return {
         "status": "ok" if healthy and not problems else "degraded",
@@ -108,7 +116,19 @@ async def _report(services: Doctor, *, probe: bool) -> dict[str, Any]:
         "alert_worker": {"holder": lease[0], "lease_expires_at": lease[1]} if lease else None,
         "hubspot_writeback": writeback.report() if writeback is not None else {"enabled": False},
         "project_on_close": project_state,
+        "redis": redis_state,
     }
+
+
+def redis_problems(state: dict[str, Any]) -> list[str]:
+    """Redis (REDIS_URL) not answering: the replicas no longer share budgets and cache."""
+    if not state.get("configured") or state.get("available", True):
+        return []
+    return [
+        f"Redis (REDIS_URL) isn't answering ({state.get('last_error')}): each replica now spends the vendors' "
+        "rate budgets and fills its status cache on its own, so several replicas together can exceed HubSpot's "
+        "and QuickBooks' limits. Check that Redis is running and reachable from every replica."
+    ]
 
 
 def project_problems(state: dict[str, Any]) -> list[str]:

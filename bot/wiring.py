@@ -40,6 +40,7 @@ from bot.doctor import Doctor
 from bot.home import HomeService
 from bot.links import Links
 from bot.projects import ProjectOnClose
+from bot.replicas import Replicas, SharedCache
 from bot.settings import Settings
 from bot.snapshots import Snapshotter
 from bot.status import StatusService, Timing
@@ -89,6 +90,7 @@ class Services:
     slack: AsyncWebClient
     slack_http: aiohttp.ClientSession  # the Slack clients' connection pool, closed last
     clock: Callable[[], datetime] = field(default=utcnow)
+    replicas: Replicas | None = None  # with REDIS_URL: budgets and status cache shared by every replica
 
     async def close(self) -> None:
         """Stop background work and close every connection."""
@@ -100,6 +102,8 @@ class Services:
         self.quickbooks.close()
         await self.store.close()
         await self.slack_http.close()
+        if self.replicas is not None:
+            await self.replicas.close()
 
 
 def slack_client(settings: Settings, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
@@ -174,14 +178,19 @@ async def open_services(
     timing: Timing = Timing(),
     clock: Callable[[], datetime] = utcnow,
     systems: tuple[str, ...] = ("hubspot", "asana", "quickbooks"),
+    redis_prefix: str | None = None,
 ) -> Services:
     """Check the configuration, open the store and build every service (no other I/O)."""
     settings.require(systems)
     store = await Store.open(settings.database_url)
-    hubspot = hubspot_from(settings)
-    asana = asana_from(settings, store)
-    quickbooks = quickbooks_from(settings, store)
-    status = StatusService(hubspot, asana, quickbooks, timing=timing)
+    replicas = replicas_from(settings, prefix=redis_prefix)
+    shared: dict[str, Any] = {} if replicas is None else {"budgets": replicas.budgets}
+    hubspot = hubspot_from(settings, **shared)
+    asana = asana_from(settings, store, **shared)
+    quickbooks = quickbooks_from(settings, store, **shared)
+    status = StatusService(
+        hubspot, asana, quickbooks, timing=timing, shared=None if replicas is None else SharedCache(replicas)
+    )
     links = Links(settings.hubspot_portal_id)
     writeback = WriteBack(store, hubspot, enabled=settings.hubspot_writeback)
     cards = CardService(status, hubspot, store, settings.thresholds, links, writeback)
@@ -211,7 +220,7 @@ async def open_services(
         subscriptions=SubscriptionService(store, cards, SlackDirectory(slack)),
         book=book,
         home=HomeService(gate, book, store, clock),
-        doctor=Doctor(settings, store, hubspot, asana, quickbooks, writeback, worker.engine.projects),
+        doctor=Doctor(settings, store, hubspot, asana, quickbooks, writeback, worker.engine.projects, replicas),
         links=links,
         unfurls=UnfurlService(links, cards, gate, clock),
         communications=CommunicationLog(cards, store, gate),
@@ -221,7 +230,19 @@ async def open_services(
         slack=slack,
         slack_http=slack_http,
         clock=clock,
+        replicas=replicas,
     )
+
+
+def replicas_from(settings: Settings, *, prefix: str | None = None) -> Replicas | None:
+    """The Redis that several replicas share (REDIS_URL), or None: everything stays in-process.
+
+    Keys are per deployment (the HubSpot portal and QuickBooks company), so two bots on one Redis don't mix.
+    """
+    if not settings.redis_url:
+        return None
+    identity = prefix or f"accountbot:{settings.hubspot_portal_id or '-'}:{settings.qbo_realm_id or '-'}"
+    return Replicas(settings.redis_url, prefix=identity, secret=settings.slack_signing_secret or "")
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ class Bot:
     url: str
     http: aiohttp.ClientSession
     runner: web.AppRunner
+    owns_sandbox: bool = True  # False when several bots (replicas) share one sandbox
 
     @property
     def deps(self) -> Services:
@@ -146,29 +147,36 @@ async def start_bot(
     sandbox: Sandbox | None = None,
     database_url: str | None = None,
     settings_overrides: dict[str, Any] | None = None,
+    redis_prefix: str | None = None,
     **sandbox_kwargs: Any,
 ) -> Bot:
-    """Sandbox + services + the Slack app on a loopback port (`settings_overrides`: Settings fields to change)."""
+    """Sandbox + services + the Slack app on a loopback port (`settings_overrides`: Settings fields to change).
+
+    A `sandbox` that is already running is shared (replicas of one deployment) and left running by `stop_bot`.
+    """
+    owns = sandbox is None or not sandbox.running
     sandbox = sandbox or Sandbox(**sandbox_kwargs)
-    await sandbox.start()
+    if not sandbox.running:
+        await sandbox.start()
     settings = settings_on_sandbox(Settings.from_env({}, dotenv=None), sandbox.env(), database_dir=tmp_path)
     settings = replace(
         settings, database_url=database_url or f"sqlite:///{tmp_path}/bot.db", **(settings_overrides or {})
     )
-    services = await open_services(settings, timing=timing)
+    services = await open_services(settings, timing=timing, redis_prefix=redis_prefix)
     services.worker.daily_snapshots = False  # tests step the worker; the daily round has its own tests
     runner = web.AppRunner(create_web_app(create_app(services), services), access_log=None)
     await runner.setup()
     port = _free_port("127.0.0.1")
     await web.TCPSite(runner, "127.0.0.1", port).start()
-    return Bot(sandbox, services, f"http://127.0.0.1:{port}", aiohttp.ClientSession(), runner)
+    return Bot(sandbox, services, f"http://127.0.0.1:{port}", aiohttp.ClientSession(), runner, owns)
 
 
 async def stop_bot(bot: Bot) -> None:
     await bot.http.close()
     await bot.runner.cleanup()
     await bot.services.close()
-    await bot.sandbox.stop()
+    if bot.owns_sandbox:
+        await bot.sandbox.stop()
 
 
 def block_texts(message: dict[str, Any]) -> str:

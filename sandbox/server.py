@@ -82,6 +82,11 @@ class Sandbox:
             emulator.base_url = f"http://{self.host}:{port}"
         return self
 
+    @property
+    def running(self) -> bool:
+        """True between start() and stop()."""
+        return bool(self._runners)
+
     async def stop(self) -> None:
         """Stop serving."""
         for emulator in self.emulators.values():
