@@ -3,6 +3,8 @@ by CI, not by the next person who needs its figures)."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from bench import __main__ as bench_main
@@ -56,3 +58,16 @@ async def test_ack_bench_runs() -> None:
     figures = await run(sizes=(6,), users=2, rounds=1, latency=0.0)
     assert figures[("help", 6)]["max"] > 0 and figures[("help", 6)]["users_info"] == 2
     assert figures[("cards", 6)]["in_ack"] == 6  # warm cards ride in the ack
+
+
+@pytest.mark.skipif(
+    not (os.environ.get("TEST_DATABASE_URL") and os.environ.get("TEST_REDIS_URL")),
+    reason="TEST_DATABASE_URL and TEST_REDIS_URL not set",
+)
+async def test_replicas_bench_runs() -> None:
+    """Two serve replicas on one sandbox answer a small burst, without and with Redis; calls and 429s counted."""
+    from bench.replicas import run
+
+    figures = await run(replicas=2, commands=4, latency=0.0)
+    assert set(figures) == {"in-process", "redis"}
+    assert all(sum(f["calls"].values()) > 0 for f in figures.values())
