@@ -60,6 +60,8 @@ def test_missing_credentials_are_all_named() -> None:
         ({"POLL_INTERVAL_SECONDS": "-5"}, "must be positive"),
         ({"HUBSPOT_BASE_URL": "api.hubapi.com"}, "expected a URL"),
         ({"QBO_ENVIRONMENT": "staging"}, "'production' or 'sandbox'"),
+        ({"CARD_WAIT_SECONDS": "5"}, "CARD_WAIT_SECONDS='5': at most 2.5"),
+        ({"REDIS_URL": "localhost:6379"}, "REDIS_URL='localhost:6379': expected a URL starting with redis://"),
     ],
 )
 def test_malformed_values_get_a_clear_message(env: dict, fragment: str) -> None:
