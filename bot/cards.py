@@ -6,7 +6,10 @@ import asyncio
 import difflib
 import logging
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
+
+from cachetools import TTLCache
 
 from bot.health import Thresholds, assess
 from bot.history import changes_from, merge_changes
@@ -40,6 +43,9 @@ class CardService:
         self.thresholds = thresholds or Thresholds()
         self.links = links or Links(getattr(hubspot, "portal_id", None))
         self.writeback = writeback
+        # snapshots read for a delivery section, by (deal, when that section was fetched): a warm
+        # card reuses them (no store read before it can answer); a refetched section reads anew
+        self._snapshots: TTLCache[tuple[str, datetime | None], list[Any]] = TTLCache(5000, 600.0)
 
     async def for_query(self, query: str) -> QueryResult:
         """The card when one deal is meant; a picker for several; suggestions for none."""
@@ -96,11 +102,15 @@ class CardService:
         delivery = status.delivery
         if self.store is not None and delivery.value is not None and delivery.available:
             since = status.generated_at.timestamp() - 31 * 86400
-            try:
-                snaps = await self.store.first_and_recent_snapshots(status.deal_id, since)
-            except Exception:  # history is a bonus: never fail a card for it
-                log.exception("history of %s unavailable", status.deal_id)
-                snaps = []
+            seen = (status.deal_id, delivery.fetched_at)
+            snaps = self._snapshots.get(seen) if delivery.fetched_at is not None else None
+            if snaps is None:
+                try:
+                    snaps = await self.store.first_and_recent_snapshots(status.deal_id, since)
+                    self._snapshots[seen] = snaps
+                except Exception:  # history is a bonus: never fail a card for it
+                    log.exception("history of %s unavailable", status.deal_id)
+                    snaps = []
             if snaps:
                 history = changes_from(snaps, now=status.generated_at)
                 merged = tuple(merge_changes(delivery.value.changes, history))
