@@ -133,4 +133,9 @@ async def answer_in_ack(ack: Any, respond: Any, work: Callable[[Reply], Awaitabl
     else:
         placeholder = True
         await ack(messages.on_its_way())
-    await task  # the rest runs after the ack has gone (see acked_first)
+    try:
+        await task  # the rest runs after the ack has gone (see acked_first)
+    except Exception:
+        if placeholder:  # never leave "on its way" standing
+            await reply(messages.error(messages.SOMETHING_WENT_WRONG))
+        raise
