@@ -1,7 +1,8 @@
 """Thin Slack listeners: ack, parse, call one service, render with `blocks`, send.
 
-Each module's listeners are module-level functions; `register(app)` wires them all. A
-listener takes its services from `context["services"]` (put there by the app's middleware).
+Each module's listeners are module-level functions; `register(app)` wires them all, each through
+`acked_first` (Slack gets its answer the moment the listener acks). A listener takes its services
+from `context["services"]` (put there by the app's middleware).
 """
 
 from __future__ import annotations
