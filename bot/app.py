@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 SIGNATURE_WINDOW = 300  # seconds either side of now a Slack request may be stamped
 BOLT: web.AppKey[AsyncApp] = web.AppKey("bolt")
+FIRST_AUTH_WAIT = 1.0  # seconds at most a request waits for the first one's auth.test (cold start only)
 
 
 def create_app(services: Services) -> AsyncApp:
@@ -34,14 +35,51 @@ def create_app(services: Services) -> AsyncApp:
     # Bolt awaits each listener and answers with its ack; the listeners (handlers.acked_first)
     # return as soon as they ack and go on in the background. With process_before_response=False
     # Bolt would instead poll every 10 ms for the ack, a wake-up per waiting request.
+    before_authorize, after_authorize = _first_authorization()
     app = AsyncApp(
-        client=services.slack, signing_secret=services.settings.slack_signing_secret, process_before_response=True
+        client=services.slack,
+        signing_secret=services.settings.slack_signing_secret,
+        process_before_response=True,
+        before_authorize=before_authorize,
     )
+    app.use(after_authorize)
     app.use(_with_services(services))
     app.use(_dedupe_events(services.store))
     app.error(_release_failed_events(services.store))
     register(app)
     return app
+
+
+def _first_authorization() -> tuple[Callable[..., Awaitable[Any]], Callable[..., Awaitable[Any]]]:
+    """Bolt asks auth.test once and keeps the answer, but every request that arrives before the answer
+    asks too (a cold burst of 20 commands made 20 calls): the first request goes, the rest wait for it.
+
+    The first middleware runs before Bolt's authorization, the second after it.
+    """
+    authorized = False
+    first: asyncio.Future[None] | None = None
+
+    async def before(req: Any, next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
+        nonlocal first
+        if not authorized and not (isinstance(req.body, dict) and req.body.get("type") == "url_verification"):
+            if first is None:  # this one goes first (Bolt's next() only marks the step done)
+                first = asyncio.get_running_loop().create_future()
+            else:
+                try:  # a first request that was refused never gets there: then each tries for itself
+                    await asyncio.wait_for(asyncio.shield(first), FIRST_AUTH_WAIT)
+                except TimeoutError:
+                    pass
+        return await next()
+
+    async def after(next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
+        nonlocal authorized
+        if not authorized:  # Bolt's authorization has its answer now
+            authorized = True
+            if first is not None and not first.done():
+                first.set_result(None)
+        return await next()
+
+    return before, after
 
 
 def _with_services(services: Services) -> Callable[..., Awaitable[Any]]:

@@ -202,3 +202,10 @@ async def test_a_slow_backend_acks_on_its_way_and_the_card_replaces_it(tmp_path)
         assert shown["message"]["text"] == card["text"]  # the placeholder now shows the card
     finally:
         await stop_bot(slow)
+
+
+async def test_a_cold_burst_of_commands_asks_auth_test_once(bot: Bot) -> None:
+    """Twenty commands to a just-started bot: Bolt's auth.test once (and the gate's once), every one answered."""
+    sent = await asyncio.gather(*(bot.command("help") for _ in range(20)))
+    assert all(status == 200 and "/account subscribe" in body for status, body, _ in sent)
+    assert bot.slack.count("auth.test") <= 2
