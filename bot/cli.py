@@ -50,6 +50,12 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--accounts", type=int, default=None, help="seed a large synthetic book of N accounts")
     sandbox.add_argument("--latency", type=float, default=0.0, help="milliseconds added to every request")
     sandbox.add_argument("--port", type=int, default=4100, help="first port (services take PORT..PORT+3); 0 for any")
+    sandbox.add_argument(
+        "--qbo-custom-fields",
+        choices=("legacy", "enhanced"),
+        default="legacy",
+        help="how the QuickBooks company holds 'Deal ID': a legacy string field, or QuickBooks' newer custom fields",
+    )
     sandbox.set_defaults(func=_cmd_sandbox)
 
     demo = sub.add_parser("demo", help="the sandbox plus a card: try accountbot with no credentials")
@@ -141,7 +147,12 @@ async def _cmd_sandbox(args: argparse.Namespace) -> int:
     ports = None
     if args.port:
         ports = {name: args.port + i for i, name in enumerate(("hubspot", "asana", "quickbooks", "slack"))}
-    sandbox = Sandbox(accounts_count=args.accounts, latency=args.latency / 1000.0, ports=ports)
+    sandbox = Sandbox(
+        accounts_count=args.accounts,
+        latency=args.latency / 1000.0,
+        ports=ports,
+        qbo_custom_fields=args.qbo_custom_fields,
+    )
     await sandbox.start()
     db = Path.cwd() / "accountbot-sandbox.db"
     for suffix in ("", "-wal", "-shm"):
