@@ -101,6 +101,10 @@ class InvoiceIndex(Protocol):
         """How many invoices of the company are indexed."""
         ...
 
+    async def indexed_deal_ids(self, realm_id: str) -> dict[str, int]:
+        """Deal ID -> how many indexed invoices carry it."""
+        ...
+
     async def indexed_invoice_ids(self, realm_id: str) -> set[str]:
         """Every invoice ID indexed for the company."""
         ...

@@ -15,6 +15,7 @@ from typing import Any
 from connectors.errors import AuthError, ConfigError, ConnectorError
 from connectors.ports import QuickBooksStore
 from connectors.quickbooks.index import CDC_MAX_AGE, CDC_MAX_OBJECTS, InvoiceIndex
+from connectors.quickbooks.links import InvoiceLinks
 from connectors.quickbooks.money import APP_URL, applications, applied_amounts, deal_of, id_key, linked, summarise
 from connectors.quickbooks.oauth import STORE_RETRIES, TokenManager
 from connectors.quickbooks.sdk import SYSTEM, Client, TokenRejected, build_client, check_url, classify, invoke
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 IN_CHUNK = 100  # ids per `Id IN (...)` query
 
 
-class QuickBooksConnector(InvoiceIndex):
+class QuickBooksConnector(InvoiceIndex, InvoiceLinks):
     """Money per HubSpot deal from one QuickBooks Online company (realm)."""
 
     system = SYSTEM
