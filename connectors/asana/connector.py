@@ -38,6 +38,7 @@ from connectors.asana.derive import (
     track_owner,
 )
 from connectors.asana.hooks import AsanaWebhookApi
+from connectors.asana.review import AsanaProjectReview
 from connectors.asana.templates import AsanaTemplates
 from connectors.errors import ConfigError, ConnectorError, NotFoundError, UnavailableError, error_for_status
 from connectors.ports import AsanaStore, IndexedProject
@@ -94,7 +95,7 @@ class Events:
     resynced: bool
 
 
-class AsanaConnector(AsanaWebhookApi, AsanaTemplates):
+class AsanaConnector(AsanaWebhookApi, AsanaTemplates, AsanaProjectReview):
     """Delivery status of a deal from its Asana project; knows nothing of Slack."""
 
     def __init__(

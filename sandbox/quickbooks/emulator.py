@@ -64,6 +64,7 @@ class QuickBooksEmulator(QuickBooksCompany, Emulator):
         self.max_concurrent = 10  # requests in flight per realm
         self.window = RateWindow(self.rate_limit, 60.0)
         self.html_throttles = 0  # the next N throttles answer with the HTML 429 page
+        self.edited_before_next_updates = 0  # the next N invoice updates find it saved elsewhere (5010)
         self.issued_tokens: list[str] = []  # every token handed out, for leak checks in tests
         self._refresh_token = self._new_token("AB11")
         self._refresh_expires = time.monotonic() + REFRESH_LIFETIME
