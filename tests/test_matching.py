@@ -25,7 +25,11 @@ def test_the_same_customer_across_systems_resembles(a: str, b: str) -> None:
 
 @pytest.mark.parametrize(
     ("a", "b"),
-    [("Globex Corporation", "Initech LLC"), ("Client 0001 Ltd", "Client 0002"), ("Stark Industries", "Wayne Foundation")],
+    [
+        ("Globex Corporation", "Initech LLC"),
+        ("Client 0001 Ltd", "Client 0002"),
+        ("Stark Industries", "Wayne Foundation"),
+    ],
 )
 def test_different_customers_do_not(a: str, b: str) -> None:
     """Different words, or different numbers, are not evidence."""

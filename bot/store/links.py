@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import and_, func, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -79,12 +80,5 @@ class LinkStore:
         return {str(deal): int(count) for deal, count in rows}
 
 
-def _made(row: object) -> LinkMade:
-    return LinkMade(
-        str(getattr(row, "kind")),
-        str(getattr(row, "target_id")),
-        str(getattr(row, "target_name")),
-        str(getattr(row, "deal_id")),
-        str(getattr(row, "user_id")),
-        float(getattr(row, "at")),
-    )
+def _made(row: Any) -> LinkMade:
+    return LinkMade(str(row.kind), str(row.target_id), str(row.target_name), str(row.deal_id), str(row.user_id), row.at)
