@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
@@ -79,6 +79,7 @@ def doctor_message(report: dict[str, Any], now: datetime) -> dict[str, Any]:
     )
     lines.append(_writeback_line(report.get("hubspot_writeback") or {}, now))
     lines.append(_projects_line(report.get("project_on_close") or {}, now))
+    lines.append(_links_line(report.get("links") or {}, now))
     broken = report["broken_subscriptions"]
     lines.append(
         f"Broken subscriptions: {len(broken)}"
@@ -92,6 +93,25 @@ def doctor_message(report: dict[str, Any], now: datetime) -> dict[str, Any]:
         "text": f"accountbot doctor: {report['status']}",
         "blocks": [SectionBlock(text=MarkdownTextObject(text=body)).to_dict()],
     }
+
+
+UNLINKED_WORDS: Final = {
+    "unknown_deal": "deal IDs HubSpot does not know",
+    "shared_deal": "deal IDs on two projects",
+    "invoices_without_deal": "customers with invoices without a deal ID",
+    "deal_without_project": "won deals without a project",
+    "project_without_deal": "active projects without a deal ID",
+}
+
+
+def _links_line(state: dict[str, Any], now: datetime) -> str:
+    """Not joined yet: the counts of the last `/account unlinked`, or that it has not run."""
+    counts = state.get("counts")
+    if counts is None:
+        return "Not joined yet: not checked — run `/account unlinked`"
+    found = [f"{n} {UNLINKED_WORDS.get(kind, kind)}" for kind, n in counts.items() if n]
+    when = _when(state.get("checked_at"), now)
+    return f"Not joined yet ({when}): " + (", ".join(found) if found else "nothing") + " — `/account unlinked`"
 
 
 def _writeback_line(state: dict[str, Any], now: datetime) -> str:

@@ -25,8 +25,10 @@ class Doctor:
         quickbooks: Any,
         writeback: Any = None,
         projects: Any = None,
+        unlinked: Any = None,
     ) -> None:
         self.settings = settings
+        self.unlinked = unlinked
         self.writeback = writeback
         self.projects = projects
         self.store = store
@@ -95,6 +97,8 @@ async def _report(services: Doctor, *, probe: bool) -> dict[str, Any]:
     if projects is not None:
         project_state = await projects.report() if probe else {"configured": projects.configured}
         problems += project_problems(project_state)
+    links = await link_state(services, probe=probe)
+    problems += links.pop("problems")
     healthy = all(c.get("available", True) and c.get("auth", "ok") == "ok" for c in connectors.values())
     return {
         "status": "ok" if healthy and not problems else "degraded",
@@ -108,7 +112,32 @@ async def _report(services: Doctor, *, probe: bool) -> dict[str, Any]:
         "alert_worker": {"holder": lease[0], "lease_expires_at": lease[1]} if lease else None,
         "hubspot_writeback": writeback.report() if writeback is not None else {"enabled": False},
         "project_on_close": project_state,
+        "links": links,
     }
+
+
+async def link_state(services: Doctor, *, probe: bool) -> dict[str, Any]:
+    """Whether invoices carry the deal field at all, and the counts of the last `/account unlinked`."""
+    problems: list[str] = []
+    state: dict[str, Any] = {}
+    qbo = services.quickbooks
+    if probe and hasattr(qbo, "deal_field_problem"):
+        try:
+            problem = await qbo.deal_field_problem()
+        except ConnectorError as exc:
+            problem = None
+            state["deal_field_error"] = exc.message
+        if problem:
+            problems.append(problem)
+    unlinked = services.unlinked
+    last = await unlinked.last_counts() if unlinked is not None else None
+    if last is not None:
+        counts, at = last
+        state.update(counts=counts, checked_at=at)
+    else:
+        state["counts"] = None
+    state["problems"] = problems
+    return state
 
 
 def project_problems(state: dict[str, Any]) -> list[str]:

@@ -46,6 +46,7 @@ from bot.status import StatusService, Timing
 from bot.store import Store
 from bot.subscriptions import SubscriptionService
 from bot.unfurls import UnfurlService
+from bot.unlinked import UnlinkedService
 from bot.writeback import WriteBack
 from connectors.asana import AsanaConnector
 from connectors.errors import ConfigError
@@ -86,6 +87,7 @@ class Services:
     hooks: AsanaHookSecrets
     writeback: WriteBack
     worker: AlertWorker
+    unlinked: UnlinkedService
     slack: AsyncWebClient
     slack_http: aiohttp.ClientSession  # the Slack clients' connection pool, closed last
     clock: Callable[[], datetime] = field(default=utcnow)
@@ -199,6 +201,7 @@ async def open_services(
     worker = build_worker(
         settings, store, hubspot, asana, quickbooks, status, snapshotter, book, gate, slack_session=slack_http
     )
+    unlinked = UnlinkedService(store, hubspot, asana, quickbooks, status, worker.engine.projects, clock)
     return Services(
         settings=settings,
         store=store,
@@ -211,13 +214,14 @@ async def open_services(
         subscriptions=SubscriptionService(store, cards, SlackDirectory(slack)),
         book=book,
         home=HomeService(gate, book, store, clock),
-        doctor=Doctor(settings, store, hubspot, asana, quickbooks, writeback, worker.engine.projects),
+        doctor=Doctor(settings, store, hubspot, asana, quickbooks, writeback, worker.engine.projects, unlinked),
         links=links,
         unfurls=UnfurlService(links, cards, gate, clock),
         communications=CommunicationLog(cards, store, gate),
         hooks=AsanaHookSecrets(store, settings.asana_webhook_secret),
         writeback=writeback,
         worker=worker,
+        unlinked=unlinked,
         slack=slack,
         slack_http=slack_http,
         clock=clock,

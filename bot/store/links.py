@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select
+from sqlalchemy import and_, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -47,6 +47,14 @@ class LinkStore:
         except IntegrityError:
             return False
         return True
+
+    async def forget_link(self, kind: str, target_id: str, deal_id: str) -> None:
+        """Drop a link's record (its write failed: the next click tries again)."""
+        t = LINK_HISTORY
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                delete(t).where(and_(t.c.kind == kind, t.c.target_id == target_id, t.c.deal_id == deal_id))
+            )
 
     async def link_made(self, kind: str, target_id: str, deal_id: str) -> LinkMade | None:
         """The record of that link, if it was made."""

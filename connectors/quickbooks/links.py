@@ -154,3 +154,17 @@ class InvoiceLinks:
             f"no invoice carries the field {self.deal_field!r} and Preferences names no such field: "
             "add it to one invoice in QuickBooks (or set QBO_DEAL_FIELD to the field's exact name)",
         )
+
+    async def deal_field_problem(self) -> str | None:
+        """For doctor: the words to show when no invoice carries the deal field at all (None when some do)."""
+        await self._ensure_index()
+        total = await self.store.invoice_count(self.realm_id)
+        if not total or await self.store.indexed_deal_ids(self.realm_id):
+            return None
+        return (
+            f"QuickBooks: no invoice carries the field {self.deal_field!r}: none of the {total} invoices read has a "
+            "custom field of that name with a value, so every card's Money section is empty. Check that "
+            f"QBO_DEAL_FIELD is spelled as the field is named in QuickBooks; a field made with QuickBooks' newer "
+            "custom fields needs QuickBooks Plus or Advanced. Then put the deal ID on the invoices "
+            "(`/account unlinked` suggests which)."
+        )
