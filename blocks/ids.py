@@ -22,3 +22,5 @@ SHOW_CARD: Final = "show_card"
 HOME_FILTER: Final = "home_filter"
 HOME_PAGE: Final = "home_page"
 HOME_DIGEST: Final = "home_digest"
+UNLINKED_LINK: Final = "unlinked_link"  # + "_<n>": one per suggestion on the page
+UNLINKED_PAGE: Final = "unlinked_page"

@@ -27,6 +27,7 @@ HELP_LINES: Final = (
     ("/account link ACCOUNT", "bind this channel to an account: bare /account shows its card"),
     ("/account unlink", "undo that"),
     ("/account doctor", "check the connections to HubSpot, Asana and QuickBooks"),
+    ("/account unlinked", "what is not joined yet (deal IDs missing or wrong), with suggested links"),
     ("/account help", "this text"),
 )
 REFUSAL: Final = (

@@ -121,9 +121,9 @@ async def link_state(services: Doctor, *, probe: bool) -> dict[str, Any]:
     problems: list[str] = []
     state: dict[str, Any] = {}
     qbo = services.quickbooks
-    if probe and hasattr(qbo, "deal_field_problem"):
+    if hasattr(qbo, "deal_field_problem"):
         try:
-            problem = await qbo.deal_field_problem()
+            problem = await qbo.deal_field_problem(sync=probe)
         except ConnectorError as exc:
             problem = None
             state["deal_field_error"] = exc.message

@@ -7,10 +7,11 @@ from typing import Any, Final
 
 from slack_bolt.async_app import AsyncApp
 
-from blocks import ids
+from blocks import ids, messages
 from blocks.card import card_modal
 from blocks.modal import log_modal
 from blocks.replies import card_response, refusal_response
+from blocks.unlinked import link_result, parse_link_value, unlinked_message
 from handlers import allowed, services_of
 
 LINK_BUTTONS: Final = (ids.OPEN_HUBSPOT, ids.OPEN_ASANA, ids.OPEN_QUICKBOOKS)
@@ -84,6 +85,34 @@ async def on_log(
     )
 
 
+async def on_unlinked_link(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any, context: Any) -> None:
+    """Link / Create from template on `/account unlinked` (Slack asked to confirm): write once, say what was done."""
+    await ack()
+    services = services_of(context)
+    user = body["user"]["id"]
+    if not await allowed(services, user):
+        await respond(refusal_response())
+        return
+    try:
+        kind, deal_id, targets, name = parse_link_value(action["value"])
+    except (ValueError, KeyError, TypeError):
+        await respond(messages.error("That button is from an older list: run `/account unlinked` again."))
+        return
+    await respond(link_result(await services.unlinked.link(kind, targets, deal_id, user, name)))
+
+
+async def on_unlinked_page(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any, context: Any) -> None:
+    """Previous / Next on `/account unlinked`: that page, in place."""
+    await ack()
+    services = services_of(context)
+    if not await allowed(services, body["user"]["id"]):
+        await respond(refusal_response())
+        return
+    page = int(action["value"]) if str(action.get("value", "")).isdigit() else 0
+    shown = unlinked_message(await services.unlinked.report(), services.clock(), page)
+    await respond({**shown, "replace_original": True})
+
+
 async def on_link_button(ack: Any) -> None:
     """Link buttons open in the browser; Slack still expects an ack."""
     await ack()
@@ -98,6 +127,8 @@ def register(app: AsyncApp) -> None:
     app.action(ids.REFRESH_CARD)(on_refresh)
     app.action(ids.SHARE_CARD)(on_share)
     app.action(ids.LOG_COMMUNICATION)(on_log)
+    app.action(re.compile(rf"^{ids.UNLINKED_LINK}_\d+$"))(on_unlinked_link)
+    app.action(re.compile(rf"^{ids.UNLINKED_PAGE}_(prev|next)$"))(on_unlinked_page)
     for action_id in LINK_BUTTONS:
         app.action(action_id)(on_link_button)
 

@@ -10,6 +10,7 @@ from slack_bolt.async_app import AsyncApp
 from blocks import messages
 from blocks.admin import doctor_message, subscriptions_list
 from blocks.replies import reply
+from blocks.unlinked import unlinked_message
 from handlers import allowed, services_of
 
 if TYPE_CHECKING:
@@ -58,6 +59,11 @@ async def doctor(services: Services, command: dict[str, Any], rest: str, respond
     await respond(doctor_message(await services.doctor.report(), services.clock()))
 
 
+async def unlinked(services: Services, command: dict[str, Any], rest: str, respond: Any) -> None:
+    """/account unlinked: what is not joined yet, worst first, with suggested links (after the ack)."""
+    await respond(unlinked_message(await services.unlinked.report(fresh=True), services.clock()))
+
+
 SUBCOMMANDS: Final[dict[str, Subcommand]] = {
     "help": show_help,
     "subscribe": subscribe,
@@ -66,6 +72,7 @@ SUBCOMMANDS: Final[dict[str, Subcommand]] = {
     "link": link,
     "unlink": unlink,
     "doctor": doctor,
+    "unlinked": unlinked,
 }
 
 

@@ -155,9 +155,13 @@ class InvoiceLinks:
             "add it to one invoice in QuickBooks (or set QBO_DEAL_FIELD to the field's exact name)",
         )
 
-    async def deal_field_problem(self) -> str | None:
-        """For doctor: the words to show when no invoice carries the deal field at all (None when some do)."""
-        await self._ensure_index()
+    async def deal_field_problem(self, *, sync: bool = True) -> str | None:
+        """For doctor: the words to show when no invoice carries the deal field at all (None when some do).
+
+        With `sync` the index is brought up to date first; without, only the store is read (/healthz).
+        """
+        if sync:
+            await self._ensure_index()
         total = await self.store.invoice_count(self.realm_id)
         if not total or await self.store.indexed_deal_ids(self.realm_id):
             return None
