@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Final, Literal
 
 from blocks import format as fmt
-from bot.models import AccountStatus, Change, Section, SourceState
+from bot.models import SOURCE_LABELS, AccountStatus, Change, Section, SourceState
 from bot.models.health import Health
 
 Style = Literal["plain", "bold", "warn", "muted"]
@@ -16,6 +16,7 @@ Segment = tuple[str, Style]
 MAX_CHANGES: Final = 3
 MAX_ESCALATIONS: Final = 5
 PRIORITY_ORDER: Final = {"URGENT": 0, "HIGH": 1, "MEDIUM": 2, "LOW": 3}
+UNLINKED_COMMAND: Final = "/account unlinked"
 KIND_WORDS: Final = {"email": "Email", "call": "Call", "meeting": "Meeting", "note": "Note", "other": "Other"}
 
 
@@ -120,7 +121,10 @@ def _delivery(status: AccountStatus) -> Part:
         return part
     delivery = section.value
     if delivery is None:
-        part.add(("No delivery project yet", "muted"), " — no Asana project carries this deal ID")
+        if _awaits_link(status):
+            part.add((f"No Asana project carries deal {status.deal_id}", "warn"), f" — see {UNLINKED_COMMAND}")
+        else:
+            part.add(("No delivery project yet", "muted"), " — the deal is not won")
         return part
     progress: list[Segment | str] = [" · ", (fmt.project_progress(delivery.phase), "muted")] if delivery.phase else []
     part.add(("Phase: ", "bold"), fmt.phase_text(delivery.phase, delivery.completed), *progress)
@@ -229,7 +233,14 @@ def _money(status: AccountStatus) -> Part:
         return part
     money = section.value
     if money is None:
-        part.add(("No invoices yet", "muted"))
+        if _awaits_link(status):
+            label = SOURCE_LABELS.get(section.source, section.source)
+            part.add(
+                (f"No {label} invoice carries deal {status.deal_id}", "muted"),
+                f" — if one was sent, see {UNLINKED_COMMAND}",
+            )
+        else:
+            part.add(("No invoices yet", "muted"))
         return part
     cur = money.currency
     part.add(
@@ -286,6 +297,12 @@ def source_line(state: SourceState, now: datetime) -> str:
     if state.stale and state.fetched_at is not None:
         return f"{state.label} {state.error} — showing data from {fmt.ago(state.fetched_at, now)}"
     return f"{state.label} {state.error}"
+
+
+def _awaits_link(status: AccountStatus) -> bool:
+    """An empty section means a missing link unless HubSpot says the deal is not won (yet)."""
+    deal = status.deal.value
+    return deal is None or deal.is_won
 
 
 def _why(section: Section) -> str:
