@@ -75,7 +75,7 @@ async def card(bot: Bot, query: str) -> str:
 async def test_demo_book_lists_loose_invoices_with_the_customers_deal_and_the_won_deal_without_project(
     bot: Bot,
 ) -> None:
-    """Globex Corp's invoices without a deal ID get Globex's deal (its other invoices carry it); Vandelay has no project."""
+    """Globex Corp's loose invoices get Globex's deal (its other invoices carry it); Vandelay has no project."""
     reply = await unlinked(bot)
     text = items(reply)
     assert reply.get("response_type") == "ephemeral"
@@ -181,7 +181,7 @@ async def test_typo_and_shared_deal_ids_are_found_worst_first(bot: Bot) -> None:
 
 
 async def test_create_from_template_makes_the_project_once(bot: Bot) -> None:
-    """Vandelay won without a project: Create from template makes it (carrying the deal ID); a second click makes none."""
+    """Vandelay won without a project: Create from template makes it with the deal ID; a second click makes none."""
     reply = await unlinked(bot)
     create = button_for(reply, LinkAction.CREATE_PROJECT, VANDELAY)
     answer = await click(bot, create, reply)
