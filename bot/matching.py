@@ -79,6 +79,34 @@ class Match(Generic[T]):
         return f"“{self.ours}” resembles “{self.theirs}”{why}"
 
 
+class Matcher(Generic[T]):
+    """Candidates indexed by the starts of their words, so a name is only compared with those sharing one.
+
+    A word start shared by more than `common` candidates ("client", "project") narrows nothing and is
+    used only when the name has no rarer one.
+    """
+
+    def __init__(self, candidates: Iterable[tuple[T, Sequence[str]]], *, common: int = 200) -> None:
+        self._items: list[tuple[T, Sequence[str]]] = list(candidates)
+        self._by_start: dict[str, set[int]] = {}
+        for n, (_, names) in enumerate(self._items):
+            for name in names:
+                for w in words(name):
+                    self._by_start.setdefault(w[:MIN_PREFIX], set()).add(n)
+        self._common = common
+
+    def _near(self, names: Sequence[str]) -> set[int]:
+        starts = {w[:MIN_PREFIX] for name in names for w in words(name)}
+        groups = [self._by_start.get(s, set()) for s in starts]
+        rare = [g for g in groups if len(g) <= self._common]
+        return set().union(*(rare or groups)) if groups else set()
+
+    def best(self, names: Sequence[str], *, limit: int = 3, threshold: float = THRESHOLD) -> list[Match[T]]:
+        """The candidates resembling any of `names` best, strongest first, at most `limit`."""
+        near = sorted(self._near(names))
+        return best_matches(names, (self._items[n] for n in near), limit=limit, threshold=threshold)
+
+
 def best_matches(
     names: Sequence[str], candidates: Iterable[tuple[T, Sequence[str]]], *, limit: int = 3, threshold: float = THRESHOLD
 ) -> list[Match[T]]:

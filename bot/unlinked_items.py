@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Final
 
-from bot.matching import best_matches
+from bot.matching import Matcher
 from bot.models.unlinked import KIND_ORDER, IssueKind, LinkAction, Suggestion, UnlinkedItem
 from connectors.types import DealMatch, InvoiceRef, ProjectRef
 
@@ -134,6 +134,7 @@ def _invoices_without_deal(f: Findings) -> list[UnlinkedItem]:
         if inv.deal_id:
             history[inv.customer_id][inv.deal_id] += 1
     names = {d.deal_id: d.name for d in f.deals} | dict(f.other_known)
+    deals = Matcher((d, _names(d, f.companies)) for d in f.deals)
     out = []
     for customer_id, invoices in loose.items():
         invoices.sort(key=lambda i: (i.txn_date or date.min, i.id))
@@ -149,8 +150,7 @@ def _invoices_without_deal(f: Findings) -> list[UnlinkedItem]:
                     Suggestion(LinkAction.LINK_INVOICES, deal_id, names[deal_id], ids, customer, why, 1.0)
                 )
         if not suggestions:
-            candidates = [(d, _names(d, f.companies)) for d in f.deals]
-            for m in best_matches([customer], candidates, limit=MAX_SUGGESTIONS):
+            for m in deals.best([customer], limit=MAX_SUGGESTIONS):
                 suggestions.append(
                     Suggestion(
                         LinkAction.LINK_INVOICES, m.item.deal_id, m.item.name, ids, customer, m.evidence, m.score
@@ -178,12 +178,12 @@ def _invoices_without_deal(f: Findings) -> list[UnlinkedItem]:
 
 def _deals_without_project(f: Findings) -> list[UnlinkedItem]:
     carried = {p.deal_id for p in f.projects if p.deal_id}
-    free = [p for p in f.projects if not p.deal_id and not p.archived]
+    free = Matcher((p, [p.name]) for p in f.projects if not p.deal_id and not p.archived)
     out = []
     for deal in f.deals:
         if deal.deal_id in carried:
             continue
-        matches = best_matches(_names(deal, f.companies), [(p, [p.name]) for p in free], limit=MAX_SUGGESTIONS)
+        matches = free.best(_names(deal, f.companies), limit=MAX_SUGGESTIONS)
         suggestions = [
             Suggestion(
                 LinkAction.LINK_PROJECT, deal.deal_id, deal.name, (m.item.gid,), m.item.name, m.evidence, m.score
@@ -212,11 +212,11 @@ def _deals_without_project(f: Findings) -> list[UnlinkedItem]:
 
 def _projects_without_deal(f: Findings) -> list[UnlinkedItem]:
     out = []
-    candidates = [(d, _names(d, f.companies)) for d in f.deals]
+    deals = Matcher((d, _names(d, f.companies)) for d in f.deals)
     for p in f.projects:
         if p.deal_id or p.archived or (p.modified_at is not None and p.modified_at < f.active_since):
             continue
-        matches = best_matches([p.name], candidates, limit=MAX_SUGGESTIONS)
+        matches = deals.best([p.name], limit=MAX_SUGGESTIONS)
         out.append(
             UnlinkedItem(
                 IssueKind.PROJECT_WITHOUT_DEAL,

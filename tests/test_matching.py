@@ -45,3 +45,14 @@ def test_best_matches_ranks_and_says_why() -> None:
     assert [m.item for m in found] == ["p2", "p1"]
     assert found[0].evidence == "“Acme Logistics – WMS Rollout” resembles “Acme WMS rollout” (acme, wms, rollout)"
     assert words("The Wayne Foundation, Inc.") == ("wayne", "foundation")
+
+
+def test_matcher_compares_only_names_sharing_a_word_start_and_agrees_with_best_matches() -> None:
+    """The index narrows the comparisons without changing the answer."""
+    from bot.matching import Matcher
+
+    candidates = [(f"p{n}", [f"Client {n:04d} rollout"]) for n in range(300)] + [("acme", ["Acme WMS rollout"])]
+    matcher = Matcher(candidates)
+    found = matcher.best(["Acme Logistics – WMS Rollout"])
+    assert [m.item for m in found][:1] == ["acme"]
+    assert found == best_matches(["Acme Logistics – WMS Rollout"], candidates)[: len(found)]
