@@ -54,3 +54,12 @@ async def test_ack_bench_runs() -> None:
 
     figures = await run(sizes=(6,), users=2, rounds=1, latency=0.0)
     assert figures[6]["max"] > 0 and figures[6]["users_info"] == 2
+
+
+async def test_unlinked_bench_runs() -> None:
+    """/account unlinked on a small generated book: acked, listed, calls counted per system."""
+    from bench.unlinked import run
+
+    figures = await run(deals=12, invoices_per_deal=2, loose=0.3)
+    assert figures["cold"]["list"] >= figures["cold"]["ack"] > 0
+    assert figures["cold"]["quickbooks"] > figures["warm"]["quickbooks"] > 0  # the cold run built the index
