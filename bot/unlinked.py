@@ -120,6 +120,12 @@ class UnlinkedService:
         )
         if briefs is None and elsewhere:  # HubSpot could not say: no deal ID is called unknown
             briefs = dict.fromkeys(elsewhere)
+        unknown = sorted(set(carried) & (elsewhere - set(briefs or {})))
+        carrying = (
+            await guarded("QuickBooks invoice index", self.quickbooks.invoice_ids_carrying(unknown), {})
+            if unknown
+            else {}
+        )
         findings = Findings(
             deals=deals_,
             companies=companies,
@@ -128,6 +134,7 @@ class UnlinkedService:
             customer_invoices=history,
             carried=carried,
             other_known={d: (b.name if b is not None else d) for d, b in (briefs or {}).items()},
+            invoices_carrying=carrying,
             today=today,
             active_since=now - timedelta(days=ACTIVE_DAYS),
             can_create=bool(self.projects is not None and self.projects.configured),

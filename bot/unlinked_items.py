@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Final
@@ -37,6 +37,7 @@ class Findings:
     today: date
     active_since: datetime
     can_create: bool = False
+    invoices_carrying: Mapping[str, Sequence[str]] = field(default_factory=dict)  # unknown deal id -> invoice ids
 
 
 def _names(deal: DealMatch, companies: Mapping[str, str]) -> list[str]:
@@ -87,6 +88,10 @@ def _unknown_deals(f: Findings) -> list[UnlinkedItem]:
             why = f"{right} ({names[right]}) differs from {deal_id} by a typo"
             for p in carriers.get(deal_id, []):
                 suggestions.append(Suggestion(LinkAction.LINK_PROJECT, right, names[right], (p.gid,), p.name, why))
+            invoice_ids = tuple(f.invoices_carrying.get(deal_id, ())[:MAX_INVOICES_PER_LINK])
+            if invoice_ids:
+                what = f"invoices carrying {deal_id}"
+                suggestions.append(Suggestion(LinkAction.LINK_INVOICES, right, names[right], invoice_ids, what, why))
         out.append(
             UnlinkedItem(
                 IssueKind.UNKNOWN_DEAL,

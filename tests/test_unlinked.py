@@ -180,6 +180,40 @@ async def test_typo_and_shared_deal_ids_are_found_worst_first(bot: Bot) -> None:
     assert any(f"No Asana project carries deal {UMBRELLA}" in t for t in text)
 
 
+async def test_a_typo_on_invoices_is_corrected_to_the_deal_one_digit_away(bot: Bot) -> None:
+    """An invoice carrying 18340012092 (not a deal): Link writes Globex's 18340012002 instead; the index follows."""
+    qbo = bot.sandbox.quickbooks
+    typo = "18340012092"
+    invoice_id = qbo.find_invoice(BOOK_BY_DEAL[GLOBEX].invoices[0].doc)
+    qbo.set_deal(invoice_id, typo)
+    reply = await unlinked(bot)
+    first = items(reply)[0]
+    assert f"Deal ID {typo} is not a HubSpot deal" in first and "1 QuickBooks invoice" in first
+    fix = button_for(reply, LinkAction.LINK_INVOICES, GLOBEX)
+    assert parse_link_value(fix["value"])[2] == (invoice_id,)
+    await click(bot, fix, reply)
+    assert qbo.deal_of(invoice_id) == GLOBEX
+    assert f"Deal ID {typo}" not in block_texts(await unlinked(bot))
+    assert "$106,250.00" in await card(bot, GLOBEX)
+
+
+async def test_link_adds_the_deal_field_to_a_project_that_lacks_it(bot: Bot) -> None:
+    """A new project without the deal field resembles Vandelay's deal: Link adds the field, then writes the ID."""
+    asana = bot.sandbox.asana
+    gid = asana.add_project("Vandelay ERP connector", has_deal_field=False, created_days_ago=2)
+    reply = await unlinked(bot)
+    vandelay = next(t for t in items(reply) if f"No Asana project carries deal {VANDELAY}" in t)
+    assert "“Vandelay ERP connector”" in vandelay and "resembles" in vandelay
+    link = next(
+        b for b in buttons(reply) if parse_link_value(b["value"])[:3] == (LinkAction.LINK_PROJECT, VANDELAY, (gid,))
+    )
+    assert link["text"]["text"] == "Link “Vandelay ERP connector”"
+    await click(bot, link, reply)
+    assert asana.count(f"/projects/{gid}/addCustomFieldSetting", "POST") == 1
+    assert asana.deal_of(asana.projects[gid]) == VANDELAY
+    assert "No Asana project carries" not in await card(bot, VANDELAY)
+
+
 async def test_create_from_template_makes_the_project_once(bot: Bot) -> None:
     """Vandelay won without a project: Create from template makes it with the deal ID; a second click makes none."""
     reply = await unlinked(bot)

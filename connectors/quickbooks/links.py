@@ -49,6 +49,8 @@ class InvoiceLinks:
 
         async def _ensure_index(self) -> None: ...
 
+        async def sync_index(self, full: bool = False) -> int: ...
+
         def _entry(self, invoice: dict) -> tuple[str, str | None, str]: ...
 
     def invoice_ref(self, invoice: dict) -> InvoiceRef:
@@ -82,9 +84,13 @@ class InvoiceLinks:
         return out
 
     async def deal_ids_carried(self) -> dict[str, int]:
-        """Deal ID -> how many invoices carry it, from the index (brought up to date first)."""
-        await self._ensure_index()
+        """Deal ID -> how many invoices carry it, from the index (brought up to date first: CDC, or a full scan)."""
+        await self.sync_index()
         return await self.store.indexed_deal_ids(self.realm_id)
+
+    async def invoice_ids_carrying(self, deal_ids: Sequence[str]) -> dict[str, list[str]]:
+        """Deal ID -> ids of the indexed invoices carrying it (deal IDs carried by none left out)."""
+        return await self.store.invoices_for_many(self.realm_id, deal_ids)
 
     async def put_deal_id_on_invoice(self, invoice_id: str, deal_id: str) -> LinkWrite:
         """Write `deal_id` into the invoice's deal field (sparse update); nothing when it carries it already."""
