@@ -18,3 +18,28 @@ async def test_enhanced_field_company_gives_correct_money_on_the_card(tmp_path) 
         assert "No invoices" not in text and "No QuickBooks invoice" not in text
     finally:
         await stop_bot(bot)
+
+
+async def test_enhanced_field_is_read_by_the_scan_and_by_cdc(serve, store) -> None:
+    """The full scan indexes the enhanced field, and a deal ID added later arrives through CDC."""
+    from decimal import Decimal
+
+    from sandbox.book import DEMO_ACCOUNTS
+    from sandbox.quickbooks import QuickBooksEmulator
+    from tests.conftest import TODAY
+    from tests.test_quickbooks import connect
+
+    qbo = await serve(QuickBooksEmulator(DEMO_ACCOUNTS, today=TODAY, custom_fields="enhanced"))
+    connector = connect(qbo, store)
+    try:
+        money = await connector.money("18340012002", today=TODAY)
+        assert money is not None and money.invoiced == Decimal("106250.00")
+        loose = next(
+            i for i, inv in qbo.invoices.items() if inv["CustomerRef"]["name"] == "Globex Corp" and not qbo.deal_of(i)
+        )
+        qbo.set_deal(loose, "18340012002")
+        await connector.sync_index()  # CDC since the scan
+        after = await connector.money("18340012002", today=TODAY)
+        assert after is not None and loose in after.invoice_ids
+    finally:
+        connector.close()
