@@ -123,10 +123,10 @@ async def link_state(services: Doctor, *, probe: bool) -> dict[str, Any]:
     qbo = services.quickbooks
     if hasattr(qbo, "deal_field_problem"):
         try:
-            problem = await qbo.deal_field_problem(sync=probe)
-        except ConnectorError as exc:
-            problem = None
-            state["deal_field_error"] = exc.message
+            problem = await asyncio.wait_for(qbo.deal_field_problem(sync=probe), PROBE_DEADLINE)
+        except (TimeoutError, ConnectorError) as exc:  # the index is being built: say what the store knows
+            state["deal_field_error"] = exc.message if isinstance(exc, ConnectorError) else "no answer in time"
+            problem = await qbo.deal_field_problem(sync=False)
         if problem:
             problems.append(problem)
     unlinked = services.unlinked
