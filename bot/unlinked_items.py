@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Final
 
-from bot.matching import Matcher
+from bot.matching import THRESHOLD, Matcher, resemblance
 from bot.models.unlinked import KIND_ORDER, IssueKind, LinkAction, Suggestion, UnlinkedItem
 from connectors.types import DealMatch, InvoiceRef, ProjectRef
 
@@ -53,8 +53,16 @@ def build_items(f: Findings) -> list[UnlinkedItem]:
     return items
 
 
-def _near(deal_id: str, known: Iterable[str]) -> list[str]:
-    """Known deal ids one or two characters away (a typo), closest first."""
+def _typo_words(deal_id: str, distance: int) -> str:
+    return f"{deal_id} is {'one character' if distance == 1 else 'two characters'} away from it"
+
+
+def _alike(ours: str, theirs: str) -> str:
+    return f"; “{ours}” resembles “{theirs}”" if resemblance(ours, theirs) >= THRESHOLD else ""
+
+
+def _near(deal_id: str, known: Iterable[str]) -> list[tuple[str, int]]:
+    """Known deal ids one or two characters away (a typo), closest first, with their distance."""
     out = []
     for other in known:
         if len(other) == len(deal_id):
@@ -63,7 +71,7 @@ def _near(deal_id: str, known: Iterable[str]) -> list[str]:
                 out.append((distance, other))
         elif abs(len(other) - len(deal_id)) == 1 and _one_edit(deal_id, other):
             out.append((1, other))
-    return [o for _, o in sorted(out)]
+    return [(o, distance) for distance, o in sorted(out)]
 
 
 def _one_edit(a: str, b: str) -> bool:
@@ -84,12 +92,17 @@ def _unknown_deals(f: Findings) -> list[UnlinkedItem]:
             n = f.carried[deal_id]
             where.append(f"{n} QuickBooks invoice{'s' if n != 1 else ''}")
         suggestions = []
-        for right in _near(deal_id, names)[:MAX_SUGGESTIONS]:
-            why = f"{right} ({names[right]}) differs from {deal_id} by a typo"
-            for p in carriers.get(deal_id, []):
+        near = _near(deal_id, names)
+        closest = [d for d, n in near if n == near[0][1]] if near else []
+        invoice_ids = tuple(f.invoices_carrying.get(deal_id, ())[:MAX_INVOICES_PER_LINK])
+        for p in carriers.get(deal_id, []):  # the deal whose name the project's resembles first
+            ranked = sorted(closest, key=lambda d: -resemblance(p.name, names[d]))
+            for right in ranked[:MAX_SUGGESTIONS]:
+                why = _typo_words(deal_id, near[0][1]) + _alike(p.name, names[right])
                 suggestions.append(Suggestion(LinkAction.LINK_PROJECT, right, names[right], (p.gid,), p.name, why))
-            invoice_ids = tuple(f.invoices_carrying.get(deal_id, ())[:MAX_INVOICES_PER_LINK])
-            if invoice_ids:
+        if invoice_ids:
+            for right in closest[:MAX_SUGGESTIONS]:
+                why = _typo_words(deal_id, near[0][1])
                 what = f"invoices carrying {deal_id}"
                 suggestions.append(Suggestion(LinkAction.LINK_INVOICES, right, names[right], invoice_ids, what, why))
         out.append(
@@ -167,7 +180,9 @@ def _invoices_without_deal(f: Findings) -> list[UnlinkedItem]:
             UnlinkedItem(
                 IssueKind.INVOICES_WITHOUT_DEAL,
                 customer_id,
-                f"{len(invoices)} invoice{'s' if len(invoices) != 1 else ''} of {customer} carry no deal ID",
+                f"{len(invoices)} invoice{'s' if len(invoices) != 1 else ''} of {customer} "
+                + ("carry" if len(invoices) != 1 else "carries")
+                + " no deal ID",
                 f"{docs}, since {invoices[0].txn_date.isoformat() if invoices[0].txn_date else 'unknown'}",
                 "Link them to the deal below"
                 if suggestions

@@ -171,7 +171,7 @@ async def test_typo_and_shared_deal_ids_are_found_worst_first(bot: Bot) -> None:
     reply = await unlinked(bot)
     text = items(reply)
     assert f"Deal ID {typo} is not a HubSpot deal" in text[0]
-    assert f"{GLOBEX} (Globex – Customer Data Platform) differs from {typo} by a typo" in text[0]
+    assert f"deal {GLOBEX} (Globex – Customer Data Platform) — {typo} is one character away from it" in text[0]
     assert f"Deal {ACME} (Acme Logistics – Fleet Portal Rebuild) is carried by 2 projects" in text[1]
     fix = next(b for b in buttons(reply) if parse_link_value(b["value"])[:2] == (LinkAction.LINK_PROJECT, GLOBEX))
     await click(bot, fix, reply)
