@@ -102,6 +102,8 @@ async def test_a_project_without_its_deal_id_is_suggested_both_ways_and_link_wri
     assert project is not None
     assert f"No Asana project carries deal {INITECH}" in text
     assert f"Asana project “{project.name}” carries no deal ID" in text
+    loose = next(t for t in items(reply) if f"Asana project “{project.name}” carries no deal ID" in t)
+    assert f"deal {INITECH} (Initech – TPS Automation) — “{project.name}” resembles" in loose
     link = next(
         b for b in buttons(reply) if parse_link_value(b["value"])[:3] == (LinkAction.LINK_PROJECT, INITECH, (gid,))
     )
@@ -138,6 +140,20 @@ async def test_linking_invoices_updates_the_card_and_a_stale_sync_token_is_retri
     again = await click(bot, link, reply)
     assert "already linked" in block_texts(again)
     assert qbo.count("/invoice", "POST") == updates + len(targets) + 1
+
+
+async def test_a_customer_without_linked_invoices_gets_the_deal_whose_names_resemble(bot: Bot) -> None:
+    """Vandelay Imports' only invoice lost its deal ID: no other invoice says which deal, the names do."""
+    qbo = bot.sandbox.quickbooks
+    invoice_id = qbo.find_invoice(BOOK_BY_DEAL[VANDELAY].invoices[0].doc)
+    qbo.set_deal(invoice_id, None)
+    reply = await unlinked(bot)
+    loose = next(t for t in items(reply) if "invoice of Vandelay Imports carries no deal ID" in t)
+    assert f"deal {VANDELAY} (Vandelay Imports – ERP Connector) — “Vandelay Imports” resembles" in loose
+    link = button_for(reply, LinkAction.LINK_INVOICES, VANDELAY)
+    assert parse_link_value(link["value"])[2] == (invoice_id,)
+    await click(bot, link, reply)
+    assert qbo.deal_of(invoice_id) == VANDELAY
 
 
 async def test_enhanced_field_invoices_are_linked_in_their_own_shape(tmp_path) -> None:
