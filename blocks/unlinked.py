@@ -159,7 +159,8 @@ def history_line(h: LinkHistory, now: datetime) -> str:
     """ "<@U1> linked Asana project “Acme WMS rollout” to deal 123, 5 min ago"."""
     verb = "made the" if h.action is LinkAction.CREATE_PROJECT else "linked"
     if h.action is LinkAction.LINK_INVOICES:
-        what = f"QuickBooks invoice {escape(h.target_id)}" + (f" of {escape(h.target_name)}" if h.target_name else "")
+        what = f"{h.count} QuickBooks invoices" if h.count > 1 else f"QuickBooks invoice {escape(h.target_id)}"
+        what += f" of {escape(h.target_name)}" if h.target_name else ""
     else:
         what = ACTION_WORDS[h.action] + (f" “{escape(h.target_name)}”" if h.target_name else "")
     return f"• <@{h.user_id}> {verb} {what} to deal {h.deal_id}, {fmt.ago(h.at, now)}"

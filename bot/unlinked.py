@@ -44,6 +44,7 @@ WON_MONTHS: Final = 18
 ACTIVE_DAYS: Final = 180
 INVOICE_DAYS: Final = 90
 CACHE_SECONDS: Final = 120.0  # pages and clicks within this reuse the last answer
+LINK_CONCURRENCY: Final = 4  # invoices written at once (QuickBooks allows 10 in flight per company)
 COUNTS_KEY: Final = "unlinked:counts"  # the last counts, for doctor (every process)
 
 
@@ -157,12 +158,24 @@ class UnlinkedService:
         )
 
     async def _history(self, limit: int = 5) -> tuple[LinkHistory, ...]:
-        return tuple(
-            LinkHistory(
-                LinkAction(m.kind), m.target_id, m.target_name, m.deal_id, m.user_id, datetime.fromtimestamp(m.at, UTC)
-            )
-            for m in await self.store.recent_links(limit)
-        )
+        """The newest links, the invoices one click linked counted as one line."""
+        out: list[LinkHistory] = []
+        for m in await self.store.recent_links(limit * 20):
+            at = datetime.fromtimestamp(m.at, UTC)
+            last = out[-1] if out else None
+            if (
+                last is not None
+                and m.kind == LinkAction.LINK_INVOICES.value
+                and (last.action, last.deal_id, last.user_id, last.target_name)
+                == (LinkAction(m.kind), m.deal_id, m.user_id, m.target_name)
+                and abs((last.at - at).total_seconds()) < 120
+            ):
+                out[-1] = replace(last, count=last.count + 1)
+                continue
+            if len(out) == limit:
+                break
+            out.append(LinkHistory(LinkAction(m.kind), m.target_id, m.target_name, m.deal_id, m.user_id, at))
+        return tuple(out)
 
     async def last_counts(self) -> tuple[dict[str, int], float] | None:
         """The counts of the last list any process made, and when (for doctor); None before the first."""
@@ -183,23 +196,29 @@ class UnlinkedService:
         """Write the deal ID where a member confirmed it (once per target), and say what was done."""
         if action is LinkAction.CREATE_PROJECT:
             return await self._create(deal_id, user_id, name)
-        done, skipped, failed = [], [], []
-        for target in targets:
-            if not await self.store.record_link(action.value, target, name, deal_id, user_id):
-                skipped.append(target)
-                continue
-            try:
-                if action is LinkAction.LINK_PROJECT:
-                    await self.asana.put_deal_id(target, deal_id)
-                    await self.asana.index_project(target, deal_id, name)
-                else:
-                    if not (await self.quickbooks.put_deal_id_on_invoice(target, deal_id)).written:
+        done: list[str] = []
+        skipped: list[str] = []
+        failed: list[str] = []
+        gate = asyncio.Semaphore(LINK_CONCURRENCY)
+
+        async def one(target: str) -> None:
+            async with gate:
+                if not await self.store.record_link(action.value, target, name, deal_id, user_id):
+                    skipped.append(target)
+                    return
+                try:
+                    if action is LinkAction.LINK_PROJECT:
+                        await self.asana.put_deal_id(target, deal_id)
+                        await self.asana.index_project(target, deal_id, name)
+                    elif not (await self.quickbooks.put_deal_id_on_invoice(target, deal_id)).written:
                         skipped.append(target)
-                        continue
-                done.append(target)
-            except ConnectorError as exc:
-                await self.store.forget_link(action.value, target, deal_id)
-                failed.append(exc.message)
+                        return
+                    done.append(target)
+                except ConnectorError as exc:
+                    await self.store.forget_link(action.value, target, deal_id)
+                    failed.append(exc.message)
+
+        await asyncio.gather(*(one(t) for t in dict.fromkeys(targets)))
         if done:
             self.status.invalidate(deal_id, ("delivery",) if action is LinkAction.LINK_PROJECT else ("money",))
             self._last = None

@@ -137,6 +137,8 @@ async def test_linking_invoices_updates_the_card_and_a_stale_sync_token_is_retri
     assert qbo.count("/invoice", "POST") == updates + len(targets) + 1  # one 5010, retried after a re-read
     assert all(qbo.deal_of(t) == GLOBEX for t in targets)
     assert "$106,250.00" not in await card(bot, GLOBEX)  # the card counts the linked invoices now
+    history = block_texts(await unlinked(bot))
+    assert f"<@{MAYA}> linked {len(targets)} QuickBooks invoices of Globex Corp to deal {GLOBEX}" in history
     again = await click(bot, link, reply)
     assert "already linked" in block_texts(again)
     assert qbo.count("/invoice", "POST") == updates + len(targets) + 1

@@ -68,6 +68,7 @@ class LinkHistory:
     deal_id: str
     user_id: str
     at: datetime
+    count: int = 1  # invoices linked by one click
 
 
 @dataclass(frozen=True)
