@@ -53,13 +53,19 @@ class BearerSession(requests.Session):
 
 
 class Client(QuickBooks):
-    """The SDK client; remembers each response per thread so errors keep status and Retry-After."""
+    """The SDK client; remembers each response per thread so errors keep status and Retry-After.
+
+    `include_enhanced` (on for the connector) asks every request for the newer custom fields.
+    """
+
+    include_enhanced: bool = True
 
     def process_request(
         self, request_type: str, url: str, headers: Any = "", params: Any = "", data: Any = ""
     ) -> requests.Response:
         _last.response = None
-        params = {**(params or {}), "include": INCLUDE}
+        if self.include_enhanced:
+            params = {**(params or {}), "include": INCLUDE}
         response = super().process_request(request_type, url, headers=headers, params=params, data=data)
         _last.response = response
         return response
@@ -87,9 +93,12 @@ def _loopback(host: str) -> bool:
         return False
 
 
-def build_client(base_url: str, realm_id: str, access_token: str, timeout: float) -> Client:
+def build_client(
+    base_url: str, realm_id: str, access_token: str, timeout: float, *, include_enhanced: bool = True
+) -> Client:
     """A fresh SDK client (and session) for one access token: the SDK never updates its session."""
     qb = Client(company_id=realm_id, minorversion=MINOR_VERSION, use_decimal=True)
+    qb.include_enhanced = include_enhanced
     qb.sandbox = False
     qb.api_url_v3 = base_url  # instance attribute: the class default is Intuit's production host
     qb.sandbox_api_url_v3 = base_url
