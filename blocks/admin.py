@@ -66,8 +66,9 @@ def doctor_message(report: dict[str, Any], now: datetime) -> dict[str, Any]:
                 else ""
             )
         )
-    expires = report.get("quickbooks_refresh_token_expires_at")
-    lines.append(f"QuickBooks refresh token hard-expires: {expires or 'unknown until the first refresh'}")
+    if "quickbooks_refresh_token_expires_at" in report:
+        expires = report["quickbooks_refresh_token_expires_at"]
+        lines.append(f"QuickBooks refresh token hard-expires: {expires or 'unknown until the first refresh'}")
     hooks = ", ".join(f"{k} {_when(v, now)}" for k, v in report["webhooks_last_delivered"].items())
     lines.append(f"Webhooks last delivered: {hooks}")
     polls = ", ".join(f"{k} {_when(v['last_ok'], now)}" for k, v in report["pollers"].items())

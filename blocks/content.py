@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Final, Literal
 
 from blocks import format as fmt
-from bot.models import AccountStatus, Change, Section, SourceState
+from bot.models import SOURCE_LABELS, AccountStatus, Change, Section, SourceState
 from bot.models.health import Health
 
 Style = Literal["plain", "bold", "warn", "muted"]
@@ -225,7 +225,7 @@ def _money(status: AccountStatus) -> Part:
     part = Part("money", "Money")
     section = status.money
     if not section.available:
-        part.add((f"QuickBooks {_why(section)} — invoices unknown", "warn"))
+        part.add((f"{SOURCE_LABELS.get(section.source, section.source)} {_why(section)} — invoices unknown", "warn"))
         return part
     money = section.value
     if money is None:

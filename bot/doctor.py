@@ -22,7 +22,7 @@ class Doctor:
         store: Any,
         hubspot: Any,
         asana: Any,
-        quickbooks: Any,
+        accounting: Any,
         writeback: Any = None,
         projects: Any = None,
     ) -> None:
@@ -32,7 +32,7 @@ class Doctor:
         self.store = store
         self.hubspot = hubspot
         self.asana = asana
-        self.quickbooks = quickbooks
+        self.accounting = accounting  # QuickBooks or NetSuite
 
     async def report(self, *, probe: bool = True) -> dict[str, Any]:
         """Connectors (auth, last success), webhooks, pollers, outbox, broken subscriptions, token expiry."""
@@ -43,7 +43,8 @@ async def _report(services: Doctor, *, probe: bool) -> dict[str, Any]:
     store = services.store
     now = time.time()
     connectors: dict[str, Any] = {}
-    probes = {"hubspot": _probe_hubspot, "asana": _probe_asana, "quickbooks": _probe_quickbooks}
+    accounting = services.accounting
+    probes = {"hubspot": _probe_hubspot, "asana": _probe_asana, accounting.system: _probe_accounting}
     results = (
         await asyncio.gather(
             *(asyncio.wait_for(fn(services), PROBE_DEADLINE) for fn in probes.values()), return_exceptions=True
@@ -52,20 +53,22 @@ async def _report(services: Doctor, *, probe: bool) -> dict[str, Any]:
         else [None] * 3
     )
     for (name, _), result in zip(probes.items(), results):
-        connector = getattr(services, name)
-        state = dict(connector.runner.health()) if hasattr(connector, "runner") else {}
+        connector = accounting if name == accounting.system else getattr(services, name)
+        if connector is accounting:
+            state = dict(accounting.health())
+        else:
+            state = dict(connector.runner.health()) if hasattr(connector, "runner") else {}
         state["mode"] = "sandbox" if name in services.settings.sandbox_systems else "live"
         if probe:
             state["auth"] = _auth_word(result)
         connectors[name] = state
-    qbo = services.quickbooks
-    expires = getattr(qbo, "refresh_token_expires_at", None)
+    expires = getattr(accounting, "refresh_token_expires_at", None)
     webhooks = {}
-    for source in ("quickbooks", "hubspot", "asana"):
+    for source in ("quickbooks", "hubspot", "asana") if accounting.system == "quickbooks" else ("hubspot", "asana"):
         value = await store.get_sync(keys.webhook_last(source))
         webhooks[source] = float(value) if value else None
     pollers = {}
-    for source in ("quickbooks", "hubspot"):
+    for source in (accounting.system, "hubspot"):
         value = await store.get_sync(keys.poll_ok(source))
         pollers[source] = {
             "last_ok": float(value) if value else None,
@@ -79,7 +82,7 @@ async def _report(services: Doctor, *, probe: bool) -> dict[str, Any]:
     lease = await store.lease_holder("alerts")
     outbox = await store.outbox_stats(now)
     problems = outbox_problems(outbox, lease)
-    if getattr(getattr(qbo, "tokens", None), "unsaved", False):
+    if getattr(getattr(accounting, "tokens", None), "unsaved", False):
         problems.append(
             "QuickBooks rotated its tokens but the database refused to store them: they live only in "
             "this process's memory. Fix the database before restarting, or an admin will have to "
@@ -96,11 +99,14 @@ async def _report(services: Doctor, *, probe: bool) -> dict[str, Any]:
         project_state = await projects.report() if probe else {"configured": projects.configured}
         problems += project_problems(project_state)
     healthy = all(c.get("available", True) and c.get("auth", "ok") == "ok" for c in connectors.values())
+    extra: dict[str, Any] = {}
+    if accounting.system == "quickbooks":
+        extra["quickbooks_refresh_token_expires_at"] = expires.isoformat() if expires else None
     return {
         "status": "ok" if healthy and not problems else "degraded",
         "problems": problems,
         "connectors": connectors,
-        "quickbooks_refresh_token_expires_at": expires.isoformat() if expires else None,
+        **extra,
         "webhooks_last_delivered": webhooks,
         "pollers": pollers,
         "outbox": outbox,
@@ -168,8 +174,8 @@ async def _probe_asana(services: Any) -> bool:
     return True
 
 
-async def _probe_quickbooks(services: Any) -> bool:
-    await services.quickbooks.query("SELECT COUNT(*) FROM Invoice")
+async def _probe_accounting(services: Any) -> bool:
+    await services.accounting.probe()
     return True
 
 

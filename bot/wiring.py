@@ -50,6 +50,7 @@ from bot.writeback import WriteBack
 from connectors.asana import AsanaConnector
 from connectors.errors import ConfigError
 from connectors.hubspot import HubSpotConnector
+from connectors.ports import Accounting
 from connectors.quickbooks import QuickBooksConnector
 
 SYSTEM_PREFIXES: Final = {
@@ -72,7 +73,7 @@ class Services:
     store: Store
     hubspot: HubSpotConnector
     asana: AsanaConnector
-    quickbooks: QuickBooksConnector
+    accounting: Accounting  # QuickBooks or NetSuite (ACCOUNTING)
     status: StatusService
     cards: CardService
     gate: Gatekeeper
@@ -97,7 +98,7 @@ class Services:
         await self.status.close()
         self.hubspot.close()
         self.asana.close()
-        self.quickbooks.close()
+        await self.accounting.aclose()
         await self.store.close()
         await self.slack_http.close()
 
@@ -168,6 +169,11 @@ def quickbooks_from(settings: Settings, store: Store, **kwargs: Any) -> QuickBoo
     )
 
 
+def accounting_from(settings: Settings, store: Store, **kwargs: Any) -> Accounting:
+    """The accounting connector ACCOUNTING names."""
+    return quickbooks_from(settings, store, **kwargs)
+
+
 async def open_services(
     settings: Settings,
     *,
@@ -180,8 +186,8 @@ async def open_services(
     store = await Store.open(settings.database_url)
     hubspot = hubspot_from(settings)
     asana = asana_from(settings, store)
-    quickbooks = quickbooks_from(settings, store)
-    status = StatusService(hubspot, asana, quickbooks, timing=timing)
+    accounting = accounting_from(settings, store)
+    status = StatusService(hubspot, asana, accounting, timing=timing)
     links = Links(settings.hubspot_portal_id)
     writeback = WriteBack(store, hubspot, enabled=settings.hubspot_writeback)
     cards = CardService(status, hubspot, store, settings.thresholds, links, writeback)
@@ -197,21 +203,21 @@ async def open_services(
     )
     book = BookService(store, hubspot, gate, snapshotter)
     worker = build_worker(
-        settings, store, hubspot, asana, quickbooks, status, snapshotter, book, gate, slack_session=slack_http
+        settings, store, hubspot, asana, accounting, status, snapshotter, book, gate, slack_session=slack_http
     )
     return Services(
         settings=settings,
         store=store,
         hubspot=hubspot,
         asana=asana,
-        quickbooks=quickbooks,
+        accounting=accounting,
         status=status,
         cards=cards,
         gate=gate,
         subscriptions=SubscriptionService(store, cards, SlackDirectory(slack)),
         book=book,
         home=HomeService(gate, book, store, clock),
-        doctor=Doctor(settings, store, hubspot, asana, quickbooks, writeback, worker.engine.projects),
+        doctor=Doctor(settings, store, hubspot, asana, accounting, writeback, worker.engine.projects),
         links=links,
         unfurls=UnfurlService(links, cards, gate, clock),
         communications=CommunicationLog(cards, store, gate),
@@ -247,7 +253,7 @@ def build_worker(
     store: Store,
     hubspot: HubSpotConnector,
     asana: AsanaConnector,
-    quickbooks: QuickBooksConnector,
+    accounting: Accounting,
     status: StatusService,
     snapshotter: Snapshotter,
     book: BookService,
@@ -259,7 +265,7 @@ def build_worker(
     session: aiohttp.ClientSession | None = worker_kwargs.pop("slack_session", None)
     recorder = EventRecorder(store, settings, snapshotter=snapshotter)
     projects = ProjectOnClose(settings, store, hubspot, asana, status, recorder, holder)
-    engine = AlertEngine(store, hubspot, quickbooks, recorder=recorder, status=status, projects=projects)
+    engine = AlertEngine(store, hubspot, accounting, recorder=recorder, status=status, projects=projects)
     sender = OutboxSender(store, sender_client(settings, session), alert_message, name=holder)
     return AlertWorker(
         store,
@@ -288,7 +294,7 @@ def another_worker(services: Services, settings: Settings | None = None, **worke
         services.store,
         services.hubspot,
         services.asana,
-        services.quickbooks,
+        services.accounting,
         services.status,
         snapshotter,
         services.book,
