@@ -50,6 +50,7 @@ from bot.writeback import WriteBack
 from connectors.asana import AsanaConnector
 from connectors.errors import ConfigError
 from connectors.hubspot import HubSpotConnector
+from connectors.netsuite import NetSuiteClient, NetSuiteConnector
 from connectors.ports import Accounting
 from connectors.quickbooks import QuickBooksConnector
 
@@ -58,6 +59,7 @@ SYSTEM_PREFIXES: Final = {
     "hubspot": ("HUBSPOT_",),
     "asana": ("ASANA_",),
     "quickbooks": ("QBO_",),
+    "netsuite": ("NETSUITE_",),
 }
 
 
@@ -169,8 +171,29 @@ def quickbooks_from(settings: Settings, store: Store, **kwargs: Any) -> QuickBoo
     )
 
 
+def netsuite_from(settings: Settings, store: Store, **kwargs: Any) -> NetSuiteConnector:
+    """The NetSuite connector of these settings (Token-Based Authentication, NETSUITE_CONCURRENCY)."""
+    missing = settings.missing("netsuite")
+    if missing:
+        raise ConfigError("netsuite", "missing " + ", ".join(missing) + " (ACCOUNTING=netsuite)")
+    client_kwargs = {k: kwargs.pop(k) for k in ("policy",) if k in kwargs}
+    client = NetSuiteClient(
+        settings.netsuite_account_id or "",
+        settings.netsuite_consumer_key or "",
+        settings.netsuite_consumer_secret or "",
+        settings.netsuite_token_id or "",
+        settings.netsuite_token_secret or "",
+        base_url=settings.netsuite_base_url,
+        concurrency=settings.netsuite_concurrency,
+        **client_kwargs,
+    )
+    return NetSuiteConnector(client, deal_field=settings.netsuite_deal_field, store=store, **kwargs)
+
+
 def accounting_from(settings: Settings, store: Store, **kwargs: Any) -> Accounting:
-    """The accounting connector ACCOUNTING names."""
+    """The accounting connector ACCOUNTING names (QuickBooks or NetSuite)."""
+    if settings.accounting == "netsuite":
+        return netsuite_from(settings, store, **kwargs)
     return quickbooks_from(settings, store, **kwargs)
 
 
@@ -179,10 +202,10 @@ async def open_services(
     *,
     timing: Timing = Timing(),
     clock: Callable[[], datetime] = utcnow,
-    systems: tuple[str, ...] = ("hubspot", "asana", "quickbooks"),
+    systems: tuple[str, ...] | None = None,
 ) -> Services:
     """Check the configuration, open the store and build every service (no other I/O)."""
-    settings.require(systems)
+    settings.require(systems or ("hubspot", "asana", settings.accounting))
     store = await Store.open(settings.database_url)
     hubspot = hubspot_from(settings)
     asana = asana_from(settings, store)
