@@ -137,9 +137,7 @@ async def start_bot(
     await sandbox.start()
     base = Settings.from_env({"ACCOUNTING": accounting}, dotenv=None)
     settings = settings_on_sandbox(base, sandbox.env(), database_dir=tmp_path)
-    settings = replace(
-        settings, database_url=database_url or f"sqlite:///{tmp_path}/bot.db", accounting=accounting
-    )
+    settings = replace(settings, database_url=database_url or f"sqlite:///{tmp_path}/bot.db", accounting=accounting)
     services = await open_services(settings, timing=timing)
     services.worker.daily_snapshots = False  # tests step the worker; the daily round has its own tests
     runner = web.AppRunner(create_web_app(create_app(services), services), access_log=None)

@@ -276,7 +276,7 @@ class NetSuiteConnector:
             for r in rows
         ]
 
-    async def set_deal(self, invoice_id: str, deal_id: str | None) -> None:
+    async def set_invoice_deal_id(self, invoice_id: str, deal_id: str | None) -> None:
         """Write (or clear, with None) the invoice's deal field by PATCH; NotFoundError for no such invoice."""
         value = (deal_id or "").strip()  # an empty string clears a text field
         await self.client.patch_invoice(invoice_id, {self.deal_field: value})
