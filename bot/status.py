@@ -43,6 +43,7 @@ class AccountingLike(Protocol):
     system: str  # the money section's source: "quickbooks" or "netsuite"
 
     async def money(self, deal_id: str, *, today: date) -> Money | None: ...
+    async def sync_index(self) -> int: ...
 
 
 class DealNotFound(Exception):

@@ -13,7 +13,7 @@ from blocks.modal import log_modal
 from blocks.replies import card_response, refusal_response
 from handlers import allowed, services_of
 
-LINK_BUTTONS: Final = (ids.OPEN_HUBSPOT, ids.OPEN_ASANA, ids.OPEN_QUICKBOOKS)
+LINK_BUTTONS: Final = (ids.OPEN_HUBSPOT, ids.OPEN_ASANA, ids.OPEN_QUICKBOOKS, ids.OPEN_NETSUITE)
 
 
 async def on_pick(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any, context: Any) -> None:

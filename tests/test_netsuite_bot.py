@@ -259,3 +259,15 @@ async def test_a_wrong_account_id_is_named(nsbot: Bot) -> None:
     auth = report["connectors"]["netsuite"]["auth"]
     assert auth.startswith("refused") and "NETSUITE_ACCOUNT_ID" in auth and "INVALID_LOGIN" in auth
     assert "realm '7654321_SB1'" in emulator(nsbot).login_audit[-1]
+
+
+async def test_the_daily_round_refreshes_the_index_first(nsbot: Bot) -> None:
+    """A new daily round scans NetSuite's linked invoices into the index, then snapshots the deals."""
+    services = nsbot.services
+    assert await services.store.invoices_for(services.accounting.company, ACME) == []
+    snapshotter = services.worker.snapshotter
+    assert snapshotter is not None
+    assert await snapshotter.daily_round(pace=False) >= 10
+    assert len(await services.store.invoices_for(services.accounting.company, ACME)) == 2
+    snap = (await services.store.latest_snapshots([ACME]))[ACME][1]
+    assert snap["outstanding"] == "29600.00" and snap["missing"] == []
