@@ -54,3 +54,13 @@ async def test_ack_bench_runs() -> None:
 
     figures = await run(sizes=(6,), users=2, rounds=1, latency=0.0)
     assert figures[6]["max"] > 0 and figures[6]["users_info"] == 2
+
+
+async def test_netsuite_bench_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """The cold card on NetSuite beside QuickBooks', each with its money (the verdicts are not checked)."""
+    from bench.netsuite import cold_cards, report
+
+    figures = await cold_cards(0.001, "Globex", 1)
+    assert set(figures) == {"quickbooks", "netsuite"} and figures["netsuite"]["calls_netsuite"] > 0
+    report(figures, 0.001)
+    assert "netsuite" in capsys.readouterr().out

@@ -3,6 +3,7 @@ through NextTransactionLineLink, and a payment poller on lastmodifieddate with a
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -164,9 +165,14 @@ class NetSuiteConnector:
         if not wanted:
             return {}
         invoices = await self._invoices_of(wanted)
-        await self._remember(invoices)
-        links = await self._links_into([inv.id for inv in invoices]) if invoices else []
-        currencies = await self.currencies(inv.currency_id for inv in invoices) if invoices else {}
+        if not invoices:
+            return dict.fromkeys(wanted)
+        # the payments, the currency codes (read once) and the index write at the same time
+        links, currencies, _ = await asyncio.gather(
+            self._links_into([inv.id for inv in invoices]),
+            self.currencies(inv.currency_id for inv in invoices),
+            self._remember(invoices),
+        )
         by_deal: dict[str, list[InvoiceRow]] = {}
         for inv in invoices:
             by_deal.setdefault(inv.deal_id or "", []).append(inv)
