@@ -16,7 +16,7 @@ from decimal import Decimal
 import pytest
 
 from bot.doctor import Doctor
-from bot.wiring import netsuite_from, quickbooks_from
+from bot.wiring import another_worker, netsuite_from, quickbooks_from
 from bot.writeback import setup
 from connectors.errors import ConfigError
 from sandbox.book import DEMO_ACCOUNTS
@@ -151,6 +151,32 @@ async def test_the_look_back_finds_a_late_visible_payment_once(nsbot: Bot) -> No
     await poll_and_send(nsbot)
     [alert] = alerts(nsbot)
     assert "$1,000.00" in block_texts(alert)
+
+
+async def test_a_standby_taking_over_the_lease_does_not_report_the_payment_again(nsbot: Bot) -> None:
+    """The leader polls and alerts; a standby can't poll while it holds the lease, then takes over on the
+    stored cursor, re-reads the look-back and still makes no second alert."""
+    await say(nsbot, "subscribe Acme Logistics")
+    leader = nsbot.deps.worker
+    standby = another_worker(nsbot.services)
+    standby.daily_snapshots = False
+    standby.engine.burst_window = 0.0
+    assert await leader.step() and not await standby.step()  # the leader's first poll sets the cursor
+    ns = emulator(nsbot)
+    ns.add_payment(ns.find_invoice("1019"), "29600.00")
+    polls = sum(1 for c in ns.calls if c.path.endswith("/suiteql"))
+    assert not await standby.step()
+    assert sum(1 for c in ns.calls if c.path.endswith("/suiteql")) == polls  # no lease, no poll
+    leader._last_poll = 0.0
+    for _ in range(3):
+        await leader.step()
+    assert len(alerts(nsbot)) == 1
+    await nsbot.services.store.release_lease("alerts", leader.holder)
+    ns.advance(60)
+    for _ in range(3):
+        assert await standby.step()
+    assert sum(1 for c in ns.calls if c.path.endswith("/suiteql")) > polls  # the standby polled
+    assert len(alerts(nsbot)) == 1
 
 
 # -- write-back and the index ---------------------------------------------------------------
