@@ -8,6 +8,7 @@ from typing import Any
 
 from blocks.admin import reason_words
 from bot.store import keys
+from bot.webhooks import WEBHOOK_SOURCES
 from connectors.errors import AuthError, ConnectorError, NotFoundError
 
 PROBE_DEADLINE = 5.0
@@ -53,18 +54,17 @@ async def _report(services: Doctor, *, probe: bool) -> dict[str, Any]:
         else [None] * 3
     )
     for (name, _), result in zip(probes.items(), results):
-        connector = accounting if name == accounting.system else getattr(services, name)
-        if connector is accounting:
+        if name == accounting.system:
             state = dict(accounting.health())
         else:
+            connector = getattr(services, name)
             state = dict(connector.runner.health()) if hasattr(connector, "runner") else {}
         state["mode"] = "sandbox" if name in services.settings.sandbox_systems else "live"
         if probe:
             state["auth"] = _auth_word(result)
         connectors[name] = state
-    expires = getattr(accounting, "refresh_token_expires_at", None)
     webhooks = {}
-    for source in ("quickbooks", "hubspot", "asana") if accounting.system == "quickbooks" else ("hubspot", "asana"):
+    for source in (s for s in WEBHOOK_SOURCES if s in (accounting.system, "hubspot", "asana")):
         value = await store.get_sync(keys.webhook_last(source))
         webhooks[source] = float(value) if value else None
     pollers = {}
@@ -100,7 +100,8 @@ async def _report(services: Doctor, *, probe: bool) -> dict[str, Any]:
         problems += project_problems(project_state)
     healthy = all(c.get("available", True) and c.get("auth", "ok") == "ok" for c in connectors.values())
     extra: dict[str, Any] = {}
-    if accounting.system == "quickbooks":
+    if hasattr(accounting, "refresh_token_expires_at"):  # an OAuth 2.0 refresh token that dies (QuickBooks)
+        expires = accounting.refresh_token_expires_at
         extra["quickbooks_refresh_token_expires_at"] = expires.isoformat() if expires else None
     return {
         "status": "ok" if healthy and not problems else "degraded",
