@@ -66,6 +66,11 @@ def doctor_message(report: dict[str, Any], now: datetime) -> dict[str, Any]:
                 else ""
             )
             + (
+                f", invoice index refreshed {_when(now.timestamp() - state['index_age_seconds'], now)}"
+                if state.get("index_age_seconds") is not None
+                else (", invoice index not built yet" if "index_age_seconds" in state else "")
+            )
+            + (
                 f", last error: {escape(fmt.truncate(str(state['last_error']), 200))}"
                 if state.get("last_error") and str(state["last_error"]) not in str(state.get("auth", ""))
                 else ""

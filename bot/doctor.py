@@ -56,6 +56,7 @@ async def _report(services: Doctor, *, probe: bool) -> dict[str, Any]:
     for (name, _), result in zip(probes.items(), results):
         if name == accounting.system:
             state = dict(accounting.health())
+            state["index_age_seconds"] = await accounting.index_age()
         else:
             connector = getattr(services, name)
             state = dict(connector.runner.health()) if hasattr(connector, "runner") else {}

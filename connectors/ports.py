@@ -142,6 +142,10 @@ class QuickBooksStore(TokenStore, CursorStore, InvoiceIndex, Protocol):
     """What the QuickBooks connector needs: tokens, the index cursor and the invoice index."""
 
 
+class NetSuiteStore(CursorStore, InvoiceIndex, Protocol):
+    """What the NetSuite connector needs: the invoice index for the book, and when it was scanned."""
+
+
 class Accounting(Protocol):
     """Where the money comes from (QuickBooks or NetSuite): what the status service, the alert
     engine and its poller, write-back, the book and `/account doctor` call, never more.
@@ -176,6 +180,10 @@ class Accounting(Protocol):
 
     async def sync_index(self) -> int:
         """Bring the deal -> invoices index of the store up to date; how many invoices it holds."""
+        ...
+
+    async def index_age(self) -> float | None:
+        """Seconds since the index was last brought up to date, or None if never (doctor says so)."""
         ...
 
     async def probe(self) -> None:

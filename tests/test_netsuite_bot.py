@@ -231,8 +231,11 @@ async def test_link_repair_patches_the_deal_field(nsbot: Bot) -> None:
 async def test_doctor_shows_netsuites_auth_poller_lag_and_concurrency(nsbot: Bot) -> None:
     """auth ok, last success, the poller's lag and the bound the bot keeps to; no QuickBooks token line."""
     await poll_and_send(nsbot)
+    assert "invoice index not built yet" in await say(nsbot, "doctor")
+    await nsbot.services.accounting.sync_index()
     text = await say(nsbot, "doctor")
     assert "netsuite (sandbox): auth ok" in text and "at most 5 requests at once" in text
+    assert "invoice index refreshed just now" in text
     assert re.search(r"Pollers last ran: netsuite [^,]+ \(lag \d+(\.\d)? s\)", text), text
     assert "refresh token" not in text
     async with nsbot.http.get(f"{nsbot.url}/healthz") as resp:

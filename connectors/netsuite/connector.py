@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -17,7 +18,7 @@ from connectors.netsuite.client import NetSuiteClient, gather_all
 from connectors.netsuite.errors import NetSuiteError
 from connectors.netsuite.money import InvoiceRow, PaymentLink, applications, id_key, summarise
 from connectors.netsuite.types import UnlinkedInvoice
-from connectors.ports import InvoiceIndex
+from connectors.ports import NetSuiteStore
 from connectors.types import Money, PaymentApplication
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ class NetSuiteConnector:
         deal_field: str = DEAL_FIELD,
         app_url: str | None = None,
         lookback: timedelta = LOOKBACK,
-        store: InvoiceIndex | None = None,
+        store: NetSuiteStore | None = None,
     ) -> None:
         self.client = client
         self.store = store  # the deal -> invoices index the book reads (SuiteQL itself needs none)
@@ -104,7 +105,20 @@ class NetSuiteConnector:
         gone = await self.store.indexed_invoice_ids(self.company) - {invoice_id for invoice_id, _, _ in entries}
         await self.store.delete_invoices(self.company, gone)
         await self.store.upsert_invoices(self.company, entries)
+        await self.store.set_sync(self._index_name, str(time.time()))
         return len(entries)
+
+    async def index_age(self) -> float | None:
+        """Seconds since the last full scan into the index, or None if never."""
+        raw = await self.store.get_sync(self._index_name) if self.store is not None else None
+        try:
+            return max(0.0, time.time() - float(raw)) if raw else None
+        except ValueError:
+            return None
+
+    @property
+    def _index_name(self) -> str:
+        return f"{self.company}:index"
 
     async def _remember(self, invoices: Sequence[InvoiceRow]) -> None:
         """What a money read saw goes into the index too (fresher than the last scan for these deals)."""
