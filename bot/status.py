@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Final, Protocol
@@ -43,6 +43,7 @@ class AccountingLike(Protocol):
     system: str  # the money section's source: "quickbooks" or "netsuite"
 
     async def money(self, deal_id: str, *, today: date) -> Money | None: ...
+    async def money_many(self, deal_ids: Sequence[str], *, today: date) -> dict[str, Money | None]: ...
     async def sync_index(self) -> int: ...
 
 
@@ -210,7 +211,7 @@ class StatusService:
 
         async def money() -> dict[str, Any] | str:
             try:
-                return await self.accounting.money_many(deal_ids, today=today)  # type: ignore[attr-defined]
+                return await self.accounting.money_many(deal_ids, today=today)
             except ConnectorError as exc:
                 return _describe(exc)
 
