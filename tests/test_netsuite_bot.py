@@ -220,6 +220,7 @@ async def test_link_repair_patches_the_deal_field(nsbot: Bot) -> None:
     await nsbot.services.accounting.set_invoice_deal_id(filler, ACME)  # type: ignore[attr-defined]
     assert ns.ledger.txns[int(filler)].custom[ns.deal_field] == ACME
     assert any(c.method == "PATCH" and c.status == 204 for c in ns.calls)
+    assert filler in await nsbot.services.store.invoices_for(nsbot.services.accounting.company, ACME)
     money = await nsbot.services.accounting.money(ACME, today=nsbot.services.status._today())
     assert money is not None and filler in money.invoice_ids
     assert money.invoiced == Decimal("74000.00") + amount

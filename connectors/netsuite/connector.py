@@ -120,10 +120,14 @@ class NetSuiteConnector:
     def _index_name(self) -> str:
         return f"{self.company}:index"
 
-    async def _remember(self, invoices: Sequence[InvoiceRow]) -> None:
-        """What a money read saw goes into the index too (fresher than the last scan for these deals)."""
-        if self.store is not None and invoices:
-            await self.store.upsert_invoices(self.company, [(inv.id, inv.deal_id, "") for inv in invoices])
+    async def _remember(self, entries: Sequence[tuple[str, str | None]]) -> None:
+        """What a read or a link repair saw goes into the index too; the money never waits on a failing store."""
+        if self.store is None or not entries:
+            return
+        try:
+            await self.store.upsert_invoices(self.company, [(iid, deal, "") for iid, deal in entries])
+        except Exception:  # the store's own error types are not the connector's to know
+            log.warning("NetSuite invoices could not be written to the index; the next scan will", exc_info=True)
 
     # -- queries --------------------------------------------------------------------------
 
@@ -185,7 +189,7 @@ class NetSuiteConnector:
         links, currencies, _ = await asyncio.gather(
             self._links_into([inv.id for inv in invoices]),
             self.currencies(inv.currency_id for inv in invoices),
-            self._remember(invoices),
+            self._remember([(inv.id, inv.deal_id) for inv in invoices]),
         )
         by_deal: dict[str, list[InvoiceRow]] = {}
         for inv in invoices:
@@ -300,6 +304,7 @@ class NetSuiteConnector:
         """Write (or clear, with None) the invoice's deal field by PATCH; NotFoundError for no such invoice."""
         value = (deal_id or "").strip()  # an empty string clears a text field
         await self.client.patch_invoice(invoice_id, {self.deal_field: value})
+        await self._remember([(str(invoice_id).strip(), value or None)])
 
 
 class _Cursor:
