@@ -47,7 +47,7 @@ async def _timed(fn: Callable[[], Awaitable[None]]) -> float:
 
 
 def _runners(services: Services) -> list:
-    return [c.runner for c in (services.hubspot, services.asana, services.quickbooks)]
+    return [c.runner for c in (services.hubspot, services.asana, services.accounting)]
 
 
 async def run(latency: float, query: str, repeats: int, *, card_only: bool = False) -> int:
@@ -59,7 +59,7 @@ async def run(latency: float, query: str, repeats: int, *, card_only: bool = Fal
             try:
                 # Warm the join indexes (a running bot keeps them warm) and connector metadata.
                 await services.asana.refresh_index()  # type: ignore[attr-defined]
-                await services.quickbooks.sync_index()  # type: ignore[attr-defined]
+                await services.accounting.sync_index()  # type: ignore[attr-defined]
                 await _card(services, query)
                 sandbox.set_latency(latency)
 

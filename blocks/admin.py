@@ -61,16 +61,31 @@ def doctor_message(report: dict[str, Any], now: datetime) -> dict[str, Any]:
             f"{ok} *{name}* ({state.get('mode')}): auth {escape(str(state.get('auth', '?')))}, "
             f"last success {_when(state.get('last_ok'), now)}"
             + (
+                f", at most {state['concurrency']} requests at once ({state.get('retries', 0)} retried)"
+                if state.get("concurrency")
+                else ""
+            )
+            + (
+                f", invoice index refreshed {_when(now.timestamp() - state['index_age_seconds'], now)}"
+                if state.get("index_age_seconds") is not None
+                else (", invoice index not built yet" if "index_age_seconds" in state else "")
+            )
+            + (
                 f", last error: {escape(fmt.truncate(str(state['last_error']), 200))}"
-                if state.get("last_error")
+                if state.get("last_error") and str(state["last_error"]) not in str(state.get("auth", ""))
                 else ""
             )
         )
-    expires = report.get("quickbooks_refresh_token_expires_at")
-    lines.append(f"QuickBooks refresh token hard-expires: {expires or 'unknown until the first refresh'}")
+    if "quickbooks_refresh_token_expires_at" in report:
+        expires = report["quickbooks_refresh_token_expires_at"]
+        lines.append(f"QuickBooks refresh token hard-expires: {expires or 'unknown until the first refresh'}")
     hooks = ", ".join(f"{k} {_when(v, now)}" for k, v in report["webhooks_last_delivered"].items())
     lines.append(f"Webhooks last delivered: {hooks}")
-    polls = ", ".join(f"{k} {_when(v['last_ok'], now)}" for k, v in report["pollers"].items())
+    polls = ", ".join(
+        f"{k} {_when(v['last_ok'], now)}"
+        + (f" (lag {v['lag_seconds']:g} s)" if v.get("lag_seconds") is not None else "")
+        for k, v in report["pollers"].items()
+    )
     lines.append(f"Pollers last ran: {polls}")
     box = report["outbox"]
     lines.append(

@@ -20,6 +20,7 @@ from blocks import format as fmt
 from blocks import ids
 from blocks.card import escape
 from blocks.digest import digest_message
+from bot.models import SOURCE_LABELS
 from bot.models.alerts import (
     COALESCING,
     AlertKind,
@@ -203,7 +204,10 @@ def payment_alert(payloads: Sequence[PaymentAlert]) -> dict[str, Any]:
         ),
         ContextBlock(
             elements=[
-                MarkdownTextObject(text=f"QuickBooks · paid {fmt.day(date.fromisoformat(payloads[-1]['paid_on']))}")
+                MarkdownTextObject(
+                    text=f"{SOURCE_LABELS.get(payloads[-1].get('source') or 'quickbooks', 'QuickBooks')} · "
+                    f"paid {fmt.day(date.fromisoformat(payloads[-1]['paid_on']))}"
+                )
             ]
         ),
         _button(payloads[0]["deal_id"]),

@@ -229,15 +229,13 @@ def _money(status: AccountStatus) -> Part:
     part = Part("money", "Money")
     section = status.money
     if not section.available:
-        part.add((f"QuickBooks {_why(section)} — invoices unknown", "warn"))
+        part.add((f"{SOURCE_LABELS.get(section.source, section.source)} {_why(section)} — invoices unknown", "warn"))
         return part
     money = section.value
     if money is None:
-        if _awaits_link(status):
-            label = SOURCE_LABELS.get(section.source, section.source)
+        if _awaits_link(status):  # the same words whichever accounting system the money comes from
             part.add(
-                (f"No {label} invoice carries deal {status.deal_id}", "muted"),
-                f" — if one was sent, see {UNLINKED_COMMAND}",
+                (f"No invoice carries deal {status.deal_id}", "muted"), f" — if one was sent, see {UNLINKED_COMMAND}"
             )
         else:
             part.add(("No invoices yet", "muted"))

@@ -9,10 +9,11 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.settings import Settings, SettingsError
+from bot.settings import ACCOUNTING_SYSTEMS, Settings, SettingsError
 
 DEMO_QUERY = "Globex"
 
@@ -49,7 +50,10 @@ def _parser() -> argparse.ArgumentParser:
     sandbox = sub.add_parser("sandbox", help="run the HubSpot/Asana/QuickBooks/Slack emulators on loopback")
     sandbox.add_argument("--accounts", type=int, default=None, help="seed a large synthetic book of N accounts")
     sandbox.add_argument("--latency", type=float, default=0.0, help="milliseconds added to every request")
-    sandbox.add_argument("--port", type=int, default=4100, help="first port (services take PORT..PORT+3); 0 for any")
+    sandbox.add_argument("--port", type=int, default=4100, help="first port (services take PORT..PORT+4); 0 for any")
+    sandbox.add_argument(
+        "--accounting", choices=ACCOUNTING_SYSTEMS, default=None, help="the money in QuickBooks or NetSuite"
+    )
     sandbox.add_argument(
         "--qbo-custom-fields",
         choices=("legacy", "enhanced"),
@@ -61,6 +65,12 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="the sandbox plus a card: try accountbot with no credentials")
     demo.add_argument("query", nargs="?", default=DEMO_QUERY, help=f"account to show (default {DEMO_QUERY!r})")
     demo.add_argument("--no-color", action="store_true")
+    demo.add_argument(
+        "--accounting",
+        choices=ACCOUNTING_SYSTEMS,
+        default=None,
+        help="the demo book's money in QuickBooks (default) or NetSuite (ACCOUNTING)",
+    )
     demo.set_defaults(func=_cmd_demo)
 
     serve = sub.add_parser("serve", help="the Slack app (HTTP on PORT, or Socket Mode when SLACK_APP_TOKEN is set)")
@@ -97,12 +107,12 @@ def _sandbox_requested(args: argparse.Namespace) -> bool:
 async def _cmd_card(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     if not _sandbox_requested(args):
-        settings.require(("hubspot", "asana", "quickbooks"))
+        settings.require(("hubspot", "asana", settings.accounting))
         return await _print_card(settings, args.query, as_json=args.json, color=_color(args))
     from bot.wiring import settings_on_sandbox
     from sandbox.server import Sandbox
 
-    async with Sandbox() as sandbox:
+    async with Sandbox(netsuite=settings.accounting == "netsuite") as sandbox:
         on_sandbox = settings_on_sandbox(settings, sandbox.env())
         return await _print_card(on_sandbox, args.query, as_json=args.json, color=_color(args))
 
@@ -144,21 +154,25 @@ async def _print_card(settings: Settings, query: str, *, as_json: bool, color: b
 async def _cmd_sandbox(args: argparse.Namespace) -> int:
     from sandbox.server import Sandbox
 
+    accounting = args.accounting or Settings.from_env().accounting
     ports = None
     if args.port:
-        ports = {name: args.port + i for i, name in enumerate(("hubspot", "asana", "quickbooks", "slack"))}
+        names = ("hubspot", "asana", "quickbooks", "slack", "netsuite")
+        ports = {name: args.port + i for i, name in enumerate(names)}
     sandbox = Sandbox(
         accounts_count=args.accounts,
         latency=args.latency / 1000.0,
         ports=ports,
+        netsuite=accounting == "netsuite",
         qbo_custom_fields=args.qbo_custom_fields,
     )
     await sandbox.start()
     db = Path.cwd() / "accountbot-sandbox.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)  # the sandbox's tokens die with it
-    env = dict(sandbox.env(), DATABASE_URL=f"sqlite:///{db}")
-    print(f"# accountbot sandbox: {len(sandbox.accounts)} accounts; HubSpot, Asana, QuickBooks and Slack on loopback.")
+    env = dict(sandbox.env(), DATABASE_URL=f"sqlite:///{db}", ACCOUNTING=accounting)
+    money = "NetSuite" if accounting == "netsuite" else "QuickBooks"
+    print(f"# accountbot sandbox: {len(sandbox.accounts)} accounts; HubSpot, Asana, {money} and Slack on loopback.")
     print("# Paste these into another shell (or a .env file), then try: accountbot card Acme")
     for key, value in env.items():
         print(f"export {key}={value}")
@@ -175,13 +189,18 @@ async def _cmd_demo(args: argparse.Namespace) -> int:
     from sandbox.book import DEMO_ACCOUNTS
     from sandbox.server import Sandbox
 
+    base = Settings.from_env()
+    if args.accounting:
+        base = replace(base, accounting=args.accounting)
+    netsuite = base.accounting == "netsuite"
     print(
-        "Starting the sandbox: emulated HubSpot, Asana, QuickBooks and Slack on loopback, "
-        f"seeded with {len(DEMO_ACCOUNTS)} demo accounts. No credentials needed.\n"
+        f"Starting the sandbox: emulated HubSpot, Asana, {'NetSuite' if netsuite else 'QuickBooks'} and Slack on "
+        f"loopback, seeded with {len(DEMO_ACCOUNTS)} demo accounts. No credentials needed.\n"
     )
-    async with Sandbox() as sandbox:
-        settings = settings_on_sandbox(Settings.from_env(), sandbox.env())
-        print(f"$ accountbot card {args.query!r} --sandbox\n")
+    async with Sandbox(netsuite=netsuite) as sandbox:
+        settings = replace(settings_on_sandbox(base, sandbox.env()), accounting=base.accounting)
+        prefix = "ACCOUNTING=netsuite " if netsuite else ""
+        print(f"$ {prefix}accountbot card {args.query!r} --sandbox\n")
         code = await _print_card(settings, args.query, as_json=False, color=_color(args))
     print("\nThe demo book (each shows a different state a rep meets):")
     for account in DEMO_ACCOUNTS:
@@ -203,7 +222,7 @@ async def _cmd_serve(args: argparse.Namespace) -> int:
     if _sandbox_requested(args):
         from sandbox.server import Sandbox
 
-        sandbox = await Sandbox().start()
+        sandbox = await Sandbox(netsuite=settings.accounting == "netsuite").start()
         settings = settings_on_sandbox(settings, sandbox.env())
         print("Serving on the sandbox: Slack requests must be signed with the sandbox's signing secret.")
     settings.require()

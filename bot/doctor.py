@@ -8,6 +8,7 @@ from typing import Any
 
 from blocks.admin import reason_words
 from bot.store import keys
+from bot.webhooks import WEBHOOK_SOURCES
 from connectors.errors import AuthError, ConnectorError, NotFoundError
 
 PROBE_DEADLINE = 5.0
@@ -22,7 +23,7 @@ class Doctor:
         store: Any,
         hubspot: Any,
         asana: Any,
-        quickbooks: Any,
+        accounting: Any,
         writeback: Any = None,
         projects: Any = None,
         unlinked: Any = None,
@@ -34,7 +35,7 @@ class Doctor:
         self.store = store
         self.hubspot = hubspot
         self.asana = asana
-        self.quickbooks = quickbooks
+        self.accounting = accounting  # QuickBooks or NetSuite
 
     async def report(self, *, probe: bool = True) -> dict[str, Any]:
         """Connectors (auth, last success), webhooks, pollers, outbox, broken subscriptions, token expiry."""
@@ -45,7 +46,8 @@ async def _report(services: Doctor, *, probe: bool) -> dict[str, Any]:
     store = services.store
     now = time.time()
     connectors: dict[str, Any] = {}
-    probes = {"hubspot": _probe_hubspot, "asana": _probe_asana, "quickbooks": _probe_quickbooks}
+    accounting = services.accounting
+    probes = {"hubspot": _probe_hubspot, "asana": _probe_asana, accounting.system: _probe_accounting}
     results = (
         await asyncio.gather(
             *(asyncio.wait_for(fn(services), PROBE_DEADLINE) for fn in probes.values()), return_exceptions=True
@@ -54,20 +56,22 @@ async def _report(services: Doctor, *, probe: bool) -> dict[str, Any]:
         else [None] * 3
     )
     for (name, _), result in zip(probes.items(), results):
-        connector = getattr(services, name)
-        state = dict(connector.runner.health()) if hasattr(connector, "runner") else {}
+        if name == accounting.system:
+            state = dict(accounting.health())
+            state["index_age_seconds"] = await accounting.index_age()
+        else:
+            connector = getattr(services, name)
+            state = dict(connector.runner.health()) if hasattr(connector, "runner") else {}
         state["mode"] = "sandbox" if name in services.settings.sandbox_systems else "live"
         if probe:
             state["auth"] = _auth_word(result)
         connectors[name] = state
-    qbo = services.quickbooks
-    expires = getattr(qbo, "refresh_token_expires_at", None)
     webhooks = {}
-    for source in ("quickbooks", "hubspot", "asana"):
+    for source in (s for s in WEBHOOK_SOURCES if s in (accounting.system, "hubspot", "asana")):
         value = await store.get_sync(keys.webhook_last(source))
         webhooks[source] = float(value) if value else None
     pollers = {}
-    for source in ("quickbooks", "hubspot"):
+    for source in (accounting.system, "hubspot"):
         value = await store.get_sync(keys.poll_ok(source))
         pollers[source] = {
             "last_ok": float(value) if value else None,
@@ -81,7 +85,7 @@ async def _report(services: Doctor, *, probe: bool) -> dict[str, Any]:
     lease = await store.lease_holder("alerts")
     outbox = await store.outbox_stats(now)
     problems = outbox_problems(outbox, lease)
-    if getattr(getattr(qbo, "tokens", None), "unsaved", False):
+    if getattr(getattr(accounting, "tokens", None), "unsaved", False):
         problems.append(
             "QuickBooks rotated its tokens but the database refused to store them: they live only in "
             "this process's memory. Fix the database before restarting, or an admin will have to "
@@ -100,11 +104,15 @@ async def _report(services: Doctor, *, probe: bool) -> dict[str, Any]:
     links = await link_state(services, probe=probe)
     problems += links.pop("problems")
     healthy = all(c.get("available", True) and c.get("auth", "ok") == "ok" for c in connectors.values())
+    extra: dict[str, Any] = {}
+    if hasattr(accounting, "refresh_token_expires_at"):  # an OAuth 2.0 refresh token that dies (QuickBooks)
+        expires = accounting.refresh_token_expires_at
+        extra["quickbooks_refresh_token_expires_at"] = expires.isoformat() if expires else None
     return {
         "status": "ok" if healthy and not problems else "degraded",
         "problems": problems,
         "connectors": connectors,
-        "quickbooks_refresh_token_expires_at": expires.isoformat() if expires else None,
+        **extra,
         "webhooks_last_delivered": webhooks,
         "pollers": pollers,
         "outbox": outbox,
@@ -120,7 +128,7 @@ async def link_state(services: Doctor, *, probe: bool) -> dict[str, Any]:
     """Whether invoices carry the deal field at all, and the counts of the last `/account unlinked`."""
     problems: list[str] = []
     state: dict[str, Any] = {}
-    qbo = services.quickbooks
+    qbo = services.accounting
     if hasattr(qbo, "deal_field_problem"):
         try:
             problem = await asyncio.wait_for(qbo.deal_field_problem(sync=probe), PROBE_DEADLINE)
@@ -197,8 +205,8 @@ async def _probe_asana(services: Any) -> bool:
     return True
 
 
-async def _probe_quickbooks(services: Any) -> bool:
-    await services.quickbooks.query("SELECT COUNT(*) FROM Invoice")
+async def _probe_accounting(services: Any) -> bool:
+    await services.accounting.probe()
     return True
 
 

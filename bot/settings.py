@@ -11,6 +11,7 @@ from typing import Any, Final
 from bot.health import Thresholds
 
 SYSTEMS: Final = ("slack", "hubspot", "asana", "quickbooks")
+ACCOUNTING_SYSTEMS: Final = ("quickbooks", "netsuite")  # ACCOUNTING: where the money comes from
 
 QBO_BASE_URLS: Final = {
     "production": "https://quickbooks.api.intuit.com/v3",
@@ -23,6 +24,13 @@ REQUIRED: Final[dict[str, tuple[str, ...]]] = {
     "hubspot": ("HUBSPOT_ACCESS_TOKEN", "HUBSPOT_PORTAL_ID"),
     "asana": ("ASANA_ACCESS_TOKEN", "ASANA_WORKSPACE_GID"),
     "quickbooks": ("QBO_CLIENT_ID", "QBO_CLIENT_SECRET", "QBO_REALM_ID", "QBO_REFRESH_TOKEN"),
+    "netsuite": (
+        "NETSUITE_ACCOUNT_ID",
+        "NETSUITE_CONSUMER_KEY",
+        "NETSUITE_CONSUMER_SECRET",
+        "NETSUITE_TOKEN_ID",
+        "NETSUITE_TOKEN_SECRET",
+    ),
 }
 
 TRUE_WORDS: Final = {"1", "true", "yes", "on"}
@@ -84,6 +92,16 @@ class Settings:
     qbo_webhook_verifier: str | None = field(default=None, repr=False)
     qbo_deal_field: str = "Deal ID"
 
+    accounting: str = "quickbooks"  # or "netsuite"
+    netsuite_account_id: str | None = None
+    netsuite_consumer_key: str | None = field(default=None, repr=False)
+    netsuite_consumer_secret: str | None = field(default=None, repr=False)
+    netsuite_token_id: str | None = field(default=None, repr=False)
+    netsuite_token_secret: str | None = field(default=None, repr=False)
+    netsuite_base_url: str | None = None  # derived from the account id when empty
+    netsuite_deal_field: str = "custbody_hubspot_deal_id"
+    netsuite_concurrency: int = 5  # requests in flight the bot allows itself (the account's limit is shared)
+
     database_url: str = "sqlite:///accountbot.db"
     host: str = "0.0.0.0"
     public_url: str | None = None
@@ -135,6 +153,10 @@ class Settings:
         settings = cls(**values)
         if settings.qbo_environment not in QBO_BASE_URLS:
             raise SettingsError(f"QBO_ENVIRONMENT must be 'production' or 'sandbox', not {settings.qbo_environment!r}")
+        accounting = settings.accounting.strip().lower()
+        if accounting not in ACCOUNTING_SYSTEMS:
+            raise SettingsError(f"ACCOUNTING must be 'quickbooks' or 'netsuite', not {settings.accounting!r}")
+        settings = replace(settings, accounting=accounting)
         if not settings.qbo_base_url:
             settings = replace(settings, qbo_base_url=QBO_BASE_URLS[settings.qbo_environment])
         return settings
@@ -147,8 +169,15 @@ class Settings:
         """True when `system` has every credential it needs."""
         return not self.missing(system)
 
-    def require(self, systems: tuple[str, ...] = SYSTEMS) -> None:
+    @property
+    def systems(self) -> tuple[str, ...]:
+        """The systems this configuration runs on: Slack, HubSpot, Asana and its ACCOUNTING."""
+        return ("slack", "hubspot", "asana", self.accounting)
+
+    def require(self, systems: tuple[str, ...] | None = None) -> None:
         """Raise SettingsError naming every missing variable of the systems not on the sandbox."""
+        if systems is None:
+            systems = self.systems
         problems = []
         for system in systems:
             if system in self.sandbox_systems:
@@ -184,7 +213,7 @@ def _coerce(name: str, raw: str, annotation: object) -> object:
             raise ValueError("expected a whole number") from None
         if name == "port" and not 0 < value < 65536:
             raise ValueError("expected a port between 1 and 65535")
-        if name.endswith("_rate_limit") and value < 1:
+        if name.endswith(("_rate_limit", "_concurrency")) and value < 1:
             raise ValueError("expected a number of requests, 1 or more")
         return value
     if text.startswith("float"):

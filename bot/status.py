@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Final, Protocol
@@ -39,8 +39,12 @@ class AsanaLike(Protocol):
     async def delivery(self, deal_id: str, *, today: date) -> Delivery | None: ...
 
 
-class QuickBooksLike(Protocol):
+class AccountingLike(Protocol):
+    system: str  # the money section's source: "quickbooks" or "netsuite"
+
     async def money(self, deal_id: str, *, today: date) -> Money | None: ...
+    async def money_many(self, deal_ids: Sequence[str], *, today: date) -> dict[str, Money | None]: ...
+    async def sync_index(self) -> int: ...
 
 
 class DealNotFound(Exception):
@@ -57,7 +61,7 @@ class Timing:
 
     hubspot_deadline: float = 6.0
     asana_deadline: float = 6.0
-    quickbooks_deadline: float = 6.0
+    accounting_deadline: float = 6.0  # QuickBooks or NetSuite
     fresh_ttl: float = 60.0  # a section this young is served from cache
     last_good_ttl: float = 24 * 3600.0  # how long a last good value may stand in for a failure
     resolve_ttl: float = 60.0
@@ -70,13 +74,15 @@ class _Fetched:
     at: float
 
 
+ACCOUNTING: Final = "accounting"  # in SECTIONS: the accounting connector's own `system`
+
 # (section name, source, deadline attribute)
 SECTIONS: Final = (
     ("deal", "hubspot", "hubspot_deadline"),
     ("escalations", "hubspot", "hubspot_deadline"),
     ("communication", "hubspot", "hubspot_deadline"),
     ("delivery", "asana", "asana_deadline"),
-    ("money", "quickbooks", "quickbooks_deadline"),
+    ("money", ACCOUNTING, "accounting_deadline"),
 )
 
 
@@ -87,7 +93,7 @@ class StatusService:
         self,
         hubspot: HubSpotLike,
         asana: AsanaLike,
-        quickbooks: QuickBooksLike,
+        accounting: AccountingLike,
         *,
         timing: Timing = Timing(),
         today: Callable[[], date] | None = None,
@@ -95,7 +101,7 @@ class StatusService:
     ) -> None:
         self.hubspot = hubspot
         self.asana = asana
-        self.quickbooks = quickbooks
+        self.accounting = accounting
         self.timing = timing
         self._today = today or (lambda: datetime.now(UTC).date())
         self._clock = clock
@@ -137,7 +143,7 @@ class StatusService:
         fetchers = self._fetchers(deal_id, today)
         results = await asyncio.gather(
             *(
-                self._section(name, source, deal_id, fetchers[name], getattr(self.timing, deadline))
+                self._section(name, self._source(source), deal_id, fetchers[name], getattr(self.timing, deadline))
                 for name, source, deadline in SECTIONS
             )
         )
@@ -145,7 +151,9 @@ class StatusService:
             raise DealNotFound(deal_id)
         sections: dict[str, Section[Any]] = {
             # a deal-scoped lookup that 404'd: nothing there
-            name: Section(source=source, value=None, fetched_at=self._now()) if isinstance(value, _NotFound) else value
+            name: Section(source=self._source(source), value=None, fetched_at=self._now())
+            if isinstance(value, _NotFound)
+            else value
             for (name, source, _), value in zip(SECTIONS, results)
         }
         return AccountStatus(
@@ -171,11 +179,11 @@ class StatusService:
             "escalations": lambda: self._tuple(self.hubspot.open_escalations(deal_id)),
             "communication": lambda: self.hubspot.last_communication(deal_id),
             "delivery": lambda: self.asana.delivery(deal_id, today=today),
-            "money": lambda: self.quickbooks.money(deal_id, today=today),
+            "money": lambda: self.accounting.money(deal_id, today=today),
         }
 
     async def get_statuses(self, deal_ids: list[str], *, asana_concurrency: int = 8) -> dict[str, AccountStatus]:
-        """Many accounts at once for the daily snapshot: HubSpot and QuickBooks batched, Asana per project.
+        """Many accounts at once for the daily snapshot: HubSpot and the accounting batched, Asana per project.
 
         Not cached and not single-flighted: a background job, not a card. Deals HubSpot doesn't
         know are left out.
@@ -203,7 +211,7 @@ class StatusService:
 
         async def money() -> dict[str, Any] | str:
             try:
-                return await self.quickbooks.money_many(deal_ids, today=today)  # type: ignore[attr-defined]
+                return await self.accounting.money_many(deal_ids, today=today)
             except ConnectorError as exc:
                 return _describe(exc)
 
@@ -225,9 +233,9 @@ class StatusService:
                 escalations = Section("hubspot", tuple(fact.escalations), now)
                 comm = Section("hubspot", fact.communication, now)
             money_section = (
-                Section("quickbooks", None, None, error=moneys)
+                Section(self.accounting.system, None, None, error=moneys)
                 if isinstance(moneys, str)
-                else Section("quickbooks", moneys.get(deal_id), now)
+                else Section(self.accounting.system, moneys.get(deal_id), now)
             )
             result[deal_id] = AccountStatus(
                 deal_id=deal_id,
@@ -256,6 +264,9 @@ class StatusService:
                 self._fresh.pop((name, deal_id), None)
 
     # -- internals ----------------------------------------------------------------------
+
+    def _source(self, source: str) -> str:
+        return self.accounting.system if source == ACCOUNTING else source
 
     async def _section(
         self, name: str, source: str, deal_id: str, fetch: Callable[[], Awaitable[Any]], deadline: float

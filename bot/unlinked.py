@@ -56,7 +56,7 @@ class UnlinkedService:
         store: Store,
         hubspot: HubSpotConnector,
         asana: AsanaConnector,
-        quickbooks: QuickBooksConnector,
+        quickbooks: QuickBooksConnector | None,
         status: StatusService,
         projects: ProjectOnClose | None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -90,6 +90,7 @@ class UnlinkedService:
         now = self.clock()
         today = now.date()
         errors: list[str] = []
+        qbo = self.quickbooks
 
         async def guarded(what: str, call: Awaitable[Any], empty: Any) -> Any:
             try:
@@ -103,8 +104,8 @@ class UnlinkedService:
         deals, projects, invoices, carried = await asyncio.gather(
             guarded("HubSpot won deals", self.hubspot.won_deals(since_won), []),
             guarded("Asana projects", self.asana.project_refs(), []),
-            guarded("QuickBooks invoices", self.quickbooks.recent_invoices(since_invoices), []),
-            guarded("QuickBooks invoice index", self.quickbooks.deal_ids_carried(), {}),
+            guarded("QuickBooks invoices", qbo.recent_invoices(since_invoices), []) if qbo else _value([]),
+            guarded("QuickBooks invoice index", qbo.deal_ids_carried(), {}) if qbo else _value({}),
         )
         deals_: list[DealMatch] = deals
         projects_: list[ProjectRef] = projects
@@ -115,17 +116,15 @@ class UnlinkedService:
         companies, briefs, history = await asyncio.gather(
             guarded("HubSpot companies", self.hubspot.company_names([d.deal_id for d in deals_]), {}),
             guarded("HubSpot deal IDs", self.hubspot.deal_briefs(sorted(elsewhere)), None) if elsewhere else _none(),
-            guarded("QuickBooks customers' invoices", self.quickbooks.invoices_of_customers(loose_customers), [])
-            if loose_customers
+            guarded("QuickBooks customers' invoices", qbo.invoices_of_customers(loose_customers), [])
+            if qbo and loose_customers
             else _empty(),
         )
         if briefs is None and elsewhere:  # HubSpot could not say: no deal ID is called unknown
             briefs = dict.fromkeys(elsewhere)
         unknown = sorted(set(carried) & (elsewhere - set(briefs or {})))
         carrying = (
-            await guarded("QuickBooks invoice index", self.quickbooks.invoice_ids_carrying(unknown), {})
-            if unknown
-            else {}
+            await guarded("QuickBooks invoice index", qbo.invoice_ids_carrying(unknown), {}) if qbo and unknown else {}
         )
         findings = Findings(
             deals=deals_,
@@ -145,7 +144,9 @@ class UnlinkedService:
         scope = {
             "hubspot": f"{len(deals_)} won deals closed since {since_won.isoformat()}",
             "asana": f"{len(projects_)} projects",
-            "quickbooks": f"{len(invoices_)} invoices since {since_invoices.isoformat()}",
+            "quickbooks": f"{len(invoices_)} invoices since {since_invoices.isoformat()}"
+            if qbo
+            else "no invoices (link repair reads QuickBooks only so far)",
         }
         return UnlinkedReport(
             items=tuple(items),
@@ -210,6 +211,8 @@ class UnlinkedService:
                     if action is LinkAction.LINK_PROJECT:
                         await self.asana.put_deal_id(target, deal_id)
                         await self.asana.index_project(target, deal_id, name)
+                    elif self.quickbooks is None:
+                        raise ConnectorError("accounting", "linking invoices works with QuickBooks only so far")
                     elif not (await self.quickbooks.put_deal_id_on_invoice(target, deal_id)).written:
                         skipped.append(target)
                         return
@@ -266,6 +269,10 @@ def _said(action: LinkAction, name: str, deal_id: str, done: list[str], skipped:
 
 async def _none() -> None:
     return None
+
+
+async def _value(value: Any) -> Any:
+    return value
 
 
 async def _empty() -> list[InvoiceRef]:

@@ -51,6 +51,8 @@ from bot.writeback import WriteBack
 from connectors.asana import AsanaConnector
 from connectors.errors import ConfigError
 from connectors.hubspot import HubSpotConnector
+from connectors.netsuite import NetSuiteClient, NetSuiteConnector
+from connectors.ports import Accounting
 from connectors.quickbooks import QuickBooksConnector
 
 SYSTEM_PREFIXES: Final = {
@@ -58,6 +60,7 @@ SYSTEM_PREFIXES: Final = {
     "hubspot": ("HUBSPOT_",),
     "asana": ("ASANA_",),
     "quickbooks": ("QBO_",),
+    "netsuite": ("NETSUITE_",),
 }
 
 
@@ -73,7 +76,7 @@ class Services:
     store: Store
     hubspot: HubSpotConnector
     asana: AsanaConnector
-    quickbooks: QuickBooksConnector
+    accounting: Accounting  # QuickBooks or NetSuite (ACCOUNTING)
     status: StatusService
     cards: CardService
     gate: Gatekeeper
@@ -99,7 +102,7 @@ class Services:
         await self.status.close()
         self.hubspot.close()
         self.asana.close()
-        self.quickbooks.close()
+        await self.accounting.aclose()
         await self.store.close()
         await self.slack_http.close()
 
@@ -170,20 +173,46 @@ def quickbooks_from(settings: Settings, store: Store, **kwargs: Any) -> QuickBoo
     )
 
 
+def netsuite_from(settings: Settings, store: Store, **kwargs: Any) -> NetSuiteConnector:
+    """The NetSuite connector of these settings (Token-Based Authentication, NETSUITE_CONCURRENCY)."""
+    missing = settings.missing("netsuite")
+    if missing:
+        raise ConfigError("netsuite", "missing " + ", ".join(missing) + " (ACCOUNTING=netsuite)")
+    client_kwargs = {k: kwargs.pop(k) for k in ("policy",) if k in kwargs}
+    client = NetSuiteClient(
+        settings.netsuite_account_id or "",
+        settings.netsuite_consumer_key or "",
+        settings.netsuite_consumer_secret or "",
+        settings.netsuite_token_id or "",
+        settings.netsuite_token_secret or "",
+        base_url=settings.netsuite_base_url,
+        concurrency=settings.netsuite_concurrency,
+        **client_kwargs,
+    )
+    return NetSuiteConnector(client, deal_field=settings.netsuite_deal_field, store=store, **kwargs)
+
+
+def accounting_from(settings: Settings, store: Store, **kwargs: Any) -> Accounting:
+    """The accounting connector ACCOUNTING names (QuickBooks or NetSuite)."""
+    if settings.accounting == "netsuite":
+        return netsuite_from(settings, store, **kwargs)
+    return quickbooks_from(settings, store, **kwargs)
+
+
 async def open_services(
     settings: Settings,
     *,
     timing: Timing = Timing(),
     clock: Callable[[], datetime] = utcnow,
-    systems: tuple[str, ...] = ("hubspot", "asana", "quickbooks"),
+    systems: tuple[str, ...] | None = None,
 ) -> Services:
     """Check the configuration, open the store and build every service (no other I/O)."""
-    settings.require(systems)
+    settings.require(systems or ("hubspot", "asana", settings.accounting))
     store = await Store.open(settings.database_url)
     hubspot = hubspot_from(settings)
     asana = asana_from(settings, store)
-    quickbooks = quickbooks_from(settings, store)
-    status = StatusService(hubspot, asana, quickbooks, timing=timing)
+    accounting = accounting_from(settings, store)
+    status = StatusService(hubspot, asana, accounting, timing=timing)
     links = Links(settings.hubspot_portal_id)
     writeback = WriteBack(store, hubspot, enabled=settings.hubspot_writeback)
     cards = CardService(status, hubspot, store, settings.thresholds, links, writeback)
@@ -199,22 +228,23 @@ async def open_services(
     )
     book = BookService(store, hubspot, gate, snapshotter)
     worker = build_worker(
-        settings, store, hubspot, asana, quickbooks, status, snapshotter, book, gate, slack_session=slack_http
+        settings, store, hubspot, asana, accounting, status, snapshotter, book, gate, slack_session=slack_http
     )
-    unlinked = UnlinkedService(store, hubspot, asana, quickbooks, status, worker.engine.projects, clock)
+    qbo = accounting if isinstance(accounting, QuickBooksConnector) else None  # link repair: QuickBooks so far
+    unlinked = UnlinkedService(store, hubspot, asana, qbo, status, worker.engine.projects, clock)
     return Services(
         settings=settings,
         store=store,
         hubspot=hubspot,
         asana=asana,
-        quickbooks=quickbooks,
+        accounting=accounting,
         status=status,
         cards=cards,
         gate=gate,
         subscriptions=SubscriptionService(store, cards, SlackDirectory(slack)),
         book=book,
         home=HomeService(gate, book, store, clock),
-        doctor=Doctor(settings, store, hubspot, asana, quickbooks, writeback, worker.engine.projects, unlinked),
+        doctor=Doctor(settings, store, hubspot, asana, accounting, writeback, worker.engine.projects, unlinked),
         links=links,
         unfurls=UnfurlService(links, cards, gate, clock),
         communications=CommunicationLog(cards, store, gate),
@@ -251,7 +281,7 @@ def build_worker(
     store: Store,
     hubspot: HubSpotConnector,
     asana: AsanaConnector,
-    quickbooks: QuickBooksConnector,
+    accounting: Accounting,
     status: StatusService,
     snapshotter: Snapshotter,
     book: BookService,
@@ -263,7 +293,7 @@ def build_worker(
     session: aiohttp.ClientSession | None = worker_kwargs.pop("slack_session", None)
     recorder = EventRecorder(store, settings, snapshotter=snapshotter)
     projects = ProjectOnClose(settings, store, hubspot, asana, status, recorder, holder)
-    engine = AlertEngine(store, hubspot, quickbooks, recorder=recorder, status=status, projects=projects)
+    engine = AlertEngine(store, hubspot, accounting, recorder=recorder, status=status, projects=projects)
     sender = OutboxSender(store, sender_client(settings, session), alert_message, name=holder)
     return AlertWorker(
         store,
@@ -292,7 +322,7 @@ def another_worker(services: Services, settings: Settings | None = None, **worke
         services.store,
         services.hubspot,
         services.asana,
-        services.quickbooks,
+        services.accounting,
         services.status,
         snapshotter,
         services.book,

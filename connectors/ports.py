@@ -6,9 +6,13 @@ implements them all); it never sees how or where that object keeps anything.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from datetime import date
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from connectors.types import Money, PaymentApplication
 
 
 @dataclass(frozen=True)
@@ -140,3 +144,60 @@ class AsanaStore(ProjectIndex, CursorStore, Protocol):
 
 class QuickBooksStore(TokenStore, CursorStore, InvoiceIndex, Protocol):
     """What the QuickBooks connector needs: tokens, the index cursor and the invoice index."""
+
+
+class NetSuiteStore(CursorStore, InvoiceIndex, Protocol):
+    """What the NetSuite connector needs: the invoice index for the book, and when it was scanned."""
+
+
+class Accounting(Protocol):
+    """Where the money comes from (QuickBooks or NetSuite): what the status service, the alert
+    engine and its poller, write-back, the book and `/account doctor` call, never more.
+
+    `system` names the source ("quickbooks", "netsuite"): the money section's source, the
+    poller's cursor and the signals the engine takes as payments. `company` is the company or
+    account the invoices belong to (payment events are keyed by it).
+    """
+
+    system: str
+
+    @property
+    def company(self) -> str:
+        """The company (QuickBooks realm) or account (NetSuite) id."""
+        ...
+
+    async def money(self, deal_id: str, *, today: date) -> Money | None:
+        """Invoiced, paid, outstanding, overdue and the last payment of the deal; None without invoices."""
+        ...
+
+    async def money_many(self, deal_ids: Sequence[str], *, today: date) -> dict[str, Money | None]:
+        """money() for many deals at once (the daily round)."""
+        ...
+
+    async def payment_applications_many(self, payment_ids: Sequence[str]) -> dict[str, list[PaymentApplication]]:
+        """What each payment paid into invoices carrying a deal ID (unknown payments left out)."""
+        ...
+
+    async def changed_payments(self, cursor: str | None) -> tuple[list[str], str]:
+        """Ids of payments changed since `cursor` and the next cursor; None starts from now (no ids)."""
+        ...
+
+    async def sync_index(self) -> int:
+        """Bring the deal -> invoices index of the store up to date; how many invoices it holds."""
+        ...
+
+    async def index_age(self) -> float | None:
+        """Seconds since the index was last brought up to date, or None if never (doctor says so)."""
+        ...
+
+    async def probe(self) -> None:
+        """One cheap authenticated read (doctor's auth check); raises the connector's error."""
+        ...
+
+    def health(self) -> dict[str, object]:
+        """For /healthz and doctor: available, last_ok, last_error, calls, retries (and limits)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections and workers."""
+        ...

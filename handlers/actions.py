@@ -14,7 +14,7 @@ from blocks.replies import card_response, refusal_response
 from blocks.unlinked import link_result, parse_link_value, unlinked_message
 from handlers import allowed, services_of
 
-LINK_BUTTONS: Final = (ids.OPEN_HUBSPOT, ids.OPEN_ASANA, ids.OPEN_QUICKBOOKS)
+LINK_BUTTONS: Final = (ids.OPEN_HUBSPOT, ids.OPEN_ASANA, ids.OPEN_QUICKBOOKS, ids.OPEN_NETSUITE)
 
 
 async def on_pick(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any, context: Any) -> None:

@@ -127,13 +127,17 @@ async def start_bot(
     timing: Timing = Timing(),
     sandbox: Sandbox | None = None,
     database_url: str | None = None,
+    accounting: str = "quickbooks",
     **sandbox_kwargs: Any,
 ) -> Bot:
-    """Sandbox + services + the Slack app on a loopback port."""
+    """Sandbox + services + the Slack app on a loopback port (`accounting="netsuite"`: money from NetSuite)."""
+    if accounting == "netsuite":
+        sandbox_kwargs["netsuite"] = True
     sandbox = sandbox or Sandbox(**sandbox_kwargs)
     await sandbox.start()
-    settings = settings_on_sandbox(Settings.from_env({}, dotenv=None), sandbox.env(), database_dir=tmp_path)
-    settings = replace(settings, database_url=database_url or f"sqlite:///{tmp_path}/bot.db")
+    base = Settings.from_env({"ACCOUNTING": accounting}, dotenv=None)
+    settings = settings_on_sandbox(base, sandbox.env(), database_dir=tmp_path)
+    settings = replace(settings, database_url=database_url or f"sqlite:///{tmp_path}/bot.db", accounting=accounting)
     services = await open_services(settings, timing=timing)
     services.worker.daily_snapshots = False  # tests step the worker; the daily round has its own tests
     runner = web.AppRunner(create_web_app(create_app(services), services), access_log=None)

@@ -23,7 +23,17 @@ if TYPE_CHECKING:
 # A fixed "today" makes golden output and date arithmetic reproducible.
 TODAY = date(2026, 11, 25)
 
-SECRET_PREFIXES = ("SLACK_", "HUBSPOT_", "ASANA_", "QBO_", "NETSUITE_", "DATABASE_URL", "ACCOUNTBOT_", "PUBLIC_URL")
+SECRET_PREFIXES = (
+    "SLACK_",
+    "HUBSPOT_",
+    "ASANA_",
+    "QBO_",
+    "NETSUITE_",
+    "ACCOUNTING",
+    "DATABASE_URL",
+    "ACCOUNTBOT_",
+    "PUBLIC_URL",
+)
 
 
 @pytest.fixture(autouse=True)

@@ -56,6 +56,16 @@ async def test_ack_bench_runs() -> None:
     assert figures[6]["max"] > 0 and figures[6]["users_info"] == 2
 
 
+async def test_netsuite_bench_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """The cold card on NetSuite beside QuickBooks', each with its money (the verdicts are not checked)."""
+    from bench.netsuite import cold_cards, report
+
+    figures = await cold_cards(0.001, "Globex", 1)
+    assert set(figures) == {"quickbooks", "netsuite"} and figures["netsuite"]["calls_netsuite"] > 0
+    report(figures, 0.001)
+    assert "netsuite" in capsys.readouterr().out
+
+
 async def test_unlinked_bench_runs() -> None:
     """/account unlinked on a small generated book: acked, listed, calls counted per system."""
     from bench.unlinked import run

@@ -25,6 +25,15 @@ def test_demo_prints_a_card_and_how_to_go_further(capsys: pytest.CaptureFixture[
         assert text in out, text
 
 
+def test_demo_on_netsuite_shows_the_same_money(capsys: pytest.CaptureFixture[str]) -> None:
+    """`accountbot demo --accounting netsuite`: the same demo book, its money read from the NetSuite emulator."""
+    assert main(["demo", "--no-color", "--accounting", "netsuite"]) == 0
+    out = capsys.readouterr().out
+    for text in ("NetSuite and Slack on loopback", "Globex – Customer Data Platform", "$22,500.00", "NetSuite · "):
+        assert text in out, text
+    assert "QuickBooks ·" not in out
+
+
 def test_card_json_is_the_block_kit_slack_receives(capsys: pytest.CaptureFixture[str]) -> None:
     """`accountbot card ID --sandbox --json`: a message payload with a fallback text and blocks."""
     assert main(["card", "18340012006", "--sandbox", "--json"]) == 0

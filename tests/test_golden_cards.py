@@ -24,7 +24,7 @@ from tests.conftest import TODAY
 
 NOW = datetime(2026, 11, 25, 16, 0, tzinfo=UTC)
 # A noisy CI machine must not turn a slow answer into a "didn't answer" golden.
-SLOW_OK = Timing(hubspot_deadline=60, asana_deadline=60, quickbooks_deadline=60)
+SLOW_OK = Timing(hubspot_deadline=60, asana_deadline=60, accounting_deadline=60)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

@@ -379,7 +379,7 @@ async def test_invoices_without_deal_pages_and_types(connect: Callable) -> None:
     assert 0 < len(recent) < 1100 and all(u.txn_date and u.txn_date >= TODAY - timedelta(days=30) for u in recent)
 
 
-async def test_set_deal_patches_the_invoice(ns: NetSuiteEmulator, connect: Callable) -> None:
+async def test_set_invoice_deal_id_patches_the_invoice(ns: NetSuiteEmulator, connect: Callable) -> None:
     """PATCH with only the deal field (204 + Location); the invoice joins the deal's money; None clears it."""
     c = connect()
     filler = ns.find_invoice("F0002")
@@ -389,15 +389,15 @@ async def test_set_deal_patches_the_invoice(ns: NetSuiteEmulator, connect: Calla
     assert (patch.status, patch.body) == (204, {"custbody_hubspot_deal_id": DEAL["piedpiper"]})
     money = await c.money(DEAL["piedpiper"], today=TODAY)
     assert money is not None and money.invoice_ids == (filler,)
-    await c.set_deal(filler, None)
+    await c.set_invoice_deal_id(filler, None)
     assert await c.money(DEAL["piedpiper"], today=TODAY) is None
     record = await c.client.get_invoice(filler, expand=True)
     assert "custbody_hubspot_deal_id" not in record and record["item"]["items"]
     with pytest.raises(NotFoundError):
-        await c.set_deal("99999999", DEAL["stark"])
+        await c.set_invoice_deal_id("99999999", DEAL["stark"])
     payment = next(str(t.id) for t in ns.ledger.txns.values() if t.type == "CustPymt")
     with pytest.raises(NotFoundError):
-        await c.set_deal(payment, DEAL["stark"])
+        await c.set_invoice_deal_id(payment, DEAL["stark"])
 
 
 def test_the_library_stands_alone() -> None:

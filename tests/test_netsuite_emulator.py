@@ -379,6 +379,29 @@ async def test_lastmodifieddate_zone_and_late_payments(ns: NetSuiteEmulator) -> 
     assert utc - stamped == timedelta(hours=8)
 
 
+async def test_applying_a_payment_moves_the_invoices_lastmodifieddate(ns: NetSuiteEmulator) -> None:
+    """The payment, its link and the invoice it pays are stamped when it is applied (what a poller reads)."""
+    iid = ns.find_invoice("1009")
+    q = (
+        "SELECT t.id, TO_CHAR(t.lastmodifieddate, 'YYYY-MM-DD\"T\"HH24:MI:SS') AS m, t.foreignamountunpaid "
+        f"FROM transaction t WHERE t.id IN ({iid})"
+    )
+    [before] = (await sql(ns, q))[1]["items"]
+    ns.advance(600)
+    pid = ns.add_payment(iid, "100.00")
+    [after] = (await sql(ns, q))[1]["items"]
+    moved = datetime.fromisoformat(after["m"]) - datetime.fromisoformat(before["m"])
+    assert moved >= timedelta(minutes=10) and after["foreignamountunpaid"] == before["foreignamountunpaid"] - 100
+    links = (
+        await sql(
+            ns,
+            "SELECT l.previousdoc, TO_CHAR(l.lastmodifieddate, 'YYYY-MM-DD\"T\"HH24:MI:SS') AS m "
+            f"FROM NextTransactionLineLink l WHERE l.nextdoc = {pid}",
+        )
+    )[1]["items"]
+    assert [(str(link["previousdoc"]), link["m"]) for link in links] == [(iid, after["m"])]
+
+
 # -- the invoice record ---------------------------------------------------------------------
 
 

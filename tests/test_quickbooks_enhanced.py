@@ -15,7 +15,7 @@ async def test_enhanced_field_company_gives_correct_money_on_the_card(tmp_path) 
         text = block_texts(card)
         for fact in ("$106,250.00", "$83,750.00", "$22,500.00"):
             assert fact in text, fact
-        assert "No invoices" not in text and "No QuickBooks invoice" not in text
+        assert "No invoices" not in text and "No invoice carries" not in text
     finally:
         await stop_bot(bot)
 

@@ -276,7 +276,7 @@ async def test_doctor_says_when_no_invoice_carries_the_deal_field(bot: Bot) -> N
     qbo = bot.sandbox.quickbooks
     for invoice_id in list(qbo.invoices):
         qbo.set_deal(invoice_id, None)
-    await bot.services.quickbooks.sync_index(full=True)
+    await bot.services.accounting.sync_index()
     _, _, url = await bot.command("doctor")
     [report] = await bot.delivered(url)
     assert "no invoice carries the field &#39;Deal ID&#39;" in block_texts(report) or (

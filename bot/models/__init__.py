@@ -49,7 +49,7 @@ __all__ = [
 
 T = TypeVar("T")
 
-SOURCE_LABELS: Final = {"hubspot": "HubSpot", "asana": "Asana", "quickbooks": "QuickBooks"}
+SOURCE_LABELS: Final = {"hubspot": "HubSpot", "asana": "Asana", "quickbooks": "QuickBooks", "netsuite": "NetSuite"}
 
 
 @dataclass(frozen=True)

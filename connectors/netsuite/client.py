@@ -18,7 +18,7 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from connectors.errors import ConfigError, ConnectorError, NotFoundError, RateLimitedError, UnavailableError
-from connectors.netsuite.auth import SYSTEM, Signer, check_account, default_base_url
+from connectors.netsuite.auth import SYSTEM, Signer, check_account, check_host, default_base_url
 from connectors.netsuite.errors import NetSuiteError, classify
 
 T = TypeVar("T")
@@ -92,6 +92,7 @@ class NetSuiteClient:
         self.base_url = (base_url or default_base_url(self.account_id)).rstrip("/")
         if not self.base_url.startswith(("https://", "http://")):
             raise ConfigError(SYSTEM, f"NETSUITE_BASE_URL {self.base_url!r} is not an http(s) URL")
+        check_host(self.account_id, self.base_url)
         self.signer = Signer(self.account_id, consumer_key, consumer_secret, token_id, token_secret)
         self.concurrency = concurrency
         self.policy = policy

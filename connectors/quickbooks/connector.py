@@ -118,6 +118,23 @@ class QuickBooksConnector(InvoiceIndex, InvoiceLinks):
         """When the refresh token stops working for good (for `doctor`), if known."""
         return self.tokens.refresh_token_expires_at
 
+    @property
+    def company(self) -> str:
+        """The QuickBooks company (realm) id: payment events are keyed by it."""
+        return self.realm_id
+
+    def health(self) -> dict[str, object]:
+        """The runner's health (available, last success, last error, counters)."""
+        return self.runner.health()
+
+    async def probe(self) -> None:
+        """One cheap authenticated query (doctor's auth check)."""
+        await self.query("SELECT COUNT(*) FROM Invoice")
+
+    async def aclose(self) -> None:
+        """close(), for the Accounting interface."""
+        self.close()
+
     def close(self) -> None:
         """Stop the executor and close the HTTP sessions."""
         self.runner.close()
