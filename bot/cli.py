@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
+import shlex
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 
-from bot.settings import Settings, SettingsError
+from bot.settings import SYSTEMS, Settings, SettingsError
+from bot.store import StoreUnavailable
+
+log = logging.getLogger("accountbot")
 
 DEMO_QUERY = "Globex"
 
@@ -26,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         return asyncio.run(args.func(args))
-    except SettingsError as exc:
+    except (SettingsError, StoreUnavailable) as exc:
         print(f"accountbot: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -71,6 +75,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     setup.set_defaults(func=_cmd_setup)
 
+    migrate = sub.add_parser("migrate", help="create or upgrade the database schema (serve and worker do it at start)")
+    migrate.set_defaults(func=_cmd_migrate)
+
     worker = sub.add_parser("worker", help="pollers and the alert outbox sender (one leader at a time)")
     worker.add_argument(
         "--sandbox", action="store_true", help="use the built-in sandbox for systems without credentials"
@@ -88,49 +95,66 @@ def _sandbox_requested(args: argparse.Namespace) -> bool:
     )
 
 
-async def _cmd_card(args: argparse.Namespace) -> int:
+@contextlib.asynccontextmanager
+async def _configured(args: argparse.Namespace, systems: tuple[str, ...] = SYSTEMS) -> AsyncIterator[Settings]:
+    """The settings of a command: real where configured (environment and .env), the sandbox for the rest.
+
+    Without --sandbox (or ACCOUNTBOT_SANDBOX=1) every system in `systems` must be configured.
+    The sandbox always brings its own throwaway store, removed when it stops.
+    """
     settings = Settings.from_env()
     if not _sandbox_requested(args):
-        settings.require(("hubspot", "asana", "quickbooks"))
-        return await _print_card(settings, args.query, as_json=args.json, color=_color(args))
+        settings.require(systems)
+        yield settings
+        return
     from bot.wiring import settings_on_sandbox
     from sandbox.server import Sandbox
 
     async with Sandbox() as sandbox:
-        on_sandbox = settings_on_sandbox(settings, sandbox.env())
-        return await _print_card(on_sandbox, args.query, as_json=args.json, color=_color(args))
+        yield settings_on_sandbox(settings, sandbox.env(), database_dir=sandbox.store_dir())
 
 
-async def _print_card(settings: Settings, query: str, *, as_json: bool, color: bool) -> int:
+async def _cmd_card(args: argparse.Namespace) -> int:
+    async with _configured(args, ("hubspot", "asana", "quickbooks")) as settings:
+        return await _print_card(
+            settings, args.query, as_json=args.json, color=_color(args), sandbox=_sandbox_requested(args)
+        )
+
+
+async def _print_card(settings: Settings, query: str, *, as_json: bool, color: bool, sandbox: bool = False) -> int:
+    """One card on stdout (text, or the Block Kit JSON Slack receives); pickers and typos on stderr."""
     from blocks import format as fmt
-    from blocks.card import status_card
+    from blocks.replies import reply
     from blocks.text import status_text
     from bot.wiring import open_services
 
+    flags = " --sandbox" * sandbox + " --json" * as_json
     services = await open_services(settings)
     try:
         result = await services.cards.for_query(query)
         now = datetime.now(UTC)
-        if result.outcome == "card" and result.status is not None:
-            if as_json:
-                print(json.dumps(status_card(result.status, now), indent=2, ensure_ascii=False))
-            else:
-                print(status_text(result.status, now, color=color))
+        if as_json and result.outcome in ("card", "picker"):
+            print(json.dumps(reply(result, now), indent=2, ensure_ascii=False))  # the card, or Slack's picker
+        elif result.outcome == "card" and result.status is not None:
+            print(status_text(result.status, now, color=color))
+        if result.outcome == "card":
             return 0
         if result.outcome == "picker":
+            shown = " (above: the picker Slack shows); for one card" if as_json else ";"
             print(
-                f"{len(result.matches)} deals match {query!r}; run `accountbot card ID` with one of:", file=sys.stderr
+                f"{len(result.matches)} deals match {query!r}{shown} run `accountbot card ID{flags}` with one of:",
+                file=sys.stderr,
             )
         elif result.outcome == "no_match":
             print(result.message or f"No deal matches {query!r}.", file=sys.stderr)
             if result.matches:
-                print("Did you mean:", file=sys.stderr)
+                print(f"Did you mean (`accountbot card ID{flags}`):", file=sys.stderr)
         else:
             print(result.message, file=sys.stderr)
         for match in result.matches:
             amount = f"  {fmt.money(match.amount, match.currency)}" if match.amount is not None else ""
             print(f"  {match.deal_id}  {match.name}  ({match.stage_label}{amount})", file=sys.stderr)
-        return 1
+        return 0 if as_json and result.outcome == "picker" else 1
     finally:
         await services.close()
 
@@ -142,13 +166,23 @@ async def _cmd_sandbox(args: argparse.Namespace) -> int:
     if args.port:
         ports = {name: args.port + i for i, name in enumerate(("hubspot", "asana", "quickbooks", "slack"))}
     sandbox = Sandbox(accounts_count=args.accounts, latency=args.latency / 1000.0, ports=ports)
-    await sandbox.start()
-    db = Path.cwd() / "accountbot-sandbox.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)  # the sandbox's tokens die with it
-    env = dict(sandbox.env(), DATABASE_URL=f"sqlite:///{db}")
+    try:
+        await sandbox.start()
+    except OSError as exc:
+        await sandbox.stop()
+        first = args.port or 4100
+        print(
+            f"accountbot: cannot listen on ports {first}-{first + 3} ({exc.strerror or exc}): another "
+            f"`accountbot sandbox` may be running; stop it, or choose other ports with --port {first + 100} "
+            "(or --port 0 for any free ones)",
+            file=sys.stderr,
+        )
+        return 2
+    # the sandbox's own throwaway store (its tokens die with it), removed when it stops
+    env = dict(sandbox.env(), DATABASE_URL=f"sqlite:///{sandbox.store_dir() / 'sandbox.db'}")
     print(f"# accountbot sandbox: {len(sandbox.accounts)} accounts; HubSpot, Asana, QuickBooks and Slack on loopback.")
-    print("# Paste these into another shell (or a .env file), then try: accountbot card Acme")
+    print("# Paste these into another shell (or a .env file), then try: accountbot card Globex")
+    print('# or the Slack side: accountbot serve &  then  accountbot try "/account Globex"')
     for key, value in env.items():
         print(f"export {key}={value}")
     print("# Ctrl-C to stop.", flush=True)
@@ -169,9 +203,9 @@ async def _cmd_demo(args: argparse.Namespace) -> int:
         f"seeded with {len(DEMO_ACCOUNTS)} demo accounts. No credentials needed.\n"
     )
     async with Sandbox() as sandbox:
-        settings = settings_on_sandbox(Settings.from_env(), sandbox.env())
-        print(f"$ accountbot card {args.query!r} --sandbox\n")
-        code = await _print_card(settings, args.query, as_json=False, color=_color(args))
+        settings = settings_on_sandbox(Settings.from_env(), sandbox.env(), database_dir=sandbox.store_dir())
+        print(f"$ accountbot card {shlex.quote(args.query)} --sandbox\n")
+        code = await _print_card(settings, args.query, as_json=False, color=_color(args), sandbox=True)
     print("\nThe demo book (each shows a different state a rep meets):")
     for account in DEMO_ACCOUNTS:
         print(f"  {account.deal_id}  {account.deal_name:<48} {account.state}")
@@ -185,24 +219,23 @@ async def _cmd_demo(args: argparse.Namespace) -> int:
 
 async def _cmd_serve(args: argparse.Namespace) -> int:
     from bot.app import run_server
-    from bot.wiring import open_services, settings_on_sandbox
+    from bot.wiring import open_services
 
-    settings = Settings.from_env()
-    sandbox = None
-    if _sandbox_requested(args):
-        from sandbox.server import Sandbox
-
-        sandbox = await Sandbox().start()
-        settings = settings_on_sandbox(settings, sandbox.env())
-        print("Serving on the sandbox: Slack requests must be signed with the sandbox's signing secret.")
-    settings.require()
-    services = await open_services(settings)
-    try:
-        await run_server(services)
-    finally:
-        await services.close()
-        if sandbox is not None:
-            await sandbox.stop()
+    async with _configured(args) as settings:
+        settings.require_shared_store("serve")
+        if settings.sandbox:
+            print(
+                "Serving on the sandbox. Slack requests must be signed with its signing secret; to send one:\n"
+                f"  export SLACK_SIGNING_SECRET={settings.slack_signing_secret} "
+                f"SLACK_API_URL={settings.slack_api_url} PORT={settings.port}\n"
+                '  accountbot try "/account Globex"',
+                flush=True,
+            )
+        services = await open_services(settings)
+        try:
+            await run_server(services)
+        finally:
+            await services.close()
     return 0
 
 
@@ -211,24 +244,36 @@ async def _cmd_worker(args: argparse.Namespace) -> int:
 
     from bot.wiring import open_services
 
+    async with _configured(args) as settings:
+        settings.require_shared_store("worker")
+        services = await open_services(settings)
+        worker = services.worker
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        log.info(
+            "worker %s: polling every %g s; standing by if another process holds the lease",
+            worker.holder,
+            settings.poll_interval_seconds,
+        )
+        try:
+            await worker.run(stop)
+        finally:
+            await services.close()
+    return 0
+
+
+async def _cmd_migrate(args: argparse.Namespace) -> int:
+    from sqlalchemy.engine import make_url
+
+    from bot.store import Store
+
     settings = Settings.from_env()
-    settings.require()
-    services = await open_services(settings)
-    worker = services.worker
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    logging.getLogger("bot.alerts.worker").setLevel(logging.INFO)
-    print(
-        f"accountbot worker {worker.holder}: polling every {settings.poll_interval_seconds:g} s; "
-        "standing by if another process holds the lease.",
-        flush=True,
-    )
-    try:
-        await worker.run(stop)
-    finally:
-        await services.close()
+    store = await Store.open(settings.database_url)  # under the schema lock: safe beside running processes
+    await store.close()
+    where = make_url(settings.database_url).render_as_string(hide_password=True)
+    print(f"accountbot migrate: {where}: {store.migrated}")
     return 0
 
 

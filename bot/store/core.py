@@ -23,7 +23,8 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.store import migrate
@@ -44,6 +45,41 @@ from connectors.ports import IndexedProject, TokenRecord
 logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 SCHEMA_LOCK_ID: Final = 0x616363_7462  # "acctb": advisory lock that serialises schema creation
+
+
+class StoreUnavailable(Exception):
+    """The database named by DATABASE_URL cannot be opened; the message says what to do, in one line."""
+
+
+def explain(url: str, exc: BaseException) -> str:
+    """One line: what is wrong with the database at `url` and what to do about it."""
+    parsed = make_url(url)
+    cause: BaseException = getattr(exc, "orig", None) or exc
+    sqlstate = getattr(cause, "sqlstate", None)  # PostgreSQL's error code, through the driver
+    name = type(cause).__name__
+    words = str(cause).strip().splitlines()[0] if str(cause).strip() else name
+    if parsed.get_backend_name() == "sqlite":
+        path = parsed.database or ""
+        return (
+            f"cannot open the SQLite database {path!r} ({words}): make sure its folder exists and is writable, "
+            "or point DATABASE_URL elsewhere (sqlite:////absolute/path.db)"
+        )
+    where = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
+    if sqlstate == "3D000":  # invalid_catalog_name
+        return (
+            f"PostgreSQL at {where} has no database {parsed.database!r}: create it "
+            f"(createdb {parsed.database}) or fix the database name in DATABASE_URL"
+        )
+    if sqlstate in ("28P01", "28000"):  # invalid_password, invalid_authorization_specification
+        return (
+            f"PostgreSQL at {where} refused user {parsed.username!r} ({words}): "
+            "check the user and password in DATABASE_URL"
+        )
+    if isinstance(cause, OSError | TimeoutError) or name in ("ConnectionDoesNotExistError", "CannotConnectNowError"):
+        return (
+            f"cannot reach PostgreSQL at {where} ({words or name}): start it, or fix the host and port in DATABASE_URL"
+        )
+    return f"cannot open the database at {where} ({name}: {words}): check DATABASE_URL"
 
 
 def async_url(url: str) -> str:
@@ -78,7 +114,11 @@ class CoreStore:
             kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
         engine = create_async_engine(aurl, **kwargs)
         store = cls(engine, schema)
-        await store._create_schema()
+        try:
+            await store._create_schema()
+        except (DBAPIError, OSError, TimeoutError) as exc:
+            await engine.dispose()
+            raise StoreUnavailable(explain(url, exc)) from exc
         return store
 
     async def _create_schema(self) -> None:
