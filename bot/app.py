@@ -27,6 +27,19 @@ SIGNATURE_WINDOW = 300  # seconds either side of now a Slack request may be stam
 BOLT: web.AppKey[AsyncApp] = web.AppKey("bolt")
 
 
+class _NoTokenNotice(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment by itself, then warns that the client given wins.
+
+    The client is the one built from the same token (bot.wiring), so the notice says nothing.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+logging.getLogger("slack_bolt.AsyncApp").addFilter(_NoTokenNotice())
+
+
 def create_app(services: Services) -> AsyncApp:
     """The Bolt app with the services in every listener's context and every listener registered."""
     from handlers import register

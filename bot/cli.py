@@ -12,8 +12,10 @@ import shlex
 import sys
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
-from bot.settings import SYSTEMS, Settings, SettingsError
+from bot.logs import configure as configure_logging
+from bot.settings import SYSTEMS, Settings, SettingsError, read_dotenv
 from bot.store import StoreUnavailable
 
 log = logging.getLogger("accountbot")
@@ -25,9 +27,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "WARNING").upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    # the long-running processes log their events at INFO; a command run in a terminal only its problems
+    default_level = "INFO" if args.command in ("serve", "worker") else "WARNING"
+    configure_logging({**read_dotenv(Path(".env")), **os.environ}, default_level)
     try:
         return asyncio.run(args.func(args))
     except (SettingsError, StoreUnavailable) as exc:
@@ -74,6 +76,15 @@ def _parser() -> argparse.ArgumentParser:
         help="hubspot: create the deal properties the bot writes; asana: register the delivery projects' webhooks",
     )
     setup.set_defaults(func=_cmd_setup)
+
+    tryout = sub.add_parser(
+        "try", help="send a signed slash command (and a button click) to a running serve; print what Slack shows"
+    )
+    tryout.add_argument("text", help='what a user types, e.g. "/account Globex"')
+    tryout.add_argument("--click", metavar="BUTTON", help="then press this button of the answer, e.g. Refresh")
+    tryout.add_argument("--json", action="store_true", help="print the Block Kit JSON instead of text")
+    tryout.add_argument("--url", help="where serve listens (default http://127.0.0.1:PORT)")
+    tryout.set_defaults(func=_cmd_try)
 
     migrate = sub.add_parser("migrate", help="create or upgrade the database schema (serve and worker do it at start)")
     migrate.set_defaults(func=_cmd_migrate)
@@ -261,6 +272,34 @@ async def _cmd_worker(args: argparse.Namespace) -> int:
             await worker.run(stop)
         finally:
             await services.close()
+    return 0
+
+
+async def _cmd_try(args: argparse.Namespace) -> int:
+    from sandbox.tryout import SlackTry, TryError, as_json, as_text
+
+    settings = Settings.from_env()
+    if not settings.slack_signing_secret:
+        raise SettingsError(
+            "SLACK_SIGNING_SECRET is not set: export the variables `accountbot sandbox` prints "
+            "(serve must run with the same ones)"
+        )
+    client = SlackTry(
+        args.url or f"http://127.0.0.1:{settings.port}", settings.slack_api_url, settings.slack_signing_secret
+    )
+    show = as_json if args.json else as_text
+    try:
+        print(f"$ {args.text}", flush=True)
+        answer = await client.command(args.text)
+        print(show(answer), flush=True)
+        if args.click:
+            print(f"\n$ (click) {args.click}", flush=True)
+            print(show(await client.click(answer, args.click)))
+    except TryError as exc:
+        print(f"accountbot try: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await client.close()
     return 0
 
 

@@ -41,6 +41,8 @@ from bot.store.schema import (
 )
 from connectors.ports import IndexedProject, TokenRecord
 
+log = logging.getLogger(__name__)
+
 # aiosqlite logs every statement with its parameters at DEBUG: tokens must never reach a log.
 logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
@@ -119,6 +121,7 @@ class CoreStore:
         except (DBAPIError, OSError, TimeoutError) as exc:
             await engine.dispose()
             raise StoreUnavailable(explain(url, exc)) from exc
+        log.info("database %s: schema %s", make_url(url).render_as_string(hide_password=True), store.migrated)
         return store
 
     async def _create_schema(self) -> None:
