@@ -82,10 +82,11 @@ def unreachable(service: str, exc: BaseException) -> str:
         innermost = cause
         reason = getattr(cause, "reason", None)
         cause = reason if isinstance(reason, BaseException) else cause.__cause__ or cause.__context__
-    return f"cannot reach {service}{where} ({_in_words(innermost)})"
+    return f"cannot reach {service}{where} ({in_words(innermost)})"
 
 
-def _in_words(exc: BaseException) -> str:
+def in_words(exc: BaseException) -> str:
+    """A socket-level failure in two or three words: "connection refused", "host not found", "timed out"."""
     import socket
 
     if isinstance(exc, ConnectionRefusedError):

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
 import time
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, Final, Self
 
 from sqlalchemy import (
@@ -39,6 +41,7 @@ from bot.store.schema import (
     OAuthToken,
     SyncState,
 )
+from connectors.errors import in_words
 from connectors.ports import IndexedProject, TokenRecord
 
 log = logging.getLogger(__name__)
@@ -78,9 +81,8 @@ def explain(url: str, exc: BaseException) -> str:
             "check the user and password in DATABASE_URL"
         )
     if isinstance(cause, OSError | TimeoutError) or name in ("ConnectionDoesNotExistError", "CannotConnectNowError"):
-        return (
-            f"cannot reach PostgreSQL at {where} ({words or name}): start it, or fix the host and port in DATABASE_URL"
-        )
+        reason = in_words(cause)
+        return f"cannot reach PostgreSQL at {where} ({reason}): start it, or fix the host and port in DATABASE_URL"
     return f"cannot open the database at {where} ({name}: {words}): check DATABASE_URL"
 
 
@@ -96,6 +98,20 @@ def async_url(url: str) -> str:
     raise ValueError(f"DATABASE_URL must start with sqlite:/// or postgresql://, not {url.split(':', 1)[0]!r}")
 
 
+def _check_sqlite_folder(url: str) -> None:
+    """A SQLite file's folder must exist and be writable (checked before the driver, which fails obscurely)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return
+    folder = Path(parsed.database).resolve().parent
+    problem = "does not exist" if not folder.is_dir() else "is not writable" if not os.access(folder, os.W_OK) else ""
+    if problem:
+        raise StoreUnavailable(
+            f"cannot open the SQLite database {parsed.database!r}: the folder {str(folder)!r} {problem}; "
+            "create it or make it writable, or point DATABASE_URL elsewhere (sqlite:////absolute/path.db)"
+        )
+
+
 class CoreStore:
     """Async access to the accountbot database; create with `await Store.open(url)`."""
 
@@ -109,6 +125,7 @@ class CoreStore:
     async def open(cls, url: str, *, schema: str | None = None) -> Self:
         """Connect and create the schema if needed (safe when many processes start at once)."""
         aurl = async_url(url)
+        _check_sqlite_folder(url)
         kwargs: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
         if aurl.startswith("sqlite"):
             kwargs["connect_args"] = {"timeout": 30}
