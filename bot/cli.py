@@ -43,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="accountbot", description="The account card for deals after close: HubSpot + Asana + QuickBooks, in Slack."
     )
+    parser.add_argument("--version", action="version", version=f"accountbot {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     card = sub.add_parser("card", help="print one account card (terminal, or Block Kit JSON)")
@@ -383,6 +384,15 @@ async def _setup_asana() -> int:
             file=sys.stderr,
         )
     return 1 if done.failed else 0
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("accountbot")
+    except PackageNotFoundError:  # pragma: no cover - run from a source tree that was never installed
+        return "unknown"
 
 
 def _color(args: argparse.Namespace) -> bool:
