@@ -17,6 +17,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
+from bot.metrics import CONTENT_TYPE, VENDORS, exposition
 from bot.webhook_routes import SERVICES, add_routes
 
 if TYPE_CHECKING:
@@ -110,16 +111,39 @@ async def slack_events(request: web.Request) -> web.Response:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """GET /healthz: per-connector status, the alert pipeline, and what needs an admin, as JSON."""
-    return web.json_response(await request.app[SERVICES].doctor.report(probe=False))
+    """GET /healthz: 200 while this process can do its job, 503 with the reasons when it cannot.
+
+    It can when its store answers and its lease loop is alive; a vendor that is down makes the
+    report "degraded" (cards say so) but is no reason to restart the process. The body is the
+    doctor's report: per-connector status, the alert pipeline, what needs an admin.
+    """
+    services = request.app[SERVICES]
+    unreachable = await services.store.ping()
+    if unreachable:
+        return web.json_response({"status": "unavailable", "reasons": [unreachable]}, status=503)
+    report = await services.doctor.report(probe=False)
+    reasons = [r for r in (services.worker.liveness(),) if r]
+    if reasons:
+        report["status"] = "unavailable"
+    report["reasons"] = reasons
+    return web.json_response(report, status=503 if reasons else 200)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """GET /metrics: Prometheus text (bot.metrics)."""
+    services = request.app[SERVICES]
+    connectors = {name: getattr(services, name) for name in VENDORS}
+    body = await exposition(services.store, connectors)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
 
 def create_web_app(app: AsyncApp, services: Services) -> web.Application:
-    """The aiohttp application: POST /slack/events, GET /healthz, POST /webhooks/*."""
+    """The aiohttp application: POST /slack/events, GET /healthz, GET /metrics, POST /webhooks/*."""
     web_app = web.Application()
     web_app[BOLT] = app
     web_app.router.add_post("/slack/events", slack_events)
     web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_get("/metrics", metrics)
     add_routes(web_app, services)
     return web_app
 

@@ -162,6 +162,17 @@ class CoreStore:
                     raise
                 await asyncio.sleep(0.05 * (attempt + 1))
 
+    async def ping(self, timeout: float = 5.0) -> str | None:
+        """None when the database answers a trivial query within `timeout`; else why not, in one line."""
+        try:
+            async with asyncio.timeout(timeout), self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except TimeoutError:
+            return f"the database does not answer within {timeout:g} s: check it (DATABASE_URL)"
+        except (DBAPIError, OSError) as exc:
+            return f"the database does not answer: {explain(str(self.engine.url), exc)}"
+        return None
+
     async def close(self) -> None:
         """Dispose of the connection pool."""
         await self.engine.dispose()
