@@ -126,6 +126,8 @@ def test_sandbox_serve_and_try_show_what_slack_shows(tmp_path: Path) -> None:
         env = exports(printed)
         assert env["SLACK_SIGNING_SECRET"] and "try" in "\n".join(printed)
         env.update(PORT=str(free_port()), HOST="127.0.0.1", LOG_FORMAT="json")
+        card = run("card", "Globex", "--no-color", cwd=tmp_path, env=env)  # the sandbox's own suggestion
+        assert card.returncode == 0 and "Globex – Customer Data Platform" in card.stdout, card.stderr
         with running("serve", cwd=tmp_path, env=env) as serve:
             assert serve.stderr is not None
             logged = read_until(serve.stderr, r"listening on")
@@ -152,3 +154,31 @@ def test_a_second_sandbox_names_the_port_option(tmp_path: Path) -> None:
     assert second.returncode == 2
     assert "--port" in second.stderr and "Traceback" not in second.stderr
     assert len(second.stderr.strip().splitlines()) == 1, second.stderr
+
+
+def test_serve_sandbox_prints_what_try_needs(tmp_path: Path) -> None:
+    """`serve --sandbox` prints the export line of its signing secret; `try` works with it as printed (item 6)."""
+    port = str(free_port())
+    with running("serve", "--sandbox", cwd=tmp_path, env={"PORT": port, "HOST": "127.0.0.1"}) as serve:
+        assert serve.stdout is not None and serve.stderr is not None
+        printed = read_until(serve.stdout, r"accountbot try")
+        read_until(serve.stderr, r"listening on")
+        [line] = [x.strip() for x in printed if x.strip().startswith("export ")]
+        env = dict(item.split("=", 1) for item in shlex.split(line)[1:])
+        assert set(env) == {"SLACK_SIGNING_SECRET", "SLACK_API_URL", "PORT"} and env["PORT"] == port
+        result = run(*shlex.split(printed[-1].strip())[1:], cwd=tmp_path, env=env)
+        assert result.returncode == 0 and "GLOBEX – CUSTOMER DATA PLATFORM" in result.stdout, result.stderr
+
+
+def test_an_unreachable_vendor_is_one_line_in_words(tmp_path: Path) -> None:
+    """HubSpot configured but down: its failure in words, no urllib3 retry lines, no MaxRetryError (item 9)."""
+    env = {
+        "HUBSPOT_ACCESS_TOKEN": "pat-x",
+        "HUBSPOT_PORTAL_ID": "1",
+        "HUBSPOT_BASE_URL": f"http://127.0.0.1:{free_port()}",
+    }
+    result = run("card", "Globex", "--sandbox", "--no-color", cwd=tmp_path, env=env)
+    assert result.returncode == 1
+    assert "cannot reach HubSpot at 127.0.0.1:" in result.stderr and "(connection refused)" in result.stderr
+    for noise in ("MaxRetryError", "urllib3", "Retrying", "Traceback", "NewConnectionError"):
+        assert noise not in result.stderr, result.stderr
