@@ -18,6 +18,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
 from bot.metrics import CONTENT_TYPE, VENDORS, exposition
+from bot.settings import SettingsError
 from bot.webhook_routes import SERVICES, add_routes
 
 if TYPE_CHECKING:
@@ -154,7 +155,14 @@ async def run_server(services: Services) -> None:  # pragma: no cover - exercise
     app = create_app(services)
     runner = web.AppRunner(create_web_app(app, services), access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, settings.host, settings.port).start()
+    try:
+        await web.TCPSite(runner, settings.host, settings.port).start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise SettingsError(
+            f"cannot listen on {settings.host}:{settings.port} ({exc.strerror or exc}): another process has it; "
+            "stop it, or set PORT (and HOST) to a free one"
+        ) from None
     log.info("accountbot listening on http://%s:%s (POST /slack/events, GET /healthz)", settings.host, settings.port)
     stop = asyncio.Event()
     alerts = asyncio.create_task(services.worker.run(stop))  # one process is a complete deployment

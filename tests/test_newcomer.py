@@ -182,3 +182,18 @@ def test_an_unreachable_vendor_is_one_line_in_words(tmp_path: Path) -> None:
     assert "cannot reach HubSpot at 127.0.0.1:" in result.stderr and "(connection refused)" in result.stderr
     for noise in ("MaxRetryError", "urllib3", "Retrying", "Traceback", "NewConnectionError"):
         assert noise not in result.stderr, result.stderr
+
+
+def test_serve_on_a_busy_port_names_port(tmp_path: Path) -> None:
+    """`serve` where something already listens: one line naming PORT, no bind traceback (item 7)."""
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        result = run("serve", "--sandbox", cwd=tmp_path, env={"PORT": port, "HOST": "127.0.0.1"}, timeout=60)
+    assert result.returncode == 2, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("accountbot:")]
+    assert errors == [errors[0]] and f"127.0.0.1:{port}" in errors[0] and "set PORT" in errors[0]
+    assert "Traceback" not in result.stderr
