@@ -8,7 +8,8 @@ The schema is versioned with Alembic (bot/store/migrations); opening a store mig
 from bot.models.views import Subscription
 from bot.store.alerts import AlertStore
 from bot.store.book import BookStore
-from bot.store.core import CoreStore, StoreUnavailable, async_url
+from bot.store.core import CoreStore
+from bot.store.opening import StoreUnavailable, async_url
 from bot.store.outbox import InboxItem, OutboxRow, OutboxStore
 from bot.store.projects import ProjectStore, ProjectWork
 from bot.store.writeback import WritebackStore
