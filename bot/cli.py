@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import shlex
+import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
@@ -198,9 +199,12 @@ async def _cmd_sandbox(args: argparse.Namespace) -> int:
     print('# or the Slack side: accountbot serve &  then  accountbot try "/account Globex"')
     for key, value in env.items():
         print(f"export {key}={value}")
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):  # stopped either way, its temp folder goes with it
+        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     print("# Ctrl-C to stop.", flush=True)
     try:
-        await asyncio.Event().wait()
+        await stop.wait()
     finally:
         await sandbox.stop()
     return 0
@@ -226,6 +230,8 @@ async def _cmd_demo(args: argparse.Namespace) -> int:
     print('  accountbot card "Umbrella Health" --sandbox     another account (name, deal ID or HubSpot deal URL)')
     print("  accountbot card Acme --sandbox --json           the Block Kit JSON Slack receives")
     print("  accountbot sandbox                               keep the emulators running and print their variables")
+    print("  accountbot serve --sandbox                       the Slack app on the sandbox; it prints how to")
+    print('                                                   send it /account with accountbot try "/account Globex"')
     print("  Slack set-up: see README.md, 'Install in Slack' (manifest.yml creates the app in one step).")
     return code
 
@@ -253,8 +259,6 @@ async def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 async def _cmd_worker(args: argparse.Namespace) -> int:
-    import signal
-
     from bot.wiring import open_services
 
     async with _configured(args) as settings:

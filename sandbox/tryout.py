@@ -116,11 +116,13 @@ class SlackTry:
         return await self._answer(response_url, seen)
 
     async def click(self, answer: Answer, label: str) -> Answer:
-        """Press the button labelled `label` (or with that action_id) on the bot's message."""
+        """Press the button labelled `label` (or with that action_id or value) on the bot's message."""
         message = answer.message or {}
         buttons = list(_buttons(message.get("blocks", [])))
         wanted = label.strip().lower()
-        button = next((b for b in buttons if _label(b).lower() == wanted or b.get("action_id") == label), None)
+        button = next(
+            (b for b in buttons if _label(b).lower() == wanted or label in (b.get("action_id"), b.get("value"))), None
+        )
         if button is None:
             names = ", ".join(repr(_label(b)) for b in buttons if "url" not in b) or "none"
             raise TryError(f"no button {label!r} on the answer; its buttons: {names}")

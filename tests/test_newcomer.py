@@ -144,6 +144,20 @@ def test_sandbox_serve_and_try_show_what_slack_shows(tmp_path: Path) -> None:
     assert not any("will be unused" in r["message"] for r in records)
 
 
+def test_a_stopped_sandbox_leaves_no_temp_folder(tmp_path: Path) -> None:
+    """`accountbot sandbox` stopped with SIGTERM (as a supervisor does) or Ctrl-C removes its store's folder."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with running("sandbox", "--port", "0", cwd=tmp_path, env={"TMPDIR": str(tmp)}) as sandbox:
+            assert sandbox.stdout is not None
+            database = exports(read_until(sandbox.stdout, r"Ctrl-C"))["DATABASE_URL"]
+            assert database.startswith(f"sqlite:///{tmp}/accountbot-sandbox-")
+            sandbox.send_signal(sig)
+            assert sandbox.wait(timeout=30) == 0
+        assert list(tmp.iterdir()) == []
+
+
 def test_a_second_sandbox_names_the_port_option(tmp_path: Path) -> None:
     """A busy port: one line naming --port, no bind traceback (item 7)."""
     port = free_port()
