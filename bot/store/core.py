@@ -12,7 +12,7 @@ import logging
 import random
 import time
 from collections.abc import Iterable
-from typing import Any, Final, Self
+from typing import Any, Self
 
 from sqlalchemy import (
     and_,
@@ -24,11 +24,10 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from bot.store import migrate
-from bot.store.opening import StoreUnavailable, async_url, check_sqlite_folder, explain
+from bot.store.opening import StoreUnavailable, async_url, check_sqlite_folder, create_schema, explain
 from bot.store.schema import (
     ASANA_PROJECT_INDEX,
     CLAIMS,
@@ -46,8 +45,6 @@ log = logging.getLogger(__name__)
 
 # aiosqlite logs every statement with its parameters at DEBUG: tokens must never reach a log.
 logging.getLogger("aiosqlite").setLevel(logging.INFO)
-
-SCHEMA_LOCK_ID: Final = 0x616363_7462  # "acctb": advisory lock that serialises schema creation
 
 
 class CoreStore:
@@ -80,25 +77,8 @@ class CoreStore:
         return store
 
     async def _create_schema(self) -> None:
-        """Create or upgrade the schema (Alembic), one process at a time."""
-        if self.dialect == "postgresql":
-            async with self.engine.begin() as conn:
-                # Serialise concurrent starts: the lock is released at commit.
-                await conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": SCHEMA_LOCK_ID})
-                if self.schema:
-                    await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
-                self.migrated = await conn.run_sync(migrate.upgrade)
-            return
-        for attempt in range(10):
-            try:
-                async with self.engine.begin() as conn:
-                    await conn.execute(text("PRAGMA journal_mode=WAL"))
-                    self.migrated = await conn.run_sync(migrate.upgrade)
-                return
-            except (OperationalError, ProgrammingError) as exc:  # another process won the race
-                if "already exists" not in str(exc) and "locked" not in str(exc) or attempt == 9:
-                    raise
-                await asyncio.sleep(0.05 * (attempt + 1))
+        """Create or upgrade the schema (Alembic), one process at a time, and one store at a time in a process."""
+        self.migrated = await create_schema(self.engine, self.schema)
 
     async def ping(self, timeout: float = 5.0) -> str | None:
         """None when the database answers a trivial query within `timeout`; else why not, in one line."""

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import weakref
 from pathlib import Path
+from typing import Final
 
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.store import migrate
 from connectors.errors import in_words
 
 
@@ -68,3 +75,39 @@ def check_sqlite_folder(url: str) -> None:
             f"cannot open the SQLite database {parsed.database!r}: the folder {str(folder)!r} {problem}; "
             "create it or make it writable, or point DATABASE_URL elsewhere (sqlite:////absolute/path.db)"
         )
+
+
+SCHEMA_LOCK_ID: Final = 0x616363_7462  # "acctb": advisory lock that serialises schema creation
+_MIGRATION_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _migration_lock() -> asyncio.Lock:
+    """This event loop's lock around migrations: stores opened together in one process take turns."""
+    loop = asyncio.get_running_loop()
+    lock = _MIGRATION_LOCKS.get(loop)
+    if lock is None:
+        lock = _MIGRATION_LOCKS[loop] = asyncio.Lock()
+    return lock
+
+
+async def create_schema(engine: AsyncEngine, schema: str | None) -> str:
+    """Create or upgrade the schema (Alembic), one process at a time, and one store at a time in a process;
+    what was done, in words."""
+    async with _migration_lock():  # Alembic keeps the running migration's context in module globals
+        if engine.dialect.name == "postgresql":
+            async with engine.begin() as conn:
+                # Serialise concurrent starts: the lock is released at commit.
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": SCHEMA_LOCK_ID})
+                if schema:
+                    await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+                return str(await conn.run_sync(migrate.upgrade))
+        for attempt in range(10):
+            try:
+                async with engine.begin() as conn:
+                    await conn.execute(text("PRAGMA journal_mode=WAL"))
+                    return str(await conn.run_sync(migrate.upgrade))
+            except (OperationalError, ProgrammingError) as exc:  # another process won the race
+                if "already exists" not in str(exc) and "locked" not in str(exc) or attempt == 9:
+                    raise
+                await asyncio.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")  # pragma: no cover
