@@ -25,8 +25,10 @@ class Doctor:
         quickbooks: Any,
         writeback: Any = None,
         projects: Any = None,
+        liveness: Any = None,
     ) -> None:
         self.settings = settings
+        self.liveness = liveness  # the alert worker's liveness(): why its lease loop is not alive, or None
         self.writeback = writeback
         self.projects = projects
         self.store = store
@@ -79,6 +81,9 @@ async def _report(services: Doctor, *, probe: bool) -> dict[str, Any]:
     lease = await store.lease_holder("alerts")
     outbox = await store.outbox_stats(now)
     problems = outbox_problems(outbox, lease)
+    stalled = services.liveness() if services.liveness is not None else None
+    if stalled:
+        problems.append(f"This process: {stalled}.")
     if getattr(getattr(qbo, "tokens", None), "unsaved", False):
         problems.append(
             "QuickBooks rotated its tokens but the database refused to store them: they live only in "

@@ -209,7 +209,9 @@ async def open_services(
         subscriptions=SubscriptionService(store, cards, SlackDirectory(slack)),
         book=book,
         home=HomeService(gate, book, store, clock),
-        doctor=Doctor(settings, store, hubspot, asana, quickbooks, writeback, worker.engine.projects),
+        doctor=Doctor(
+            settings, store, hubspot, asana, quickbooks, writeback, worker.engine.projects, liveness=worker.liveness
+        ),
         links=links,
         unfurls=UnfurlService(links, cards, gate, clock),
         communications=CommunicationLog(cards, store, gate),

@@ -30,6 +30,7 @@ async def test_healthz_is_503_when_the_lease_loop_stops(bot: Bot) -> None:
     status, body = await _health(bot)
     assert status == 503 and body["status"] == "unavailable"
     assert body["reasons"] == ["the alert loop has stopped: restart the process"]
+    assert "This process: the alert loop has stopped: restart the process." in body["problems"]  # and doctor
 
 
 async def test_healthz_is_503_when_the_store_does_not_answer(bot: Bot) -> None:
