@@ -149,7 +149,7 @@ def escalation_alert(payloads: Sequence[EscalationAlert]) -> dict[str, Any]:
         opened = datetime.fromisoformat(p["created_at"])
         lines.append(
             f"{PRIORITY_EMOJI.get(priority, ':white_circle:')} *{escape(priority)}* "
-            f"{escape(fmt.truncate(p.get('subject') or 'Ticket', 300))} — opened {opened:%b %-d, %H:%M} UTC"
+            f"{escape(fmt.truncate(p.get('subject') or 'Ticket', 300))} — opened {fmt.moment(opened)}"
         )
     if len(payloads) > MAX_LINES:
         lines.append(f"and {len(payloads) - MAX_LINES} more")

@@ -48,7 +48,7 @@ def mrkdwn(segments: list[Segment]) -> str:
         lead = text[: len(text) - len(text.lstrip())]
         trail = text[len(text.rstrip()) :]
         core = escape(text.strip())
-        if style in ("bold", "warn"):
+        if style in ("bold", "warn", "alarm"):
             core = f"*{core}*"
         elif style == "muted":
             core = f"_{core}_"

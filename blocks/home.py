@@ -143,7 +143,7 @@ def home_view(
         blocks.append(paging)
     footer = [f"Page {page + 1} of {pages}"] if pages > 1 else []
     if now is not None:
-        footer.append(f"refreshed {now:%b %-d, %H:%M} UTC")
+        footer.append(f"refreshed {fmt.moment(now)}")
     if footer:
         blocks.append(ContextBlock(block_id="home_footer", elements=[MarkdownTextObject(text=" · ".join(footer))]))
     blocks.append(_digest(digest_opt_out))

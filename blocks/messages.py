@@ -66,7 +66,7 @@ def picker(query: str, matches: Sequence[DealMatch], today: date | None = None) 
         if match.amount is not None:
             facts.append(fmt.money(match.amount, match.currency))
         if match.close_date:
-            facts.append(f"close {fmt.day(match.close_date, today)}")
+            facts.append(f"close {fmt.day(match.close_date)}")
         if match.company_name:
             facts.append(match.company_name)
         text = f"*{escape(fmt.truncate(match.name, 200))}*\n{escape(' · '.join(facts))}"

@@ -12,6 +12,7 @@ from bot.health import Thresholds, assess
 from bot.history import changes_from, merge_changes
 from bot.links import Links
 from bot.lookup import lookup
+from bot.metrics import CARD_SECONDS
 from bot.models import AccountStatus
 from bot.models.views import QueryResult
 from bot.status import DealNotFound, StatusService
@@ -43,6 +44,10 @@ class CardService:
 
     async def for_query(self, query: str) -> QueryResult:
         """The card when one deal is meant; a picker for several; suggestions for none."""
+        with CARD_SECONDS.time():
+            return await self._for_query(query)
+
+    async def _for_query(self, query: str) -> QueryResult:
         try:
             found = await lookup(self.status, query, self.links)
         except ConnectorError as exc:

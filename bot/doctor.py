@@ -27,9 +27,11 @@ class Doctor:
         writeback: Any = None,
         projects: Any = None,
         unlinked: Any = None,
+        liveness: Any = None,
     ) -> None:
         self.settings = settings
         self.unlinked = unlinked
+        self.liveness = liveness  # the alert worker's liveness(): why its lease loop is not alive, or None
         self.writeback = writeback
         self.projects = projects
         self.store = store
@@ -85,6 +87,9 @@ async def _report(services: Doctor, *, probe: bool) -> dict[str, Any]:
     lease = await store.lease_holder("alerts")
     outbox = await store.outbox_stats(now)
     problems = outbox_problems(outbox, lease)
+    stalled = services.liveness() if services.liveness is not None else None
+    if stalled:
+        problems.append(f"This process: {stalled}.")
     if getattr(getattr(accounting, "tokens", None), "unsaved", False):
         problems.append(
             "QuickBooks rotated its tokens but the database refused to store them: they live only in "

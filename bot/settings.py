@@ -33,6 +33,15 @@ REQUIRED: Final[dict[str, tuple[str, ...]]] = {
     ),
 }
 
+# Platforms that run each process of a Procfile on a machine of its own (a SQLite file is not shared there).
+PLATFORM_VARIABLES: Final = {
+    "DYNO": "Heroku",
+    "RENDER_INSTANCE_ID": "Render",
+    "FLY_ALLOC_ID": "Fly.io",
+    "RAILWAY_REPLICA_ID": "Railway",
+    "K_SERVICE": "Cloud Run",
+}
+
 TRUE_WORDS: Final = {"1", "true", "yes", "on"}
 FALSE_WORDS: Final = {"0", "false", "no", "off", ""}
 
@@ -147,6 +156,8 @@ class Settings:
             values["thresholds"] = Thresholds.from_env(merged)
         except ValueError as exc:
             errors.append(str(exc))
+        if len(errors) == 1:
+            raise SettingsError(f"invalid configuration: {errors[0]}")
         if errors:
             raise SettingsError("Invalid configuration:\n  " + "\n  ".join(errors))
         values.update(overrides)
@@ -191,6 +202,23 @@ class Settings:
                 "or run with --sandbox / ACCOUNTBOT_SANDBOX=1 to try the built-in sandbox):\n  " + "\n  ".join(problems)
             )
 
+    def require_shared_store(self, command: str, env: Mapping[str, str] | None = None) -> None:
+        """Refuse SQLite on a platform that runs `serve` and `worker` on separate machines.
+
+        Each would have its own file, so each would hold its own lease: alerts would arrive
+        twice and the rotating QuickBooks refresh token would be lost to one of them.
+        """
+        if self.sandbox or not self.database_url.startswith("sqlite"):
+            return
+        env = os.environ if env is None else env
+        platform = next((name for var, name in PLATFORM_VARIABLES.items() if env.get(var)), None)
+        if platform is not None:
+            raise SettingsError(
+                f"`accountbot {command}` on {platform} needs PostgreSQL: its processes run on separate machines, "
+                f"and on SQLite ({self.database_url}) each would have its own database, poll on its own and send "
+                "every alert twice. Set DATABASE_URL=postgresql://... (e.g. add Heroku Postgres)"
+            )
+
     @property
     def qbo_company_url(self) -> str:
         """`{QBO_BASE_URL}/company/{realm}`: every QuickBooks request goes under it."""
@@ -224,6 +252,27 @@ def _coerce(name: str, raw: str, annotation: object) -> object:
         if seconds <= 0:
             raise ValueError("must be positive")
         return seconds
-    if name.endswith("_url") and raw and not raw.startswith(("http://", "https://", "sqlite", "postgres")):
+    if name == "database_url":
+        return _database_url(raw)
+    if name.endswith("_url") and raw and not raw.startswith(("http://", "https://")):
         raise ValueError("expected a URL starting with http:// or https://")
     return raw or None if "None" in text else raw
+
+
+DATABASE_URL_HELP: Final = (
+    "expected sqlite:///accountbot.db (a file here), sqlite:////absolute/path.db, "
+    "or postgresql://user:password@host:5432/database"
+)
+
+
+def _database_url(raw: str) -> str:
+    """A DATABASE_URL the store can open: SQLite with a file path, or PostgreSQL with a host."""
+    scheme, sep, rest = raw.partition("://")
+    base = scheme.split("+", 1)[0].lower()
+    if not sep or base not in ("sqlite", "postgresql", "postgres"):
+        raise ValueError(DATABASE_URL_HELP)
+    if base == "sqlite" and (not rest.startswith("/") or rest == "/"):
+        raise ValueError(DATABASE_URL_HELP)
+    if base != "sqlite" and not rest.split("/", 1)[0].rsplit("@", 1)[-1]:
+        raise ValueError("the PostgreSQL URL names no host; " + DATABASE_URL_HELP)
+    return raw

@@ -7,10 +7,8 @@ worker and the CLI all take their services from here. `Services.close()` closes 
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -244,7 +242,17 @@ async def open_services(
         subscriptions=SubscriptionService(store, cards, SlackDirectory(slack)),
         book=book,
         home=HomeService(gate, book, store, clock),
-        doctor=Doctor(settings, store, hubspot, asana, accounting, writeback, worker.engine.projects, unlinked),
+        doctor=Doctor(
+            settings,
+            store,
+            hubspot,
+            asana,
+            accounting,
+            writeback,
+            worker.engine.projects,
+            unlinked,
+            liveness=worker.liveness,
+        ),
         links=links,
         unfurls=UnfurlService(links, cards, gate, clock),
         communications=CommunicationLog(cards, store, gate),
@@ -331,30 +339,27 @@ def another_worker(services: Services, settings: Settings | None = None, **worke
     )
 
 
-def sandbox_env(
-    settings: Settings, sandbox_env_vars: dict[str, str], *, database_dir: Path | None = None
-) -> dict[str, str]:
-    """The environment to use: real credentials where set, the sandbox for the systems missing them.
+def settings_on_sandbox(settings: Settings, sandbox_env_vars: dict[str, str], *, database_dir: Path) -> Settings:
+    """`settings` (the environment and .env as read) with the systems lacking credentials on the sandbox.
 
-    A sandbox run gets its own throwaway database, since the sandbox's tokens die with it.
+    Real where configured, the sandbox for the rest: only the variables of the missing systems
+    are taken from the sandbox. The store is always the sandbox's own throwaway database in
+    `database_dir` (the sandbox's tokens die with it), never an exported DATABASE_URL.
     """
-    env = dict(os.environ)
-    for system, prefixes in SYSTEM_PREFIXES.items():
-        if settings.configured(system):
-            continue
-        for key, value in sandbox_env_vars.items():
-            if key.startswith(prefixes):
-                env[key] = value
-    env.setdefault("OAUTHLIB_INSECURE_TRANSPORT", sandbox_env_vars.get("OAUTHLIB_INSECURE_TRANSPORT", "1"))
-    if "DATABASE_URL" not in os.environ:
-        folder = database_dir or Path(tempfile.mkdtemp(prefix="accountbot-sandbox-"))
-        env["DATABASE_URL"] = f"sqlite:///{folder / 'sandbox.db'}"
-    return env
-
-
-def settings_on_sandbox(settings: Settings, sandbox_env_vars: dict[str, str], **kwargs: Any) -> Settings:
-    """Settings where every system without credentials points at the running sandbox."""
     missing = frozenset(s for s in SYSTEM_PREFIXES if not settings.configured(s))
-    env = sandbox_env(settings, sandbox_env_vars, **kwargs)
-    fresh = Settings.from_env(env, dotenv=None)
-    return replace(fresh, sandbox=True, sandbox_systems=missing)
+    chosen = {
+        key: value
+        for key, value in sandbox_env_vars.items()
+        if any(key.startswith(SYSTEM_PREFIXES[system]) for system in missing)
+    }
+    parsed = Settings.from_env(chosen, dotenv=None)
+    overrides = {f.name: getattr(parsed, f.name) for f in fields(Settings) if f.name.upper() in chosen}
+    if "QBO_BASE_URL" not in chosen and "quickbooks" in missing:
+        overrides["qbo_base_url"] = parsed.qbo_base_url
+    return replace(
+        settings,
+        **overrides,
+        database_url=f"sqlite:///{database_dir / 'sandbox.db'}",
+        sandbox=True,
+        sandbox_systems=missing,
+    )

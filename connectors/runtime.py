@@ -85,6 +85,7 @@ class Runner:
         self.policy = policy
         self.calls = 0  # upstream attempts made, for /healthz and the benchmark
         self.retries = 0
+        self.rate_limited = 0  # 429 answers, for /metrics
         self.last_ok: float | None = None
         self.last_error: str | None = None
         self.last_error_at: float | None = None
@@ -111,6 +112,8 @@ class Runner:
                 self._mark_ok()
                 return result
             except (UnavailableError, RateLimitedError) as exc:
+                if isinstance(exc, RateLimitedError):
+                    self.rate_limited += 1
                 final = attempt >= policy.retries or (isinstance(exc, UnavailableError) and not retry_server_errors)
                 if final:
                     self._mark_failed(exc)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
+import tempfile
 from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -67,6 +70,7 @@ class Sandbox:
             self.emulators["netsuite"] = self.netsuite
         self._ports = ports or {}
         self._runners: list[web.AppRunner] = []
+        self._store_dir: Path | None = None
         for emulator in self.emulators.values():
             emulator.faults.latency = latency
 
@@ -89,6 +93,15 @@ class Sandbox:
         for runner in self._runners:
             await runner.cleanup()
         self._runners.clear()
+        if self._store_dir is not None:
+            shutil.rmtree(self._store_dir, ignore_errors=True)
+            self._store_dir = None
+
+    def store_dir(self) -> Path:
+        """A throwaway folder for the bot's store on this sandbox, removed when the sandbox stops."""
+        if self._store_dir is None:
+            self._store_dir = Path(tempfile.mkdtemp(prefix="accountbot-sandbox-"))
+        return self._store_dir
 
     async def __aenter__(self) -> Sandbox:
         return await self.start()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from importlib.metadata import version
 
 import pytest
 
@@ -80,3 +81,21 @@ def test_malformed_configuration_is_a_clear_error(capsys, monkeypatch) -> None:
     monkeypatch.setenv("PORT", "eighty")
     assert main(["card", "Acme", "--sandbox"]) == 2
     assert "PORT='eighty': expected a whole number" in capsys.readouterr().err
+
+
+def test_the_demo_label_of_initech_is_what_a_fresh_sandbox_shows(capsys: pytest.CaptureFixture[str]) -> None:
+    """The demo book says what the card shows on a fresh sandbox: milestones reassigned to the new PM (issue 13)."""
+    assert main(["demo", "--no-color"]) == 0
+    label = next(line for line in capsys.readouterr().out.splitlines() if "18340012003" in line)
+    assert label.split("Initech – TPS Automation")[1].strip() == "milestones reassigned to the new PM"
+    assert main(["card", "Initech", "--sandbox", "--no-color"]) == 0
+    card = capsys.readouterr().out
+    assert "Prototype review reassigned to Lena Fischer" in card and "PM: Lena Fischer" in card
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    """`accountbot --version` names the installed version."""
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.strip() == f"accountbot {version('accountbot')}"

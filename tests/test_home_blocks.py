@@ -201,7 +201,7 @@ def test_page_out_of_range_is_clamped() -> None:
 def test_single_page_has_no_paging_buttons() -> None:
     view = valid(home_view(BOOK, rep_name="Maya", now=NOW))
     assert buttons(view, ids.HOME_PAGE) == []
-    assert view["blocks"][-2]["elements"][0]["text"] == "refreshed Nov 25, 16:00 UTC"
+    assert view["blocks"][-2]["elements"][0]["text"] == "refreshed Nov 25, 2026, 16:00 UTC"
 
 
 @pytest.mark.parametrize(

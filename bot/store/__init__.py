@@ -8,8 +8,9 @@ The schema is versioned with Alembic (bot/store/migrations); opening a store mig
 from bot.models.views import Subscription
 from bot.store.alerts import AlertStore
 from bot.store.book import BookStore
-from bot.store.core import CoreStore, async_url
+from bot.store.core import CoreStore
 from bot.store.links import LinkMade, LinkStore
+from bot.store.opening import StoreUnavailable, async_url
 from bot.store.outbox import InboxItem, OutboxRow, OutboxStore
 from bot.store.projects import ProjectStore, ProjectWork
 from bot.store.writeback import WritebackStore
@@ -25,6 +26,7 @@ class Store(CoreStore, AlertStore, OutboxStore, BookStore, WritebackStore, Proje
 
 __all__ = [
     "Store",
+    "StoreUnavailable",
     "IndexedProject",
     "LinkMade",
     "InboxItem",

@@ -40,7 +40,14 @@ from connectors.asana.derive import (
 from connectors.asana.hooks import AsanaWebhookApi
 from connectors.asana.review import AsanaProjectReview
 from connectors.asana.templates import AsanaTemplates
-from connectors.errors import ConfigError, ConnectorError, NotFoundError, UnavailableError, error_for_status
+from connectors.errors import (
+    ConfigError,
+    ConnectorError,
+    NotFoundError,
+    UnavailableError,
+    error_for_status,
+    unreachable,
+)
 from connectors.ports import AsanaStore, IndexedProject
 from connectors.runtime import Policy, RateLimiter, Runner
 from connectors.types import Change, Delivery, Person
@@ -69,7 +76,7 @@ def classify(exc: BaseException) -> ConnectorError | None:
         status = exc.status or 0
         return error_for_status(SYSTEM, status, f"HTTP {status}: {_error_message(exc)}", _retry_after(exc))
     if isinstance(exc, (urllib3.exceptions.HTTPError, OSError)):
-        return UnavailableError(SYSTEM, f"{type(exc).__name__}: {exc}")
+        return UnavailableError(SYSTEM, unreachable("Asana", exc))
     return None
 
 
