@@ -230,8 +230,7 @@ async def open_services(
     worker = build_worker(
         settings, store, hubspot, asana, accounting, status, snapshotter, book, gate, slack_session=slack_http
     )
-    qbo = accounting if isinstance(accounting, QuickBooksConnector) else None  # link repair: QuickBooks so far
-    unlinked = UnlinkedService(store, hubspot, asana, qbo, status, worker.engine.projects, clock)
+    unlinked = UnlinkedService(store, hubspot, asana, accounting, status, worker.engine.projects, clock)
     return Services(
         settings=settings,
         store=store,
