@@ -242,7 +242,7 @@ async def open_services(
         gate=gate,
         subscriptions=SubscriptionService(store, cards, SlackDirectory(slack)),
         book=book,
-        home=HomeService(gate, book, store, clock),
+        home=HomeService(gate, book, store, clock, accounting.system),
         doctor=Doctor(settings, store, hubspot, asana, accounting, writeback, worker.engine.projects, unlinked),
         links=links,
         unfurls=UnfurlService(links, cards, gate, clock),

@@ -3,6 +3,7 @@ connector against the NetSuite emulator (TBA verified, the SuiteQL subset, the r
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
 import pytest
@@ -119,3 +120,19 @@ async def test_doctor_says_when_no_netsuite_invoice_carries_the_deal_field(nsbot
     text = block_texts(report).replace("&#39;", "'")
     assert "NetSuite: no invoice carries the field 'custbody_hubspot_deal_id'" in text
     assert "NETSUITE_DEAL_FIELD" in text
+
+
+async def test_help_and_the_home_loading_line_name_netsuite(nsbot: Bot) -> None:
+    """With ACCOUNTING=netsuite, `/account help` and App Home's loading line say NetSuite, not QuickBooks."""
+    _, _, url = await nsbot.command("help")
+    [reply] = await nsbot.delivered(url)
+    assert "check the connections to HubSpot, Asana and NetSuite" in block_texts(reply)
+    assert "QuickBooks" not in block_texts(reply)
+    shown: list[dict] = []
+
+    async def publish(view: dict) -> None:
+        shown.append(view)
+
+    await nsbot.services.home.show(MAYA, publish, first=True)  # a first load shows the loading line
+    assert "accounts from HubSpot, Asana and NetSuite…" in json.dumps(shown[0], ensure_ascii=False)
+    assert "QuickBooks" not in json.dumps(shown, ensure_ascii=False)
