@@ -136,3 +136,23 @@ async def test_help_and_the_home_loading_line_name_netsuite(nsbot: Bot) -> None:
     await nsbot.services.home.show(MAYA, publish, first=True)  # a first load shows the loading line
     assert "accounts from HubSpot, Asana and NetSuite…" in json.dumps(shown[0], ensure_ascii=False)
     assert "QuickBooks" not in json.dumps(shown, ensure_ascii=False)
+
+
+async def test_healthz_says_it_from_the_index_once_a_scan_found_no_linked_invoice(nsbot: Bot) -> None:
+    """/healthz asks NetSuite nothing: after a scan that found no linked invoice, the index says it."""
+    ns = emulator(nsbot)
+
+    async def field_problems() -> list[str]:
+        async with nsbot.http.get(f"{nsbot.url}/healthz") as resp:
+            return [p for p in (await resp.json())["problems"] if "no invoice carries" in p]
+
+    assert await field_problems() == []  # no scan yet: nothing known
+    for txn in list(ns.ledger.txns.values()):
+        if txn.type == "CustInvc" and txn.custom.get(ns.deal_field):
+            ns.set_deal(str(txn.id), None)
+    await nsbot.services.accounting.sync_index()
+    queries = sum(1 for c in ns.calls if c.path.endswith("/suiteql"))
+    [problem] = await field_problems()
+    assert "NetSuite: no invoice carries the field 'custbody_hubspot_deal_id'" in problem
+    assert "the last scan found no invoice" in problem
+    assert sum(1 for c in ns.calls if c.path.endswith("/suiteql")) == queries
