@@ -1,12 +1,14 @@
 """`/account unlinked` on a large book: the ack, the list at the response_url, and the calls per system.
 
 python -m bench.unlinked [--deals N] [--invoices-per-deal K] [--loose-share S] [--latency-ms MS]
+                         [--accounting quickbooks|netsuite]
 
 The book (default 2,000 won deals, 2,000 projects, 20,000 invoices) comes from the generated book:
 every deal has its project and K invoices; a share S of the projects lose their deal ID and a share S
 of the invoices carry none, so each kind of item has work to do. The first run is cold (the invoice
 index is built by a full scan), the second warm; the bot answers the ack at once and posts the list
-after it (Slack's limit is 3 s for the ack; the goal for the list is under a minute).
+after it (Slack's limit is 3 s for the ack; the goal for the list is under a minute). With
+`--accounting netsuite` the invoices are in the NetSuite emulator (SuiteQL) instead of QuickBooks.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from sandbox.book import Invoice, generated_book
 from sandbox.harness import Bot, start_bot, stop_bot
 from sandbox.server import Sandbox
 
-SYSTEMS = ("hubspot", "asana", "quickbooks")
+SYSTEMS = ("hubspot", "asana")  # and the accounting system
 
 
 def book(deals: int, invoices_per_deal: int, loose: float, seed: int = 11) -> tuple[Any, ...]:
@@ -50,7 +52,7 @@ def book(deals: int, invoices_per_deal: int, loose: float, seed: int = 11) -> tu
     return tuple(out)
 
 
-async def _one(bot: Bot) -> dict[str, float]:
+async def _one(bot: Bot, accounting: str) -> dict[str, float]:
     """Ack and list seconds, and calls per system, for one /account unlinked."""
     bot.sandbox.reset_calls()
     start = time.perf_counter()
@@ -61,34 +63,44 @@ async def _one(bot: Bot) -> dict[str, float]:
     listed = time.perf_counter() - start
     assert reply["text"].startswith("Not joined yet"), reply["text"]
     figures = {"ack": ack, "list": listed}
-    for name in SYSTEMS:
+    for name in (*SYSTEMS, accounting):
         figures[name] = float(bot.sandbox.emulators[name].count())
     return figures
 
 
 async def run(
-    deals: int = 2000, invoices_per_deal: int = 10, loose: float = 0.05, latency: float = 0.0
+    deals: int = 2000,
+    invoices_per_deal: int = 10,
+    loose: float = 0.05,
+    latency: float = 0.0,
+    accounting: str = "quickbooks",
 ) -> dict[str, dict[str, float]]:
-    """Cold and warm figures for /account unlinked on the generated book."""
+    """Cold and warm figures for /account unlinked on the generated book (invoices in `accounting`)."""
     accounts = book(deals, invoices_per_deal, loose)
-    sandbox = Sandbox(accounts)
-    qbo = sandbox.quickbooks
+    sandbox = Sandbox(accounts, netsuite=accounting == "netsuite")
     rng = random.Random(5)
-    for invoice_id in sorted(qbo.invoices):
+    if sandbox.netsuite is not None:
+        ns = sandbox.netsuite
+        invoice_ids = sorted(str(t.id) for t in ns.ledger.txns.values() if t.type == "CustInvc")
+        unlink = ns.set_deal
+    else:
+        invoice_ids = sorted(sandbox.quickbooks.invoices)
+        unlink = sandbox.quickbooks.set_deal
+    for invoice_id in invoice_ids:
         if rng.random() < loose:
-            qbo.set_deal(invoice_id, None)
+            unlink(invoice_id, None)
     with tempfile.TemporaryDirectory() as tmp:
-        bot = await start_bot(Path(tmp), sandbox=sandbox)
+        bot = await start_bot(Path(tmp), sandbox=sandbox, accounting=accounting)
         try:
             sandbox.set_latency(latency)
-            cold = await _one(bot)
-            warm = await _one(bot)
+            cold = await _one(bot, accounting)
+            warm = await _one(bot, accounting)
         finally:
             await stop_bot(bot)
     sizes = {
         "deals": float(sum(1 for a in accounts if a.stage == "closedwon")),
         "projects": float(len(sandbox.asana.projects)),
-        "invoices": float(len(qbo.invoices)),
+        "invoices": float(len(invoice_ids)),
     }
     return {"cold": cold, "warm": warm, "sizes": sizes}
 
@@ -99,16 +111,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--invoices-per-deal", type=int, default=10)
     parser.add_argument("--loose-share", type=float, default=0.05)
     parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--accounting", choices=("quickbooks", "netsuite"), default="quickbooks")
     args = parser.parse_args(argv)
-    figures = asyncio.run(run(args.deals, args.invoices_per_deal, args.loose_share, args.latency_ms / 1000.0))
+    figures = asyncio.run(
+        run(args.deals, args.invoices_per_deal, args.loose_share, args.latency_ms / 1000.0, args.accounting)
+    )
     size = figures["sizes"]
     print(
         f"/account unlinked: {size['deals']:.0f} won deals, {size['projects']:.0f} projects, "
-        f"{size['invoices']:.0f} invoices, {args.latency_ms:.0f} ms per request"
+        f"{size['invoices']:.0f} {args.accounting} invoices, {args.latency_ms:.0f} ms per request"
     )
     for label in ("cold", "warm"):
         f = figures[label]
-        calls = ", ".join(f"{name} {f[name]:.0f}" for name in SYSTEMS)
+        calls = ", ".join(f"{name} {f[name]:.0f}" for name in (*SYSTEMS, args.accounting))
         ack, listed = f["ack"] * 1000, f["list"]
         print(f"  {label}: ack {ack:.0f} ms (goal < 3 s), list {listed:.2f} s (goal < 60 s); calls: {calls}")
     return 0

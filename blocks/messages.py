@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import (
 from blocks import format as fmt
 from blocks import ids
 from blocks.card import escape
-from bot.models import DealMatch
+from bot.models import SOURCE_LABELS, DealMatch
 
 HELP_LINES: Final = (
     ("/account QUERY", "the account card for a deal name, company, deal ID or HubSpot deal link"),
@@ -26,7 +26,7 @@ HELP_LINES: Final = (
     ("/account subscriptions", "what this channel is subscribed to"),
     ("/account link ACCOUNT", "bind this channel to an account: bare /account shows its card"),
     ("/account unlink", "undo that"),
-    ("/account doctor", "check the connections to HubSpot, Asana and QuickBooks"),
+    ("/account doctor", "check the connections to HubSpot, Asana and {books}"),
     ("/account unlinked", "what is not joined yet (deal IDs missing or wrong), with suggested links"),
     ("/account help", "this text"),
 )
@@ -36,6 +36,12 @@ REFUSAL: Final = (
 )
 DEAL_GONE: Final = "HubSpot has no deal with ID {deal_id} (it may have been deleted or merged)."
 MAX_PICKER: Final = 10
+EITHER_BOOKS: Final = "QuickBooks or NetSuite"  # when the accounting system in use is not known
+
+
+def books_name(accounting: str | None) -> str:
+    """The accounting system in use, in words ("NetSuite"), or "QuickBooks or NetSuite" when not known."""
+    return SOURCE_LABELS.get(accounting, accounting) if accounting else EITHER_BOOKS
 
 
 def message(text: str, *, blocks: list[Any] | None = None) -> dict[str, Any]:
@@ -46,10 +52,11 @@ def message(text: str, *, blocks: list[Any] | None = None) -> dict[str, Any]:
     return payload
 
 
-def help_message(unknown: str | None = None) -> dict[str, Any]:
-    """Usage of /account, every subcommand, one line each."""
+def help_message(unknown: str | None = None, *, accounting: str | None = None) -> dict[str, Any]:
+    """Usage of /account, every subcommand, one line each; `accounting` names the system in use ("netsuite")."""
     lead = f"I don't know “{escape(unknown)}”. " if unknown else ""
-    lines = "\n".join(f"`{usage}` — {what}" for usage, what in HELP_LINES)
+    books = escape(books_name(accounting))
+    lines = "\n".join(f"`{usage}` — {what.format(books=books)}" for usage, what in HELP_LINES)
     text = f"{lead}*How to use /account*\n{lines}"
     return message("How to use /account", blocks=[SectionBlock(text=MarkdownTextObject(text=text)).to_dict()])
 

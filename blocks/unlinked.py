@@ -43,7 +43,7 @@ KIND_WORDS: Final = {
 }
 ACTION_WORDS: Final = {
     LinkAction.LINK_PROJECT: "Asana project",
-    LinkAction.LINK_INVOICES: "QuickBooks invoices",
+    LinkAction.LINK_INVOICES: "invoices",  # said after the accounting system's name
     LinkAction.CREATE_PROJECT: "project from the template",
 }
 
@@ -93,7 +93,7 @@ def unlinked_message(report: UnlinkedReport, now: datetime, page: int = 0) -> di
         blocks.append(ActionsBlock(block_id="unlinked_pages", elements=nav))
     if report.history:
         blocks.append(DividerBlock())
-        lines = [history_line(h, now) for h in report.history]
+        lines = [history_line(h, now, report.books) for h in report.history]
         blocks.append(SectionBlock(text=MarkdownTextObject(text="*Recently linked*\n" + "\n".join(lines))))
     looked = " · ".join(escape(v) for v in report.scope.values())
     if looked:
@@ -155,11 +155,11 @@ def _button(item: UnlinkedItem, s: Suggestion, n: int) -> ButtonElement:
     )
 
 
-def history_line(h: LinkHistory, now: datetime) -> str:
-    """ "<@U1> linked Asana project “Acme WMS rollout” to deal 123, 5 min ago"."""
+def history_line(h: LinkHistory, now: datetime, books: str = "QuickBooks") -> str:
+    """ "<@U1> linked Asana project “Acme WMS rollout” to deal 123, 5 min ago" (`books`: where invoices live)."""
     verb = "made the" if h.action is LinkAction.CREATE_PROJECT else "linked"
     if h.action is LinkAction.LINK_INVOICES:
-        what = f"{h.count} QuickBooks invoices" if h.count > 1 else f"QuickBooks invoice {escape(h.target_id)}"
+        what = f"{h.count} {books} invoices" if h.count > 1 else f"{books} invoice {escape(h.target_id)}"
         what += f" of {escape(h.target_name)}" if h.target_name else ""
     else:
         what = ACTION_WORDS[h.action] + (f" “{escape(h.target_name)}”" if h.target_name else "")

@@ -2,8 +2,9 @@
 
 Reads through the connectors (each paged and inside its vendor's limits): HubSpot's won deals of
 the last 18 months (and the names of the deal IDs found elsewhere), every Asana project (one
-listing, which also refreshes the project index), QuickBooks' invoices of the last 90 days and the
-other invoices of their customers, and the deal IDs the invoice index holds. A source that fails
+listing, which also refreshes the project index), the accounting system's invoices of the last 90
+days and the other invoices of their customers, and the deal IDs invoices carry (through the
+`LinkRepair` port: QuickBooks or NetSuite, never named here but in words). A source that fails
 is named in the answer; the others still count. A link claims its record in the store first, so
 a second click, here or in another process, writes nothing more.
 """
@@ -18,6 +19,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
+from bot.models import SOURCE_LABELS
 from bot.models.unlinked import (
     IssueKind,
     LinkAction,
@@ -37,14 +39,14 @@ if TYPE_CHECKING:
     from bot.store import Store
     from connectors.asana import AsanaConnector
     from connectors.hubspot import HubSpotConnector
-    from connectors.quickbooks import QuickBooksConnector
+    from connectors.ports import LinkRepair
 
 log = logging.getLogger(__name__)
 WON_MONTHS: Final = 18
 ACTIVE_DAYS: Final = 180
 INVOICE_DAYS: Final = 90
 CACHE_SECONDS: Final = 120.0  # pages and clicks within this reuse the last answer
-LINK_CONCURRENCY: Final = 4  # invoices written at once (QuickBooks allows 10 in flight per company)
+LINK_CONCURRENCY: Final = 4  # invoices written at once (QuickBooks allows 10 in flight, NetSuite's account 5+)
 COUNTS_KEY: Final = "unlinked:counts"  # the last counts, for doctor (every process)
 
 
@@ -56,7 +58,7 @@ class UnlinkedService:
         store: Store,
         hubspot: HubSpotConnector,
         asana: AsanaConnector,
-        quickbooks: QuickBooksConnector | None,
+        accounting: LinkRepair,
         status: StatusService,
         projects: ProjectOnClose | None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -64,7 +66,8 @@ class UnlinkedService:
         self.store = store
         self.hubspot = hubspot
         self.asana = asana
-        self.quickbooks = quickbooks
+        self.accounting = accounting
+        self.books = SOURCE_LABELS.get(accounting.system, accounting.system)  # "QuickBooks", "NetSuite"
         self.status = status
         self.projects = projects
         self.clock = clock
@@ -90,7 +93,7 @@ class UnlinkedService:
         now = self.clock()
         today = now.date()
         errors: list[str] = []
-        qbo = self.quickbooks
+        books, acc = self.books, self.accounting
 
         async def guarded(what: str, call: Awaitable[Any], empty: Any) -> Any:
             try:
@@ -104,8 +107,8 @@ class UnlinkedService:
         deals, projects, invoices, carried = await asyncio.gather(
             guarded("HubSpot won deals", self.hubspot.won_deals(since_won), []),
             guarded("Asana projects", self.asana.project_refs(), []),
-            guarded("QuickBooks invoices", qbo.recent_invoices(since_invoices), []) if qbo else _value([]),
-            guarded("QuickBooks invoice index", qbo.deal_ids_carried(), {}) if qbo else _value({}),
+            guarded(f"{books} invoices", acc.recent_invoices(since_invoices), []),
+            guarded(f"{books} invoice index", acc.deal_ids_carried(), {}),
         )
         deals_: list[DealMatch] = deals
         projects_: list[ProjectRef] = projects
@@ -116,16 +119,14 @@ class UnlinkedService:
         companies, briefs, history = await asyncio.gather(
             guarded("HubSpot companies", self.hubspot.company_names([d.deal_id for d in deals_]), {}),
             guarded("HubSpot deal IDs", self.hubspot.deal_briefs(sorted(elsewhere)), None) if elsewhere else _none(),
-            guarded("QuickBooks customers' invoices", qbo.invoices_of_customers(loose_customers), [])
-            if qbo and loose_customers
+            guarded(f"{books} customers' invoices", acc.invoices_of_customers(loose_customers), [])
+            if loose_customers
             else _empty(),
         )
         if briefs is None and elsewhere:  # HubSpot could not say: no deal ID is called unknown
             briefs = dict.fromkeys(elsewhere)
         unknown = sorted(set(carried) & (elsewhere - set(briefs or {})))
-        carrying = (
-            await guarded("QuickBooks invoice index", qbo.invoice_ids_carrying(unknown), {}) if qbo and unknown else {}
-        )
+        carrying = await guarded(f"{books} invoice index", acc.invoice_ids_carrying(unknown), {}) if unknown else {}
         findings = Findings(
             deals=deals_,
             companies=companies,
@@ -138,15 +139,14 @@ class UnlinkedService:
             today=today,
             active_since=now - timedelta(days=ACTIVE_DAYS),
             can_create=bool(self.projects is not None and self.projects.configured),
+            books=books,
         )
         items = build_items(findings)
         counts = {kind: sum(1 for i in items if i.kind == kind) for kind in IssueKind}
         scope = {
             "hubspot": f"{len(deals_)} won deals closed since {since_won.isoformat()}",
             "asana": f"{len(projects_)} projects",
-            "quickbooks": f"{len(invoices_)} invoices since {since_invoices.isoformat()}"
-            if qbo
-            else "no invoices (link repair reads QuickBooks only so far)",
+            acc.system: f"{len(invoices_)} invoices since {since_invoices.isoformat()}",
         }
         return UnlinkedReport(
             items=tuple(items),
@@ -156,6 +156,7 @@ class UnlinkedService:
             errors=tuple(errors),
             can_create=findings.can_create,
             scope=scope,
+            books=books,
         )
 
     async def _history(self, limit: int = 5) -> tuple[LinkHistory, ...]:
@@ -211,9 +212,7 @@ class UnlinkedService:
                     if action is LinkAction.LINK_PROJECT:
                         await self.asana.put_deal_id(target, deal_id)
                         await self.asana.index_project(target, deal_id, name)
-                    elif self.quickbooks is None:
-                        raise ConnectorError("accounting", "linking invoices works with QuickBooks only so far")
-                    elif not (await self.quickbooks.put_deal_id_on_invoice(target, deal_id)).written:
+                    elif not (await self.accounting.put_deal_id_on_invoice(target, deal_id)).written:
                         skipped.append(target)
                         return
                     done.append(target)
@@ -225,7 +224,7 @@ class UnlinkedService:
         if done:
             self.status.invalidate(deal_id, ("delivery",) if action is LinkAction.LINK_PROJECT else ("money",))
             self._last = None
-        return LinkOutcome(_said(action, name, deal_id, done, skipped, failed), bool(done), deal_id)
+        return LinkOutcome(_said(action, name, deal_id, done, skipped, failed, self.books), bool(done), deal_id)
 
     async def _create(self, deal_id: str, user_id: str, name: str) -> LinkOutcome:
         if self.projects is None or not self.projects.configured:
@@ -248,8 +247,10 @@ class UnlinkedService:
         return LinkOutcome(f"Delivery project for {name or deal_id} {verb}; it carries deal {deal_id}.", True, deal_id)
 
 
-def _said(action: LinkAction, name: str, deal_id: str, done: list[str], skipped: list[str], failed: list[str]) -> str:
-    what = "Asana project" if action is LinkAction.LINK_PROJECT else "QuickBooks invoice"
+def _said(
+    action: LinkAction, name: str, deal_id: str, done: list[str], skipped: list[str], failed: list[str], books: str
+) -> str:
+    what = "Asana project" if action is LinkAction.LINK_PROJECT else f"{books} invoice"
     parts = []
     if done:
         many = len(done) > 1
@@ -269,10 +270,6 @@ def _said(action: LinkAction, name: str, deal_id: str, done: list[str], skipped:
 
 async def _none() -> None:
     return None
-
-
-async def _value(value: Any) -> Any:
-    return value
 
 
 async def _empty() -> list[InvoiceRef]:

@@ -38,6 +38,7 @@ class Findings:
     active_since: datetime
     can_create: bool = False
     invoices_carrying: Mapping[str, Sequence[str]] = field(default_factory=dict)  # unknown deal id -> invoice ids
+    books: str = "QuickBooks"  # the accounting system the invoices are in, in words
 
 
 def _names(deal: DealMatch, companies: Mapping[str, str]) -> list[str]:
@@ -90,7 +91,7 @@ def _unknown_deals(f: Findings) -> list[UnlinkedItem]:
         where = [f"Asana project “{p.name}”" for p in carriers.get(deal_id, [])]
         if f.carried.get(deal_id):
             n = f.carried[deal_id]
-            where.append(f"{n} QuickBooks invoice{'s' if n != 1 else ''}")
+            where.append(f"{n} {f.books} invoice{'s' if n != 1 else ''}")
         suggestions = []
         near = _near(deal_id, names)
         closest = [d for d, n in near if n == near[0][1]] if near else []

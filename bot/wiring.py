@@ -228,8 +228,7 @@ async def open_services(
     worker = build_worker(
         settings, store, hubspot, asana, accounting, status, snapshotter, book, gate, slack_session=slack_http
     )
-    qbo = accounting if isinstance(accounting, QuickBooksConnector) else None  # link repair: QuickBooks so far
-    unlinked = UnlinkedService(store, hubspot, asana, qbo, status, worker.engine.projects, clock)
+    unlinked = UnlinkedService(store, hubspot, asana, accounting, status, worker.engine.projects, clock)
     return Services(
         settings=settings,
         store=store,
@@ -241,7 +240,7 @@ async def open_services(
         gate=gate,
         subscriptions=SubscriptionService(store, cards, SlackDirectory(slack)),
         book=book,
-        home=HomeService(gate, book, store, clock),
+        home=HomeService(gate, book, store, clock, accounting.system),
         doctor=Doctor(
             settings,
             store,

@@ -12,7 +12,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from connectors.types import Money, PaymentApplication
+    from connectors.types import InvoiceRef, LinkWrite, Money, PaymentApplication
 
 
 @dataclass(frozen=True)
@@ -150,9 +150,46 @@ class NetSuiteStore(CursorStore, InvoiceIndex, Protocol):
     """What the NetSuite connector needs: the invoice index for the book, and when it was scanned."""
 
 
-class Accounting(Protocol):
+class LinkRepair(Protocol):
+    """What `/account unlinked` needs from the accounting system (QuickBooks or NetSuite), never more:
+    the invoices that may lack the deal field, the deal IDs invoices carry, and writing one onto an invoice.
+
+    `system` names the source ("quickbooks", "netsuite") so that the list can say where an invoice lives.
+    """
+
+    system: str
+
+    async def recent_invoices(self, since: date) -> list[InvoiceRef]:
+        """Every invoice dated on or after `since`, with or without a deal ID (every page), oldest id first."""
+        ...
+
+    async def invoices_of_customers(self, customer_ids: Sequence[str]) -> list[InvoiceRef]:
+        """Every invoice of these customers, whatever its date (the evidence for a customer's deal)."""
+        ...
+
+    async def deal_ids_carried(self) -> dict[str, int]:
+        """Deal ID -> how many invoices carry it, the invoice index brought up to date on the way."""
+        ...
+
+    async def invoice_ids_carrying(self, deal_ids: Sequence[str]) -> dict[str, list[str]]:
+        """Deal ID -> ids of the invoices carrying it (deal IDs carried by none left out)."""
+        ...
+
+    async def put_deal_id_on_invoice(self, invoice_id: str, deal_id: str) -> LinkWrite:
+        """Write `deal_id` into the invoice's deal field and the index; written=False when it carried it already."""
+        ...
+
+    async def deal_field_problem(self, *, sync: bool = True) -> str | None:
+        """For doctor: what to do when no invoice carries the deal field at all (None when some do, or unknown).
+
+        With `sync` the accounting system is asked; without, only what the store knows (/healthz).
+        """
+        ...
+
+
+class Accounting(LinkRepair, Protocol):
     """Where the money comes from (QuickBooks or NetSuite): what the status service, the alert
-    engine and its poller, write-back, the book and `/account doctor` call, never more.
+    engine and its poller, write-back, the book, link repair and `/account doctor` call, never more.
 
     `system` names the source ("quickbooks", "netsuite"): the money section's source, the
     poller's cursor and the signals the engine takes as payments. `company` is the company or

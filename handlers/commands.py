@@ -20,8 +20,8 @@ Subcommand = Callable[["Services", dict[str, Any], str, Any], Awaitable[None]]
 
 
 async def show_help(services: Services, command: dict[str, Any], rest: str, respond: Any) -> None:
-    """/account help."""
-    await respond(messages.help_message())
+    """/account help (naming the accounting system in use)."""
+    await respond(messages.help_message(accounting=services.accounting.system))
 
 
 async def subscribe(services: Services, command: dict[str, Any], rest: str, respond: Any) -> None:

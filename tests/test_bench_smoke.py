@@ -73,3 +73,12 @@ async def test_unlinked_bench_runs() -> None:
     figures = await run(deals=12, invoices_per_deal=2, loose=0.3)
     assert figures["cold"]["list"] >= figures["cold"]["ack"] > 0
     assert figures["cold"]["quickbooks"] > figures["warm"]["quickbooks"] > 0  # the cold run built the index
+
+
+async def test_unlinked_bench_runs_on_netsuite() -> None:
+    """The same bench with the invoices in NetSuite: every call counted, the list answered."""
+    from bench.unlinked import run
+
+    figures = await run(deals=12, invoices_per_deal=2, loose=0.3, accounting="netsuite")
+    assert figures["cold"]["list"] >= figures["cold"]["ack"] > 0
+    assert figures["cold"]["netsuite"] > 0 and figures["warm"]["netsuite"] > 0

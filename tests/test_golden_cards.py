@@ -95,6 +95,7 @@ async def test_modal_and_small_messages(snapshot) -> None:
         name="modal"
     )
     assert messages.help_message() == snapshot(name="help")
+    assert messages.help_message(accounting="netsuite") == snapshot(name="help_netsuite")
     assert messages.refusal() == snapshot(name="refusal")
 
 

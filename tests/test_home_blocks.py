@@ -284,5 +284,8 @@ def test_no_owner_view_escapes_the_email() -> None:
 def test_loading_view() -> None:
     view = valid(loading_view("Maya Chen"))
     assert "Loading Maya Chen's accounts" in texts(view)
+    assert "from HubSpot, Asana and QuickBooks or NetSuite…" in texts(view)  # the system in use not known
+    assert "from HubSpot, Asana and NetSuite…" in texts(valid(loading_view("Maya Chen", "netsuite")))
+    assert "from HubSpot, Asana and QuickBooks…" in texts(valid(loading_view("Maya Chen", "quickbooks")))
     assert "<!here>" not in texts(valid(loading_view("<!here>")))
     valid(loading_view(""))

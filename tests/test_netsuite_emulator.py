@@ -19,6 +19,7 @@ from urllib.parse import quote, urlencode, urlsplit
 import aiohttp
 import pytest
 
+from connectors.netsuite import DEAL_FIELD, queries
 from sandbox.book import DEMO_ACCOUNTS
 from sandbox.netsuite import NetSuiteEmulator
 from sandbox.quickbooks import QuickBooksEmulator
@@ -302,6 +303,25 @@ async def test_queries_outside_the_subset_are_invalid_parameter(ns: NetSuiteEmul
     assert (detail(body)["o:errorCode"], detail(body)["o:errorQueryParam"]) == ("INVALID_PARAMETER", "q")
     assert detail(body)["detail"].startswith("Invalid search query. Detailed unprocessed description follows.")
     assert body["title"] == "Bad Request" and body["status"] == 400
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        queries.invoices_since(DEAL_FIELD, TODAY - timedelta(days=90)),
+        queries.invoices_of_customers(DEAL_FIELD, ["101", "102"]),
+        queries.invoices_of_deals(DEAL_FIELD, ["18340012001", "18340012092"]),
+        queries.invoices_by_id(DEAL_FIELD, ["1001"]),
+        queries.linked_invoices(DEAL_FIELD),
+        queries.linked_invoice_count(DEAL_FIELD),
+        queries.INVOICE_COUNT,
+    ],
+)
+async def test_the_link_repair_queries_are_inside_the_subset(ns: NetSuiteEmulator, q: str) -> None:
+    """Every query link repair sends is one the emulator runs (and so one NetSuite's grammar has)."""
+    status, body = await sql(ns, q)
+    assert status == 200, (q, body)
+    assert body["items"] and "totalResults" in body
 
 
 async def test_answers_carry_netsuites_traps(ns: NetSuiteEmulator) -> None:

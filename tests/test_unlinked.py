@@ -287,17 +287,3 @@ async def test_doctor_says_when_no_invoice_carries_the_deal_field(bot: Bot) -> N
     _, _, url = await bot.command("doctor")
     [report] = await bot.delivered(url)
     assert "won deals without a project" in block_texts(report)
-
-
-async def test_with_netsuite_the_list_still_covers_hubspot_and_asana(tmp_path) -> None:
-    """ACCOUNTING=netsuite: deals and projects are still checked; the list says invoices are not read yet."""
-    from sandbox.harness import start_bot, stop_bot
-
-    bot = await start_bot(tmp_path, accounting="netsuite")
-    try:
-        reply = await unlinked(bot)
-        assert any(f"No Asana project carries deal {VANDELAY}" in t for t in items(reply))
-        assert "link repair reads QuickBooks only so far" in block_texts(reply)
-        assert not any(parse_link_value(b["value"])[0] is LinkAction.LINK_INVOICES for b in buttons(reply))
-    finally:
-        await stop_bot(bot)

@@ -12,7 +12,7 @@ from typing import Final
 class IssueKind(StrEnum):
     """The kinds of missing or wrong links, in the order the list shows them (worst first)."""
 
-    UNKNOWN_DEAL = "unknown_deal"  # a deal ID in Asana or QuickBooks that HubSpot does not know (a typo)
+    UNKNOWN_DEAL = "unknown_deal"  # a deal ID in Asana or the invoices that HubSpot does not know (a typo)
     SHARED_DEAL = "shared_deal"  # one deal ID on two delivery projects: the card shows only one
     INVOICES_WITHOUT_DEAL = "invoices_without_deal"  # money missing from a card
     DEAL_WITHOUT_PROJECT = "deal_without_project"  # a won deal no Asana project carries
@@ -82,6 +82,7 @@ class UnlinkedReport:
     errors: tuple[str, ...] = ()
     can_create: bool = False
     scope: dict[str, str] = field(default_factory=dict)  # what was looked at, in words, per system
+    books: str = "QuickBooks"  # the accounting system the invoices are in, in words ("NetSuite")
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from connectors.netsuite import queries
 from connectors.netsuite.auth import SYSTEM, default_app_url
 from connectors.netsuite.client import NetSuiteClient, gather_all
 from connectors.netsuite.errors import NetSuiteError
+from connectors.netsuite.links import InvoiceLinks
 from connectors.netsuite.money import InvoiceRow, PaymentLink, applications, id_key, summarise
-from connectors.netsuite.types import UnlinkedInvoice
 from connectors.ports import NetSuiteStore
 from connectors.types import Money, PaymentApplication
 
@@ -27,7 +27,7 @@ IN_CHUNK = 500  # values per IN (...) list (Oracle allows 1000)
 LOOKBACK = timedelta(minutes=15)  # lastmodifieddate's zone and precision are uncertain: re-read this far back
 
 
-class NetSuiteConnector:
+class NetSuiteConnector(InvoiceLinks):
     """A deal's invoices and payments in one NetSuite account (ACCOUNTING=netsuite)."""
 
     system = SYSTEM
@@ -100,13 +100,18 @@ class NetSuiteConnector:
         """
         if self.store is None:
             return 0
+        return len(await self._scan_linked())
+
+    async def _scan_linked(self) -> list[tuple[str, str | None, str]]:
+        """(invoice id, deal ID, lastmodifieddate) of every invoice carrying a deal ID; the index replaced by them."""
         rows = await self._rows(queries.linked_invoices(self.deal_field))
         entries = [(str(r["id"]), str(r.get("deal") or "").strip() or None, str(r.get("modified") or "")) for r in rows]
-        gone = await self.store.indexed_invoice_ids(self.company) - {invoice_id for invoice_id, _, _ in entries}
-        await self.store.delete_invoices(self.company, gone)
-        await self.store.upsert_invoices(self.company, entries)
-        await self.store.set_sync(self._index_name, str(time.time()))
-        return len(entries)
+        if self.store is not None:
+            gone = await self.store.indexed_invoice_ids(self.company) - {invoice_id for invoice_id, _, _ in entries}
+            await self.store.delete_invoices(self.company, gone)
+            await self.store.upsert_invoices(self.company, entries)
+            await self.store.set_sync(self._index_name, str(time.time()))
+        return entries
 
     async def index_age(self) -> float | None:
         """Seconds since the last full scan into the index, or None if never."""
@@ -277,34 +282,6 @@ class NetSuiteConnector:
     async def _changed_since(self, at: str | None) -> list[tuple[str, str]]:
         since = _shift(at, -self.lookback) if at else None
         return [(str(r["id"]), str(r.get("modified") or "")) for r in await self._rows(queries.payments_changed(since))]
-
-    # -- link repair ----------------------------------------------------------------------
-
-    async def invoices_without_deal(self, since: date) -> list[UnlinkedInvoice]:
-        """Invoices dated `since` or later whose deal field is empty, every page."""
-        rows = [InvoiceRow.of(r) for r in await self._rows(queries.invoices_without_deal(self.deal_field, since))]
-        currencies = await self.currencies(r.currency_id for r in rows) if rows else {}
-        return [
-            UnlinkedInvoice(
-                id=r.id,
-                doc_number=r.tranid,
-                txn_date=r.trandate,
-                due_on=r.duedate,
-                total=r.total,
-                balance=r.unpaid,
-                currency=currencies.get(r.currency_id, r.currency_id),
-                customer_id=r.entity_id,
-                customer_name=r.customer,
-                url=f"{self.app_url}/app/accounting/transactions/custinvc.nl?id={r.id}",
-            )
-            for r in rows
-        ]
-
-    async def set_invoice_deal_id(self, invoice_id: str, deal_id: str | None) -> None:
-        """Write (or clear, with None) the invoice's deal field by PATCH; NotFoundError for no such invoice."""
-        value = (deal_id or "").strip()  # an empty string clears a text field
-        await self.client.patch_invoice(invoice_id, {self.deal_field: value})
-        await self._remember([(str(invoice_id).strip(), value or None)])
 
 
 class _Cursor:

@@ -140,3 +140,22 @@ def invoices_without_deal(field: str, since: date) -> str:
 def linked_invoice_count(field: str) -> str:
     """How many invoices carry a deal ID at all."""
     return f"SELECT COUNT(*) AS invoices FROM transaction t WHERE t.type = 'CustInvc' AND t.{field} IS NOT NULL"
+
+
+def invoices_since(field: str, since: date) -> str:
+    """Invoices dated `since` or later, with or without a deal ID (link repair's window)."""
+    return (
+        f"SELECT {INVOICE_COLUMNS.format(day=DAY, field=field)} FROM transaction t "
+        f"WHERE t.type = 'CustInvc' AND t.trandate >= {to_date(since.isoformat())} ORDER BY t.id"
+    )
+
+
+def invoices_of_customers(field: str, customer_ids: Iterable[str]) -> str:
+    """Every invoice of these customers (entity internal ids), whatever its date."""
+    return (
+        f"SELECT {INVOICE_COLUMNS.format(day=DAY, field=field)} FROM transaction t "
+        f"WHERE t.type = 'CustInvc' AND t.entity IN ({ids(customer_ids)}) ORDER BY t.id"
+    )
+
+
+INVOICE_COUNT = "SELECT COUNT(*) AS invoices FROM transaction t WHERE t.type = 'CustInvc'"

@@ -1,8 +1,8 @@
 """Link repair in QuickBooks: invoices with or without the deal field, and writing the deal ID onto one.
 
 A mixin of `QuickBooksConnector` (connector.py), which provides `_call`, `query_all`, `by_ids`, the
-store and the settings. Accounting-specific on purpose: another accounting connector offers the same
-methods (`recent_invoices`, `invoices_of_customers`, `deal_ids_carried`, `put_deal_id_on_invoice`).
+store and the settings. Its methods are the `LinkRepair` port (connectors/ports.py), which the NetSuite
+connector implements too (connectors/netsuite/links.py); `/account unlinked` sees only the port.
 
 The deal field is found by name in whichever kind of custom field the company made it with: a legacy
 string field (DefinitionId "1".."3", also named in Preferences) or one of the newer custom fields
