@@ -68,7 +68,8 @@ class _Now(Collector):
 async def exposition(store: Any, connectors: dict[str, Any]) -> bytes:
     """The text a Prometheus scrape reads: the latencies, then the outbox and upstream counters."""
     outbox = await store.outbox_stats()
-    runners = {name: c.runner for name, c in connectors.items() if hasattr(c, "runner")}
+    # the SDK connectors count in their runner; NetSuite's own HTTP client counts for itself
+    runners = {name: getattr(c, "runner", None) or c.client for name, c in connectors.items()}
     now = CollectorRegistry(auto_describe=False)
     now.register(_Now(outbox, runners))
     return generate_latest(LATENCIES) + generate_latest(now)

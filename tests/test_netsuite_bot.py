@@ -117,6 +117,10 @@ async def test_429s_are_retried_and_the_card_is_complete(nsbot: Bot) -> None:
     assert "didn't answer" not in text and "rate limiting" not in text and "Open in NetSuite" in text
     assert sum(1 for c in ns.calls if c.status == 429) == 2
     assert nsbot.services.accounting.health()["retries"] == 2
+    async with nsbot.http.get(f"{nsbot.url}/metrics") as resp:  # /metrics counts NetSuite, not QuickBooks
+        metrics = await resp.text()
+    assert re.search(r'^accountbot_upstream_rate_limited_total\{vendor="netsuite"\} 2\.0$', metrics, flags=re.M)
+    assert 'vendor="quickbooks"' not in metrics
 
 
 # -- payment alerts without webhooks --------------------------------------------------------

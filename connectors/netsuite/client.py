@@ -100,6 +100,7 @@ class NetSuiteClient:
         self._session: aiohttp.ClientSession | None = None
         self.calls = 0
         self.retries = 0
+        self.rate_limited = 0  # 429 answers, for /metrics
         self.in_flight = 0
         self.last_ok: float | None = None
         self.last_error: str | None = None
@@ -204,6 +205,8 @@ class NetSuiteClient:
             if failure is None:
                 self._mark_ok()
                 return answer
+            if isinstance(failure, RateLimitedError):
+                self.rate_limited += 1
             wait = self._wait(failure, attempt)
             if wait is None or loop.time() + wait > deadline:
                 self._mark_failed(failure)
