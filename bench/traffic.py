@@ -128,6 +128,27 @@ async def search_burst(services: Services, sandbox: Sandbox) -> dict[str, float]
     }
 
 
+async def no_match(services: Services, sandbox: Sandbox, query: str, latency: float) -> dict[str, float]:
+    """A name that matches nothing, at `latency` per request: HubSpot calls and time, lookup and suggestions apart."""
+    sandbox.set_latency(latency)
+    await asyncio.sleep(SEARCH_WINDOW)
+    services.status.forget()
+    sandbox.reset_calls()
+    start = time.perf_counter()
+    found = await lookup(services.status, query)
+    looked = time.perf_counter()
+    lookup_calls = len(_hubspot_calls(sandbox))
+    suggestions = await services.cards.suggestions(query)
+    end = time.perf_counter()
+    return {
+        "lookup_calls": lookup_calls,
+        "suggestion_calls": len(_hubspot_calls(sandbox)) - lookup_calls,
+        "lookup_s": looked - start,
+        "suggestion_s": end - looked,
+        "first": 1.0 if suggestions and found.deal_id is None and "Globex" in suggestions[0].name else 0.0,
+    }
+
+
 async def run(latency: float, rate_limit: int, accounts: int, reps: int) -> int:
     """Print every figure; 1 when one misses its target."""
     async with _bot(max(accounts, 40), rate_limit) as (sandbox, services):
@@ -142,6 +163,7 @@ async def run(latency: float, rate_limit: int, accounts: int, reps: int) -> int:
         await asyncio.sleep(10.5)
         crowd = await burst(services, sandbox, ids[:accounts], reps)
         searches = await search_burst(services, sandbox)
+        typo = await no_match(services, sandbox, "Glbex", 0.1)
     ok_calls = by_name <= 7 and by_id <= 7
     ok_crowd = crowd["partial"] == 0
     ok_search = searches["peak_1s"] <= 5 and searches["429"] == 0
@@ -167,7 +189,14 @@ async def run(latency: float, rate_limit: int, accounts: int, reps: int) -> int:
         f"{searches['peak_1s']:.0f} per second (HubSpot allows 5), {searches['429']:.0f} answered 429, "
         f"{searches['seconds']:.1f} s {'OK' if ok_search else 'MISSED'}"
     )
-    return 0 if (ok_calls and ok_crowd and ok_search) else 1
+    ok_typo = typo["suggestion_calls"] <= 3 and typo["suggestion_s"] <= 0.5 and typo["first"] == 1.0
+    print(
+        f"  'Glbex' (matches nothing) at 100 ms per request: lookup {typo['lookup_calls']:.0f} calls "
+        f"{typo['lookup_s']:.2f} s, then suggestions {typo['suggestion_calls']:.0f} calls {typo['suggestion_s']:.2f} s "
+        f"(target <= 3 calls, <= 0.5 s), Globex first: {'yes' if typo['first'] else 'no'} "
+        f"{'OK' if ok_typo else 'MISSED'}"
+    )
+    return 0 if (ok_calls and ok_crowd and ok_search and ok_typo) else 1
 
 
 def main(argv: list[str] | None = None) -> int:

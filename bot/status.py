@@ -70,6 +70,7 @@ class _Fetched:
     at: float
 
 
+RESOLVE_KEEP: Final = 11  # matches kept per search: one more than a picker shows, so a cut list is known
 # (section name, source, deadline attribute)
 SECTIONS: Final = (
     ("deal", "hubspot", "hubspot_deadline"),
@@ -119,10 +120,30 @@ class StatusService:
         if cached is not None:
             return cached[:limit]
         matches = await self._single_flight(
-            ("resolve", key), lambda: self.hubspot.resolve(query, limit=10, on_likely=self.prefetch)
+            ("resolve", key), lambda: self.hubspot.resolve(query, limit=RESOLVE_KEEP, on_likely=self.prefetch)
         )
         self._resolved[key] = matches
         return matches[:limit]
+
+    def known_matches(self) -> list[DealMatch]:
+        """Deals the service already knows by name: recent searches' matches and the cards it fetched."""
+        seen: dict[str, DealMatch] = {}
+        for matches in list(self._resolved.values()):
+            for match in matches:
+                seen.setdefault(match.deal_id, match)
+        for (name, deal_id), fetched in list(self._last_good.items()):
+            deal = fetched.value
+            if name == "deal" and isinstance(deal, Deal) and deal_id not in seen:
+                seen[deal_id] = DealMatch(
+                    deal.id,
+                    deal.name,
+                    deal.stage_label,
+                    deal.amount,
+                    deal.close_date,
+                    deal.company_name,
+                    currency=deal.currency,
+                )
+        return list(seen.values())
 
     # -- status -------------------------------------------------------------------------
 

@@ -184,7 +184,10 @@ async def open_services(
     status = StatusService(hubspot, asana, quickbooks, timing=timing)
     links = Links(settings.hubspot_portal_id)
     writeback = WriteBack(store, hubspot, enabled=settings.hubspot_writeback)
-    cards = CardService(status, hubspot, store, settings.thresholds, links, writeback)
+    workspace = settings.asana_workspace_gid or ""
+    cards = CardService(
+        status, hubspot, store, settings.thresholds, links, writeback, projects=lambda: store.asana_index(workspace)
+    )
     slack_http = aiohttp.ClientSession()  # one connection pool for every Slack Web API call of the process
     slack = slack_client(settings, slack_http)
     gate = Gatekeeper(slack)

@@ -51,6 +51,7 @@ from connectors.hubspot.records import (
     to_decimal,
 )
 from connectors.hubspot.records import gather_all as _all
+from connectors.hubspot.similar import SimilarNames
 from connectors.hubspot.tickets import TicketFeed
 from connectors.runtime import Policy, RateLimiter, Runner
 from connectors.types import Communication, Deal, DealMatch, Escalation
@@ -58,7 +59,9 @@ from connectors.types import Communication, Deal, DealMatch, Escalation
 log = logging.getLogger(__name__)
 
 
-class HubSpotConnector(TicketFeed, BookQuery, AccountBatch, CachedLookups, PagedReads, DealReads, DealWrites):
+class HubSpotConnector(
+    TicketFeed, BookQuery, AccountBatch, CachedLookups, PagedReads, DealReads, SimilarNames, DealWrites
+):
     """Deals, escalations and communications of one HubSpot portal."""
 
     system = SYSTEM
