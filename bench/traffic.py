@@ -149,8 +149,8 @@ async def no_match(services: Services, sandbox: Sandbox, query: str, latency: fl
     }
 
 
-async def run(latency: float, rate_limit: int, accounts: int, reps: int) -> int:
-    """Print every figure; 1 when one misses its target."""
+async def run(latency: float, rate_limit: int, accounts: int, reps: int, *, pause: float = 10.5) -> int:
+    """Print every figure; 1 when one misses its target. `pause`: seconds for the 10 s window to empty."""
     async with _bot(max(accounts, 40), rate_limit) as (sandbox, services):
         await lookup(services.status, "Globex")  # pipelines and owners, as a running bot has them
         sandbox.set_latency(latency)
@@ -158,9 +158,9 @@ async def run(latency: float, rate_limit: int, accounts: int, reps: int) -> int:
         by_id = await _cold(services, sandbox, UNSEARCHED)
         ids = [a.deal_id for a in DEMO_ACCOUNTS]
         ids += [a.deal_id for a in generated_book(max(accounts, 40)) if a.key.startswith("gen")]
-        await asyncio.sleep(10.5)  # an empty 10 s window
+        await asyncio.sleep(pause)  # an empty 10 s window
         rate = await burst(services, sandbox, ids[:40], 40)
-        await asyncio.sleep(10.5)
+        await asyncio.sleep(pause)
         crowd = await burst(services, sandbox, ids[:accounts], reps)
         searches = await search_burst(services, sandbox)
         typo = await no_match(services, sandbox, "Glbex", 0.1)

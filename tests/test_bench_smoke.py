@@ -54,3 +54,12 @@ async def test_ack_bench_runs() -> None:
 
     figures = await run(sizes=(6,), users=2, rounds=1, latency=0.0)
     assert figures[6]["max"] > 0 and figures[6]["users_info"] == 2
+
+
+async def test_traffic_bench_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """HubSpot calls per cold card, the bursts, the search peak and the typo's suggestions are printed."""
+    from bench.traffic import run
+
+    await run(0.0, 1000, 2, 4, pause=0.0)
+    out = capsys.readouterr().out
+    assert "HubSpot calls per cold card" in out and "matches nothing" in out
