@@ -364,8 +364,11 @@ def _consume(task: asyncio.Task) -> None:
 
 
 def _describe(exc: ConnectorError) -> str:
-    from connectors.errors import AuthError, RateLimitedError, UnavailableError
+    from connectors.errors import AuthError, MissingScopes, RateLimitedError, UnavailableError
 
+    if isinstance(exc, MissingScopes):
+        scopes = " or ".join(exc.scopes) or "a scope"
+        return f"token lacks the scope {scopes}: add it to the HubSpot private app"
     if isinstance(exc, AuthError):
         return "refused our credentials"
     if isinstance(exc, RateLimitedError):

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from connectors.errors import AuthError, ConnectorError, RateLimitedError, UnavailableError
+from connectors.errors import AuthError, ConnectorError, MissingScopes, RateLimitedError, UnavailableError
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -89,6 +89,7 @@ class Runner:
         self.last_error: str | None = None
         self.last_error_at: float | None = None
         self.available = True  # flips on failure/recovery, logged once each way
+        self.missing_scopes: set[str] = set()  # scopes a call was refused for (403 MISSING_SCOPES)
 
     async def call(
         self,
@@ -125,7 +126,12 @@ class Runner:
                         raise
                     log.info("%s rate limited; retrying in %.2fs", self.system, wait)
             except ConnectorError as exc:
-                if isinstance(exc, AuthError):
+                if isinstance(exc, MissingScopes):  # the token works; this one call needs more
+                    self._mark_ok()
+                    if not set(exc.scopes) <= self.missing_scopes:
+                        log.warning("%s: %s", self.system, exc.message)
+                    self.missing_scopes.update(exc.scopes)
+                elif isinstance(exc, AuthError):
                     self._mark_failed(exc)
                 else:  # it answered: a record it doesn't have, or a request it refused, is not an outage
                     self._mark_ok()
@@ -165,6 +171,7 @@ class Runner:
             "last_error_at": self.last_error_at,
             "calls": self.calls,
             "retries": self.retries,
+            "missing_scopes": sorted(self.missing_scopes),
         }
 
     async def _attempt(self, fn: Callable[..., T], args: tuple, kwargs: dict, timeout: float) -> T:

@@ -1,0 +1,58 @@
+"""A HubSpot token without one scope, end to end: the card shows the rest and names the scope where it hurts;
+`/account doctor` and /healthz list it."""
+
+from __future__ import annotations
+
+import pytest
+
+from sandbox.harness import Bot, block_texts
+
+CARD_FACTS = ("Globex – Customer Data Platform", "Jordan Ellis", "Build", "$106,250.00")
+
+
+@pytest.mark.parametrize(
+    ("scope", "hurt", "kept"),
+    [
+        ("tickets", "escalations", "Explained UAT slip"),  # escalations hurt, the communication stays
+        ("sales-email-read", "communication", "None open"),  # emails hurt, escalations stay
+    ],
+)
+async def test_the_card_names_the_missing_scope_in_the_section_it_hurts(
+    bot: Bot, scope: str, hurt: str, kept: str
+) -> None:
+    """Every other section is there; the hurt one says which scope to add."""
+    bot.sandbox.emulators["hubspot"].revoke_scopes(scope)
+    _, _, url = await bot.command("Globex")
+    [card] = await bot.delivered(url)
+    text = block_texts(card)
+    for fact in (*CARD_FACTS, kept):
+        assert fact in text, fact
+    hint = f"token lacks the scope {scope}: add it to the HubSpot private app"
+    named = [b.get("block_id") for b in card["blocks"] if hint in str(b) and b.get("block_id") != "card_sources"]
+    assert named == [f"card_{hurt}"], named
+
+
+async def test_doctor_and_healthz_list_missing_scopes(bot: Bot) -> None:
+    """The admin reads which scopes are missing and what each is for, and what to do."""
+    bot.sandbox.emulators["hubspot"].revoke_scopes("tickets")
+    _, _, url = await bot.command("doctor")
+    [reply] = await bot.delivered(url)
+    text = block_texts(reply)
+    assert "lacks 1 scope: `tickets` (open escalations" in text
+    assert "Private apps" in text
+    async with bot.http.get(f"{bot.url}/healthz") as resp:
+        health = await resp.json()
+    assert health["connectors"]["hubspot"]["missing_scopes"] == ["tickets"]
+
+
+async def test_a_scope_granted_again_leaves_the_doctor(bot: Bot) -> None:
+    """Once the scope is back, the next doctor no longer lists it."""
+    hub = bot.sandbox.emulators["hubspot"]
+    hub.revoke_scopes("tickets")
+    _, _, url = await bot.command("doctor")
+    [first] = await bot.delivered(url)
+    assert "`tickets`" in block_texts(first)
+    hub.set_scopes(hub.scopes | {"tickets"})
+    _, _, url = await bot.command("doctor")
+    [second] = await bot.delivered(url)
+    assert "lacks" not in block_texts(second)
