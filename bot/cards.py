@@ -79,6 +79,18 @@ class CardService:
         except DealNotFound:
             return QueryResult("gone", deal_id)
 
+    async def completed(self, result: QueryResult) -> QueryResult | None:
+        """The same card once the sections it said were on their way have landed; None if nothing was pending."""
+        if result.status is None or not result.status.pending:
+            return None
+        settled = await self.status.settle(result.status)
+        if settled is None:
+            return None
+        status = await self.enrich(settled)
+        if self.writeback is not None:
+            self.writeback.learned(status)
+        return replace(result, status=status)
+
     async def for_channel(self, channel_id: str) -> QueryResult | None:
         """The card of the account this channel is linked to (`/account link`), None if it isn't."""
         linked = await self.store.channel_link(channel_id)

@@ -70,6 +70,7 @@ class _Fetched:
     at: float
 
 
+ON_ITS_WAY: Final = "data is on its way (queued behind the bot's own rate limit); this card completes itself"
 RESOLVE_KEEP: Final = 11  # matches kept per search: one more than a picker shows, so a cut list is known
 # (section name, source, deadline attribute)
 SECTIONS: Final = (
@@ -289,6 +290,8 @@ class StatusService:
         try:
             value = await asyncio.wait_for(asyncio.shield(task), deadline)
         except TimeoutError:
+            if self._queued(source, deadline):
+                return self._on_its_way(source, key)
             return self._fallback(source, key, f"didn't answer within {deadline:g} s")
         except NotFoundError:
             return _NotFound()
@@ -334,6 +337,39 @@ class StatusService:
             task.add_done_callback(_consume)
             self._inflight[key] = task
         return await asyncio.shield(task)
+
+    def _queued(self, source: str, deadline: float) -> bool:
+        """Whether the source's calls waited behind the bot's own rate limit during this deadline."""
+        connector = {"hubspot": self.hubspot, "asana": self.asana, "quickbooks": self.quickbooks}.get(source)
+        runner = getattr(connector, "runner", None)
+        return bool(runner is not None and runner.available and runner.queued_within(deadline))
+
+    def _on_its_way(self, source: str, key: tuple[str, str]) -> Section:
+        """A section still queued behind the bot's own budget: on its way (with its last good value, if any)."""
+        last = self._last_good.get(key)
+        return Section(
+            source,
+            last.value if last else None,
+            self._dt(last.at) if last else None,
+            error=ON_ITS_WAY,
+            stale=last is not None,
+            pending=True,
+        )
+
+    async def settle(self, status: AccountStatus, timeout: float = 120.0) -> AccountStatus | None:
+        """Once the sections a status is still waiting for have landed, the status again; None if they didn't.
+
+        The fetches were never cancelled: this waits for them (up to `timeout`), then reads the caches.
+        """
+        names = [name for (name, _, _), section in zip(SECTIONS, status.sections()) if section.pending]
+        tasks = [t for n in names if (t := self._inflight.get((n, status.deal_id))) is not None]
+        if not names:
+            return None
+        if tasks:
+            await asyncio.wait([asyncio.shield(t) for t in tasks], timeout=timeout)
+        if any(not t.done() for t in tasks):
+            return None
+        return await self.get_status(status.deal_id)
 
     def _fallback(self, source: str, key: tuple[str, str], error: str) -> Section:
         last = self._last_good.get(key)

@@ -18,6 +18,7 @@ from connectors.errors import AuthError, ConnectorError, MissingScopes, RateLimi
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+QUEUED_AFTER = 0.05  # seconds of waiting for the client-side limit that count as queued
 
 
 class RateLimiter:
@@ -90,6 +91,8 @@ class Runner:
         self.last_error_at: float | None = None
         self.available = True  # flips on failure/recovery, logged once each way
         self.missing_scopes: set[str] = set()  # scopes a call was refused for (403 MISSING_SCOPES)
+        self.waiting = 0  # calls queued right now behind the client-side rate limit
+        self.last_queued_at = float("-inf")  # monotonic time a call last had to wait for the limit
 
     async def call(
         self,
@@ -104,9 +107,7 @@ class Runner:
         policy = policy or self.policy
         attempt = 0
         while True:
-            for name in ("default", limiter) if limiter != "default" else ("default",):
-                if name in self.limiters:
-                    await self.limiters[name].acquire()
+            await self._acquire(limiter)
             try:
                 result = await self._attempt(fn, args, kwargs, policy.timeout)
                 self._mark_ok()
@@ -139,6 +140,23 @@ class Runner:
             attempt += 1
             self.retries += 1
             await asyncio.sleep(wait)
+
+    async def _acquire(self, limiter: str) -> None:
+        """Wait for the client-side limits; time spent here is the bot's own queue, not the service's."""
+        start = time.monotonic()
+        self.waiting += 1
+        try:
+            for name in ("default", limiter) if limiter != "default" else ("default",):
+                if name in self.limiters:
+                    await self.limiters[name].acquire()
+        finally:
+            self.waiting -= 1
+        if time.monotonic() - start > QUEUED_AFTER:
+            self.last_queued_at = time.monotonic()
+
+    def queued_within(self, seconds: float) -> bool:
+        """Whether calls are waiting for the client-side limit now, or had to within the last `seconds`."""
+        return self.waiting > 0 or time.monotonic() - self.last_queued_at <= seconds
 
     def _rate_wait(self, exc: RateLimitedError, attempt: int, policy: Policy, limiter: str) -> float:
         wait = min(

@@ -11,7 +11,7 @@ from blocks import ids
 from blocks.card import card_modal
 from blocks.modal import log_modal
 from blocks.replies import card_response, refusal_response
-from handlers import allowed, services_of
+from handlers import allowed, complete_later, services_of
 
 LINK_BUTTONS: Final = (ids.OPEN_HUBSPOT, ids.OPEN_ASANA, ids.OPEN_QUICKBOOKS)
 
@@ -23,7 +23,9 @@ async def on_pick(ack: Any, body: dict[str, Any], action: dict[str, Any], respon
     if not await allowed(services, body["user"]["id"]):
         await respond(refusal_response())
         return
-    await respond(card_response(await services.cards.card(action["value"]), services.clock()))
+    result = await services.cards.card(action["value"])
+    await respond(card_response(result, services.clock()))
+    await complete_later(services, result, respond, lambda later: card_response(later, services.clock()))
 
 
 async def on_show(
@@ -52,7 +54,11 @@ async def on_refresh(ack: Any, body: dict[str, Any], action: dict[str, Any], res
         await respond(refusal_response())
         return
     result = await services.cards.card(action["value"], refresh=True)
-    await respond(card_response(result, services.clock(), ephemeral=_is_ephemeral(body)))
+    ephemeral = _is_ephemeral(body)
+    await respond(card_response(result, services.clock(), ephemeral=ephemeral))
+    await complete_later(
+        services, result, respond, lambda later: card_response(later, services.clock(), ephemeral=ephemeral)
+    )
 
 
 async def on_share(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any, context: Any) -> None:

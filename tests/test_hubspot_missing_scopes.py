@@ -56,3 +56,29 @@ async def test_a_scope_granted_again_leaves_the_doctor(bot: Bot) -> None:
     _, _, url = await bot.command("doctor")
     [second] = await bot.delivered(url)
     assert "lacks" not in block_texts(second)
+
+
+async def test_health_is_unknown_not_green_while_a_source_is_missing(bot: Bot) -> None:
+    """Acme is green with every source; without its escalations the card says unknown, and no green is written."""
+    from bot.writeback import setup
+    from tests.test_writeback import props, settle
+
+    bot.services.writeback.flush_after = 0.05
+    await setup(bot.services.hubspot, bot.services.store)
+    bot.sandbox.emulators["hubspot"].revoke_scopes("tickets")
+    _, _, url = await bot.command("18340012001")
+    [card] = await bot.delivered(url)
+    text = block_texts(card)
+    assert "⚪ unknown" in text and "escalations not assessed" in text
+    assert "🟢" not in text
+    await settle(bot)
+    written = props(bot, "18340012001")
+    assert written.get("accountbot_health") in (None, "")  # nothing vouched for: not written at all
+    assert written.get("accountbot_invoiced")  # what did answer is written
+
+
+async def test_green_needs_every_source(bot: Bot) -> None:
+    """The same account with every source answering is green (the unknown above is the missing source)."""
+    _, _, url = await bot.command("18340012001")
+    [card] = await bot.delivered(url)
+    assert "🟢 green" in block_texts(card)

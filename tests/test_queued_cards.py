@@ -1,0 +1,78 @@
+"""Queued is not failing: cards waiting behind the bot's own HubSpot budget say they are on their way and are
+completed in the same message; health stays unknown, never green, while a source is missing."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.status import Timing
+from connectors.runtime import RateLimiter
+from sandbox.book import DEMO_ACCOUNTS
+from sandbox.harness import Bot, block_texts, start_bot, stop_bot
+from sandbox.slack import SALES
+
+DEADLINE = 0.5  # the card's HubSpot deadline here (6 s in production)
+BUDGET = (8, 1.0)  # the bot's own HubSpot limit here: 8 calls a second (100 per 10 s in production)
+ON_ITS_WAY = "on its way"
+
+
+@pytest.fixture
+async def squeezed(tmp_path) -> AsyncIterator[Bot]:
+    """The bot with a short card deadline and a small HubSpot budget, so requests queue behind it."""
+    bot = await start_bot(tmp_path, timing=Timing(hubspot_deadline=DEADLINE))
+    _, _, url = await bot.command("18340012002")  # pipelines and owners, as a running bot has them
+    await bot.delivered(url)
+    bot.services.hubspot.runner.limiters["default"] = RateLimiter(*BUDGET)
+    bot.services.status.forget()
+    yield bot
+    await stop_bot(bot)
+
+
+async def _final(bot: Bot, url: str, timeout: float = 30.0) -> list[dict]:
+    """Every post to a response_url once the last one says nothing is on its way any more."""
+    posts = await bot.delivered(url)
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while ON_ITS_WAY in block_texts(posts[-1]) and loop.time() < end:
+        await asyncio.sleep(0.05)
+        posts = bot.slack.delivered(url)
+    return posts
+
+
+async def test_reps_asking_at_once_get_cards_completed_in_place(squeezed: Bot) -> None:
+    """12 reps, 6 accounts: no card says HubSpot failed; late ones say on their way, then are replaced whole."""
+    accounts = [a for a in DEMO_ACCOUNTS if a.state != "no_project"][:6]
+    urls = []
+    for n in range(12):
+        _, _, url = await squeezed.command(accounts[n % len(accounts)].deal_id, channel_id=SALES)
+        urls.append(url)
+    finals = await asyncio.gather(*(_final(squeezed, u) for u in urls))
+    waited = [posts for posts in finals if len(posts) > 1]
+    assert waited, "the budget was meant to make some cards wait"
+    for posts in finals:
+        for post in posts:
+            text = block_texts(post)
+            assert "didn't answer" not in text and "unavailable" not in text, text
+            if ON_ITS_WAY in text:
+                assert "🟢" not in text, text  # never green while a source is missing (yellow/red stay known)
+        last = block_texts(posts[-1])
+        assert ON_ITS_WAY not in last
+        assert posts[-1].get("replace_original", True)
+    for posts in waited:
+        assert ON_ITS_WAY in block_texts(posts[0])
+        assert posts[-1]["replace_original"] is True
+        assert len(posts) <= 5  # response_url takes five posts
+
+
+async def test_a_slow_hubspot_is_still_a_failure(squeezed: Bot) -> None:
+    """When HubSpot itself is slow (no queue of ours), the card says it didn't answer, not "on its way"."""
+    squeezed.services.hubspot.runner.limiters["default"] = RateLimiter(1000, 1.0)
+    squeezed.sandbox.emulators["hubspot"].faults.latency = 1.5
+    _, _, url = await squeezed.command("18340012004", channel_id=SALES)
+    [card] = await squeezed.delivered(url)
+    text = block_texts(card)
+    assert "didn't answer within" in text and ON_ITS_WAY not in text
+    assert "🟢" not in text
