@@ -82,3 +82,24 @@ async def test_green_needs_every_source(bot: Bot) -> None:
     _, _, url = await bot.command("18340012001")
     [card] = await bot.delivered(url)
     assert "🟢 green" in block_texts(card)
+
+
+async def test_home_and_digest_never_call_an_unassessed_account_green(bot: Bot) -> None:
+    """Without escalations, Maya's green accounts show ⚪ on Home and the digest lists them, not "every … green"."""
+    import json
+    from datetime import UTC, datetime
+
+    from tests.test_home import MAYA, _open_home
+
+    bot.sandbox.emulators["hubspot"].revoke_scopes("tickets")
+    view = await _open_home(bot)
+    home = json.dumps(view, ensure_ascii=False)
+    assert "⚪" in home and "🟢" not in home
+    digest = bot.deps.worker.digest
+    digest.clock = lambda: datetime(2026, 11, 30, 14, 5, tzinfo=UTC)  # Monday 9:05 in New York
+    assert await digest.run_due() == 1
+    await bot.deps.worker.sender.run_once()
+    [dm] = [m for m in bot.slack.messages() if m["channel"].startswith("D") and "Your accounts" in json.dumps(m)]
+    text = json.dumps(dm, ensure_ascii=False)
+    assert "every account is green" not in text and "⚪" in text  # the unassessed ones are listed
+    assert MAYA
