@@ -86,22 +86,35 @@ def _peak(stamps: list[float], window: float) -> int:
 
 
 async def burst(services: Services, sandbox: Sandbox, deal_ids: list[str], reps: int) -> dict[str, float]:
-    """`reps` simultaneous cards over `deal_ids` (round robin), all cold: how many complete, when."""
+    """`reps` simultaneous cards over `deal_ids` (round robin), all cold.
+
+    Counts the first answers that were complete, said "on its way" (then completed in place) or
+    failed, and when the last card was complete.
+    """
     services.status.forget()
     sandbox.reset_calls()
     start = time.perf_counter()
+    first: list[str] = []
     done: list[float] = []
+    failed = 0
 
-    async def one(deal_id: str) -> AccountStatus:
+    async def one(deal_id: str) -> None:
+        nonlocal failed
         status = await services.status.get_status(deal_id)
+        first.append("on its way" if status.pending else "partial" if _partial(status) else "complete")
+        if status.pending:  # the same message is completed when the sections land
+            status = await services.status.settle(status) or status
+        failed += _partial(status)
         done.append(time.perf_counter() - start)
-        return status
 
-    statuses = await asyncio.gather(*(one(deal_ids[n % len(deal_ids)]) for n in range(reps)))
+    await asyncio.gather(*(one(deal_ids[n % len(deal_ids)]) for n in range(reps)))
     calls = _hubspot_calls(sandbox)
     return {
         "cards": reps,
-        "partial": sum(1 for s in statuses if _partial(s)),
+        "complete": first.count("complete"),
+        "on_its_way": first.count("on its way"),
+        "partial": first.count("partial"),
+        "failed": failed,
         "within_10s": sum(1 for t in done if t <= 10.0),
         "last": max(done),
         "calls": len(calls),
@@ -149,7 +162,63 @@ async def no_match(services: Services, sandbox: Sandbox, query: str, latency: fl
     }
 
 
-async def run(latency: float, rate_limit: int, accounts: int, reps: int, *, pause: float = 10.5) -> int:
+async def daily_writeback(sample: int = 200, *, book: int = 2000) -> dict[str, float]:
+    """The daily round's write-back on a book of `book` deals, measured on `sample` of them (chunks of 100).
+
+    Write-back is set up first, so every deal's values are new: the first round writes them all.
+    """
+    from bot.writeback import setup
+    from sandbox.harness import start_bot, stop_bot
+
+    with tempfile.TemporaryDirectory() as tmp:
+        bot = await start_bot(Path(tmp), sandbox=Sandbox(generated_book(book)))
+        try:
+            await setup(bot.services.hubspot, bot.services.store)
+            snap = bot.deps.worker.snapshotter
+            await bot.services.asana.refresh_index()  # type: ignore[attr-defined]
+            await bot.services.quickbooks.sync_index()  # type: ignore[attr-defined]
+            tracked = await snap.tracked()
+            await snap.take_many(tracked[:5])  # pipelines and owners
+            chunks = []
+            for start in range(5, 5 + sample, 100):
+                bot.sandbox.reset_calls()
+                began = time.perf_counter()
+                await snap.take_many(tracked[start : start + 100])
+                calls = _hubspot_calls(bot.sandbox)
+                updates = [c for c in calls if c.path.endswith("/batch/update")]
+                chunks.append(
+                    {
+                        "seconds": time.perf_counter() - began,
+                        "reads": len(calls) - len(updates),
+                        "writes": len(updates),
+                        "written": sum(len(c.body.get("inputs", [])) for c in updates),
+                        "peak_10s": _peak([c.at for c in calls], 10.0),
+                        "429": sum(1 for c in calls if c.status == 429),
+                    }
+                )
+            spread = snap.spread
+        finally:
+            await stop_bot(bot)
+    total = len(tracked)
+    per_chunk = {k: sum(c[k] for c in chunks) / len(chunks) for k in chunks[0]}
+    n_chunks = -(-total // 100)
+    return {
+        "deals": float(total),
+        "chunks": float(n_chunks),
+        "reads": per_chunk["reads"] * n_chunks,
+        "writes": per_chunk["writes"] * n_chunks,
+        "written_per_chunk": per_chunk["written"],
+        "chunk_seconds": per_chunk["seconds"],
+        "spread_hours": spread / 3600.0,
+        "gap_minutes": spread / n_chunks / 60.0,
+        "peak_10s": max(c["peak_10s"] for c in chunks),
+        "429": sum(c["429"] for c in chunks),
+    }
+
+
+async def run(
+    latency: float, rate_limit: int, accounts: int, reps: int, *, pause: float = 10.5, book: int = 2000
+) -> int:
     """Print every figure; 1 when one misses its target. `pause`: seconds for the 10 s window to empty."""
     async with _bot(max(accounts, 40), rate_limit) as (sandbox, services):
         await lookup(services.status, "Globex")  # pipelines and owners, as a running bot has them
@@ -164,8 +233,9 @@ async def run(latency: float, rate_limit: int, accounts: int, reps: int, *, paus
         crowd = await burst(services, sandbox, ids[:accounts], reps)
         searches = await search_burst(services, sandbox)
         typo = await no_match(services, sandbox, "Glbex", 0.1)
+    wb = await daily_writeback(sample=200 if book >= 400 else 100, book=book)
     ok_calls = by_name <= 7 and by_id <= 7
-    ok_crowd = crowd["partial"] == 0
+    ok_crowd = crowd["partial"] == 0 and crowd["failed"] == 0
     ok_search = searches["peak_1s"] <= 5 and searches["429"] == 0
     print(f"HubSpot traffic — {latency * 1000:.0f} ms per request, HUBSPOT_RATE_LIMIT={rate_limit} per 10 s")
     print(
@@ -174,14 +244,12 @@ async def run(latency: float, rate_limit: int, accounts: int, reps: int, *, paus
         f"by name or {rate_limit / by_id:.0f} by deal ID per 10 s"
     )
     print(
-        f"  40 different cold cards at once (15 demo accounts, 25 small ones): {rate['within_10s']:.0f} complete "
-        f"within 10 s, all in {rate['last']:.1f} s; "
+        f"  40 different cold cards at once (15 demo accounts, 25 small ones): {_burst_words(rate)}; "
         f"{rate['calls']:.0f} calls, peak {rate['peak_10s']:.0f} per 10 s (limit {rate_limit}), "
-        f"{rate['429']:.0f} answered 429; {rate['partial']:.0f} cards partial"
+        f"{rate['429']:.0f} answered 429"
     )
     print(
-        f"  {reps} reps asking for {accounts} accounts at once: {crowd['cards'] - crowd['partial']:.0f} complete, "
-        f"{crowd['partial']:.0f} partial, last in {crowd['last']:.1f} s; {crowd['calls']:.0f} calls, "
+        f"  {reps} reps asking for {accounts} accounts at once: {_burst_words(crowd)}; {crowd['calls']:.0f} calls, "
         f"{crowd['429']:.0f} answered 429 {'OK' if ok_crowd else 'MISSED'}"
     )
     print(
@@ -196,7 +264,25 @@ async def run(latency: float, rate_limit: int, accounts: int, reps: int, *, paus
         f"(target <= 3 calls, <= 0.5 s), Globex first: {'yes' if typo['first'] else 'no'} "
         f"{'OK' if ok_typo else 'MISSED'}"
     )
-    return 0 if (ok_calls and ok_crowd and ok_search and ok_typo) else 1
+    calls = wb["reads"] + wb["writes"]
+    ok_wb = wb["peak_10s"] <= rate_limit and wb["429"] == 0
+    print(
+        f"  daily round of {wb['deals']:.0f} deals with write-back (first round: every value new; measured on "
+        f"chunks of 100): {calls:.0f} HubSpot calls = {wb['writes']:.0f} batch/update of {wb['written_per_chunk']:.0f} "
+        f"deals + {wb['reads']:.0f} reads; paced over {wb['spread_hours']:.0f} h: a chunk every "
+        f"{wb['gap_minutes']:.0f} min taking {wb['chunk_seconds']:.1f} s, peak {wb['peak_10s']:.0f} calls per 10 s "
+        f"(limit {rate_limit}), {wb['429']:.0f} answered 429; unpaced it would need {calls / rate_limit * 10:.0f} s "
+        f"at the limit {'OK' if ok_wb else 'MISSED'}"
+    )
+    return 0 if (ok_calls and ok_crowd and ok_search and ok_typo and ok_wb) else 1
+
+
+def _burst_words(b: dict[str, float]) -> str:
+    return (
+        f"first answers {b['complete']:.0f} complete, {b['on_its_way']:.0f} on their way, {b['partial']:.0f} failed; "
+        f"{b['cards'] - b['failed']:.0f} complete in the end, {b['within_10s']:.0f} within 10 s, the last after "
+        f"{b['last']:.1f} s"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -205,11 +291,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate-limit", type=int, default=100, help="HUBSPOT_RATE_LIMIT, requests per 10 s")
     parser.add_argument("--accounts", type=int, default=10)
     parser.add_argument("--reps", type=int, default=30)
+    parser.add_argument("--book", type=int, default=2000, help="deals in the book of the daily round")
     args = parser.parse_args(argv)
     import logging
 
     logging.basicConfig(level=logging.ERROR)
-    return asyncio.run(run(args.latency_ms / 1000.0, args.rate_limit, args.accounts, args.reps))
+    return asyncio.run(run(args.latency_ms / 1000.0, args.rate_limit, args.accounts, args.reps, book=args.book))
 
 
 if __name__ == "__main__":

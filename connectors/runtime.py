@@ -34,7 +34,8 @@ class RateLimiter:
         self._blocked_until = 0.0
         self._lock = asyncio.Lock()
 
-    async def acquire(self) -> None:
+    async def acquire(self) -> float:
+        """Wait for room in the window; the stamp taken (pass it to `restamp` when the call really leaves)."""
         async with self._lock:
             while True:
                 now = time.monotonic()
@@ -45,8 +46,16 @@ class RateLimiter:
                     self._stamps.popleft()
                 if len(self._stamps) < self.limit:
                     self._stamps.append(now)
-                    return
+                    return now
                 await asyncio.sleep(self._stamps[0] + self.window - now + 0.001)
+
+    def restamp(self, stamp: float) -> None:
+        """The call that took `stamp` leaves only now (it waited for a worker): count it from now."""
+        try:
+            self._stamps.remove(stamp)
+        except ValueError:
+            return  # already out of the window
+        self._stamps.append(time.monotonic())
 
     def penalise(self, seconds: float) -> None:
         """After a 429: nobody calls through this limiter for `seconds`."""
@@ -107,9 +116,9 @@ class Runner:
         policy = policy or self.policy
         attempt = 0
         while True:
-            await self._acquire(limiter)
+            stamps = await self._acquire(limiter)
             try:
-                result = await self._attempt(fn, args, kwargs, policy.timeout)
+                result = await self._attempt(fn, args, kwargs, policy.timeout, stamps)
                 self._mark_ok()
                 return result
             except (UnavailableError, RateLimitedError) as exc:
@@ -141,18 +150,20 @@ class Runner:
             self.retries += 1
             await asyncio.sleep(wait)
 
-    async def _acquire(self, limiter: str) -> None:
+    async def _acquire(self, limiter: str) -> list[tuple[RateLimiter, float]]:
         """Wait for the client-side limits; time spent here is the bot's own queue, not the service's."""
         start = time.monotonic()
+        stamps = []
         self.waiting += 1
         try:
             for name in ("default", limiter) if limiter != "default" else ("default",):
                 if name in self.limiters:
-                    await self.limiters[name].acquire()
+                    stamps.append((self.limiters[name], await self.limiters[name].acquire()))
         finally:
             self.waiting -= 1
         if time.monotonic() - start > QUEUED_AFTER:
             self.last_queued_at = time.monotonic()
+        return stamps
 
     def queued_within(self, seconds: float) -> bool:
         """Whether calls are waiting for the client-side limit now, or had to within the last `seconds`."""
@@ -192,9 +203,15 @@ class Runner:
             "missing_scopes": sorted(self.missing_scopes),
         }
 
-    async def _attempt(self, fn: Callable[..., T], args: tuple, kwargs: dict, timeout: float) -> T:
+    async def _attempt(
+        self, fn: Callable[..., T], args: tuple, kwargs: dict, timeout: float, stamps: list[tuple[RateLimiter, float]]
+    ) -> T:
         loop = asyncio.get_running_loop()
         async with self.concurrency:
+            # A call that waited for a worker leaves now: its place in the rate window counts from
+            # now, or the next window would open early and the service see more than the limit.
+            for rate_limiter, stamp in stamps:
+                rate_limiter.restamp(stamp)
             self.calls += 1
             future = loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
             try:

@@ -60,6 +60,6 @@ async def test_traffic_bench_runs(capsys: pytest.CaptureFixture[str]) -> None:
     """HubSpot calls per cold card, the bursts, the search peak and the typo's suggestions are printed."""
     from bench.traffic import run
 
-    await run(0.0, 1000, 2, 4, pause=0.0)
+    await run(0.0, 1000, 2, 4, pause=0.0, book=120)
     out = capsys.readouterr().out
-    assert "HubSpot calls per cold card" in out and "matches nothing" in out
+    assert "HubSpot calls per cold card" in out and "matches nothing" in out and "batch/update" in out
