@@ -41,7 +41,13 @@ async def on_show(
     result = await services.cards.card(action["value"])
     if (body.get("container") or {}).get("type") == "view":  # from Home there is no response_url
         if result.status is not None:
-            await client.views_open(trigger_id=body["trigger_id"], view=card_modal(result.status, services.clock()))
+            opened = await client.views_open(
+                trigger_id=body["trigger_id"], view=card_modal(result.status, services.clock())
+            )
+            later = await services.cards.completed(result)
+            if later is not None and later.status is not None:  # the modal completed in place
+                view_id = (opened.get("view") or {}).get("id")
+                await client.views_update(view_id=view_id, view=card_modal(later.status, services.clock()))
         return
     await respond(card_response(result, services.clock(), replace=False))
 

@@ -76,3 +76,27 @@ async def test_a_slow_hubspot_is_still_a_failure(squeezed: Bot) -> None:
     text = block_texts(card)
     assert "didn't answer within" in text and ON_ITS_WAY not in text
     assert "🟢" not in text
+
+
+async def test_a_card_opened_from_home_is_completed_in_its_modal(squeezed: Bot) -> None:
+    """Home's "show card" while the budget is spent: the modal says on its way, then is updated in place."""
+    from sandbox.slack import block_actions_payload, interactive_body
+    from tests.test_home import MAYA, _open_home
+
+    view = await _open_home(squeezed)
+    button = next(b["accessory"] for b in view["blocks"] if b.get("accessory", {}).get("action_id") == "show_card")
+    squeezed.services.status.forget()
+    limiter = RateLimiter(*BUDGET)
+    for _ in range(BUDGET[0]):  # the budget of this second is spent: the card's calls queue past its deadline
+        await limiter.acquire()
+    squeezed.services.hubspot.runner.limiters["default"] = limiter
+    trigger = squeezed.slack.new_trigger_id(MAYA)
+    payload = block_actions_payload(button, user_id=MAYA, view=view, trigger_id=trigger)
+    await squeezed.post(interactive_body(payload))
+    log = squeezed.slack.view_log
+    updated = await squeezed.until(
+        lambda: [v for v in log if v["method"] == "views.update" and v["user"] == MAYA], what="modal updated"
+    )
+    [opened] = [v for v in log if v["method"] == "views.open" and v["user"] == MAYA]
+    assert ON_ITS_WAY in block_texts(opened["view"])
+    assert ON_ITS_WAY not in block_texts(updated[-1]["view"])
