@@ -100,3 +100,20 @@ async def test_a_card_opened_from_home_is_completed_in_its_modal(squeezed: Bot) 
     [opened] = [v for v in log if v["method"] == "views.open" and v["user"] == MAYA]
     assert ON_ITS_WAY in block_texts(opened["view"])
     assert ON_ITS_WAY not in block_texts(updated[-1]["view"])
+
+
+async def test_an_unfurl_waits_for_what_is_on_its_way_and_unfurls_once(squeezed: Bot) -> None:
+    """A deal link pasted while the budget is spent: one chat.unfurl, with the whole card, no "on its way"."""
+    import json
+
+    limiter = RateLimiter(*BUDGET)
+    for _ in range(BUDGET[0]):
+        await limiter.acquire()
+    squeezed.services.hubspot.runner.limiters["default"] = limiter
+    url = "https://app.hubspot.com/contacts/4471203/record/0-3/18340012002"
+    await squeezed.event(squeezed.slack.link_shared([url]))
+    [unfurl] = await squeezed.until(lambda: squeezed.slack.unfurls, what="chat.unfurl")
+    text = json.dumps(unfurl["unfurls"][url], ensure_ascii=False)
+    assert "Globex – Customer Data Platform" in text and ON_ITS_WAY not in text
+    await squeezed.command("help")  # let any stray background work finish behind a real request
+    assert len(squeezed.slack.unfurls) == 1
