@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any, Final, Protocol
 
@@ -62,6 +62,7 @@ class Timing:
     last_good_ttl: float = 24 * 3600.0  # how long a last good value may stand in for a failure
     resolve_ttl: float = 60.0
     cache_size: int = 5000
+    settle_timeout: float = 120.0  # how long a card that said "on its way" waits to be completed
 
 
 @dataclass(frozen=True)
@@ -356,20 +357,27 @@ class StatusService:
             pending=True,
         )
 
-    async def settle(self, status: AccountStatus, timeout: float = 120.0) -> AccountStatus | None:
-        """Once the sections a status is still waiting for have landed, the status again; None if they didn't.
+    async def settle(self, status: AccountStatus, timeout: float | None = None) -> AccountStatus | None:
+        """Once the sections a status is still waiting for have landed, the status again (None if none waited).
 
         The fetches were never cancelled: this waits for them (up to `timeout`), then reads the caches.
+        A section that still hasn't landed by then is a failure, said as such.
         """
+        timeout = self.timing.settle_timeout if timeout is None else timeout
         names = [name for (name, _, _), section in zip(SECTIONS, status.sections()) if section.pending]
         tasks = [t for n in names if (t := self._inflight.get((n, status.deal_id))) is not None]
         if not names:
             return None
         if tasks:
             await asyncio.wait([asyncio.shield(t) for t in tasks], timeout=timeout)
-        if any(not t.done() for t in tasks):
-            return None
-        return await self.get_status(status.deal_id)
+        if all(t.done() for t in tasks):
+            return await self.get_status(status.deal_id)
+        late: dict[str, Any] = {
+            name: self._fallback(source, (name, status.deal_id), f"didn't arrive within {timeout:g} s")
+            for (name, source, _), section in zip(SECTIONS, status.sections())
+            if section.pending
+        }
+        return replace(status, **late, generated_at=self._now())
 
     def _fallback(self, source: str, key: tuple[str, str], error: str) -> Section:
         last = self._last_good.get(key)

@@ -117,3 +117,20 @@ async def test_an_unfurl_waits_for_what_is_on_its_way_and_unfurls_once(squeezed:
     assert "Globex – Customer Data Platform" in text and ON_ITS_WAY not in text
     await squeezed.command("help")  # let any stray background work finish behind a real request
     assert len(squeezed.slack.unfurls) == 1
+
+
+async def test_what_never_arrives_is_finally_said_to_have_failed(tmp_path) -> None:
+    """Still queued after the settle timeout: the card is completed as a failure, not left waiting."""
+    bot = await start_bot(tmp_path, timing=Timing(hubspot_deadline=DEADLINE, settle_timeout=1.0))
+    try:
+        limiter = RateLimiter(1, 30.0)
+        await limiter.acquire()  # the only slot for 30 s is spent
+        bot.services.hubspot.runner.limiters["default"] = limiter
+        _, _, url = await bot.command("18340012002", channel_id=SALES)
+        posts = await bot.delivered(url, count=2)
+        assert ON_ITS_WAY in block_texts(posts[0])
+        last = block_texts(posts[1])
+        assert ON_ITS_WAY not in last and "didn't arrive within 1 s" in last and "🟢" not in last
+        assert posts[1]["replace_original"] is True
+    finally:
+        await stop_bot(bot)
