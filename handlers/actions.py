@@ -49,6 +49,8 @@ async def on_show(
                 view_id = (opened.get("view") or {}).get("id")
                 await client.views_update(view_id=view_id, view=card_modal(later.status, services.clock()))
         return
+    # Beside an alert, a later post could only replace the alert itself: post once, the whole card.
+    result = await services.cards.completed(result) or result
     await respond(card_response(result, services.clock(), replace=False))
 
 

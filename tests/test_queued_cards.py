@@ -134,3 +134,29 @@ async def test_what_never_arrives_is_finally_said_to_have_failed(tmp_path) -> No
         assert posts[1]["replace_original"] is True
     finally:
         await stop_bot(bot)
+
+
+async def test_show_card_beside_an_alert_posts_the_whole_card_once(squeezed: Bot) -> None:
+    """ "Show account card" on an alert while the budget is spent: one post beside it, complete; the alert stays."""
+    from blocks import ids
+    from tests.test_slack_app import MAYA
+
+    limiter = RateLimiter(*BUDGET)
+    for _ in range(BUDGET[0]):
+        await limiter.acquire()
+    squeezed.services.hubspot.runner.limiters["default"] = limiter
+    url = squeezed.slack.new_response_url(SALES, MAYA)
+    alert = {"text": "Payment received", "blocks": []}
+    button = {
+        "type": "button",
+        "action_id": ids.SHOW_CARD,
+        "value": "18340012002",
+        "text": {"type": "plain_text", "text": "Show"},
+    }
+    await squeezed.click(button, message=alert, response_url=url, ephemeral=False)
+    [card] = await squeezed.delivered(url)
+    text = block_texts(card)
+    assert "Globex – Customer Data Platform" in text and ON_ITS_WAY not in text
+    assert card["replace_original"] is False
+    await squeezed.command("help")
+    assert len(squeezed.slack.delivered(url)) == 1
