@@ -44,6 +44,9 @@ def books_name(accounting: str | None) -> str:
     return SOURCE_LABELS.get(accounting, accounting) if accounting else EITHER_BOOKS
 
 
+NARROW: Final = "Not in the list? Type more of the deal or company name, the HubSpot deal ID, or paste the deal's link."
+
+
 def message(text: str, *, blocks: list[Any] | None = None) -> dict[str, Any]:
     """A plain message payload with a fallback text."""
     payload: dict[str, Any] = {"text": text}
@@ -61,13 +64,21 @@ def help_message(unknown: str | None = None, *, accounting: str | None = None) -
     return message("How to use /account", blocks=[SectionBlock(text=MarkdownTextObject(text=text)).to_dict()])
 
 
-def picker(query: str, matches: Sequence[DealMatch], today: date | None = None) -> dict[str, Any]:
-    """Several deals match: one line per deal (stage, amount, close date) with a button."""
-    blocks: list[Any] = [
-        SectionBlock(
-            text=MarkdownTextObject(text=f"{len(matches)} deals match “{escape(fmt.truncate(query, 200))}”. Which one?")
-        ).to_dict()
-    ]
+def picker(
+    query: str, matches: Sequence[DealMatch], today: date | None = None, *, more: bool = False
+) -> dict[str, Any]:
+    """Several deals match: one line per deal (stage, amount, close date) with a button.
+
+    `more`: the list was cut; say so, and how to narrow it.
+    """
+    shown = min(len(matches), MAX_PICKER)
+    quoted = f"“{escape(fmt.truncate(query, 200))}”"
+    head = (
+        f"More than {shown} deals match {quoted}; these are the {shown} closest. Which one?"
+        if more or len(matches) > MAX_PICKER
+        else f"{len(matches)} deals match {quoted}. Which one?"
+    )
+    blocks: list[Any] = [SectionBlock(text=MarkdownTextObject(text=head)).to_dict()]
     for match in list(matches)[:MAX_PICKER]:
         facts = [match.stage_label]
         if match.amount is not None:
@@ -84,6 +95,9 @@ def picker(query: str, matches: Sequence[DealMatch], today: date | None = None) 
                 accessory=ButtonElement(text="Show card", action_id=ids.PICK_DEAL, value=match.deal_id),
             ).to_dict()
         )
+    if more or len(matches) > MAX_PICKER:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=NARROW)]).to_dict())
+        return message(f"More than {shown} deals match “{query}”", blocks=blocks)
     return message(f"{len(matches)} deals match “{query}”", blocks=blocks)
 
 

@@ -108,6 +108,7 @@ async def _report(services: Doctor, *, probe: bool) -> dict[str, Any]:
         problems += project_problems(project_state)
     links = await link_state(services, probe=probe)
     problems += links.pop("problems")
+    problems += scope_problems(connectors.get("hubspot", {}).get("missing_scopes") or [])
     healthy = all(c.get("available", True) and c.get("auth", "ok") == "ok" for c in connectors.values())
     extra: dict[str, Any] = {}
     if hasattr(accounting, "refresh_token_expires_at"):  # an OAuth 2.0 refresh token that dies (QuickBooks)
@@ -171,6 +172,33 @@ def project_problems(state: dict[str, Any]) -> list[str]:
     return problems
 
 
+# What a HubSpot scope is for, in the words of the card and the admin.
+SCOPE_USES = {
+    "crm.objects.deals.read": "reading deals (every card)",
+    "crm.objects.companies.read": "company names on cards",
+    "tickets": "open escalations on cards and escalation alerts",
+    "crm.objects.contacts.read": "the last client communication",
+    "sales-email-read": "emails as the last client communication",
+    "crm.objects.owners.read": "deal owners' names and DMs",
+    "crm.objects.contacts.write": "logging a communication from the card",
+    "crm.objects.deals.write": "write-back onto the deal",
+    "crm.schemas.deals.read": "checking the write-back properties",
+    "crm.schemas.deals.write": "`accountbot setup hubspot`",
+}
+
+
+def scope_problems(missing: list[str]) -> list[str]:
+    """Scopes HubSpot refused calls for, each with what it is needed for, and what to do."""
+    if not missing:
+        return []
+    uses = "; ".join(f"`{s}` ({SCOPE_USES.get(s, 'a call the bot makes')})" for s in missing)
+    return [
+        f"The HubSpot token lacks {len(missing)} scope{_s(len(missing))}: {uses}. Add "
+        f"{'it' if len(missing) == 1 else 'them'} to the private app (HubSpot → Settings → Integrations → "
+        "Private apps), then use its token; the rest of each card works meanwhile."
+    ]
+
+
 def writeback_problems(state: dict[str, Any]) -> list[str]:
     """The write-back's troubles as sentences that say what to do."""
     problems = []
@@ -198,6 +226,9 @@ def _auth_word(result: Any) -> str:
 
 
 async def _probe_hubspot(services: Any) -> bool:
+    runner = getattr(services.hubspot, "runner", None)
+    if runner is not None:
+        runner.missing_scopes.clear()  # the probe reads what a card reads: what it is refused is missing now
     try:
         await services.hubspot.get_deal("1")
     except NotFoundError:

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any, Final, Protocol
 
@@ -66,6 +66,7 @@ class Timing:
     last_good_ttl: float = 24 * 3600.0  # how long a last good value may stand in for a failure
     resolve_ttl: float = 60.0
     cache_size: int = 5000
+    settle_timeout: float = 120.0  # how long a card that said "on its way" waits to be completed
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,8 @@ class _Fetched:
 
 ACCOUNTING: Final = "accounting"  # in SECTIONS: the accounting connector's own `system`
 
+ON_ITS_WAY: Final = "data is on its way (queued behind the bot's own rate limit); this card completes itself"
+RESOLVE_KEEP: Final = 11  # matches kept per search: one more than a picker shows, so a cut list is known
 # (section name, source, deadline attribute)
 SECTIONS: Final = (
     ("deal", "hubspot", "hubspot_deadline"),
@@ -125,10 +128,30 @@ class StatusService:
         if cached is not None:
             return cached[:limit]
         matches = await self._single_flight(
-            ("resolve", key), lambda: self.hubspot.resolve(query, limit=10, on_likely=self.prefetch)
+            ("resolve", key), lambda: self.hubspot.resolve(query, limit=RESOLVE_KEEP, on_likely=self.prefetch)
         )
         self._resolved[key] = matches
         return matches[:limit]
+
+    def known_matches(self) -> list[DealMatch]:
+        """Deals the service already knows by name: recent searches' matches and the cards it fetched."""
+        seen: dict[str, DealMatch] = {}
+        for matches in list(self._resolved.values()):
+            for match in matches:
+                seen.setdefault(match.deal_id, match)
+        for (name, deal_id), fetched in list(self._last_good.items()):
+            deal = fetched.value
+            if name == "deal" and isinstance(deal, Deal) and deal_id not in seen:
+                seen[deal_id] = DealMatch(
+                    deal.id,
+                    deal.name,
+                    deal.stage_label,
+                    deal.amount,
+                    deal.close_date,
+                    deal.company_name,
+                    currency=deal.currency,
+                )
+        return list(seen.values())
 
     # -- status -------------------------------------------------------------------------
 
@@ -279,6 +302,8 @@ class StatusService:
         try:
             value = await asyncio.wait_for(asyncio.shield(task), deadline)
         except TimeoutError:
+            if self._queued(source, deadline):
+                return self._on_its_way(source, key)
             return self._fallback(source, key, f"didn't answer within {deadline:g} s")
         except NotFoundError:
             return _NotFound()
@@ -325,6 +350,46 @@ class StatusService:
             self._inflight[key] = task
         return await asyncio.shield(task)
 
+    def _queued(self, source: str, deadline: float) -> bool:
+        """Whether the source's calls waited behind the bot's own rate limit during this deadline."""
+        connector = {"hubspot": self.hubspot, "asana": self.asana, self.accounting.system: self.accounting}.get(source)
+        runner = getattr(connector, "runner", None)
+        return bool(runner is not None and runner.available and runner.queued_within(deadline))
+
+    def _on_its_way(self, source: str, key: tuple[str, str]) -> Section:
+        """A section still queued behind the bot's own budget: on its way (with its last good value, if any)."""
+        last = self._last_good.get(key)
+        return Section(
+            source,
+            last.value if last else None,
+            self._dt(last.at) if last else None,
+            error=ON_ITS_WAY,
+            stale=last is not None,
+            pending=True,
+        )
+
+    async def settle(self, status: AccountStatus, timeout: float | None = None) -> AccountStatus | None:
+        """Once the sections a status is still waiting for have landed, the status again (None if none waited).
+
+        The fetches were never cancelled: this waits for them (up to `timeout`), then reads the caches.
+        A section that still hasn't landed by then is a failure, said as such.
+        """
+        timeout = self.timing.settle_timeout if timeout is None else timeout
+        names = [name for (name, _, _), section in zip(SECTIONS, status.sections()) if section.pending]
+        tasks = [t for n in names if (t := self._inflight.get((n, status.deal_id))) is not None]
+        if not names:
+            return None
+        if tasks:
+            await asyncio.wait([asyncio.shield(t) for t in tasks], timeout=timeout)
+        if all(t.done() for t in tasks):
+            return await self.get_status(status.deal_id)
+        late: dict[str, Any] = {
+            name: self._fallback(source, (name, status.deal_id), f"didn't arrive within {timeout:g} s")
+            for (name, source, _), section in zip(SECTIONS, status.sections())
+            if section.pending
+        }
+        return replace(status, **late, generated_at=self._now())
+
     def _fallback(self, source: str, key: tuple[str, str], error: str) -> Section:
         last = self._last_good.get(key)
         if last is None:
@@ -354,8 +419,11 @@ def _consume(task: asyncio.Task) -> None:
 
 
 def _describe(exc: ConnectorError) -> str:
-    from connectors.errors import AuthError, RateLimitedError, UnavailableError
+    from connectors.errors import AuthError, MissingScopes, RateLimitedError, UnavailableError
 
+    if isinstance(exc, MissingScopes):
+        scopes = " or ".join(exc.scopes) or "a scope"
+        return f"token lacks the scope {scopes}: add it to the HubSpot private app"
     if isinstance(exc, AuthError):
         return "refused our credentials"
     if isinstance(exc, RateLimitedError):

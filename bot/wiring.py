@@ -53,6 +53,8 @@ from connectors.netsuite import NetSuiteClient, NetSuiteConnector
 from connectors.ports import Accounting
 from connectors.quickbooks import QuickBooksConnector
 
+RATE_MARGIN: Final = 0.5  # seconds added to a vendor's rate window (arrivals there trail our stamps)
+
 SYSTEM_PREFIXES: Final = {
     "slack": ("SLACK_",),
     "hubspot": ("HUBSPOT_",),
@@ -132,7 +134,8 @@ def sender_client(settings: Settings, session: aiohttp.ClientSession | None = No
 
 def hubspot_from(settings: Settings, **kwargs: Any) -> HubSpotConnector:
     """The HubSpot connector of these settings."""
-    kwargs.setdefault("general_limit", (settings.hubspot_rate_limit, 10.0))
+    # A window a little longer than HubSpot's 10 s: it counts arrivals, which trail our stamps a little.
+    kwargs.setdefault("general_limit", (settings.hubspot_rate_limit, 10.0 + RATE_MARGIN))
     return HubSpotConnector(
         settings.hubspot_access_token or "", settings.hubspot_portal_id, settings.hubspot_base_url, **kwargs
     )
@@ -213,7 +216,10 @@ async def open_services(
     status = StatusService(hubspot, asana, accounting, timing=timing)
     links = Links(settings.hubspot_portal_id)
     writeback = WriteBack(store, hubspot, enabled=settings.hubspot_writeback)
-    cards = CardService(status, hubspot, store, settings.thresholds, links, writeback)
+    workspace = settings.asana_workspace_gid or ""
+    cards = CardService(
+        status, hubspot, store, settings.thresholds, links, writeback, projects=lambda: store.asana_index(workspace)
+    )
     slack_http = aiohttp.ClientSession()  # one connection pool for every Slack Web API call of the process
     slack = slack_client(settings, slack_http)
     gate = Gatekeeper(slack)

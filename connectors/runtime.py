@@ -14,10 +14,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from connectors.errors import AuthError, ConnectorError, RateLimitedError, UnavailableError
+from connectors.errors import AuthError, ConnectorError, MissingScopes, RateLimitedError, UnavailableError
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+QUEUED_AFTER = 0.05  # seconds of waiting for the client-side limit that count as queued
 
 
 class RateLimiter:
@@ -33,7 +34,8 @@ class RateLimiter:
         self._blocked_until = 0.0
         self._lock = asyncio.Lock()
 
-    async def acquire(self) -> None:
+    async def acquire(self) -> float:
+        """Wait for room in the window; the stamp taken (pass it to `restamp` when the call really leaves)."""
         async with self._lock:
             while True:
                 now = time.monotonic()
@@ -44,8 +46,16 @@ class RateLimiter:
                     self._stamps.popleft()
                 if len(self._stamps) < self.limit:
                     self._stamps.append(now)
-                    return
+                    return now
                 await asyncio.sleep(self._stamps[0] + self.window - now + 0.001)
+
+    def restamp(self, stamp: float) -> None:
+        """The call that took `stamp` leaves only now (it waited for a worker): count it from now."""
+        try:
+            self._stamps.remove(stamp)
+        except ValueError:
+            return  # already out of the window
+        self._stamps.append(time.monotonic())
 
     def penalise(self, seconds: float) -> None:
         """After a 429: nobody calls through this limiter for `seconds`."""
@@ -90,6 +100,9 @@ class Runner:
         self.last_error: str | None = None
         self.last_error_at: float | None = None
         self.available = True  # flips on failure/recovery, logged once each way
+        self.missing_scopes: set[str] = set()  # scopes a call was refused for (403 MISSING_SCOPES)
+        self.waiting = 0  # calls queued right now behind the client-side rate limit
+        self.last_queued_at = float("-inf")  # monotonic time a call last had to wait for the limit
 
     async def call(
         self,
@@ -104,11 +117,9 @@ class Runner:
         policy = policy or self.policy
         attempt = 0
         while True:
-            for name in ("default", limiter) if limiter != "default" else ("default",):
-                if name in self.limiters:
-                    await self.limiters[name].acquire()
+            stamps = await self._acquire(limiter)
             try:
-                result = await self._attempt(fn, args, kwargs, policy.timeout)
+                result = await self._attempt(fn, args, kwargs, policy.timeout, stamps)
                 self._mark_ok()
                 return result
             except (UnavailableError, RateLimitedError) as exc:
@@ -128,7 +139,12 @@ class Runner:
                         raise
                     log.info("%s rate limited; retrying in %.2fs", self.system, wait)
             except ConnectorError as exc:
-                if isinstance(exc, AuthError):
+                if isinstance(exc, MissingScopes):  # the token works; this one call needs more
+                    self._mark_ok()
+                    if not set(exc.scopes) <= self.missing_scopes:
+                        log.warning("%s: %s", self.system, exc.message)
+                    self.missing_scopes.update(exc.scopes)
+                elif isinstance(exc, AuthError):
                     self._mark_failed(exc)
                 else:  # it answered: a record it doesn't have, or a request it refused, is not an outage
                     self._mark_ok()
@@ -136,6 +152,25 @@ class Runner:
             attempt += 1
             self.retries += 1
             await asyncio.sleep(wait)
+
+    async def _acquire(self, limiter: str) -> list[tuple[RateLimiter, float]]:
+        """Wait for the client-side limits; time spent here is the bot's own queue, not the service's."""
+        start = time.monotonic()
+        stamps = []
+        self.waiting += 1
+        try:
+            for name in ("default", limiter) if limiter != "default" else ("default",):
+                if name in self.limiters:
+                    stamps.append((self.limiters[name], await self.limiters[name].acquire()))
+        finally:
+            self.waiting -= 1
+        if time.monotonic() - start > QUEUED_AFTER:
+            self.last_queued_at = time.monotonic()
+        return stamps
+
+    def queued_within(self, seconds: float) -> bool:
+        """Whether calls are waiting for the client-side limit now, or had to within the last `seconds`."""
+        return self.waiting > 0 or time.monotonic() - self.last_queued_at <= seconds
 
     def _rate_wait(self, exc: RateLimitedError, attempt: int, policy: Policy, limiter: str) -> float:
         wait = min(
@@ -168,11 +203,18 @@ class Runner:
             "last_error_at": self.last_error_at,
             "calls": self.calls,
             "retries": self.retries,
+            "missing_scopes": sorted(self.missing_scopes),
         }
 
-    async def _attempt(self, fn: Callable[..., T], args: tuple, kwargs: dict, timeout: float) -> T:
+    async def _attempt(
+        self, fn: Callable[..., T], args: tuple, kwargs: dict, timeout: float, stamps: list[tuple[RateLimiter, float]]
+    ) -> T:
         loop = asyncio.get_running_loop()
         async with self.concurrency:
+            # A call that waited for a worker leaves now: its place in the rate window counts from
+            # now, or the next window would open early and the service see more than the limit.
+            for rate_limiter, stamp in stamps:
+                rate_limiter.restamp(stamp)
             self.calls += 1
             future = loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
             try:

@@ -6,11 +6,13 @@ listener takes its services from `context["services"]` (put there by the app's m
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncApp
 
 if TYPE_CHECKING:
+    from bot.models.views import QueryResult
     from bot.wiring import Services
 
 
@@ -30,3 +32,12 @@ def services_of(context: Any) -> Services:
 async def allowed(services: Services, user_id: str) -> bool:
     """A full member of this workspace (guests and other organisations are refused everywhere)."""
     return (await services.gate.user(user_id)).allowed
+
+
+async def complete_later(
+    services: Services, result: QueryResult, respond: Any, render: Callable[[QueryResult], dict[str, Any]]
+) -> None:
+    """A card that said a section was on its way: the same message, completed when the section lands."""
+    later = await services.cards.completed(result)
+    if later is not None:
+        await respond(render(later))

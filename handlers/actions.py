@@ -12,7 +12,7 @@ from blocks.card import card_modal
 from blocks.modal import log_modal
 from blocks.replies import card_response, refusal_response
 from blocks.unlinked import link_result, parse_link_value, unlinked_message
-from handlers import allowed, services_of
+from handlers import allowed, complete_later, services_of
 
 LINK_BUTTONS: Final = (ids.OPEN_HUBSPOT, ids.OPEN_ASANA, ids.OPEN_QUICKBOOKS, ids.OPEN_NETSUITE)
 
@@ -24,7 +24,9 @@ async def on_pick(ack: Any, body: dict[str, Any], action: dict[str, Any], respon
     if not await allowed(services, body["user"]["id"]):
         await respond(refusal_response())
         return
-    await respond(card_response(await services.cards.card(action["value"]), services.clock()))
+    result = await services.cards.card(action["value"])
+    await respond(card_response(result, services.clock()))
+    await complete_later(services, result, respond, lambda later: card_response(later, services.clock()))
 
 
 async def on_show(
@@ -40,8 +42,16 @@ async def on_show(
     result = await services.cards.card(action["value"])
     if (body.get("container") or {}).get("type") == "view":  # from Home there is no response_url
         if result.status is not None:
-            await client.views_open(trigger_id=body["trigger_id"], view=card_modal(result.status, services.clock()))
+            opened = await client.views_open(
+                trigger_id=body["trigger_id"], view=card_modal(result.status, services.clock())
+            )
+            later = await services.cards.completed(result)
+            if later is not None and later.status is not None:  # the modal completed in place
+                view_id = (opened.get("view") or {}).get("id")
+                await client.views_update(view_id=view_id, view=card_modal(later.status, services.clock()))
         return
+    # Beside an alert, a later post could only replace the alert itself: post once, the whole card.
+    result = await services.cards.completed(result) or result
     await respond(card_response(result, services.clock(), replace=False))
 
 
@@ -53,7 +63,11 @@ async def on_refresh(ack: Any, body: dict[str, Any], action: dict[str, Any], res
         await respond(refusal_response())
         return
     result = await services.cards.card(action["value"], refresh=True)
-    await respond(card_response(result, services.clock(), ephemeral=_is_ephemeral(body)))
+    ephemeral = _is_ephemeral(body)
+    await respond(card_response(result, services.clock(), ephemeral=ephemeral))
+    await complete_later(
+        services, result, respond, lambda later: card_response(later, services.clock(), ephemeral=ephemeral)
+    )
 
 
 async def on_share(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any, context: Any) -> None:

@@ -9,9 +9,9 @@ from slack_bolt.async_app import AsyncApp
 
 from blocks import messages
 from blocks.admin import doctor_message, subscriptions_list
-from blocks.replies import reply
+from blocks.replies import card_response, reply
 from blocks.unlinked import unlinked_message
-from handlers import allowed, services_of
+from handlers import allowed, complete_later, services_of
 
 if TYPE_CHECKING:
     from bot.wiring import Services
@@ -91,8 +91,12 @@ async def on_account(ack: Any, command: dict[str, Any], respond: Any, context: A
         await respond(messages.help_message() if linked is None else reply(linked, services.clock()))
     elif subcommand is not None:
         await subcommand(services, command, rest.strip(), respond)
+        return
     else:
-        await respond(reply(await services.cards.for_query(text), services.clock()))
+        linked = await services.cards.for_query(text)
+        await respond(reply(linked, services.clock()))
+    if linked is not None:
+        await complete_later(services, linked, respond, lambda later: card_response(later, services.clock()))
 
 
 def register(app: AsyncApp) -> None:

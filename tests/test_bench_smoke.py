@@ -82,3 +82,12 @@ async def test_unlinked_bench_runs_on_netsuite() -> None:
     figures = await run(deals=12, invoices_per_deal=2, loose=0.3, accounting="netsuite")
     assert figures["cold"]["list"] >= figures["cold"]["ack"] > 0
     assert figures["cold"]["netsuite"] > 0 and figures["warm"]["netsuite"] > 0
+
+
+async def test_traffic_bench_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """HubSpot calls per cold card, the bursts, the search peak and the typo's suggestions are printed."""
+    from bench.traffic import run
+
+    await run(0.0, 1000, 2, 4, pause=0.0, book=120)
+    out = capsys.readouterr().out
+    assert "HubSpot calls per cold card" in out and "matches nothing" in out and "batch/update" in out

@@ -260,9 +260,10 @@ EVERY_REASON = {
     ],
 )
 def test_failed_source_is_said_not_judged(failed: str, note: str) -> None:
-    """A section that failed adds a note last, no rule hit from it, and does not change the level."""
+    """A section that failed adds a note last and no rule hit: nothing else wrong is unknown, not green."""
     health = assess(status(failed=(failed,)), TODAY)
-    assert (health.level, health.reasons) == ("green", (note,))
+    assert (health.level, health.reasons) == ("unknown", (note,))
+    assert health.text().startswith("⚪ unknown")
     busy = assess(status(failed=(failed,), **EVERY_RULE), TODAY)
     others = tuple(r for k, r in EVERY_REASON.items() if k != failed)
     assert busy.level == "yellow" and busy.reasons == (*sorted(others, key=list(EVERY_REASON.values()).index), note)

@@ -60,6 +60,8 @@ class AccountBatch:
 
         def _record_url(self, object_type_id: str, record_id: str) -> str | None: ...
 
+        def remember_companies(self, names: dict[str, str]) -> None: ...
+
     async def accounts(self, deal_ids: Sequence[str]) -> dict[str, AccountFacts]:
         """AccountFacts per given deal id, as get_deal / open_escalations / last_communication would say.
 
@@ -134,6 +136,7 @@ class AccountBatch:
             *(self._batch_read(t, wanted[t], COMM_READ_PROPERTIES[t]) for t in COMM_PROPERTIES),
         )
         names = {str(c.id): (c.properties or {}).get("name") or None for c in company_objs}
+        self.remember_companies({i: n for i, n in names.items() if n})
         records = {t: _by_id(objs) for t, objs in zip(("tickets", *COMM_PROPERTIES), (tickets, *engagements))}
 
         def linked(deal_id: str, object_type: str) -> list[Any]:
