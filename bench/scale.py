@@ -73,11 +73,7 @@ async def _first_card(services: Services, query: str) -> tuple[float, list[str]]
 
 async def _started(services: Services) -> None:
     """What `serve` and `worker` do when they start (before any card)."""
-    try:
-        from bot.indexes import start_index_builds  # type: ignore[import-not-found]
-    except ImportError:
-        return
-    start_index_builds(services)
+    services.indexes.start()
     await asyncio.sleep(0)
 
 

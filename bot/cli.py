@@ -214,6 +214,7 @@ async def _cmd_worker(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     settings.require()
     services = await open_services(settings)
+    services.indexes.start()  # the join indexes, in the background
     worker = services.worker
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -25,8 +25,10 @@ class Doctor:
         quickbooks: Any,
         writeback: Any = None,
         projects: Any = None,
+        indexes: Any = None,
     ) -> None:
         self.settings = settings
+        self.indexes = indexes  # bot.indexes.IndexBuilds
         self.writeback = writeback
         self.projects = projects
         self.store = store
@@ -95,6 +97,8 @@ async def _report(services: Doctor, *, probe: bool) -> dict[str, Any]:
     if projects is not None:
         project_state = await projects.report() if probe else {"configured": projects.configured}
         problems += project_problems(project_state)
+    index_state = services.indexes.report() if services.indexes is not None else {}
+    problems += index_problems(index_state)
     healthy = all(c.get("available", True) and c.get("auth", "ok") == "ok" for c in connectors.values())
     return {
         "status": "ok" if healthy and not problems else "degraded",
@@ -108,7 +112,21 @@ async def _report(services: Doctor, *, probe: bool) -> dict[str, Any]:
         "alert_worker": {"holder": lease[0], "lease_expires_at": lease[1]} if lease else None,
         "hubspot_writeback": writeback.report() if writeback is not None else {"enabled": False},
         "project_on_close": project_state,
+        "indexes": index_state,
     }
+
+
+INDEX_WORDS = {"asana": "Asana project", "quickbooks": "QuickBooks invoice"}
+
+
+def index_problems(state: dict[str, Any]) -> list[str]:
+    """A join index whose start-up build failed: cards scan on demand (slowly) until it is fixed."""
+    return [
+        f"The {INDEX_WORDS.get(name, name)} index could not be built at start-up ({build['error']}): the first "
+        "cards that need it build it themselves and are slow. Fix what the error says, then restart the bot."
+        for name, build in state.items()
+        if build.get("state") == "failed"
+    ]
 
 
 def project_problems(state: dict[str, Any]) -> list[str]:

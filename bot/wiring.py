@@ -38,6 +38,7 @@ from bot.communications import CommunicationLog
 from bot.digest import DigestService
 from bot.doctor import Doctor
 from bot.home import HomeService
+from bot.indexes import IndexBuilds
 from bot.links import Links
 from bot.projects import ProjectOnClose
 from bot.settings import Settings
@@ -86,12 +87,14 @@ class Services:
     hooks: AsanaHookSecrets
     writeback: WriteBack
     worker: AlertWorker
+    indexes: IndexBuilds  # the join indexes' start-up builds (serve and worker start them)
     slack: AsyncWebClient
     slack_http: aiohttp.ClientSession  # the Slack clients' connection pool, closed last
     clock: Callable[[], datetime] = field(default=utcnow)
 
     async def close(self) -> None:
         """Stop background work and close every connection."""
+        await self.indexes.close()
         await self.worker.close()
         await self.writeback.close()
         await self.status.close()
@@ -199,6 +202,7 @@ async def open_services(
     worker = build_worker(
         settings, store, hubspot, asana, quickbooks, status, snapshotter, book, gate, slack_session=slack_http
     )
+    indexes = IndexBuilds(asana=asana, quickbooks=quickbooks)
     return Services(
         settings=settings,
         store=store,
@@ -211,13 +215,14 @@ async def open_services(
         subscriptions=SubscriptionService(store, cards, SlackDirectory(slack)),
         book=book,
         home=HomeService(gate, book, store, clock),
-        doctor=Doctor(settings, store, hubspot, asana, quickbooks, writeback, worker.engine.projects),
+        doctor=Doctor(settings, store, hubspot, asana, quickbooks, writeback, worker.engine.projects, indexes),
         links=links,
         unfurls=UnfurlService(links, cards, gate, clock),
         communications=CommunicationLog(cards, store, gate),
         hooks=AsanaHookSecrets(store, settings.asana_webhook_secret),
         writeback=writeback,
         worker=worker,
+        indexes=indexes,
         slack=slack,
         slack_http=slack_http,
         clock=clock,

@@ -202,6 +202,13 @@ class AsanaConnector(AsanaWebhookApi, AsanaTemplates):
         """Scan every project of the workspace (archived too) and store those carrying a deal ID."""
         return await asyncio.shield(self._start_refresh())
 
+    async def warm_index(self) -> int | None:
+        """At start-up: scan unless the stored index is fresh; projects indexed, None when it was fresh."""
+        age = await self.store.asana_index_age(self.workspace_gid)
+        if age is not None and age <= self.index_max_age:
+            return None
+        return await self.refresh_index()
+
     def _start_refresh(self) -> asyncio.Future[int]:
         """The scan in flight, or a new one: concurrent refreshes coalesce into one."""
         if self._refresh is None or self._refresh.done():

@@ -14,7 +14,7 @@ from typing import Any
 
 from connectors.errors import AuthError, ConfigError, ConnectorError
 from connectors.ports import QuickBooksStore
-from connectors.quickbooks.index import CDC_MAX_AGE, CDC_MAX_OBJECTS, InvoiceIndex
+from connectors.quickbooks.index import CDC_MAX_AGE, CDC_MAX_OBJECTS, INDEX_COLUMNS, InvoiceIndex
 from connectors.quickbooks.money import APP_URL, applications, applied_amounts, deal_of, id_key, linked, summarise
 from connectors.quickbooks.oauth import STORE_RETRIES, TokenManager
 from connectors.quickbooks.sdk import SYSTEM, Client, TokenRejected, build_client, check_url, classify, invoke
@@ -108,6 +108,7 @@ class QuickBooksConnector(InvoiceIndex):
         self._sync_task: asyncio.Future[int] | None = None
         self._sync_full = False
         self._sync_name = f"quickbooks:{realm_id}:index"
+        self._columns = INDEX_COLUMNS
 
     def __repr__(self) -> str:
         return f"<QuickBooksConnector realm={self.realm_id} base_url={self.base_url}>"

@@ -222,8 +222,19 @@ def _key(kind: str, value: Any) -> Any:
     return str(value)
 
 
+def check_columns(q: Query, rows: Sequence[dict]) -> None:
+    """A column list names only properties the entity has (the dotted tail of MetaData.* aside)."""
+    if q.fields is None:
+        return
+    known = {k.lower() for r in rows[:200] for k in r} | {f.split(".")[0].lower() for f in FILTERABLE[q.entity]}
+    for name in q.fields:
+        if rows and name.split(".")[0].lower() not in known:
+            raise QueryError(f"QueryParserError: property '{name}' is not queryable for entity {q.entity}.")
+
+
 def run_query(q: Query, rows: Sequence[dict]) -> dict:
     """Execute a parsed query over an entity's objects; the QueryResponse body."""
+    check_columns(q, rows)
     kinds = FILTERABLE[q.entity]
     out = list(rows)
     for name, op, raw in q.conds:

@@ -1,0 +1,115 @@
+"""The join indexes: built when a process starts (not on the first card), QuickBooks read by columns, paged
+concurrently after a COUNT(*); a company that refuses the column list or drops a column still indexes whole."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from bot.store import Store
+from connectors.errors import ConnectorError
+from sandbox.book import DEMO_ACCOUNTS, QBO_REALM_ID
+from sandbox.harness import Bot, block_texts
+from sandbox.quickbooks import QuickBooksEmulator
+from tests.conftest import TODAY
+from tests.test_quickbooks import connect, ids_of
+
+GLOBEX = next(a for a in DEMO_ACCOUNTS if a.key == "globex")
+
+
+@pytest.fixture
+async def qbo(serve: Callable) -> QuickBooksEmulator:
+    """The QBO emulator on loopback, seeded with the demo book and filler invoices."""
+    return await serve(QuickBooksEmulator(DEMO_ACCOUNTS, today=TODAY))
+
+
+def queries(qbo: QuickBooksEmulator) -> list[tuple[str, int]]:
+    """Each query statement QuickBooks received, with its answer's status."""
+    return [(str(c.body or c.query.get("query")), c.status) for c in qbo.calls if c.path.endswith("/query")]
+
+
+@pytest.mark.parametrize("mode", ["refused", "no_custom_fields"])
+async def test_a_company_that_spoils_the_column_list_is_read_whole(
+    qbo: QuickBooksEmulator, store: Store, mode: str
+) -> None:
+    """Refused with a 400, or answered without CustomField: the scan reads whole invoices and the index is whole."""
+    qbo.column_lists = mode
+    connector = connect(qbo, store, page_size=50)
+    try:
+        assert await connector.sync_index(full=True) == len(qbo.invoices)
+        money = await connector.money(GLOBEX.deal_id, today=TODAY)
+    finally:
+        connector.close()
+    assert await store.invoices_for(QBO_REALM_ID, GLOBEX.deal_id) == ids_of(qbo, [i.doc for i in GLOBEX.invoices])
+    assert money is not None and money.invoiced > 0
+    pages = [(q, status) for q, status in queries(qbo) if "STARTPOSITION" in q and "WHERE" not in q]
+    assert pages[0][0].startswith("SELECT Id, CustomField") and pages[0][1] == (400 if mode == "refused" else 200)
+    whole = [q for q, _ in pages if q.startswith("SELECT * FROM Invoice")]
+    assert len(whole) == -(-len(qbo.invoices) // 50)  # every page once, whole
+
+
+async def test_the_emulator_answers_a_column_list_as_quickbooks_does(qbo: QuickBooksEmulator, store: Store) -> None:
+    """Only the columns asked (and Id), marked sparse; a property the entity doesn't have is refused."""
+    connector = connect(qbo, store)
+    try:
+        page = await connector.query("SELECT Id, CustomField, MetaData.LastUpdatedTime FROM Invoice MAXRESULTS 5")
+        with pytest.raises(ConnectorError, match="not queryable"):
+            await connector.query("SELECT Id, DealId FROM Invoice")
+        count = await connector.query("SELECT COUNT(*) FROM Invoice")
+    finally:
+        connector.close()
+    assert {frozenset(inv) for inv in page["Invoice"]} == {frozenset({"Id", "CustomField", "MetaData", "sparse"})}
+    assert count["totalCount"] == len(qbo.invoices)
+
+
+async def test_the_scan_stays_within_ten_in_flight_beside_cards(qbo: QuickBooksEmulator, store: Store) -> None:
+    """A full scan of many pages leaves QuickBooks' 10-in-flight limit room: no page, no card call refused."""
+    connector = connect(qbo, store, page_size=5)
+    qbo.faults.latency = 0.03
+    try:
+        await connector.sync_index(full=True)
+        qbo.reset_calls()
+        qbo.max_inflight = 0
+        scan = asyncio.ensure_future(connector.sync_index(full=True))
+        await asyncio.sleep(0.05)
+        await asyncio.gather(*(connector.query("SELECT COUNT(*) FROM Payment") for _ in range(2)))
+        await scan
+    finally:
+        connector.close()
+    assert 8 <= qbo.max_inflight <= 10 and all(c.status == 200 for c in qbo.calls)
+
+
+async def test_a_process_builds_the_indexes_as_it_starts_and_cards_meanwhile_answer(bot: Bot) -> None:
+    """`serve`/`worker` start the builds in the background; a card asked at once still comes back whole (it
+    joins the build in flight), no second scan is made, and doctor reports the builds."""
+    sandbox, services = bot.sandbox, bot.services
+    sandbox.set_latency(0.05)
+    services.indexes.start()
+    _, _, url = await bot.command("Globex")
+    [card] = await bot.delivered(url)
+    await services.indexes.wait()
+    text = block_texts(card)
+    assert "Globex" in text and "Invoiced" in text and "didn't answer" not in text
+    qbo_counts = [q for q, _ in queries(sandbox.quickbooks) if q == "SELECT COUNT(*) FROM Invoice"]
+    asana_scans = [c for c in sandbox.asana.calls if c.path.endswith("/projects") and "offset" not in c.query]
+    assert len(qbo_counts) == 1 and len(asana_scans) == 1
+    report: dict[str, Any] = (await services.doctor.report(probe=False))["indexes"]
+    assert {name: build["state"] for name, build in report.items()} == {"asana": "built", "quickbooks": "built"}
+    assert report["quickbooks"]["entries"] == len(sandbox.quickbooks.invoices)
+    services.indexes.start()  # a second start finds both fresh: nothing scanned again
+    await services.indexes.wait()
+    assert {build["state"] for build in services.indexes.report().values()} == {"fresh"}
+    assert len([q for q, _ in queries(sandbox.quickbooks) if q == "SELECT COUNT(*) FROM Invoice"]) == 1
+
+
+async def test_a_failed_build_reaches_doctor_in_words(bot: Bot) -> None:
+    """QuickBooks refusing the app at start-up: doctor says the index could not be built, and what to do."""
+    bot.sandbox.quickbooks.inject(403, count=50, path_contains="/query")
+    bot.services.indexes.start()
+    await bot.services.indexes.wait()
+    report = await bot.services.doctor.report(probe=False)
+    assert report["indexes"]["quickbooks"]["state"] == "failed"
+    assert any("QuickBooks invoice index could not be built" in p and "restart" in p for p in report["problems"])
