@@ -1,6 +1,7 @@
 """Index builds at scale and the first card after a fresh start.
 
-`python -m bench.scale [--latency-ms 100] [--invoices 2000,20000,100000] [--accounts 2000]` prints:
+`python -m bench.scale [--latency-ms 100] [--invoices 2000,20000,100000] [--accounts 2000] [--card-invoices 20000]`
+prints:
 - the QuickBooks deal index built from scratch for companies of 2,000 / 20,000 / 100,000 invoices
   (seconds, requests, most requests in flight, 429s);
 - the first card after a fresh start of the bot on a store whose indexes were built (the
@@ -77,9 +78,11 @@ async def _started(services: Services) -> None:
     await asyncio.sleep(0)
 
 
-async def first_card(accounts: int, latency: float, query: str = "Globex") -> dict[str, object]:
+async def first_card(accounts: int, latency: float, query: str = "Globex", invoices: int = 20000) -> dict[str, object]:
     """The first card after a fresh start: on a store whose indexes were built, and on an empty one."""
-    async with Sandbox(generated_book(accounts)) as sandbox:
+    book = generated_book(accounts)
+    fillers = max(0, invoices - sum(len(a.invoices) for a in book))
+    async with Sandbox(book, qbo_fillers=fillers) as sandbox:
         with tempfile.TemporaryDirectory() as built_dir, tempfile.TemporaryDirectory() as empty_dir:
             builder = await _open(sandbox, Path(built_dir))
             try:  # a previous run of the bot built the indexes into this store
@@ -130,10 +133,10 @@ def report_first_card(figures: dict[str, object], latency: float) -> bool:
     return ok
 
 
-async def run(latency: float, sizes: tuple[int, ...], accounts: int) -> bool:
+async def run(latency: float, sizes: tuple[int, ...], accounts: int, invoices: int = 20000) -> bool:
     builds = [await index_build(n, latency) for n in sizes]
     report_builds(builds, latency)
-    return report_first_card(await first_card(accounts, latency), latency)
+    return report_first_card(await first_card(accounts, latency, invoices=invoices), latency)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -141,12 +144,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-ms", type=float, default=100.0)
     parser.add_argument("--invoices", default="2000,20000,100000")
     parser.add_argument("--accounts", type=int, default=2000)
+    parser.add_argument("--card-invoices", type=int, default=20000, help="invoices in the first card's company")
     args = parser.parse_args(argv)
     import logging
 
     logging.basicConfig(level=logging.ERROR)
     sizes = tuple(int(n) for n in args.invoices.split(","))
-    return 0 if asyncio.run(run(args.latency_ms / 1000.0, sizes, args.accounts)) else 1
+    return 0 if asyncio.run(run(args.latency_ms / 1000.0, sizes, args.accounts, args.card_invoices)) else 1
 
 
 if __name__ == "__main__":
