@@ -151,6 +151,7 @@ class AsanaConnector(AsanaWebhookApi, AsanaTemplates):
         )
         self._refresh: asyncio.Future[int] | None = None
         self._last_scan: float | None = None  # when the last scan started (clock)
+        self._fresh_until = float("-inf")  # (clock) until then the index is known fresh: no store read per card
         self._stories_cache: LRUCache[tuple[str, str], list[dict[str, Any]]] = LRUCache(maxsize=20000)
 
     def close(self) -> None:
@@ -227,6 +228,7 @@ class AsanaConnector(AsanaWebhookApi, AsanaTemplates):
                     IndexedProject(project["gid"], deal, project.get("name") or "", bool(project.get("archived")), 0.0)
                 )
         await self.store.replace_asana_index(self.workspace_gid, entries)
+        self._fresh_until = self._clock() + self.index_max_age
         if projects and not entries:
             log.warning("asana: none of %d projects has a %r custom field with a value", len(projects), self.deal_field)
         return len(entries)
@@ -249,11 +251,14 @@ class AsanaConnector(AsanaWebhookApi, AsanaTemplates):
     async def find_project(self, deal_id: str) -> IndexedProject | None:
         """The project carrying `deal_id` (unarchived first), from the index; a miss refreshes it."""
         deal_id = deal_id.strip()
-        age = await self.store.asana_index_age(self.workspace_gid)
-        if age is None:
-            await self.refresh_index()
-        elif age > self.index_max_age:
-            self._start_refresh()  # stale: refresh in the background, answer from the index now
+        if self._clock() >= self._fresh_until:
+            age = await self.store.asana_index_age(self.workspace_gid)
+            if age is None:
+                await self.refresh_index()
+            elif age > self.index_max_age:
+                self._start_refresh()  # stale: refresh in the background, answer from the index now
+            else:
+                self._fresh_until = self._clock() + self.index_max_age - age
         found = await self.store.asana_projects_for(self.workspace_gid, deal_id)
         if not found and await self._refresh_on_miss():
             found = await self.store.asana_projects_for(self.workspace_gid, deal_id)

@@ -109,6 +109,7 @@ class QuickBooksConnector(InvoiceIndex):
         self._sync_full = False
         self._sync_name = f"quickbooks:{realm_id}:index"
         self._columns = INDEX_COLUMNS
+        self._fresh_until = 0.0  # (monotonic) until then the index is known fresh: no store read per card
 
     def __repr__(self) -> str:
         return f"<QuickBooksConnector realm={self.realm_id} base_url={self.base_url}>"

@@ -42,6 +42,7 @@ class InvoiceIndex:
         _sync_full: bool
         _sync_name: str
         _columns: str
+        _fresh_until: float
 
         async def _call(self, method: str, *args: Any) -> Any: ...
 
@@ -96,6 +97,7 @@ class InvoiceIndex:
         await self.store.set_sync(
             self._sync_name, json.dumps({"cursor": cursor, "at": time.time(), "full_at": full_at})
         )
+        self._fresh_until = time.monotonic() + self.index_max_age
 
     async def _full_scan(self) -> int:
         """Every invoice, its index fields only: COUNT(*) beside the first page, then the other pages
@@ -185,9 +187,13 @@ class InvoiceIndex:
         return len(changed)
 
     async def _ensure_index(self) -> None:
+        if time.monotonic() < self._fresh_until:  # synced (here, or seen synced) within index_max_age
+            return
         age = await self.index_age()
         if age is None or age > self.index_max_age:
             await self.sync_index()  # a full scan when never synced: _sync decides
+        else:
+            self._fresh_until = time.monotonic() + self.index_max_age - age
 
     async def warm_index(self) -> int | None:
         """At start-up: bring the index up to date unless it is fresh; invoices seen, None when it was fresh."""
