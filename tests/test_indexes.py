@@ -105,11 +105,17 @@ async def test_a_process_builds_the_indexes_as_it_starts_and_cards_meanwhile_ans
     assert len([q for q, _ in queries(sandbox.quickbooks) if q == "SELECT COUNT(*) FROM Invoice"]) == 1
 
 
-async def test_a_failed_build_reaches_doctor_in_words(bot: Bot) -> None:
-    """QuickBooks refusing the app at start-up: doctor says the index could not be built, and what to do."""
+async def test_a_failed_build_reaches_healthz_and_doctor_in_words(bot: Bot) -> None:
+    """QuickBooks refusing the app at start-up: /healthz and `/account doctor` say the index could not be built,
+    and what to do."""
     bot.sandbox.quickbooks.inject(403, count=50, path_contains="/query")
     bot.services.indexes.start()
     await bot.services.indexes.wait()
-    report = await bot.services.doctor.report(probe=False)
-    assert report["indexes"]["quickbooks"]["state"] == "failed"
+    async with bot.http.get(f"{bot.url}/healthz") as resp:
+        report = await resp.json()
+    assert report["indexes"]["quickbooks"]["state"] == "failed" and report["indexes"]["asana"]["state"] == "built"
+    assert "403" in report["indexes"]["quickbooks"]["error"]
     assert any("QuickBooks invoice index could not be built" in p and "restart" in p for p in report["problems"])
+    _, _, url = await bot.command("doctor")
+    [message] = await bot.delivered(url)
+    assert "QuickBooks invoice index could not be built" in block_texts(message)
