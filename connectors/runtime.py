@@ -15,9 +15,9 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextvars import ContextVar
+from contextvars import Context, ContextVar, copy_context
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
@@ -42,6 +42,13 @@ def background() -> Iterator[None]:
 def in_background() -> bool:
     """Whether the current call is background work."""
     return _background.get()
+
+
+def shared_task(coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+    """A task other callers join (an index scan): never paced as background work, whoever happened to start it."""
+    context: Context = copy_context()
+    context.run(_background.set, False)
+    return asyncio.get_running_loop().create_task(coro, context=context)
 
 
 class RateLimiter:

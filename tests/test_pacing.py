@@ -73,3 +73,19 @@ async def test_the_daily_round_is_background_work(bot: Bot) -> None:
     for name, runner in runners.items():
         made = len(bot.sandbox.emulators[name].calls)
         assert made > 0 and runner.pacer.acquired == made, name  # type: ignore[union-attr]
+
+
+async def test_an_index_scan_started_by_background_work_is_not_paced(emu: AsanaEmulator, store: Store) -> None:
+    """The round may start the project index's refresh; cards join that scan, so it runs at the card's pace."""
+    env = emu.env()
+    connector = AsanaConnector(
+        env["ASANA_ACCESS_TOKEN"], env["ASANA_WORKSPACE_GID"], store, env["ASANA_BASE_URL"],
+        requests_per_minute=12, page_size=5, policy=FAST,
+    )  # fmt: skip
+    try:
+        with background():
+            indexed = await asyncio.wait_for(connector.refresh_index(), 5.0)  # 4 pages; paced: one each 10 s
+    finally:
+        connector.close()
+    assert indexed > 0 and len(emu.calls) == 4 and connector.runner.pacer is not None
+    assert connector.runner.pacer.acquired == 0

@@ -41,7 +41,7 @@ from connectors.asana.hooks import AsanaWebhookApi
 from connectors.asana.templates import AsanaTemplates
 from connectors.errors import ConfigError, ConnectorError, NotFoundError, UnavailableError, error_for_status
 from connectors.ports import AsanaStore, IndexedProject
-from connectors.runtime import Policy, RateLimiter, Runner
+from connectors.runtime import Policy, RateLimiter, Runner, shared_task
 from connectors.types import Change, Delivery, Person
 
 log = logging.getLogger(__name__)
@@ -214,7 +214,7 @@ class AsanaConnector(AsanaWebhookApi, AsanaTemplates):
         """The scan in flight, or a new one: concurrent refreshes coalesce into one."""
         if self._refresh is None or self._refresh.done():
             self._last_scan = self._clock()
-            self._refresh = asyncio.ensure_future(self._scan())
+            self._refresh = shared_task(self._scan())
             self._refresh.add_done_callback(_consume)
         return self._refresh
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from connectors.errors import ConnectorError
 from connectors.quickbooks.money import deal_of
+from connectors.runtime import shared_task
 
 if TYPE_CHECKING:
     from connectors.ports import QuickBooksStore
@@ -69,7 +70,7 @@ class InvoiceIndex:
             with contextlib.suppress(Exception):
                 await asyncio.shield(task)
         self._sync_full = full
-        self._sync_task = task = asyncio.ensure_future(self._sync(full))
+        self._sync_task = task = shared_task(self._sync(full))
         return await asyncio.shield(task)
 
     async def _sync(self, full: bool) -> int:
