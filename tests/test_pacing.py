@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 
 import pytest
@@ -52,6 +53,8 @@ async def test_a_card_finds_room_while_background_work_runs(emu: AsanaEmulator, 
         assert not in_background() and not task.done()
         assert all(c.status != 429 for c in emu.calls)
         task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
     finally:
         connector.close()
 
