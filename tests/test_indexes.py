@@ -65,20 +65,21 @@ async def test_the_emulator_answers_a_column_list_as_quickbooks_does(qbo: QuickB
     assert count["totalCount"] == len(qbo.invoices)
 
 
-async def test_the_scan_stays_within_ten_in_flight_beside_cards(qbo: QuickBooksEmulator, store: Store) -> None:
-    """A full scan of many pages leaves QuickBooks' 10-in-flight limit room: no page, no card call refused."""
-    connector = connect(qbo, store, page_size=5)
+async def test_two_processes_scanning_stay_within_ten_in_flight_beside_cards(
+    qbo: QuickBooksEmulator, store: Store
+) -> None:
+    """`serve` and `worker` full-scanning at once, and a card's calls meanwhile: QuickBooks' 10 in flight hold,
+    nothing is refused."""
+    a, b = connect(qbo, store, page_size=5), connect(qbo, store, page_size=5)
     qbo.faults.latency = 0.03
     try:
-        await connector.sync_index(full=True)
-        qbo.reset_calls()
-        qbo.max_inflight = 0
-        scan = asyncio.ensure_future(connector.sync_index(full=True))
+        scans = asyncio.gather(a.sync_index(full=True), b.sync_index(full=True))
         await asyncio.sleep(0.05)
-        await asyncio.gather(*(connector.query("SELECT COUNT(*) FROM Payment") for _ in range(2)))
-        await scan
+        await asyncio.gather(*(a.query("SELECT COUNT(*) FROM Payment") for _ in range(2)))
+        assert await scans == [len(qbo.invoices)] * 2
     finally:
-        connector.close()
+        a.close()
+        b.close()
     assert 8 <= qbo.max_inflight <= 10 and all(c.status == 200 for c in qbo.calls)
 
 

@@ -26,7 +26,9 @@ CDC_MAX_AGE = 29 * 86400.0  # QBO's CDC looks back at most 30 days; older cursor
 CDC_MAX_OBJECTS = 1000  # CDC answers at most this many objects per entity, without paging
 # What an index entry needs of an invoice; a company that refuses the column list gets `SELECT *`.
 INDEX_COLUMNS = "Id, CustomField, MetaData.LastUpdatedTime"
-SCAN_CONCURRENCY = 8  # pages in flight during a full scan: QBO allows 10 per realm, 2 stay free for cards
+# Pages in flight during a full scan. QBO allows 10 per realm: `serve` and `worker` starting together on an
+# empty store both scan (8), and 2 stay free for cards.
+SCAN_CONCURRENCY = 4
 
 
 class InvoiceIndex:
