@@ -4,16 +4,22 @@ concurrently after a COUNT(*); a company that refuses the column list or drops a
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
+from bench.ack import _until_healthy
+from bench.chaos import Fleet, _until
 from bot.store import Store
 from connectors.errors import ConnectorError
 from sandbox.book import DEMO_ACCOUNTS, QBO_REALM_ID
 from sandbox.harness import Bot, block_texts
 from sandbox.quickbooks import QuickBooksEmulator
+from sandbox.server import Sandbox, _free_port
 from tests.conftest import TODAY
 from tests.test_quickbooks import connect, ids_of
 
@@ -120,3 +126,37 @@ async def test_a_failed_build_reaches_healthz_and_doctor_in_words(bot: Bot) -> N
     _, _, url = await bot.command("doctor")
     [message] = await bot.delivered(url)
     assert "QuickBooks invoice index could not be built" in block_texts(message)
+
+
+async def test_serve_and_worker_build_the_indexes_as_they_start(tmp_path: Path) -> None:
+    """`accountbot serve` and `accountbot worker`, started together on an empty store, build both indexes with
+    no card asked; /healthz reports them built; QuickBooks refused nothing."""
+    sandbox = await Sandbox().start()
+    port = _free_port("127.0.0.1")
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        **sandbox.env(),
+        "DATABASE_URL": f"sqlite:///{tmp_path}/bot.db",
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+    }
+    fleet = Fleet(env)
+    try:
+        await fleet.start("serve", "serve")
+        await fleet.start("worker", "worker")
+        async with aiohttp.ClientSession() as http:
+            await _until_healthy(http, url)
+
+            async def built() -> bool:
+                async with http.get(f"{url}/healthz") as resp:
+                    states = {b["state"] for b in (await resp.json())["indexes"].values()}
+                return states <= {"built", "fresh"} and bool(states)
+
+            await _until(built, 60.0, "indexes built by serve")
+    finally:
+        await fleet.stop()
+        await sandbox.stop()
+    assert not [c for c in sandbox.quickbooks.calls if c.status == 429]
+    assert 1 <= sum(1 for c in sandbox.quickbooks.calls if "COUNT(*) FROM Invoice" in str(c.body)) <= 2
+    assert not sandbox.slack.count("chat.postMessage")  # nobody asked for anything
