@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bench.ack import _until_healthy
-from bench.chaos import Fleet, _until
+from bench.chaos import _until
 from bot.store import Store
 from connectors.errors import ConnectorError
 from sandbox.book import DEMO_ACCOUNTS, QBO_REALM_ID
@@ -141,21 +141,33 @@ async def test_serve_and_worker_build_the_indexes_as_they_start(tmp_path: Path) 
         "HOST": "127.0.0.1",
         "PORT": str(port),
     }
-    fleet = Fleet(env)
+    procs = []
     try:
-        await fleet.start("serve", "serve")
-        await fleet.start("worker", "worker")
+        for command in ("serve", "worker"):
+            with open(tmp_path / f"{command}.log", "wb") as log:
+                procs.append(
+                    await asyncio.create_subprocess_exec(
+                        sys.executable, "-m", "bot.cli", command, env=env, stdout=log, stderr=log
+                    )
+                )
         async with aiohttp.ClientSession() as http:
-            await _until_healthy(http, url)
 
             async def built() -> bool:
-                async with http.get(f"{url}/healthz") as resp:
-                    states = {b["state"] for b in (await resp.json())["indexes"].values()}
+                if any(p.returncode is not None for p in procs):
+                    raise AssertionError((tmp_path / "serve.log").read_text()[-2000:])
+                try:
+                    async with http.get(f"{url}/healthz") as resp:
+                        states = {b["state"] for b in (await resp.json())["indexes"].values()}
+                except aiohttp.ClientError:
+                    return False  # not listening yet
                 return states <= {"built", "fresh"} and bool(states)
 
-            await _until(built, 60.0, "indexes built by serve")
+            await _until(built, 120.0, "indexes built by serve")
     finally:
-        await fleet.stop()
+        for proc in procs:
+            if proc.returncode is None:
+                proc.terminate()
+            await asyncio.wait_for(proc.wait(), 30)
         await sandbox.stop()
     assert not [c for c in sandbox.quickbooks.calls if c.status == 429]
     assert 1 <= sum(1 for c in sandbox.quickbooks.calls if "COUNT(*) FROM Invoice" in str(c.body)) <= 2
