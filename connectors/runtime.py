@@ -15,17 +15,18 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import Context, ContextVar, copy_context
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
-from connectors.errors import AuthError, ConnectorError, RateLimitedError, UnavailableError
+from connectors.errors import AuthError, ConnectorError, IndexBuilding, RateLimitedError, UnavailableError
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 BACKGROUND_SHARE: Final = 0.5  # of each rate limit, the most that background work may use
+FIRST_BUILD_WAIT: Final = 4.0  # seconds a card waits for an index's first build (inside its 6 s deadline)
 _background: ContextVar[bool] = ContextVar("connectors_background", default=False)
 
 
@@ -42,6 +43,19 @@ def background() -> Iterator[None]:
 def in_background() -> bool:
     """Whether the current call is background work."""
     return _background.get()
+
+
+async def join_first_build(build: Awaitable[T], system: str, what: str, wait: float = FIRST_BUILD_WAIT) -> T:
+    """Wait for an index's first build: a card at most `wait` seconds, then IndexBuilding says so in words;
+    background work waits it out. The build goes on either way."""
+    if in_background():
+        return await build
+    try:
+        return await asyncio.wait_for(build, wait)
+    except TimeoutError:
+        raise IndexBuilding(
+            system, f"is still building its {what} index (the bot has just started): this shows in a minute or two"
+        ) from None
 
 
 def shared_task(coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:

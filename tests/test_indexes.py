@@ -16,6 +16,7 @@ import pytest
 from bench.chaos import _until
 from bot.store import Store
 from connectors.errors import ConnectorError
+from connectors.runtime import background
 from sandbox.book import DEMO_ACCOUNTS, QBO_REALM_ID
 from sandbox.harness import Bot, block_texts
 from sandbox.quickbooks import QuickBooksEmulator
@@ -172,3 +173,34 @@ async def test_serve_and_worker_build_the_indexes_as_they_start(tmp_path: Path) 
     assert not [c for c in sandbox.quickbooks.calls if c.status == 429]
     assert 1 <= sum(1 for c in sandbox.quickbooks.calls if "COUNT(*) FROM Invoice" in str(c.body)) <= 2
     assert not sandbox.slack.count("chat.postMessage")  # nobody asked for anything
+
+
+async def test_a_card_waits_for_a_first_build_only_so_long_and_says_why(bot: Bot) -> None:
+    """A card asked while the invoice index is first built waits a few seconds at most, then its Money section
+    says in words that the index is being built; the build goes on, and the next card has Money."""
+    sandbox, services = bot.sandbox, bot.services
+    await services.asana.refresh_index()
+    services.quickbooks.first_build_wait = 0.05  # the build below takes longer than that
+    sandbox.quickbooks.faults.latency = 0.3
+    _, _, url = await bot.command("Globex")
+    [card] = await bot.delivered(url)
+    assert "QuickBooks is still building its invoice index" in block_texts(card)
+    await services.quickbooks.sync_index()  # the build the card started, still running: joined, not repeated
+    counts = [q for q, _ in queries(sandbox.quickbooks) if q == "SELECT COUNT(*) FROM Invoice"]
+    assert len(counts) == 1
+    services.status.forget()
+    _, _, url = await bot.command("Globex")
+    [card] = await bot.delivered(url)
+    assert "Invoiced" in block_texts(card) and "still building" not in block_texts(card)
+
+
+async def test_background_work_waits_a_first_build_out(qbo: QuickBooksEmulator, store: Store) -> None:
+    """The daily round, unlike a card, waits for the first build however long it takes."""
+    connector = connect(qbo, store, first_build_wait=0.01)
+    qbo.faults.latency = 0.1
+    try:
+        with background():
+            money = await connector.money_many([GLOBEX.deal_id], today=TODAY)
+    finally:
+        connector.close()
+    assert money[GLOBEX.deal_id] is not None

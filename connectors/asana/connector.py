@@ -41,7 +41,7 @@ from connectors.asana.hooks import AsanaWebhookApi
 from connectors.asana.templates import AsanaTemplates
 from connectors.errors import ConfigError, ConnectorError, NotFoundError, UnavailableError, error_for_status
 from connectors.ports import AsanaStore, IndexedProject
-from connectors.runtime import Policy, RateLimiter, Runner, shared_task
+from connectors.runtime import FIRST_BUILD_WAIT, Policy, RateLimiter, Runner, join_first_build, shared_task
 from connectors.types import Change, Delivery, Person
 
 log = logging.getLogger(__name__)
@@ -114,6 +114,7 @@ class AsanaConnector(AsanaWebhookApi, AsanaTemplates):
         policy: Policy = Policy(),
         clock: Callable[[], float] = time.monotonic,
         utcnow: Callable[[], datetime] = lambda: datetime.now(UTC),
+        first_build_wait: float = FIRST_BUILD_WAIT,
     ) -> None:
         if not 1 <= page_size <= 100:
             raise ConfigError(SYSTEM, "page_size must be between 1 and 100")
@@ -124,6 +125,7 @@ class AsanaConnector(AsanaWebhookApi, AsanaTemplates):
         self.miss_refresh_interval = miss_refresh_interval
         self.page_size = page_size
         self.story_concurrency = story_concurrency
+        self.first_build_wait = first_build_wait  # how long a card waits for the index's first build
         self._clock = clock
         self._utcnow = utcnow
         config = asana.Configuration()
@@ -253,8 +255,8 @@ class AsanaConnector(AsanaWebhookApi, AsanaTemplates):
         deal_id = deal_id.strip()
         if self._clock() >= self._fresh_until:
             age = await self.store.asana_index_age(self.workspace_gid)
-            if age is None:
-                await self.refresh_index()
+            if age is None:  # never built: a card waits for the scan only so long
+                await join_first_build(self.refresh_index(), SYSTEM, "project", self.first_build_wait)
             elif age > self.index_max_age:
                 self._start_refresh()  # stale: refresh in the background, answer from the index now
             else:

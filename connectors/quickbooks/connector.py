@@ -18,7 +18,7 @@ from connectors.quickbooks.index import CDC_MAX_AGE, CDC_MAX_OBJECTS, INDEX_COLU
 from connectors.quickbooks.money import APP_URL, applications, applied_amounts, deal_of, id_key, linked, summarise
 from connectors.quickbooks.oauth import STORE_RETRIES, TokenManager
 from connectors.quickbooks.sdk import SYSTEM, Client, TokenRejected, build_client, check_url, classify, invoke
-from connectors.runtime import Policy, RateLimiter, Runner
+from connectors.runtime import FIRST_BUILD_WAIT, Policy, RateLimiter, Runner
 from connectors.types import Money, PaymentApplication
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,7 @@ class QuickBooksConnector(InvoiceIndex):
         cdc_overlap: float = 120.0,
         http_timeout: float = 10.0,
         app_url: str | None = None,
+        first_build_wait: float = FIRST_BUILD_WAIT,
     ) -> None:
         missing = [
             name
@@ -109,6 +110,7 @@ class QuickBooksConnector(InvoiceIndex):
         self._sync_full = False
         self._sync_name = f"quickbooks:{realm_id}:index"
         self._columns = INDEX_COLUMNS
+        self.first_build_wait = first_build_wait  # how long a card waits for the index's first build
         self._fresh_until = 0.0  # (monotonic) until then the index is known fresh: no store read per card
 
     def __repr__(self) -> str:

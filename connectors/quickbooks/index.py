@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from connectors.errors import ConnectorError
 from connectors.quickbooks.money import deal_of
-from connectors.runtime import shared_task
+from connectors.runtime import join_first_build, shared_task
 
 if TYPE_CHECKING:
     from connectors.ports import QuickBooksStore
@@ -46,6 +46,7 @@ class InvoiceIndex:
         _sync_name: str
         _columns: str
         _fresh_until: float
+        first_build_wait: float
 
         async def _call(self, method: str, *args: Any) -> Any: ...
 
@@ -193,8 +194,10 @@ class InvoiceIndex:
         if time.monotonic() < self._fresh_until:  # synced (here, or seen synced) within index_max_age
             return
         age = await self.index_age()
-        if age is None or age > self.index_max_age:
-            await self.sync_index()  # a full scan when never synced: _sync decides
+        if age is None:  # never built: a full scan, which a card waits for only so long
+            await join_first_build(self.sync_index(), "quickbooks", "invoice", self.first_build_wait)
+        elif age > self.index_max_age:
+            await self.sync_index()  # CDC, or a full scan when the cursor is too old: _sync decides
         else:
             self._fresh_until = time.monotonic() + self.index_max_age - age
 
