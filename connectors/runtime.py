@@ -45,10 +45,10 @@ def in_background() -> bool:
     return _background.get()
 
 
-async def join_first_build(build: Awaitable[T], system: str, what: str, wait: float = FIRST_BUILD_WAIT) -> T:
+async def join_first_build(build: Awaitable[T], system: str, what: str, wait: float | None = FIRST_BUILD_WAIT) -> T:
     """Wait for an index's first build: a card at most `wait` seconds, then IndexBuilding says so in words;
-    background work waits it out. The build goes on either way."""
-    if in_background():
+    background work (or `wait=None`) waits it out. The build goes on either way."""
+    if in_background() or wait is None:
         return await build
     try:
         return await asyncio.wait_for(build, wait)

@@ -15,8 +15,10 @@ import pytest
 
 from bench.chaos import _until
 from bot.store import Store
-from connectors.errors import ConnectorError
+from connectors.asana import AsanaConnector
+from connectors.errors import ConnectorError, IndexBuilding
 from connectors.runtime import background
+from sandbox.asana import AsanaEmulator
 from sandbox.book import DEMO_ACCOUNTS, QBO_REALM_ID
 from sandbox.harness import Bot, block_texts
 from sandbox.quickbooks import QuickBooksEmulator
@@ -204,3 +206,22 @@ async def test_background_work_waits_a_first_build_out(qbo: QuickBooksEmulator, 
     finally:
         connector.close()
     assert money[GLOBEX.deal_id] is not None
+
+
+async def test_asana_a_card_waits_only_so_long_a_project_maker_waits_it_out(serve: Callable, store: Store) -> None:
+    """Asana's project index the same way: a card's delivery says the index is being built, while making a
+    project on close (patient) waits for the scan, so it never makes a second project for want of an index."""
+    emu = await serve(AsanaEmulator(DEMO_ACCOUNTS, today=TODAY))
+    env = emu.env()
+    emu.faults.latency = 0.2
+    connector = AsanaConnector(
+        env["ASANA_ACCESS_TOKEN"], env["ASANA_WORKSPACE_GID"], store, env["ASANA_BASE_URL"], first_build_wait=0.05
+    )
+    try:
+        with pytest.raises(IndexBuilding, match="is still building its project index"):
+            await connector.delivery(GLOBEX.deal_id, today=TODAY)
+        found = await connector.find_project(GLOBEX.deal_id, patient=True)
+    finally:
+        connector.close()
+    assert found is not None and found.project_name == "Globex CDP implementation"
+    assert sum(1 for c in emu.calls if c.path.endswith("/projects") and "offset" not in c.query) == 1

@@ -250,13 +250,17 @@ class AsanaConnector(AsanaWebhookApi, AsanaTemplates):
         """Put a project the bot made or linked into the index at once (the next card finds it)."""
         await self.store.add_asana_project(self.workspace_gid, IndexedProject(project_gid, deal_id, name, False, 0.0))
 
-    async def find_project(self, deal_id: str) -> IndexedProject | None:
-        """The project carrying `deal_id` (unarchived first), from the index; a miss refreshes it."""
+    async def find_project(self, deal_id: str, *, patient: bool = False) -> IndexedProject | None:
+        """The project carrying `deal_id` (unarchived first), from the index; a miss refreshes it.
+
+        A never-built index is built first; a card waits for that only `first_build_wait` (IndexBuilding),
+        a `patient` caller (making a project) as long as it takes."""
         deal_id = deal_id.strip()
         if self._clock() >= self._fresh_until:
             age = await self.store.asana_index_age(self.workspace_gid)
-            if age is None:  # never built: a card waits for the scan only so long
-                await join_first_build(self.refresh_index(), SYSTEM, "project", self.first_build_wait)
+            if age is None:
+                wait = None if patient else self.first_build_wait
+                await join_first_build(self.refresh_index(), SYSTEM, "project", wait)
             elif age > self.index_max_age:
                 self._start_refresh()  # stale: refresh in the background, answer from the index now
             else:
