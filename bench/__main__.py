@@ -181,6 +181,11 @@ async def run(latency: float, query: str, repeats: int, *, card_only: bool = Fal
             f"of {LIMITS[name][0]} ({100 * r['per_minute_paced'] / r['limit']:.0f}%); "
             f"unpaced it would need {r['minutes_at_limit']:.0f} min at the limit"
         )
+    print(
+        "  more: python -m bench.scale (index builds at 2,000 / 20,000 / 100,000 invoices, the first card after "
+        "a start), python -m bench.round (the daily round's busiest minute per vendor at 150 and 1500/min), "
+        "python -m bench.cpu (CPU per cold and warm card)"
+    )
     return 0 if (ok_cold and ok_warm and ok_ratio and ok_crowd and ok_alert and ok_home and ok_rate) else 1
 
 

@@ -166,6 +166,7 @@ async def run_server(services: Services) -> None:  # pragma: no cover - exercise
         ) from None
     log.info("accountbot listening on http://%s:%s (POST /slack/events, GET /healthz)", settings.host, settings.port)
     stop = asyncio.Event()
+    services.indexes.start()  # the join indexes, in the background: not on the first card's path
     alerts = asyncio.create_task(services.worker.run(stop))  # one process is a complete deployment
     handler = None
     if settings.slack_app_token:

@@ -28,10 +28,12 @@ class Doctor:
         projects: Any = None,
         unlinked: Any = None,
         liveness: Any = None,
+        indexes: Any = None,
     ) -> None:
         self.settings = settings
         self.unlinked = unlinked
         self.liveness = liveness  # the alert worker's liveness(): why its lease loop is not alive, or None
+        self.indexes = indexes  # bot.indexes.IndexBuilds
         self.writeback = writeback
         self.projects = projects
         self.store = store
@@ -109,6 +111,8 @@ async def _report(services: Doctor, *, probe: bool) -> dict[str, Any]:
     links = await link_state(services, probe=probe)
     problems += links.pop("problems")
     problems += scope_problems(connectors.get("hubspot", {}).get("missing_scopes") or [])
+    index_state = services.indexes.report() if services.indexes is not None else {}
+    problems += index_problems(index_state)
     healthy = all(c.get("available", True) and c.get("auth", "ok") == "ok" for c in connectors.values())
     extra: dict[str, Any] = {}
     if hasattr(accounting, "refresh_token_expires_at"):  # an OAuth 2.0 refresh token that dies (QuickBooks)
@@ -127,6 +131,7 @@ async def _report(services: Doctor, *, probe: bool) -> dict[str, Any]:
         "hubspot_writeback": writeback.report() if writeback is not None else {"enabled": False},
         "project_on_close": project_state,
         "links": links,
+        "indexes": index_state,
     }
 
 
@@ -152,6 +157,19 @@ async def link_state(services: Doctor, *, probe: bool) -> dict[str, Any]:
         state["counts"] = None
     state["problems"] = problems
     return state
+
+
+INDEX_WORDS = {"asana": "Asana project", "quickbooks": "QuickBooks invoice", "netsuite": "NetSuite invoice"}
+
+
+def index_problems(state: dict[str, Any]) -> list[str]:
+    """A join index whose start-up build failed: cards scan on demand (slowly) until it is fixed."""
+    return [
+        f"The {INDEX_WORDS.get(name, name)} index could not be built at start-up ({build['error']}): the first "
+        "cards that need it build it themselves and are slow. Fix what the error says, then restart the bot."
+        for name, build in state.items()
+        if build.get("state") == "failed"
+    ]
 
 
 def project_problems(state: dict[str, Any]) -> list[str]:

@@ -13,6 +13,7 @@ from bot.models.snapshot import Snapshot
 from bot.status import DealNotFound, StatusService
 from bot.store import Store, keys
 from connectors.errors import ConnectorError
+from connectors.runtime import background
 
 log = logging.getLogger(__name__)
 DAY: Final = 86400.0
@@ -102,7 +103,11 @@ class Snapshotter:
         return sorted(ids)
 
     async def daily_round(self, *, pace: bool = True) -> int:
-        """Snapshot every tracked account once; resumes where a restart left off."""
+        """Snapshot every tracked account once; resumes where a restart left off.
+
+        Paced, chunks are spread over `spread` and every upstream call inside a chunk is background
+        work (connectors.runtime.background): evenly spaced, within half of each vendor's limit.
+        """
         state = await self.store.get_sync(CURSOR)
         if not state:  # a new round: bring the accounting's deal -> invoices index up to date first
             try:
@@ -118,7 +123,11 @@ class Snapshotter:
             chunk = pending[index : index + CHUNK]
             begun = time.monotonic()
             try:
-                taken += await self.take_many(chunk)
+                if pace:
+                    with background():
+                        taken += await self.take_many(chunk)
+                else:
+                    taken += await self.take_many(chunk)
             except Exception:
                 log.exception("snapshots of %d accounts failed; the next round tries again", len(chunk))
             await self.store.set_sync(CURSOR, f"{started}|{chunk[-1]}")

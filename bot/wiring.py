@@ -36,6 +36,7 @@ from bot.communications import CommunicationLog
 from bot.digest import DigestService
 from bot.doctor import Doctor
 from bot.home import HomeService
+from bot.indexes import IndexBuilds
 from bot.links import Links
 from bot.projects import ProjectOnClose
 from bot.settings import Settings
@@ -91,12 +92,14 @@ class Services:
     writeback: WriteBack
     worker: AlertWorker
     unlinked: UnlinkedService
+    indexes: IndexBuilds  # the join indexes' start-up builds (serve and worker start them)
     slack: AsyncWebClient
     slack_http: aiohttp.ClientSession  # the Slack clients' connection pool, closed last
     clock: Callable[[], datetime] = field(default=utcnow)
 
     async def close(self) -> None:
         """Stop background work and close every connection."""
+        await self.indexes.close()
         await self.worker.close()
         await self.writeback.close()
         await self.status.close()
@@ -235,6 +238,7 @@ async def open_services(
         settings, store, hubspot, asana, accounting, status, snapshotter, book, gate, slack_session=slack_http
     )
     unlinked = UnlinkedService(store, hubspot, asana, accounting, status, worker.engine.projects, clock)
+    indexes = IndexBuilds(**{"asana": asana, accounting.system: accounting})
     return Services(
         settings=settings,
         store=store,
@@ -257,6 +261,7 @@ async def open_services(
             worker.engine.projects,
             unlinked,
             liveness=worker.liveness,
+            indexes=indexes,
         ),
         links=links,
         unfurls=UnfurlService(links, cards, gate, clock),
@@ -265,6 +270,7 @@ async def open_services(
         writeback=writeback,
         worker=worker,
         unlinked=unlinked,
+        indexes=indexes,
         slack=slack,
         slack_http=slack_http,
         clock=clock,

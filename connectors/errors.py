@@ -48,6 +48,10 @@ class NotFoundError(ConnectorError):
     """The record does not exist (or is not visible to this token)."""
 
 
+class IndexBuilding(ConnectorError):
+    """A join index is still being built (the bot has just started): the section comes once it is."""
+
+
 class ConfigError(ConnectorError):
     """The connector is misconfigured (missing custom field, bad base URL, ...)."""
 

@@ -1,24 +1,76 @@
 """How a connector calls a blocking SDK: bounded executor, client-side rate limit,
-deadline, and retries of 429 (Retry-After) and 5xx with exponential backoff."""
+deadline, and retries of 429 (Retry-After) and 5xx with exponential backoff.
+
+Background work (the daily round) runs inside `background()`: its calls are also paced evenly,
+one every `window / (limit * BACKGROUND_SHARE)` seconds, so it never bursts and leaves the rest of
+each vendor's budget to cards and alerts.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import random
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import Context, ContextVar, copy_context
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
-from connectors.errors import AuthError, ConnectorError, MissingScopes, RateLimitedError, UnavailableError
+from connectors.errors import (
+    AuthError,
+    ConnectorError,
+    IndexBuilding,
+    MissingScopes,
+    RateLimitedError,
+    UnavailableError,
+)
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 QUEUED_AFTER = 0.05  # seconds of waiting for the client-side limit that count as queued
+BACKGROUND_SHARE: Final = 0.5  # of each rate limit, the most that background work may use
+FIRST_BUILD_WAIT: Final = 4.0  # seconds a card waits for an index's first build (inside its 6 s deadline)
+_background: ContextVar[bool] = ContextVar("connectors_background", default=False)
+
+
+@contextlib.contextmanager
+def background() -> Iterator[None]:
+    """Calls made inside (and in tasks started inside) are background work: evenly paced at a share of the limit."""
+    token = _background.set(True)
+    try:
+        yield
+    finally:
+        _background.reset(token)
+
+
+def in_background() -> bool:
+    """Whether the current call is background work."""
+    return _background.get()
+
+
+async def join_first_build(build: Awaitable[T], system: str, what: str, wait: float | None = FIRST_BUILD_WAIT) -> T:
+    """Wait for an index's first build: a card at most `wait` seconds, then IndexBuilding says so in words;
+    background work (or `wait=None`) waits it out. The build goes on either way."""
+    if in_background() or wait is None:
+        return await build
+    try:
+        return await asyncio.wait_for(build, wait)
+    except TimeoutError:
+        raise IndexBuilding(
+            system, f"is still building its {what} index (the bot has just started): this shows in a minute or two"
+        ) from None
+
+
+def shared_task(coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+    """A task other callers join (an index scan): never paced as background work, whoever happened to start it."""
+    context: Context = copy_context()
+    context.run(_background.set, False)
+    return asyncio.get_running_loop().create_task(coro, context=context)
 
 
 class RateLimiter:
@@ -33,6 +85,7 @@ class RateLimiter:
         self._stamps: deque[float] = deque()
         self._blocked_until = 0.0
         self._lock = asyncio.Lock()
+        self.acquired = 0  # calls let through so far
 
     async def acquire(self) -> float:
         """Wait for room in the window; the stamp taken (pass it to `restamp` when the call really leaves)."""
@@ -46,6 +99,7 @@ class RateLimiter:
                     self._stamps.popleft()
                 if len(self._stamps) < self.limit:
                     self._stamps.append(now)
+                    self.acquired += 1
                     return now
                 await asyncio.sleep(self._stamps[0] + self.window - now + 0.001)
 
@@ -86,12 +140,16 @@ class Runner:
         max_workers: int = 8,
         limiters: dict[str, RateLimiter] | None = None,
         policy: Policy = Policy(),
+        background_share: float = BACKGROUND_SHARE,
     ) -> None:
         self.system = system
         self.classify = classify
         self.executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=f"{system}-sdk")
         self.concurrency = asyncio.Semaphore(max_workers)
         self.limiters = limiters or {}
+        default = self.limiters.get("default")
+        # background calls: one at a time every `interval`, i.e. `background_share` of the default limit, evenly
+        self.pacer = RateLimiter(1, default.window / max(1e-9, default.limit * background_share)) if default else None
         self.policy = policy
         self.calls = 0  # upstream attempts made, for /healthz and the benchmark
         self.retries = 0
@@ -117,6 +175,8 @@ class Runner:
         policy = policy or self.policy
         attempt = 0
         while True:
+            if self.pacer is not None and _background.get():
+                await self.pacer.acquire()
             stamps = await self._acquire(limiter)
             try:
                 result = await self._attempt(fn, args, kwargs, policy.timeout, stamps)
@@ -179,6 +239,8 @@ class Runner:
         for name in {"default", limiter}:
             if name in self.limiters:
                 self.limiters[name].penalise(wait)
+        if self.pacer is not None:
+            self.pacer.penalise(wait)
         return wait
 
     def _mark_ok(self) -> None:

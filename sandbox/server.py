@@ -27,7 +27,8 @@ class Sandbox:
     variables naming its base URL, given the URL it is served on). `qbo_custom_fields` says how the
     QuickBooks company holds the invoices' "Deal ID" field ("legacy" or "enhanced", see
     sandbox.quickbooks.fields). With `netsuite=True` a fifth one, the NetSuite emulator, runs
-    too (its NETSUITE_* variables join `env()`).
+    too (its NETSUITE_* variables join `env()`). `qbo_fillers` sets how many invoices without a deal the
+    QuickBooks company holds besides the book's (for index builds at scale).
     """
 
     def __init__(
@@ -41,6 +42,7 @@ class Sandbox:
         ports: dict[str, int] | None = None,
         qbo_custom_fields: CustomFieldMode = "legacy",
         netsuite: bool = False,
+        qbo_fillers: int | None = None,
     ) -> None:
         from sandbox.asana import AsanaEmulator
         from sandbox.hubspot import HubSpotEmulator
@@ -54,7 +56,10 @@ class Sandbox:
         self.host = host
         self.hubspot = HubSpotEmulator(self.accounts, today=self.today)
         self.asana = AsanaEmulator(self.accounts, today=self.today)
-        self.quickbooks = QuickBooksEmulator(self.accounts, today=self.today, custom_fields=qbo_custom_fields)
+        qbo_extra = {} if qbo_fillers is None else {"fillers": qbo_fillers}
+        self.quickbooks = QuickBooksEmulator(
+            self.accounts, today=self.today, custom_fields=qbo_custom_fields, **qbo_extra
+        )
         self.slack = SlackEmulator(self.accounts, today=self.today)
         self.emulators: dict[str, Emulator] = {
             "hubspot": self.hubspot,

@@ -91,3 +91,29 @@ async def test_traffic_bench_runs(capsys: pytest.CaptureFixture[str]) -> None:
     await run(0.0, 1000, 2, 4, pause=0.0, book=120)
     out = capsys.readouterr().out
     assert "HubSpot calls per cold card" in out and "matches nothing" in out and "batch/update" in out
+
+
+async def test_scale_bench_runs() -> None:
+    """The QuickBooks index is built from scratch; the first card after a start is timed, built and not."""
+    from bench.scale import first_card, index_build
+
+    build = await index_build(300, 0.0)
+    assert build["seen"] == build["invoices"] >= 300 and build["requests"] >= 2
+    figures = await first_card(60, 0.0, invoices=300)
+    assert {"built", "empty"} <= set(figures)
+
+
+async def test_round_bench_runs() -> None:
+    """The daily round runs for a moment at the free tier; its busiest minute per vendor is counted."""
+    from bench.round import daily_round
+
+    figures = await daily_round(150, seconds=1.0, book=60)
+    assert figures["asana"]["calls"] > 0 and "card_seconds" in figures["_"]
+
+
+async def test_cpu_bench_runs() -> None:
+    """Cold and warm cards against `accountbot sandbox` in its own process; CPU per card measured."""
+    from bench.cpu import run
+
+    figures = await run(cards=2)
+    assert figures["cold_ms"] > 0 and figures["warm_ms"] > 0

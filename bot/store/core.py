@@ -265,14 +265,14 @@ class CoreStore:
         else:
             # the dialects' inserts share on_conflict_do_update, not a type
             from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
+        stmt = upsert(t)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[t.c.realm_id, t.c.invoice_id],
+            set_={"deal_id": stmt.excluded.deal_id, "last_updated": stmt.excluded.last_updated},
+        )
         async with self.engine.begin() as conn:
-            for chunk in _chunks(rows, 500):
-                stmt = upsert(t).values(chunk)
-                stmt = stmt.on_conflict_do_update(
-                    index_elements=[t.c.realm_id, t.c.invoice_id],
-                    set_={"deal_id": stmt.excluded.deal_id, "last_updated": stmt.excluded.last_updated},
-                )
-                await conn.execute(stmt)
+            for chunk in _chunks(rows, 500):  # one compiled statement, executed many times (batched by the driver)
+                await conn.execute(stmt, chunk)
 
     async def delete_invoices(self, realm_id: str, invoice_ids: Iterable[str]) -> None:
         """Forget invoices deleted in QuickBooks."""

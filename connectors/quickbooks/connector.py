@@ -14,12 +14,12 @@ from typing import Any
 
 from connectors.errors import AuthError, ConfigError, ConnectorError
 from connectors.ports import QuickBooksStore
-from connectors.quickbooks.index import CDC_MAX_AGE, CDC_MAX_OBJECTS, InvoiceIndex
+from connectors.quickbooks.index import CDC_MAX_AGE, CDC_MAX_OBJECTS, INDEX_COLUMNS, InvoiceIndex
 from connectors.quickbooks.links import InvoiceLinks
 from connectors.quickbooks.money import APP_URL, applications, applied_amounts, deal_of, id_key, linked, summarise
 from connectors.quickbooks.oauth import STORE_RETRIES, TokenManager
 from connectors.quickbooks.sdk import SYSTEM, Client, TokenRejected, build_client, check_url, classify, invoke
-from connectors.runtime import Policy, RateLimiter, Runner
+from connectors.runtime import FIRST_BUILD_WAIT, Policy, RateLimiter, Runner
 from connectors.types import Money, PaymentApplication
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,7 @@ class QuickBooksConnector(InvoiceIndex, InvoiceLinks):
         cdc_overlap: float = 120.0,
         http_timeout: float = 10.0,
         app_url: str | None = None,
+        first_build_wait: float = FIRST_BUILD_WAIT,
     ) -> None:
         missing = [
             name
@@ -109,6 +110,9 @@ class QuickBooksConnector(InvoiceIndex, InvoiceLinks):
         self._sync_task: asyncio.Future[int] | None = None
         self._sync_full = False
         self._sync_name = f"quickbooks:{realm_id}:index"
+        self._columns = INDEX_COLUMNS
+        self.first_build_wait = first_build_wait  # how long a card waits for the index's first build
+        self._fresh_until = 0.0  # (monotonic) until then the index is known fresh: no store read per card
 
     def __repr__(self) -> str:
         return f"<QuickBooksConnector realm={self.realm_id} base_url={self.base_url}>"
