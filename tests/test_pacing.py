@@ -66,7 +66,8 @@ async def test_the_daily_round_is_background_work(bot: Bot) -> None:
     await services.accounting.sync_index()
     snap = services.worker.snapshotter
     snap.spread = 0.001  # chunks back to back: the test measures the pacing inside them
-    runners = {n: getattr(services, n).runner for n in ("asana", "hubspot", "accounting")}
+    runners = {"asana": services.asana.runner, "hubspot": services.hubspot.runner}  # type: ignore[attr-defined]
+    runners[services.accounting.system] = services.accounting.runner  # type: ignore[attr-defined]
     assert all(r.pacer is not None for r in runners.values())
     await snap.daily_round(pace=False)
     assert all(r.pacer.acquired == 0 for r in runners.values())  # type: ignore[union-attr]
@@ -74,7 +75,8 @@ async def test_the_daily_round_is_background_work(bot: Bot) -> None:
     taken = await snap.daily_round()
     assert taken == len(await snap.tracked())
     for name, runner in runners.items():
-        made = len(bot.sandbox.emulators[name].calls)
+        # a new round first brings the invoice index up to date (CDC): a shared scan, never paced
+        made = sum(1 for c in bot.sandbox.emulators[name].calls if not c.path.endswith("/cdc"))
         assert made > 0 and runner.pacer.acquired == made, name  # type: ignore[union-attr]
 
 
