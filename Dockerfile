@@ -28,8 +28,9 @@ USER accountbot
 # the working directory: a SQLite DATABASE_URL (the default) would put accountbot.db here
 WORKDIR /home/accountbot
 EXPOSE 3000
-# /healthz answers 200 with a JSON report whenever `serve` is up (the worker has no HTTP port:
-# docker-compose.yml turns this check off for it)
+# /healthz answers 200 while `serve` can do its job (its database answers, its lease loop is alive)
+# and 503 with the reason otherwise, which fails this check (the worker has no HTTP port:
+# docker-compose.yml turns the check off for it)
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('PORT', '3000') + '/healthz', timeout=4)"]
 ENTRYPOINT ["accountbot"]

@@ -47,7 +47,7 @@ async def _timed(fn: Callable[[], Awaitable[None]]) -> float:
 
 
 def _runners(services: Services) -> list:
-    return [c.runner for c in (services.hubspot, services.asana, services.quickbooks)]
+    return [c.runner for c in (services.hubspot, services.asana, services.accounting)]
 
 
 async def run(latency: float, query: str, repeats: int, *, card_only: bool = False) -> int:
@@ -59,7 +59,7 @@ async def run(latency: float, query: str, repeats: int, *, card_only: bool = Fal
             try:
                 # Warm the join indexes (a running bot keeps them warm) and connector metadata.
                 await services.asana.refresh_index()  # type: ignore[attr-defined]
-                await services.quickbooks.sync_index()  # type: ignore[attr-defined]
+                await services.accounting.sync_index()  # type: ignore[attr-defined]
                 await _card(services, query)
                 sandbox.set_latency(latency)
 
@@ -187,6 +187,11 @@ async def run(latency: float, query: str, repeats: int, *, card_only: bool = Fal
             f"of {LIMITS[name][0]} ({100 * r['per_minute_paced'] / r['limit']:.0f}%); "
             f"unpaced it would need {r['minutes_at_limit']:.0f} min at the limit"
         )
+    print(
+        "  more: python -m bench.scale (index builds at 2,000 / 20,000 / 100,000 invoices, the first card after "
+        "a start), python -m bench.round (the daily round's busiest minute per vendor at 150 and 1500/min), "
+        "python -m bench.cpu (CPU per cold and warm card)"
+    )
     return 0 if (ok_cold and ok_warm and ok_ratio and ok_crowd and ok_e2e and ok_alert and ok_home and ok_rate) else 1
 
 

@@ -62,7 +62,7 @@ async def snapshot_rate(sample: int = 200, *, book: int = 2000) -> dict[str, dic
         try:
             snap = bot.deps.worker.snapshotter
             await bot.services.asana.refresh_index()
-            await bot.services.quickbooks.sync_index()
+            await bot.services.accounting.sync_index()
             tracked = await snap.tracked()
             await snap.take_many(tracked[:5])  # warm pipelines and owners
             bot.sandbox.reset_calls()

@@ -23,7 +23,7 @@ async def slash_to_card(latency: float, query: str, repeats: int) -> dict[str, f
         bot = await start_bot(Path(tmp))
         try:
             await bot.services.asana.refresh_index()  # type: ignore[attr-defined]
-            await bot.services.quickbooks.sync_index()  # type: ignore[attr-defined]
+            await bot.services.accounting.sync_index()  # type: ignore[attr-defined]
             _, _, url = await bot.command(query)  # warm connector metadata and user lookups
             await bot.delivered(url)
             bot.sandbox.set_latency(latency)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
@@ -61,16 +61,31 @@ def doctor_message(report: dict[str, Any], now: datetime) -> dict[str, Any]:
             f"{ok} *{name}* ({state.get('mode')}): auth {escape(str(state.get('auth', '?')))}, "
             f"last success {_when(state.get('last_ok'), now)}"
             + (
+                f", at most {state['concurrency']} requests at once ({state.get('retries', 0)} retried)"
+                if state.get("concurrency")
+                else ""
+            )
+            + (
+                f", invoice index refreshed {_when(now.timestamp() - state['index_age_seconds'], now)}"
+                if state.get("index_age_seconds") is not None
+                else (", invoice index not built yet" if "index_age_seconds" in state else "")
+            )
+            + (
                 f", last error: {escape(fmt.truncate(str(state['last_error']), 200))}"
-                if state.get("last_error")
+                if state.get("last_error") and str(state["last_error"]) not in str(state.get("auth", ""))
                 else ""
             )
         )
-    expires = report.get("quickbooks_refresh_token_expires_at")
-    lines.append(f"QuickBooks refresh token hard-expires: {expires or 'unknown until the first refresh'}")
+    if "quickbooks_refresh_token_expires_at" in report:
+        expires = report["quickbooks_refresh_token_expires_at"]
+        lines.append(f"QuickBooks refresh token hard-expires: {expires or 'unknown until the first refresh'}")
     hooks = ", ".join(f"{k} {_when(v, now)}" for k, v in report["webhooks_last_delivered"].items())
     lines.append(f"Webhooks last delivered: {hooks}")
-    polls = ", ".join(f"{k} {_when(v['last_ok'], now)}" for k, v in report["pollers"].items())
+    polls = ", ".join(
+        f"{k} {_when(v['last_ok'], now)}"
+        + (f" (lag {v['lag_seconds']:g} s)" if v.get("lag_seconds") is not None else "")
+        for k, v in report["pollers"].items()
+    )
     lines.append(f"Pollers last ran: {polls}")
     box = report["outbox"]
     lines.append(
@@ -79,6 +94,7 @@ def doctor_message(report: dict[str, Any], now: datetime) -> dict[str, Any]:
     )
     lines.append(_writeback_line(report.get("hubspot_writeback") or {}, now))
     lines.append(_projects_line(report.get("project_on_close") or {}, now))
+    lines.append(_links_line(report.get("links") or {}, now))
     broken = report["broken_subscriptions"]
     lines.append(
         f"Broken subscriptions: {len(broken)}"
@@ -92,6 +108,25 @@ def doctor_message(report: dict[str, Any], now: datetime) -> dict[str, Any]:
         "text": f"accountbot doctor: {report['status']}",
         "blocks": [SectionBlock(text=MarkdownTextObject(text=body)).to_dict()],
     }
+
+
+UNLINKED_WORDS: Final = {
+    "unknown_deal": "deal IDs HubSpot does not know",
+    "shared_deal": "deal IDs on two projects",
+    "invoices_without_deal": "customers with invoices without a deal ID",
+    "deal_without_project": "won deals without a project",
+    "project_without_deal": "active projects without a deal ID",
+}
+
+
+def _links_line(state: dict[str, Any], now: datetime) -> str:
+    """Not joined yet: the counts of the last `/account unlinked`, or that it has not run."""
+    counts = state.get("counts")
+    if counts is None:
+        return "Not joined yet: not checked — run `/account unlinked`"
+    found = [f"{n} {UNLINKED_WORDS.get(kind, kind)}" for kind, n in counts.items() if n]
+    when = _when(state.get("checked_at"), now)
+    return f"Not joined yet ({when}): " + (", ".join(found) if found else "nothing") + " — `/account unlinked`"
 
 
 def _writeback_line(state: dict[str, Any], now: datetime) -> str:

@@ -20,6 +20,7 @@ from blocks import format as fmt
 from blocks import ids
 from blocks.card import escape
 from blocks.digest import digest_message
+from bot.models import SOURCE_LABELS
 from bot.models.alerts import (
     COALESCING,
     AlertKind,
@@ -148,7 +149,7 @@ def escalation_alert(payloads: Sequence[EscalationAlert]) -> dict[str, Any]:
         opened = datetime.fromisoformat(p["created_at"])
         lines.append(
             f"{PRIORITY_EMOJI.get(priority, ':white_circle:')} *{escape(priority)}* "
-            f"{escape(fmt.truncate(p.get('subject') or 'Ticket', 300))} — opened {opened:%b %-d, %H:%M} UTC"
+            f"{escape(fmt.truncate(p.get('subject') or 'Ticket', 300))} — opened {fmt.moment(opened)}"
         )
     if len(payloads) > MAX_LINES:
         lines.append(f"and {len(payloads) - MAX_LINES} more")
@@ -203,7 +204,10 @@ def payment_alert(payloads: Sequence[PaymentAlert]) -> dict[str, Any]:
         ),
         ContextBlock(
             elements=[
-                MarkdownTextObject(text=f"QuickBooks · paid {fmt.day(date.fromisoformat(payloads[-1]['paid_on']))}")
+                MarkdownTextObject(
+                    text=f"{SOURCE_LABELS.get(payloads[-1].get('source') or 'quickbooks', 'QuickBooks')} · "
+                    f"paid {fmt.day(date.fromisoformat(payloads[-1]['paid_on']))}"
+                )
             ]
         ),
         _button(payloads[0]["deal_id"]),

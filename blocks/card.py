@@ -20,7 +20,7 @@ from slack_sdk.models.blocks import (
 from blocks import format as fmt
 from blocks import ids
 from blocks.content import CardContent, Segment, card_content
-from bot.models import AccountStatus
+from bot.models import SOURCE_LABELS, AccountStatus
 
 SECTION_LIMIT: Final = 3000
 HEADER_LIMIT: Final = 150
@@ -48,7 +48,7 @@ def mrkdwn(segments: list[Segment]) -> str:
         lead = text[: len(text) - len(text.lstrip())]
         trail = text[len(text.rstrip()) :]
         core = escape(text.strip())
-        if style in ("bold", "warn"):
+        if style in ("bold", "warn", "alarm"):
             core = f"*{core}*"
         elif style == "muted":
             core = f"_{core}_"
@@ -132,5 +132,12 @@ def _buttons(status: AccountStatus, ephemeral: bool) -> list[ButtonElement]:
         buttons.append(ButtonElement(text="Open in Asana", action_id=ids.OPEN_ASANA, url=delivery.url))
     money = status.money.value
     if money is not None and money.url:
-        buttons.append(ButtonElement(text="Open in QuickBooks", action_id=ids.OPEN_QUICKBOOKS, url=money.url))
+        source = status.money.source
+        buttons.append(
+            ButtonElement(
+                text=f"Open in {SOURCE_LABELS.get(source, source)}",
+                action_id=ids.OPEN_ACCOUNTING.get(source, ids.OPEN_QUICKBOOKS),
+                url=money.url,
+            )
+        )
     return buttons

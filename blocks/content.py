@@ -7,15 +7,16 @@ from datetime import datetime
 from typing import Final, Literal
 
 from blocks import format as fmt
-from bot.models import AccountStatus, Change, Section, SourceState
+from bot.models import SOURCE_LABELS, AccountStatus, Change, Section, SourceState
 from bot.models.health import Health
 
-Style = Literal["plain", "bold", "warn", "muted"]
+Style = Literal["plain", "bold", "warn", "alarm", "muted"]  # warn: yellow, alarm: red (in a terminal)
 Segment = tuple[str, Style]
 
 MAX_CHANGES: Final = 3
 MAX_ESCALATIONS: Final = 5
 PRIORITY_ORDER: Final = {"URGENT": 0, "HIGH": 1, "MEDIUM": 2, "LOW": 3}
+UNLINKED_COMMAND: Final = "/account unlinked"
 KIND_WORDS: Final = {"email": "Email", "call": "Call", "meeting": "Meeting", "note": "Note", "other": "Other"}
 
 
@@ -85,17 +86,20 @@ def _subtitle(status: AccountStatus) -> list[Segment]:
         bits.append((f" · {fmt.money(deal.amount, deal.currency)}", "plain"))
     if deal.close_date:
         word = "closed" if deal.is_closed else "closes"
-        bits.append((f" · {word} {fmt.day(deal.close_date, status.today)}", "plain"))
+        bits.append((f" · {word} {fmt.day(deal.close_date)}", "plain"))
     if deal.company_name:
         bits.extend([(" · ", "plain"), (deal.company_name, "muted")])
     return bits
+
+
+HEALTH_STYLES: Final[dict[str, Style]] = {"green": "bold", "yellow": "warn", "red": "alarm"}
 
 
 def health_line(health: Health) -> list[Segment]:
     """ "Health: 🟡 yellow — invoice 34 days overdue; escalation open 3 days"."""
     line: list[Segment] = [
         ("Health: ", "bold"),
-        (f"{health.emoji} {health.level}", "bold" if health.level == "green" else "warn"),
+        (f"{health.emoji} {health.level}", HEALTH_STYLES.get(health.level, "bold")),
     ]
     if health.reasons:
         line.append((" — " + "; ".join(health.reasons), "plain"))
@@ -120,7 +124,10 @@ def _delivery(status: AccountStatus) -> Part:
         return part
     delivery = section.value
     if delivery is None:
-        part.add(("No delivery project yet", "muted"), " — no Asana project carries this deal ID")
+        if _awaits_link(status):
+            part.add((f"No Asana project carries deal {status.deal_id}", "warn"), f" — see {UNLINKED_COMMAND}")
+        else:
+            part.add(("No delivery project yet", "muted"), " — the deal is not won")
         return part
     progress: list[Segment | str] = [" · ", (fmt.project_progress(delivery.phase), "muted")] if delivery.phase else []
     part.add(("Phase: ", "bold"), fmt.phase_text(delivery.phase, delivery.completed), *progress)
@@ -128,7 +135,7 @@ def _delivery(status: AccountStatus) -> Part:
     if item is not None:
         late = item.days_overdue(status.today)
         label = "Next milestone: " if item.is_milestone else "Next deliverable: "
-        line: list[Segment | str] = [(label, "bold"), item.name, f" — {fmt.day(item.due_on, status.today)}, "]
+        line: list[Segment | str] = [(label, "bold"), item.name, f" — {fmt.day(item.due_on)}, "]
         line.append((fmt.due_in_words(item.due_on, status.today), "warn" if late else "plain"))
         if item.assignee:
             line.append(f" · {item.assignee}")
@@ -194,7 +201,7 @@ def _date_word(value: str | None, status: AccountStatus) -> str:
     if not value:
         return "no date"
     try:
-        return fmt.day(date.fromisoformat(value[:10]), status.today)
+        return fmt.day(date.fromisoformat(value[:10]))
     except ValueError:
         return value
 
@@ -214,7 +221,7 @@ def _escalations(status: AccountStatus, now: datetime) -> Part:
         return part
     for esc in items[:MAX_ESCALATIONS]:
         priority = (esc.priority or "no priority").upper()
-        style: Style = "warn" if priority in ("HIGH", "URGENT") else "bold"
+        style: Style = "alarm" if priority in ("HIGH", "URGENT") else "bold"
         part.add((priority, style), f" {esc.subject} — ", (f"opened {fmt.ago(esc.created_at, now)}", "muted"))
     if len(items) > MAX_ESCALATIONS:
         part.add((f"and {len(items) - MAX_ESCALATIONS} more open", "muted"))
@@ -225,11 +232,16 @@ def _money(status: AccountStatus) -> Part:
     part = Part("money", "Money")
     section = status.money
     if not section.available:
-        part.add((f"QuickBooks {_why(section)} — invoices unknown", "warn"))
+        part.add((f"{SOURCE_LABELS.get(section.source, section.source)} {_why(section)} — invoices unknown", "warn"))
         return part
     money = section.value
     if money is None:
-        part.add(("No invoices yet", "muted"))
+        if _awaits_link(status):  # the same words whichever accounting system the money comes from
+            part.add(
+                (f"No invoice carries deal {status.deal_id}", "muted"), f" — if one was sent, see {UNLINKED_COMMAND}"
+            )
+        else:
+            part.add(("No invoices yet", "muted"))
         return part
     cur = money.currency
     part.add(
@@ -254,7 +266,7 @@ def _money(status: AccountStatus) -> Part:
     if money.last_payment:
         part.add(
             ("Last payment ", "bold"),
-            f"{fmt.money(money.last_payment.amount, cur)} on {fmt.day(money.last_payment.on, status.today)}",
+            f"{fmt.money(money.last_payment.amount, cur)} on {fmt.day(money.last_payment.on)}",
         )
     return part
 
@@ -272,7 +284,7 @@ def _communication(status: AccountStatus, now: datetime) -> Part:
     who = f" · {comm.author}" if comm.author else ""
     part.add(
         (KIND_WORDS.get(comm.kind, comm.kind.title()), "bold"),
-        f" {fmt.ago(comm.at, now)} ({fmt.day(comm.at.date(), status.today)}){who}",
+        f" {fmt.ago(comm.at, now)} ({fmt.day(comm.at.date())}){who}",
     )
     if comm.summary:
         part.add(fmt.one_line(comm.summary, 280))
@@ -286,6 +298,12 @@ def source_line(state: SourceState, now: datetime) -> str:
     if state.stale and state.fetched_at is not None:
         return f"{state.label} {state.error} — showing data from {fmt.ago(state.fetched_at, now)}"
     return f"{state.label} {state.error}"
+
+
+def _awaits_link(status: AccountStatus) -> bool:
+    """An empty section means a missing link unless HubSpot says the deal is not won (yet)."""
+    deal = status.deal.value
+    return deal is None or deal.is_won
 
 
 def _why(section: Section) -> str:

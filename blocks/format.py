@@ -24,33 +24,35 @@ def money(amount: Decimal | None, currency: str | None = "USD") -> str:
     return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {code}"
 
 
-def day(d: date | None, today: date | None = None) -> str:
-    """ "Dec 4" in the current year, "Dec 4, 2025" otherwise; "—" when unknown."""
+def day(d: date | None) -> str:
+    """ "Dec 4, 2026", always with its year (cards, alerts and digests alike); "—" when unknown."""
     if d is None:
         return "—"
-    text = f"{d:%b} {d.day}"
-    if today is None or d.year != today.year:
-        text += f", {d.year}"
-    return text
+    return f"{d:%b} {d.day}, {d.year}"
+
+
+def moment(t: datetime) -> str:
+    """ "Dec 4, 2026, 14:05 UTC": a day as `day` says it, and the time."""
+    return f"{day(t.date())}, {t:%H:%M} UTC"
 
 
 def ago(then: datetime | None, now: datetime) -> str:
-    """ "just now", "4 min ago", "3 h ago", "2 days ago", "5 weeks ago"."""
+    """ "just now", "4 min ago", "3 h ago", "2 days ago", "5 weeks ago": whole units elapsed."""
     if then is None:
         return "never"
     seconds = (now - then).total_seconds()
     if seconds < 45:
         return "just now"
-    minutes = round(seconds / 60)
+    minutes = int(seconds // 60)  # every unit counts whole ones elapsed: no "0 h ago" at 59.5 minutes
     if minutes < 60:
         return f"{minutes} min ago"
-    hours = round(seconds / 3600)
+    hours = int(seconds // 3600)
     if hours < 24:
         return f"{hours} h ago"
-    days = round(seconds / 86400)
+    days = int(seconds // 86400)  # whole days, as the health reasons count them ("escalation open 1 day")
     if days < 14:
-        return "yesterday" if days == 1 else f"{days} days ago"
-    weeks = round(days / 7)
+        return "1 day ago" if days == 1 else f"{days} days ago"
+    weeks = days // 7
     return f"{weeks} weeks ago"
 
 
@@ -74,7 +76,7 @@ def phase_text(phase: Phase | None, completed: bool = False) -> str:
     """ "Build (7 of 12 tasks done)"; "All work done" when nothing is left."""
     if phase is None:
         return "All work done" if completed else "No tasks yet"
-    return f"{phase.name} ({phase.done} of {phase.total} tasks done)"
+    return f"{phase.name} ({phase.done} of {_tasks(phase.total)} done)"
 
 
 def project_progress(phase: Phase | None) -> str:
@@ -82,7 +84,11 @@ def project_progress(phase: Phase | None) -> str:
     if phase is None or not phase.project_total:
         return ""
     pct = round(100 * phase.project_done / phase.project_total)
-    return f"{pct}% of the project done ({phase.project_done} of {phase.project_total} tasks)"
+    return f"{pct}% of the project done ({phase.project_done} of {_tasks(phase.project_total)})"
+
+
+def _tasks(count: int) -> str:
+    return f"{count} task" if count == 1 else f"{count} tasks"
 
 
 def truncate(text: str, limit: int) -> str:

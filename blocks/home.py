@@ -28,6 +28,7 @@ from slack_sdk.models.blocks import (
 from blocks import format as fmt
 from blocks import ids
 from blocks.card import escape
+from blocks.messages import books_name
 from bot.models.views import BookLine
 
 Filter = Literal["all", "attention", "upsell"]
@@ -143,7 +144,7 @@ def home_view(
         blocks.append(paging)
     footer = [f"Page {page + 1} of {pages}"] if pages > 1 else []
     if now is not None:
-        footer.append(f"refreshed {now:%b %-d, %H:%M} UTC")
+        footer.append(f"refreshed {fmt.moment(now)}")
     if footer:
         blocks.append(ContextBlock(block_id="home_footer", elements=[MarkdownTextObject(text=" · ".join(footer))]))
     blocks.append(_digest(digest_opt_out))
@@ -177,8 +178,8 @@ def no_owner_view(email: str | None) -> dict[str, Any]:
     return {"type": "home", "callback_id": CALLBACK_ID, "blocks": [b.to_dict() for b in blocks]}
 
 
-def loading_view(rep_name: str) -> dict[str, Any]:
-    """Shown at once while the book loads from HubSpot, Asana and QuickBooks."""
+def loading_view(rep_name: str, accounting: str | None = None) -> dict[str, Any]:
+    """Shown at once while the book loads from HubSpot, Asana and the accounting system (`accounting`, if known)."""
     name = escape(fmt.truncate(rep_name, 100)) if rep_name.strip() else "your"
     whose = f"{name}'s" if rep_name.strip() else name
     blocks: list[Block] = [
@@ -186,7 +187,8 @@ def loading_view(rep_name: str) -> dict[str, Any]:
         SectionBlock(
             block_id="home_loading",
             text=MarkdownTextObject(
-                text=f":hourglass_flowing_sand: Loading {whose} accounts from HubSpot, Asana and QuickBooks…"
+                text=f":hourglass_flowing_sand: Loading {whose} accounts from HubSpot, Asana and "
+                f"{escape(books_name(accounting))}…"
             ),
         ),
     ]

@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import (
 from blocks import format as fmt
 from blocks import ids
 from blocks.card import escape
-from bot.models import DealMatch
+from bot.models import SOURCE_LABELS, DealMatch
 
 HELP_LINES: Final = (
     ("/account QUERY", "the account card for a deal name, company, deal ID or HubSpot deal link"),
@@ -26,7 +26,8 @@ HELP_LINES: Final = (
     ("/account subscriptions", "what this channel is subscribed to"),
     ("/account link ACCOUNT", "bind this channel to an account: bare /account shows its card"),
     ("/account unlink", "undo that"),
-    ("/account doctor", "check the connections to HubSpot, Asana and QuickBooks"),
+    ("/account doctor", "check the connections to HubSpot, Asana and {books}"),
+    ("/account unlinked", "what is not joined yet (deal IDs missing or wrong), with suggested links"),
     ("/account help", "this text"),
 )
 REFUSAL: Final = (
@@ -37,6 +38,15 @@ DEAL_GONE: Final = "HubSpot has no deal with ID {deal_id} (it may have been dele
 MAX_PICKER: Final = 10
 ON_ITS_WAY: Final = "Looking it up… the answer follows in a moment."
 SOMETHING_WENT_WRONG: Final = "Something went wrong on my side while answering that. Please try again in a minute."
+EITHER_BOOKS: Final = "QuickBooks or NetSuite"  # when the accounting system in use is not known
+
+
+def books_name(accounting: str | None) -> str:
+    """The accounting system in use, in words ("NetSuite"), or "QuickBooks or NetSuite" when not known."""
+    return SOURCE_LABELS.get(accounting, accounting) if accounting else EITHER_BOOKS
+
+
+NARROW: Final = "Not in the list? Type more of the deal or company name, the HubSpot deal ID, or paste the deal's link."
 
 
 def message(text: str, *, blocks: list[Any] | None = None) -> dict[str, Any]:
@@ -47,27 +57,36 @@ def message(text: str, *, blocks: list[Any] | None = None) -> dict[str, Any]:
     return payload
 
 
-def help_message(unknown: str | None = None) -> dict[str, Any]:
-    """Usage of /account, every subcommand, one line each."""
+def help_message(unknown: str | None = None, *, accounting: str | None = None) -> dict[str, Any]:
+    """Usage of /account, every subcommand, one line each; `accounting` names the system in use ("netsuite")."""
     lead = f"I don't know “{escape(unknown)}”. " if unknown else ""
-    lines = "\n".join(f"`{usage}` — {what}" for usage, what in HELP_LINES)
+    books = escape(books_name(accounting))
+    lines = "\n".join(f"`{usage}` — {what.format(books=books)}" for usage, what in HELP_LINES)
     text = f"{lead}*How to use /account*\n{lines}"
     return message("How to use /account", blocks=[SectionBlock(text=MarkdownTextObject(text=text)).to_dict()])
 
 
-def picker(query: str, matches: Sequence[DealMatch], today: date | None = None) -> dict[str, Any]:
-    """Several deals match: one line per deal (stage, amount, close date) with a button."""
-    blocks: list[Any] = [
-        SectionBlock(
-            text=MarkdownTextObject(text=f"{len(matches)} deals match “{escape(fmt.truncate(query, 200))}”. Which one?")
-        ).to_dict()
-    ]
+def picker(
+    query: str, matches: Sequence[DealMatch], today: date | None = None, *, more: bool = False
+) -> dict[str, Any]:
+    """Several deals match: one line per deal (stage, amount, close date) with a button.
+
+    `more`: the list was cut; say so, and how to narrow it.
+    """
+    shown = min(len(matches), MAX_PICKER)
+    quoted = f"“{escape(fmt.truncate(query, 200))}”"
+    head = (
+        f"More than {shown} deals match {quoted}; these are the {shown} closest. Which one?"
+        if more or len(matches) > MAX_PICKER
+        else f"{len(matches)} deals match {quoted}. Which one?"
+    )
+    blocks: list[Any] = [SectionBlock(text=MarkdownTextObject(text=head)).to_dict()]
     for match in list(matches)[:MAX_PICKER]:
         facts = [match.stage_label]
         if match.amount is not None:
             facts.append(fmt.money(match.amount, match.currency))
         if match.close_date:
-            facts.append(f"close {fmt.day(match.close_date, today)}")
+            facts.append(f"close {fmt.day(match.close_date)}")
         if match.company_name:
             facts.append(match.company_name)
         text = f"*{escape(fmt.truncate(match.name, 200))}*\n{escape(' · '.join(facts))}"
@@ -78,6 +97,9 @@ def picker(query: str, matches: Sequence[DealMatch], today: date | None = None) 
                 accessory=ButtonElement(text="Show card", action_id=ids.PICK_DEAL, value=match.deal_id),
             ).to_dict()
         )
+    if more or len(matches) > MAX_PICKER:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=NARROW)]).to_dict())
+        return message(f"More than {shown} deals match “{query}”", blocks=blocks)
     return message(f"{len(matches)} deals match “{query}”", blocks=blocks)
 
 

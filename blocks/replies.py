@@ -15,7 +15,7 @@ def reply(result: QueryResult, now: datetime, *, ephemeral: bool = True) -> dict
     if result.outcome == "card" and result.status is not None:
         return status_card(result.status, now, ephemeral=ephemeral)
     if result.outcome == "picker":
-        return messages.picker(result.query, result.matches, now.date())
+        return messages.picker(result.query, result.matches, now.date(), more=result.more)
     if result.outcome == "gone":
         return messages.error(messages.DEAL_GONE.format(deal_id=result.query))
     if result.outcome == "no_match":

@@ -8,7 +8,7 @@ from typing import Final
 from blocks.content import Segment, card_content
 from bot.models import AccountStatus
 
-ANSI: Final = {"bold": "\033[1m", "warn": "\033[33m", "muted": "\033[2m", "plain": ""}
+ANSI: Final = {"bold": "\033[1m", "warn": "\033[33m", "alarm": "\033[1;31m", "muted": "\033[2m", "plain": ""}
 RESET: Final = "\033[0m"
 
 

@@ -17,6 +17,8 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
+from bot.metrics import CONTENT_TYPE, exposition
+from bot.settings import SettingsError
 from bot.webhook_routes import SERVICES, add_routes
 
 if TYPE_CHECKING:
@@ -26,6 +28,19 @@ log = logging.getLogger(__name__)
 SIGNATURE_WINDOW = 300  # seconds either side of now a Slack request may be stamped
 BOLT: web.AppKey[AsyncApp] = web.AppKey("bolt")
 FIRST_AUTH_WAIT = 1.0  # seconds at most a request waits for the first one's auth.test (cold start only)
+
+
+class _NoTokenNotice(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment by itself, then warns that the client given wins.
+
+    The client is the one built from the same token (bot.wiring), so the notice says nothing.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+logging.getLogger("slack_bolt.AsyncApp").addFilter(_NoTokenNotice())
 
 
 def create_app(services: Services) -> AsyncApp:
@@ -145,16 +160,40 @@ async def slack_events(request: web.Request) -> web.Response:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """GET /healthz: per-connector status, the alert pipeline, and what needs an admin, as JSON."""
-    return web.json_response(await request.app[SERVICES].doctor.report(probe=False))
+    """GET /healthz: 200 while this process can do its job, 503 with the reasons when it cannot.
+
+    It can when its store answers and its lease loop is alive; a vendor that is down makes the
+    report "degraded" (cards say so) but is no reason to restart the process. The body is the
+    doctor's report: per-connector status, the alert pipeline, what needs an admin.
+    """
+    services = request.app[SERVICES]
+    unreachable = await services.store.ping()
+    if unreachable:
+        return web.json_response({"status": "unavailable", "reasons": [unreachable]}, status=503)
+    report = await services.doctor.report(probe=False)
+    reasons = [r for r in (services.worker.liveness(),) if r]
+    if reasons:
+        report["status"] = "unavailable"
+    report["reasons"] = reasons
+    return web.json_response(report, status=503 if reasons else 200)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """GET /metrics: Prometheus text (bot.metrics)."""
+    services = request.app[SERVICES]
+    accounting = services.accounting
+    connectors = {"hubspot": services.hubspot, "asana": services.asana, accounting.system: accounting}
+    body = await exposition(services.store, connectors)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
 
 def create_web_app(app: AsyncApp, services: Services) -> web.Application:
-    """The aiohttp application: POST /slack/events, GET /healthz, POST /webhooks/*."""
+    """The aiohttp application: POST /slack/events, GET /healthz, GET /metrics, POST /webhooks/*."""
     web_app = web.Application()
     web_app[BOLT] = app
     web_app.router.add_post("/slack/events", slack_events)
     web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_get("/metrics", metrics)
     add_routes(web_app, services)
     return web_app
 
@@ -165,9 +204,17 @@ async def run_server(services: Services) -> None:  # pragma: no cover - exercise
     app = create_app(services)
     runner = web.AppRunner(create_web_app(app, services), access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, settings.host, settings.port).start()
+    try:
+        await web.TCPSite(runner, settings.host, settings.port).start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise SettingsError(
+            f"cannot listen on {settings.host}:{settings.port} ({exc.strerror or exc}): another process has it; "
+            "stop it, or set PORT (and HOST) to a free one"
+        ) from None
     log.info("accountbot listening on http://%s:%s (POST /slack/events, GET /healthz)", settings.host, settings.port)
     stop = asyncio.Event()
+    services.indexes.start()  # the join indexes, in the background: not on the first card's path
     alerts = asyncio.create_task(services.worker.run(stop))  # one process is a complete deployment
     handler = None
     if settings.slack_app_token:

@@ -87,7 +87,7 @@ class DigestService:
             "attention": [
                 {"deal_id": l.deal_id, "name": l.name, "level": l.level, "reasons": list(l.reasons)}
                 for l in lines
-                if l.level in ("red", "yellow")
+                if l.level in ("red", "yellow", "unknown")  # unknown: a source was missing, never "green"
             ],
             "upsell": [{"deal_id": l.deal_id, "name": l.name, "reason": l.upsell_reason} for l in lines if l.upsell],
             "paid": [

@@ -8,6 +8,7 @@ from typing import Any
 
 from blocks.admin import reason_words
 from bot.store import keys
+from bot.webhooks import WEBHOOK_SOURCES
 from connectors.errors import AuthError, ConnectorError, NotFoundError
 
 PROBE_DEADLINE = 5.0
@@ -22,19 +23,25 @@ class Doctor:
         store: Any,
         hubspot: Any,
         asana: Any,
-        quickbooks: Any,
+        accounting: Any,
         writeback: Any = None,
         projects: Any = None,
+        unlinked: Any = None,
+        liveness: Any = None,
+        indexes: Any = None,
         replicas: Any = None,
     ) -> None:
         self.settings = settings
         self.replicas = replicas  # bot.replicas.Replicas with REDIS_URL
+        self.unlinked = unlinked
+        self.liveness = liveness  # the alert worker's liveness(): why its lease loop is not alive, or None
+        self.indexes = indexes  # bot.indexes.IndexBuilds
         self.writeback = writeback
         self.projects = projects
         self.store = store
         self.hubspot = hubspot
         self.asana = asana
-        self.quickbooks = quickbooks
+        self.accounting = accounting  # QuickBooks or NetSuite
 
     async def report(self, *, probe: bool = True) -> dict[str, Any]:
         """Connectors (auth, last success), webhooks, pollers, outbox, broken subscriptions, token expiry."""
@@ -45,7 +52,8 @@ async def _report(services: Doctor, *, probe: bool) -> dict[str, Any]:
     store = services.store
     now = time.time()
     connectors: dict[str, Any] = {}
-    probes = {"hubspot": _probe_hubspot, "asana": _probe_asana, "quickbooks": _probe_quickbooks}
+    accounting = services.accounting
+    probes = {"hubspot": _probe_hubspot, "asana": _probe_asana, accounting.system: _probe_accounting}
     results = (
         await asyncio.gather(
             *(asyncio.wait_for(fn(services), PROBE_DEADLINE) for fn in probes.values()), return_exceptions=True
@@ -54,20 +62,22 @@ async def _report(services: Doctor, *, probe: bool) -> dict[str, Any]:
         else [None] * 3
     )
     for (name, _), result in zip(probes.items(), results):
-        connector = getattr(services, name)
-        state = dict(connector.runner.health()) if hasattr(connector, "runner") else {}
+        if name == accounting.system:
+            state = dict(accounting.health())
+            state["index_age_seconds"] = await accounting.index_age()
+        else:
+            connector = getattr(services, name)
+            state = dict(connector.runner.health()) if hasattr(connector, "runner") else {}
         state["mode"] = "sandbox" if name in services.settings.sandbox_systems else "live"
         if probe:
             state["auth"] = _auth_word(result)
         connectors[name] = state
-    qbo = services.quickbooks
-    expires = getattr(qbo, "refresh_token_expires_at", None)
     webhooks = {}
-    for source in ("quickbooks", "hubspot", "asana"):
+    for source in (s for s in WEBHOOK_SOURCES if s in (accounting.system, "hubspot", "asana")):
         value = await store.get_sync(keys.webhook_last(source))
         webhooks[source] = float(value) if value else None
     pollers = {}
-    for source in ("quickbooks", "hubspot"):
+    for source in (accounting.system, "hubspot"):
         value = await store.get_sync(keys.poll_ok(source))
         pollers[source] = {
             "last_ok": float(value) if value else None,
@@ -81,7 +91,10 @@ async def _report(services: Doctor, *, probe: bool) -> dict[str, Any]:
     lease = await store.lease_holder("alerts")
     outbox = await store.outbox_stats(now)
     problems = outbox_problems(outbox, lease)
-    if getattr(getattr(qbo, "tokens", None), "unsaved", False):
+    stalled = services.liveness() if services.liveness is not None else None
+    if stalled:
+        problems.append(f"This process: {stalled}.")
+    if getattr(getattr(accounting, "tokens", None), "unsaved", False):
         problems.append(
             "QuickBooks rotated its tokens but the database refused to store them: they live only in "
             "this process's memory. Fix the database before restarting, or an admin will have to "
@@ -103,12 +116,21 @@ async def _report(services: Doctor, *, probe: bool) -> dict[str, Any]:
             await services.replicas.ping()
         redis_state = {"configured": True, **services.replicas.health()}
         problems += redis_problems(redis_state)
+    links = await link_state(services, probe=probe)
+    problems += links.pop("problems")
+    problems += scope_problems(connectors.get("hubspot", {}).get("missing_scopes") or [])
+    index_state = services.indexes.report() if services.indexes is not None else {}
+    problems += index_problems(index_state)
     healthy = all(c.get("available", True) and c.get("auth", "ok") == "ok" for c in connectors.values())
+    extra: dict[str, Any] = {}
+    if hasattr(accounting, "refresh_token_expires_at"):  # an OAuth 2.0 refresh token that dies (QuickBooks)
+        expires = accounting.refresh_token_expires_at
+        extra["quickbooks_refresh_token_expires_at"] = expires.isoformat() if expires else None
     return {
         "status": "ok" if healthy and not problems else "degraded",
         "problems": problems,
         "connectors": connectors,
-        "quickbooks_refresh_token_expires_at": expires.isoformat() if expires else None,
+        **extra,
         "webhooks_last_delivered": webhooks,
         "pollers": pollers,
         "outbox": outbox,
@@ -117,6 +139,8 @@ async def _report(services: Doctor, *, probe: bool) -> dict[str, Any]:
         "hubspot_writeback": writeback.report() if writeback is not None else {"enabled": False},
         "project_on_close": project_state,
         "redis": redis_state,
+        "links": links,
+        "indexes": index_state,
     }
 
 
@@ -128,6 +152,43 @@ def redis_problems(state: dict[str, Any]) -> list[str]:
         f"Redis (REDIS_URL) isn't answering ({state.get('last_error')}): each replica now spends the vendors' "
         "rate budgets and fills its status cache on its own, so several replicas together can exceed HubSpot's "
         "and QuickBooks' limits. Check that Redis is running and reachable from every replica."
+    ]
+
+
+async def link_state(services: Doctor, *, probe: bool) -> dict[str, Any]:
+    """Whether invoices carry the deal field at all, and the counts of the last `/account unlinked`."""
+    problems: list[str] = []
+    state: dict[str, Any] = {}
+    qbo = services.accounting
+    if hasattr(qbo, "deal_field_problem"):
+        try:
+            problem = await asyncio.wait_for(qbo.deal_field_problem(sync=probe), PROBE_DEADLINE)
+        except (TimeoutError, ConnectorError) as exc:  # the index is being built: say what the store knows
+            state["deal_field_error"] = exc.message if isinstance(exc, ConnectorError) else "no answer in time"
+            problem = await qbo.deal_field_problem(sync=False)
+        if problem:
+            problems.append(problem)
+    unlinked = services.unlinked
+    last = await unlinked.last_counts() if unlinked is not None else None
+    if last is not None:
+        counts, at = last
+        state.update(counts=counts, checked_at=at)
+    else:
+        state["counts"] = None
+    state["problems"] = problems
+    return state
+
+
+INDEX_WORDS = {"asana": "Asana project", "quickbooks": "QuickBooks invoice", "netsuite": "NetSuite invoice"}
+
+
+def index_problems(state: dict[str, Any]) -> list[str]:
+    """A join index whose start-up build failed: cards scan on demand (slowly) until it is fixed."""
+    return [
+        f"The {INDEX_WORDS.get(name, name)} index could not be built at start-up ({build['error']}): the first "
+        "cards that need it build it themselves and are slow. Fix what the error says, then restart the bot."
+        for name, build in state.items()
+        if build.get("state") == "failed"
     ]
 
 
@@ -147,6 +208,33 @@ def project_problems(state: dict[str, Any]) -> list[str]:
             f"{failure['error']}. The next time the win is seen it is tried again."
         )
     return problems
+
+
+# What a HubSpot scope is for, in the words of the card and the admin.
+SCOPE_USES = {
+    "crm.objects.deals.read": "reading deals (every card)",
+    "crm.objects.companies.read": "company names on cards",
+    "tickets": "open escalations on cards and escalation alerts",
+    "crm.objects.contacts.read": "the last client communication",
+    "sales-email-read": "emails as the last client communication",
+    "crm.objects.owners.read": "deal owners' names and DMs",
+    "crm.objects.contacts.write": "logging a communication from the card",
+    "crm.objects.deals.write": "write-back onto the deal",
+    "crm.schemas.deals.read": "checking the write-back properties",
+    "crm.schemas.deals.write": "`accountbot setup hubspot`",
+}
+
+
+def scope_problems(missing: list[str]) -> list[str]:
+    """Scopes HubSpot refused calls for, each with what it is needed for, and what to do."""
+    if not missing:
+        return []
+    uses = "; ".join(f"`{s}` ({SCOPE_USES.get(s, 'a call the bot makes')})" for s in missing)
+    return [
+        f"The HubSpot token lacks {len(missing)} scope{_s(len(missing))}: {uses}. Add "
+        f"{'it' if len(missing) == 1 else 'them'} to the private app (HubSpot → Settings → Integrations → "
+        "Private apps), then use its token; the rest of each card works meanwhile."
+    ]
 
 
 def writeback_problems(state: dict[str, Any]) -> list[str]:
@@ -176,6 +264,9 @@ def _auth_word(result: Any) -> str:
 
 
 async def _probe_hubspot(services: Any) -> bool:
+    runner = getattr(services.hubspot, "runner", None)
+    if runner is not None:
+        runner.missing_scopes.clear()  # the probe reads what a card reads: what it is refused is missing now
     try:
         await services.hubspot.get_deal("1")
     except NotFoundError:
@@ -188,8 +279,8 @@ async def _probe_asana(services: Any) -> bool:
     return True
 
 
-async def _probe_quickbooks(services: Any) -> bool:
-    await services.quickbooks.query("SELECT COUNT(*) FROM Invoice")
+async def _probe_accounting(services: Any) -> bool:
+    await services.accounting.probe()
     return True
 
 

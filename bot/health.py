@@ -73,10 +73,13 @@ def assess(
     ):
         if section.available:
             hits.extend(rule())
+        elif what is not None and section.pending:
+            notes.append(f"{_label(section)} still on its way — {what} not assessed yet")
         elif what is not None:
             notes.append(f"{_label(section)} unavailable — {what} not assessed")
     hits.sort(key=lambda h: -LEVEL_RANK[h.level])  # stable: rule order within a level
-    level: Level = hits[0].level if hits else "green"
+    # Nothing wrong seen is green only when every source answered; a missing one leaves it unknown.
+    level: Level = hits[0].level if hits else ("unknown" if notes else "green")
     reason = _upsell(status, today, thresholds)
     return Health(level, tuple(h.reason for h in hits) + tuple(notes), reason is not None, reason)
 

@@ -18,8 +18,16 @@ Publish = Callable[[dict[str, Any]], Awaitable[Any]]  # views.publish of the rep
 class HomeService:
     """Everything behind the Home tab; the handler only hands over how to publish a view."""
 
-    def __init__(self, gate: Gatekeeper, book: BookService, store: Any, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        gate: Gatekeeper,
+        book: BookService,
+        store: Any,
+        clock: Callable[[], datetime],
+        accounting: str | None = None,  # the accounting system in use ("netsuite"), named while loading
+    ) -> None:
         self.gate = gate
+        self.accounting = accounting
         self.book = book
         self.store = store
         self.clock = clock
@@ -40,7 +48,7 @@ class HomeService:
             return
         await self.store.set_rep_prefs(user_id, home_filter=prefs["home_filter"])  # a rep with a book
         if first:
-            await publish(loading_view(name))
+            await publish(loading_view(name, self.accounting))
         deals = await self.book.deals(owner.id, self.clock().date())
         lines, stale = await self.book.lines(deals)
         chosen = parse_filter(filter or prefs["home_filter"])

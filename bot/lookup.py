@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -10,6 +11,13 @@ from bot.status import StatusService
 from connectors.types import DealMatch
 
 NO_QUERY: Final = "Type an account name, a HubSpot deal ID or paste a deal link."
+NO_WORDS: Final = "“{query}” has no letters or digits to look for. " + NO_QUERY
+NOT_A_DEAL_LINK: Final = (
+    "“{query}” is not a HubSpot deal link. Paste the link of the deal's page in HubSpot "
+    "(…/record/0-3/ID), its deal ID, or type the account name."
+)
+SHOWN: Final = 10  # candidates a picker lists
+WORD: Final = re.compile(r"[^\W_]", re.UNICODE)
 
 
 @dataclass(frozen=True)
@@ -20,6 +28,7 @@ class Lookup:
     deal_id: str | None = None
     matches: tuple[DealMatch, ...] = field(default=())
     message: str = ""
+    more: bool = False  # more deals matched than `matches` lists
 
 
 def _norm(text: str) -> str:
@@ -37,7 +46,12 @@ async def lookup(status: StatusService, query: str, links: Links | None = None) 
         return Lookup(query, message=str(exc))
     if deal_id is not None:
         return Lookup(query, deal_id=deal_id)
-    matches = tuple(await status.resolve(query))
+    if not WORD.search(query):
+        return Lookup(query, message=NO_WORDS.format(query=query))
+    if "://" in query or query.lower().startswith("www."):
+        return Lookup(query, message=NOT_A_DEAL_LINK.format(query=query))
+    found = tuple(await status.resolve(query, limit=SHOWN + 1))
+    matches, more = found[:SHOWN], len(found) > SHOWN
     if not matches:
         return Lookup(query, message=f"No deal matches “{query}”.")
     if len(matches) == 1:
@@ -46,4 +60,6 @@ async def lookup(status: StatusService, query: str, links: Links | None = None) 
     exact = [m for m in matches if _norm(m.name) == wanted or _norm(m.company_name or "") == wanted]
     if len(exact) == 1:
         return Lookup(query, deal_id=exact[0].deal_id, matches=matches)
+    if more:
+        return Lookup(query, matches=matches, more=True, message=f"More than {SHOWN} deals match “{query}”; pick one:")
     return Lookup(query, matches=matches, message=f"{len(matches)} deals match “{query}”; pick one:")

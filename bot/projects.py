@@ -121,7 +121,7 @@ class ProjectOnClose:
                 await beat
 
     async def _build(self, deal: Deal, work: ProjectWork) -> None:
-        existing = await self.asana.find_project(deal.id)
+        existing = await self.asana.find_project(deal.id, patient=True)  # never a second project
         if existing is not None and existing.project_gid != work.project_gid:
             await self.store.update_project_work(
                 deal.id, self.holder, state="existing", project_gid=existing.project_gid, release=True

@@ -30,6 +30,7 @@ from connectors.runtime import RateLimiter
 log = logging.getLogger(__name__)
 WAIT_STEP: Final = 0.02  # seconds between looks at a section another replica is fetching
 LOCK_TTL: Final = 10.0  # a fetcher that died frees its section's lock after this long
+RESTAMP_AFTER: Final = 0.01  # seconds a call waited for a worker before its shared slot is counted anew
 
 # KEYS[1] the window (sorted set), KEYS[2] the penalty; ARGV limit, window ms, member.
 # Returns 0 when a slot was taken, else the milliseconds to wait before asking again.
@@ -47,6 +48,15 @@ if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
 end
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return math.max(1, tonumber(oldest[2]) + window - now + 1)
+"""
+# KEYS[1] the window; ARGV member. A slot taken earlier counts from now (its call waited for a worker).
+_RESTAMP: Final = """
+local now_s = redis.call('TIME')
+local now = tonumber(now_s[1]) * 1000 + math.floor(tonumber(now_s[2]) / 1000)
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
+  redis.call('ZADD', KEYS[1], now, ARGV[1])
+end
+return 0
 """
 # KEYS[1] the penalty; ARGV seconds. Holds the budget until now + seconds (never shortens it).
 _PENALISE: Final = """
@@ -69,6 +79,7 @@ class Replicas:
         self._key = hashlib.sha256(("accountbot-cache:" + secret).encode()).digest()
         self._take = self.client.register_script(_TAKE)
         self._penalise = self.client.register_script(_PENALISE)
+        self._restamp = self.client.register_script(_RESTAMP)
         self.available = True
         self.last_error: str | None = None
         self.last_error_at: float | None = None
@@ -148,24 +159,50 @@ class SharedBudget:
         self.window = window
         self._keys = [replicas.key("budget", system, name), replicas.key("budget", system, name, "blocked")]
         self._local = RateLimiter(limit, window)
+        self._members: dict[float, tuple[str, float]] = {}  # stamp -> (member in Redis, when taken)
+        self._taken = 0
 
-    async def acquire(self) -> None:
+    async def acquire(self) -> float:
+        """A slot in every replica's window; the stamp to `restamp` it with (the local window's own stamp
+        when Redis is down)."""
         while True:
+            member = secrets.token_hex(8)
             try:
                 wait_ms = int(
-                    await self.replicas._take(
-                        keys=self._keys,
-                        args=[self.limit, int(self.window * 1000), secrets.token_hex(8)],
-                    )
+                    await self.replicas._take(keys=self._keys[:2], args=[self.limit, int(self.window * 1000), member])
                 )
             except (RedisError, OSError) as exc:
                 self.replicas.failed(exc)
-                await self._local.acquire()
-                return
+                return await self._local.acquire()
             self.replicas.ok()
             if wait_ms <= 0:
-                return
+                return self._remember(member)
             await asyncio.sleep(wait_ms / 1000.0)
+
+    def _remember(self, member: str) -> float:
+        """A stamp for a slot taken in Redis: negative, so never one of the local window's (monotonic) stamps."""
+        now = time.monotonic()
+        while self._members and next(iter(self._members.values()))[1] < now - self.window:
+            self._members.pop(next(iter(self._members)))  # out of the window: nothing left to restamp
+        self._taken += 1
+        stamp = -float(self._taken)
+        self._members[stamp] = (member, now)
+        return stamp
+
+    def restamp(self, stamp: float) -> None:
+        taken = self._members.pop(stamp, None)
+        if taken is None:
+            self._local.restamp(stamp)
+            return
+        if time.monotonic() - taken[1] < RESTAMP_AFTER:
+            return  # it left at once: its slot already counts from (about) now
+        self.replicas.background(self._share_restamp(taken[0]))
+
+    async def _share_restamp(self, member: str) -> None:
+        try:
+            await self.replicas._restamp(keys=self._keys[:1], args=[member])
+        except (RedisError, OSError) as exc:
+            self.replicas.failed(exc)
 
     def penalise(self, seconds: float) -> None:
         self._local.penalise(seconds)

@@ -11,6 +11,7 @@ from typing import Any, Final
 from bot.health import Thresholds
 
 SYSTEMS: Final = ("slack", "hubspot", "asana", "quickbooks")
+ACCOUNTING_SYSTEMS: Final = ("quickbooks", "netsuite")  # ACCOUNTING: where the money comes from
 
 QBO_BASE_URLS: Final = {
     "production": "https://quickbooks.api.intuit.com/v3",
@@ -23,6 +24,22 @@ REQUIRED: Final[dict[str, tuple[str, ...]]] = {
     "hubspot": ("HUBSPOT_ACCESS_TOKEN", "HUBSPOT_PORTAL_ID"),
     "asana": ("ASANA_ACCESS_TOKEN", "ASANA_WORKSPACE_GID"),
     "quickbooks": ("QBO_CLIENT_ID", "QBO_CLIENT_SECRET", "QBO_REALM_ID", "QBO_REFRESH_TOKEN"),
+    "netsuite": (
+        "NETSUITE_ACCOUNT_ID",
+        "NETSUITE_CONSUMER_KEY",
+        "NETSUITE_CONSUMER_SECRET",
+        "NETSUITE_TOKEN_ID",
+        "NETSUITE_TOKEN_SECRET",
+    ),
+}
+
+# Platforms that run each process of a Procfile on a machine of its own (a SQLite file is not shared there).
+PLATFORM_VARIABLES: Final = {
+    "DYNO": "Heroku",
+    "RENDER_INSTANCE_ID": "Render",
+    "FLY_ALLOC_ID": "Fly.io",
+    "RAILWAY_REPLICA_ID": "Railway",
+    "K_SERVICE": "Cloud Run",
 }
 
 MAX_CARD_WAIT: Final = 2.5  # seconds; Slack wants the ack within 3 s
@@ -85,6 +102,16 @@ class Settings:
     qbo_webhook_verifier: str | None = field(default=None, repr=False)
     qbo_deal_field: str = "Deal ID"
 
+    accounting: str = "quickbooks"  # or "netsuite"
+    netsuite_account_id: str | None = None
+    netsuite_consumer_key: str | None = field(default=None, repr=False)
+    netsuite_consumer_secret: str | None = field(default=None, repr=False)
+    netsuite_token_id: str | None = field(default=None, repr=False)
+    netsuite_token_secret: str | None = field(default=None, repr=False)
+    netsuite_base_url: str | None = None  # derived from the account id when empty
+    netsuite_deal_field: str = "custbody_hubspot_deal_id"
+    netsuite_concurrency: int = 5  # requests in flight the bot allows itself (the account's limit is shared)
+
     database_url: str = "sqlite:///accountbot.db"
     host: str = "0.0.0.0"
     public_url: str | None = None
@@ -132,12 +159,18 @@ class Settings:
             values["thresholds"] = Thresholds.from_env(merged)
         except ValueError as exc:
             errors.append(str(exc))
+        if len(errors) == 1:
+            raise SettingsError(f"invalid configuration: {errors[0]}")
         if errors:
             raise SettingsError("Invalid configuration:\n  " + "\n  ".join(errors))
         values.update(overrides)
         settings = cls(**values)
         if settings.qbo_environment not in QBO_BASE_URLS:
             raise SettingsError(f"QBO_ENVIRONMENT must be 'production' or 'sandbox', not {settings.qbo_environment!r}")
+        accounting = settings.accounting.strip().lower()
+        if accounting not in ACCOUNTING_SYSTEMS:
+            raise SettingsError(f"ACCOUNTING must be 'quickbooks' or 'netsuite', not {settings.accounting!r}")
+        settings = replace(settings, accounting=accounting)
         if not settings.qbo_base_url:
             settings = replace(settings, qbo_base_url=QBO_BASE_URLS[settings.qbo_environment])
         return settings
@@ -150,8 +183,15 @@ class Settings:
         """True when `system` has every credential it needs."""
         return not self.missing(system)
 
-    def require(self, systems: tuple[str, ...] = SYSTEMS) -> None:
+    @property
+    def systems(self) -> tuple[str, ...]:
+        """The systems this configuration runs on: Slack, HubSpot, Asana and its ACCOUNTING."""
+        return ("slack", "hubspot", "asana", self.accounting)
+
+    def require(self, systems: tuple[str, ...] | None = None) -> None:
         """Raise SettingsError naming every missing variable of the systems not on the sandbox."""
+        if systems is None:
+            systems = self.systems
         problems = []
         for system in systems:
             if system in self.sandbox_systems:
@@ -163,6 +203,23 @@ class Settings:
             raise SettingsError(
                 "Missing configuration (set these environment variables, or put them in .env; "
                 "or run with --sandbox / ACCOUNTBOT_SANDBOX=1 to try the built-in sandbox):\n  " + "\n  ".join(problems)
+            )
+
+    def require_shared_store(self, command: str, env: Mapping[str, str] | None = None) -> None:
+        """Refuse SQLite on a platform that runs `serve` and `worker` on separate machines.
+
+        Each would have its own file, so each would hold its own lease: alerts would arrive
+        twice and the rotating QuickBooks refresh token would be lost to one of them.
+        """
+        if self.sandbox or not self.database_url.startswith("sqlite"):
+            return
+        env = os.environ if env is None else env
+        platform = next((name for var, name in PLATFORM_VARIABLES.items() if env.get(var)), None)
+        if platform is not None:
+            raise SettingsError(
+                f"`accountbot {command}` on {platform} needs PostgreSQL: its processes run on separate machines, "
+                f"and on SQLite ({self.database_url}) each would have its own database, poll on its own and send "
+                "every alert twice. Set DATABASE_URL=postgresql://... (e.g. add Heroku Postgres)"
             )
 
     @property
@@ -187,7 +244,7 @@ def _coerce(name: str, raw: str, annotation: object) -> object:
             raise ValueError("expected a whole number") from None
         if name == "port" and not 0 < value < 65536:
             raise ValueError("expected a port between 1 and 65535")
-        if name.endswith("_rate_limit") and value < 1:
+        if name.endswith(("_rate_limit", "_concurrency")) and value < 1:
             raise ValueError("expected a number of requests, 1 or more")
         return value
     if text.startswith("float"):
@@ -200,13 +257,29 @@ def _coerce(name: str, raw: str, annotation: object) -> object:
         if name == "card_wait_seconds" and seconds > MAX_CARD_WAIT:
             raise ValueError(f"at most {MAX_CARD_WAIT:g} (Slack drops an answer later than 3 s)")
         return seconds
+    if name == "database_url":
+        return _database_url(raw)
     if name == "redis_url" and raw and not raw.startswith(("redis://", "rediss://", "unix://")):
         raise ValueError("expected a URL starting with redis://, rediss:// or unix://")
-    if (
-        name.endswith("_url")
-        and name != "redis_url"
-        and raw
-        and not raw.startswith(("http://", "https://", "sqlite", "postgres"))
-    ):
+    if name.endswith("_url") and name != "redis_url" and raw and not raw.startswith(("http://", "https://")):
         raise ValueError("expected a URL starting with http:// or https://")
     return raw or None if "None" in text else raw
+
+
+DATABASE_URL_HELP: Final = (
+    "expected sqlite:///accountbot.db (a file here), sqlite:////absolute/path.db, "
+    "or postgresql://user:password@host:5432/database"
+)
+
+
+def _database_url(raw: str) -> str:
+    """A DATABASE_URL the store can open: SQLite with a file path, or PostgreSQL with a host."""
+    scheme, sep, rest = raw.partition("://")
+    base = scheme.split("+", 1)[0].lower()
+    if not sep or base not in ("sqlite", "postgresql", "postgres"):
+        raise ValueError(DATABASE_URL_HELP)
+    if base == "sqlite" and (not rest.startswith("/") or rest == "/"):
+        raise ValueError(DATABASE_URL_HELP)
+    if base != "sqlite" and not rest.split("/", 1)[0].rsplit("@", 1)[-1]:
+        raise ValueError("the PostgreSQL URL names no host; " + DATABASE_URL_HELP)
+    return raw

@@ -12,6 +12,8 @@ from bot.models import AccountStatus
 from bot.models.snapshot import Snapshot
 from bot.status import DealNotFound, StatusService
 from bot.store import Store, keys
+from connectors.errors import ConnectorError
+from connectors.runtime import background
 
 log = logging.getLogger(__name__)
 DAY: Final = 86400.0
@@ -52,7 +54,7 @@ class Snapshotter:
 
     async def take_many(self, deal_ids: list[str]) -> int:
         """Snapshot many accounts through the batched fetch (the daily round)."""
-        if not hasattr(self.status.hubspot, "accounts") or not hasattr(self.status.quickbooks, "money_many"):
+        if not hasattr(self.status.hubspot, "accounts") or not hasattr(self.status.accounting, "money_many"):
             results = await asyncio.gather(*(self.take(d, refresh=False) for d in deal_ids))
             return sum(1 for r in results if r)
         statuses = await self.status.get_statuses(deal_ids)
@@ -101,9 +103,18 @@ class Snapshotter:
         return sorted(ids)
 
     async def daily_round(self, *, pace: bool = True) -> int:
-        """Snapshot every tracked account once; resumes where a restart left off."""
-        deals = await self.tracked()
+        """Snapshot every tracked account once; resumes where a restart left off.
+
+        Paced, chunks are spread over `spread` and every upstream call inside a chunk is background
+        work (connectors.runtime.background): evenly spaced, within half of each vendor's limit.
+        """
         state = await self.store.get_sync(CURSOR)
+        if not state:  # a new round: bring the accounting's deal -> invoices index up to date first
+            try:
+                await self.status.accounting.sync_index()
+            except ConnectorError as exc:
+                log.warning("the accounting's invoice index could not be refreshed (%s); using it as it is", exc)
+        deals = await self.tracked()
         started, done_upto = state.split("|", 1) if state else (str(time.time()), "")
         pending = [d for d in deals if d > done_upto]
         gap = self.spread / max(1, len(deals)) if pace else 0.0
@@ -112,7 +123,11 @@ class Snapshotter:
             chunk = pending[index : index + CHUNK]
             begun = time.monotonic()
             try:
-                taken += await self.take_many(chunk)
+                if pace:
+                    with background():
+                        taken += await self.take_many(chunk)
+                else:
+                    taken += await self.take_many(chunk)
             except Exception:
                 log.exception("snapshots of %d accounts failed; the next round tries again", len(chunk))
             await self.store.set_sync(CURSOR, f"{started}|{chunk[-1]}")

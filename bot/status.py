@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any, Final, Protocol
 
@@ -39,8 +39,12 @@ class AsanaLike(Protocol):
     async def delivery(self, deal_id: str, *, today: date) -> Delivery | None: ...
 
 
-class QuickBooksLike(Protocol):
+class AccountingLike(Protocol):
+    system: str  # the money section's source: "quickbooks" or "netsuite"
+
     async def money(self, deal_id: str, *, today: date) -> Money | None: ...
+    async def money_many(self, deal_ids: Sequence[str], *, today: date) -> dict[str, Money | None]: ...
+    async def sync_index(self) -> int: ...
 
 
 class SharedFlights(Protocol):
@@ -67,11 +71,12 @@ class Timing:
 
     hubspot_deadline: float = 6.0
     asana_deadline: float = 6.0
-    quickbooks_deadline: float = 6.0
+    accounting_deadline: float = 6.0  # QuickBooks or NetSuite
     fresh_ttl: float = 60.0  # a section this young is served from cache
     last_good_ttl: float = 24 * 3600.0  # how long a last good value may stand in for a failure
     resolve_ttl: float = 60.0
     cache_size: int = 5000
+    settle_timeout: float = 120.0  # how long a card that said "on its way" waits to be completed
 
 
 @dataclass(frozen=True)
@@ -80,13 +85,17 @@ class _Fetched:
     at: float
 
 
+ACCOUNTING: Final = "accounting"  # in SECTIONS: the accounting connector's own `system`
+
+ON_ITS_WAY: Final = "data is on its way (queued behind the bot's own rate limit); this card completes itself"
+RESOLVE_KEEP: Final = 11  # matches kept per search: one more than a picker shows, so a cut list is known
 # (section name, source, deadline attribute)
 SECTIONS: Final = (
     ("deal", "hubspot", "hubspot_deadline"),
     ("escalations", "hubspot", "hubspot_deadline"),
     ("communication", "hubspot", "hubspot_deadline"),
     ("delivery", "asana", "asana_deadline"),
-    ("money", "quickbooks", "quickbooks_deadline"),
+    ("money", ACCOUNTING, "accounting_deadline"),
 )
 
 
@@ -97,7 +106,7 @@ class StatusService:
         self,
         hubspot: HubSpotLike,
         asana: AsanaLike,
-        quickbooks: QuickBooksLike,
+        accounting: AccountingLike,
         *,
         timing: Timing = Timing(),
         today: Callable[[], date] | None = None,
@@ -107,7 +116,7 @@ class StatusService:
         self.hubspot = hubspot
         self.shared = shared  # with REDIS_URL: every replica's cache and single flight
         self.asana = asana
-        self.quickbooks = quickbooks
+        self.accounting = accounting
         self.timing = timing
         self._today = today or (lambda: datetime.now(UTC).date())
         self._clock = clock
@@ -132,7 +141,7 @@ class StatusService:
             return cached[:limit]
 
         async def search() -> list[DealMatch]:
-            found = lambda: self.hubspot.resolve(query, limit=10, on_likely=self.prefetch)  # noqa: E731
+            found = lambda: self.hubspot.resolve(query, limit=RESOLVE_KEEP, on_likely=self.prefetch)  # noqa: E731
             if self.shared is None:
                 return await found()
             ttl = self.timing.resolve_ttl  # every replica's search of these words is one search
@@ -141,6 +150,26 @@ class StatusService:
         matches = await self._single_flight(("resolve", key), search)
         self._resolved[key] = matches
         return matches[:limit]
+
+    def known_matches(self) -> list[DealMatch]:
+        """Deals the service already knows by name: recent searches' matches and the cards it fetched."""
+        seen: dict[str, DealMatch] = {}
+        for matches in list(self._resolved.values()):
+            for match in matches:
+                seen.setdefault(match.deal_id, match)
+        for (name, deal_id), fetched in list(self._last_good.items()):
+            deal = fetched.value
+            if name == "deal" and isinstance(deal, Deal) and deal_id not in seen:
+                seen[deal_id] = DealMatch(
+                    deal.id,
+                    deal.name,
+                    deal.stage_label,
+                    deal.amount,
+                    deal.close_date,
+                    deal.company_name,
+                    currency=deal.currency,
+                )
+        return list(seen.values())
 
     # -- status -------------------------------------------------------------------------
 
@@ -157,7 +186,7 @@ class StatusService:
         fetchers = self._fetchers(deal_id, today)
         results = await asyncio.gather(
             *(
-                self._section(name, source, deal_id, fetchers[name], getattr(self.timing, deadline))
+                self._section(name, self._source(source), deal_id, fetchers[name], getattr(self.timing, deadline))
                 for name, source, deadline in SECTIONS
             )
         )
@@ -165,7 +194,9 @@ class StatusService:
             raise DealNotFound(deal_id)
         sections: dict[str, Section[Any]] = {
             # a deal-scoped lookup that 404'd: nothing there
-            name: Section(source=source, value=None, fetched_at=self._now()) if isinstance(value, _NotFound) else value
+            name: Section(source=self._source(source), value=None, fetched_at=self._now())
+            if isinstance(value, _NotFound)
+            else value
             for (name, source, _), value in zip(SECTIONS, results)
         }
         return AccountStatus(
@@ -191,11 +222,11 @@ class StatusService:
             "escalations": lambda: self._tuple(self.hubspot.open_escalations(deal_id)),
             "communication": lambda: self.hubspot.last_communication(deal_id),
             "delivery": lambda: self.asana.delivery(deal_id, today=today),
-            "money": lambda: self.quickbooks.money(deal_id, today=today),
+            "money": lambda: self.accounting.money(deal_id, today=today),
         }
 
     async def get_statuses(self, deal_ids: list[str], *, asana_concurrency: int = 8) -> dict[str, AccountStatus]:
-        """Many accounts at once for the daily snapshot: HubSpot and QuickBooks batched, Asana per project.
+        """Many accounts at once for the daily snapshot: HubSpot and the accounting batched, Asana per project.
 
         Not cached and not single-flighted: a background job, not a card. Deals HubSpot doesn't
         know are left out.
@@ -223,7 +254,7 @@ class StatusService:
 
         async def money() -> dict[str, Any] | str:
             try:
-                return await self.quickbooks.money_many(deal_ids, today=today)  # type: ignore[attr-defined]
+                return await self.accounting.money_many(deal_ids, today=today)
             except ConnectorError as exc:
                 return _describe(exc)
 
@@ -245,9 +276,9 @@ class StatusService:
                 escalations = Section("hubspot", tuple(fact.escalations), now)
                 comm = Section("hubspot", fact.communication, now)
             money_section = (
-                Section("quickbooks", None, None, error=moneys)
+                Section(self.accounting.system, None, None, error=moneys)
                 if isinstance(moneys, str)
-                else Section("quickbooks", moneys.get(deal_id), now)
+                else Section(self.accounting.system, moneys.get(deal_id), now)
             )
             result[deal_id] = AccountStatus(
                 deal_id=deal_id,
@@ -280,6 +311,9 @@ class StatusService:
 
     # -- internals ----------------------------------------------------------------------
 
+    def _source(self, source: str) -> str:
+        return self.accounting.system if source == ACCOUNTING else source
+
     async def _section(
         self, name: str, source: str, deal_id: str, fetch: Callable[[], Awaitable[Any]], deadline: float
     ) -> Section | _NotFound:
@@ -291,6 +325,8 @@ class StatusService:
         try:
             value = await asyncio.wait_for(asyncio.shield(task), deadline)
         except TimeoutError:
+            if self._queued(source, deadline):
+                return await self._on_its_way(source, key)
             return await self._fallback(source, key, f"didn't answer within {deadline:g} s")
         except NotFoundError:
             return _NotFound()
@@ -345,10 +381,55 @@ class StatusService:
             self._inflight[key] = task
         return await asyncio.shield(task)
 
-    async def _fallback(self, source: str, key: tuple[str, str], error: str) -> Section:
+    def _queued(self, source: str, deadline: float) -> bool:
+        """Whether the source's calls waited behind the bot's own rate limit during this deadline."""
+        connector = {"hubspot": self.hubspot, "asana": self.asana, self.accounting.system: self.accounting}.get(source)
+        runner = getattr(connector, "runner", None)
+        return bool(runner is not None and runner.available and runner.queued_within(deadline))
+
+    async def _on_its_way(self, source: str, key: tuple[str, str]) -> Section:
+        """A section still queued behind the bot's own budget: on its way (with its last good value, if any)."""
+        last = await self._last_good_of(key)
+        return Section(
+            source,
+            last.value if last else None,
+            self._dt(last.at) if last else None,
+            error=ON_ITS_WAY,
+            stale=last is not None,
+            pending=True,
+        )
+
+    async def settle(self, status: AccountStatus, timeout: float | None = None) -> AccountStatus | None:
+        """Once the sections a status is still waiting for have landed, the status again (None if none waited).
+
+        The fetches were never cancelled: this waits for them (up to `timeout`), then reads the caches.
+        A section that still hasn't landed by then is a failure, said as such.
+        """
+        timeout = self.timing.settle_timeout if timeout is None else timeout
+        names = [name for (name, _, _), section in zip(SECTIONS, status.sections()) if section.pending]
+        tasks = [t for n in names if (t := self._inflight.get((n, status.deal_id))) is not None]
+        if not names:
+            return None
+        if tasks:
+            await asyncio.wait([asyncio.shield(t) for t in tasks], timeout=timeout)
+        if all(t.done() for t in tasks):
+            return await self.get_status(status.deal_id)
+        late: dict[str, Any] = {
+            name: await self._fallback(source, (name, status.deal_id), f"didn't arrive within {timeout:g} s")
+            for (name, source, _), section in zip(SECTIONS, status.sections())
+            if section.pending
+        }
+        return replace(status, **late, generated_at=self._now())
+
+    async def _last_good_of(self, key: tuple[str, str]) -> _Fetched | None:
+        """The last good value of a section: this replica's, or (with REDIS_URL) any replica's."""
         last = self._last_good.get(key)
         if last is None and self.shared is not None:
             last = await self.shared.get("good", f"{key[0]}:{key[1]}")
+        return last
+
+    async def _fallback(self, source: str, key: tuple[str, str], error: str) -> Section:
+        last = await self._last_good_of(key)
         if last is None:
             return Section(source, None, None, error=error)
         return Section(source, last.value, self._dt(last.at), error=error, stale=True)
@@ -376,8 +457,11 @@ def _consume(task: asyncio.Task) -> None:
 
 
 def _describe(exc: ConnectorError) -> str:
-    from connectors.errors import AuthError, RateLimitedError, UnavailableError
+    from connectors.errors import AuthError, MissingScopes, RateLimitedError, UnavailableError
 
+    if isinstance(exc, MissingScopes):
+        scopes = " or ".join(exc.scopes) or "a scope"
+        return f"token lacks the scope {scopes}: add it to the HubSpot private app"
     if isinstance(exc, AuthError):
         return "refused our credentials"
     if isinstance(exc, RateLimitedError):

@@ -36,8 +36,13 @@ class UnfurlContext:
     async def card(self, deal_id: str) -> QueryResult:
         """The deal's card, fetched once however many links name it."""
         if deal_id not in self._cards:
-            self._cards[deal_id] = asyncio.ensure_future(self.cards.card(deal_id))
+            self._cards[deal_id] = asyncio.ensure_future(self._complete_card(deal_id))
         return await self._cards[deal_id]
+
+    async def _complete_card(self, deal_id: str) -> QueryResult:
+        """The card; when part of it is still on its way, the card once it landed (an unfurl is posted once)."""
+        result = await self.cards.card(deal_id)
+        return await self.cards.completed(result) or result
 
 
 async def unfurl_deal(ctx: UnfurlContext, match: LinkMatch) -> dict[str, Any] | None:

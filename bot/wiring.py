@@ -7,10 +7,8 @@ worker and the CLI all take their services from here. `Services.close()` closes 
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -38,6 +36,7 @@ from bot.communications import CommunicationLog
 from bot.digest import DigestService
 from bot.doctor import Doctor
 from bot.home import HomeService
+from bot.indexes import IndexBuilds
 from bot.links import Links
 from bot.projects import ProjectOnClose
 from bot.replicas import Replicas, SharedCache
@@ -47,17 +46,23 @@ from bot.status import StatusService, Timing
 from bot.store import Store
 from bot.subscriptions import SubscriptionService
 from bot.unfurls import UnfurlService
+from bot.unlinked import UnlinkedService
 from bot.writeback import WriteBack
 from connectors.asana import AsanaConnector
 from connectors.errors import ConfigError
 from connectors.hubspot import HubSpotConnector
+from connectors.netsuite import NetSuiteClient, NetSuiteConnector
+from connectors.ports import Accounting
 from connectors.quickbooks import QuickBooksConnector
+
+RATE_MARGIN: Final = 0.5  # seconds added to a vendor's rate window (arrivals there trail our stamps)
 
 SYSTEM_PREFIXES: Final = {
     "slack": ("SLACK_",),
     "hubspot": ("HUBSPOT_",),
     "asana": ("ASANA_",),
     "quickbooks": ("QBO_",),
+    "netsuite": ("NETSUITE_",),
 }
 
 
@@ -73,7 +78,7 @@ class Services:
     store: Store
     hubspot: HubSpotConnector
     asana: AsanaConnector
-    quickbooks: QuickBooksConnector
+    accounting: Accounting  # QuickBooks or NetSuite (ACCOUNTING)
     status: StatusService
     cards: CardService
     gate: Gatekeeper
@@ -87,6 +92,8 @@ class Services:
     hooks: AsanaHookSecrets
     writeback: WriteBack
     worker: AlertWorker
+    unlinked: UnlinkedService
+    indexes: IndexBuilds  # the join indexes' start-up builds (serve and worker start them)
     slack: AsyncWebClient
     slack_http: aiohttp.ClientSession  # the Slack clients' connection pool, closed last
     clock: Callable[[], datetime] = field(default=utcnow)
@@ -94,12 +101,13 @@ class Services:
 
     async def close(self) -> None:
         """Stop background work and close every connection."""
+        await self.indexes.close()
         await self.worker.close()
         await self.writeback.close()
         await self.status.close()
         self.hubspot.close()
         self.asana.close()
-        self.quickbooks.close()
+        await self.accounting.aclose()
         await self.store.close()
         await self.slack_http.close()
         if self.replicas is not None:
@@ -133,7 +141,8 @@ def sender_client(settings: Settings, session: aiohttp.ClientSession | None = No
 
 def hubspot_from(settings: Settings, **kwargs: Any) -> HubSpotConnector:
     """The HubSpot connector of these settings."""
-    kwargs.setdefault("general_limit", (settings.hubspot_rate_limit, 10.0))
+    # A window a little longer than HubSpot's 10 s: it counts arrivals, which trail our stamps a little.
+    kwargs.setdefault("general_limit", (settings.hubspot_rate_limit, 10.0 + RATE_MARGIN))
     return HubSpotConnector(
         settings.hubspot_access_token or "", settings.hubspot_portal_id, settings.hubspot_base_url, **kwargs
     )
@@ -172,28 +181,58 @@ def quickbooks_from(settings: Settings, store: Store, **kwargs: Any) -> QuickBoo
     )
 
 
+def netsuite_from(settings: Settings, store: Store, **kwargs: Any) -> NetSuiteConnector:
+    """The NetSuite connector of these settings (Token-Based Authentication, NETSUITE_CONCURRENCY)."""
+    missing = settings.missing("netsuite")
+    if missing:
+        raise ConfigError("netsuite", "missing " + ", ".join(missing) + " (ACCOUNTING=netsuite)")
+    client_kwargs = {k: kwargs.pop(k) for k in ("policy",) if k in kwargs}
+    client = NetSuiteClient(
+        settings.netsuite_account_id or "",
+        settings.netsuite_consumer_key or "",
+        settings.netsuite_consumer_secret or "",
+        settings.netsuite_token_id or "",
+        settings.netsuite_token_secret or "",
+        base_url=settings.netsuite_base_url,
+        concurrency=settings.netsuite_concurrency,
+        **client_kwargs,
+    )
+    return NetSuiteConnector(client, deal_field=settings.netsuite_deal_field, store=store, **kwargs)
+
+
+def accounting_from(settings: Settings, store: Store, **kwargs: Any) -> Accounting:
+    """The accounting connector ACCOUNTING names (QuickBooks or NetSuite)."""
+    if settings.accounting == "netsuite":
+        return netsuite_from(settings, store, **kwargs)
+    return quickbooks_from(settings, store, **kwargs)
+
+
 async def open_services(
     settings: Settings,
     *,
     timing: Timing = Timing(),
     clock: Callable[[], datetime] = utcnow,
-    systems: tuple[str, ...] = ("hubspot", "asana", "quickbooks"),
+    systems: tuple[str, ...] | None = None,
     redis_prefix: str | None = None,
 ) -> Services:
     """Check the configuration, open the store and build every service (no other I/O)."""
-    settings.require(systems)
+    settings.require(systems or ("hubspot", "asana", settings.accounting))
     store = await Store.open(settings.database_url)
     replicas = replicas_from(settings, prefix=redis_prefix)
     shared: dict[str, Any] = {} if replicas is None else {"budgets": replicas.budgets}
     hubspot = hubspot_from(settings, **shared)
     asana = asana_from(settings, store, **shared)
-    quickbooks = quickbooks_from(settings, store, **shared)
+    # NetSuite has its own concurrency bound (NETSUITE_CONCURRENCY), no rate budget to share
+    accounting = accounting_from(settings, store, **({} if settings.accounting == "netsuite" else shared))
     status = StatusService(
-        hubspot, asana, quickbooks, timing=timing, shared=None if replicas is None else SharedCache(replicas)
+        hubspot, asana, accounting, timing=timing, shared=None if replicas is None else SharedCache(replicas)
     )
     links = Links(settings.hubspot_portal_id)
     writeback = WriteBack(store, hubspot, enabled=settings.hubspot_writeback)
-    cards = CardService(status, hubspot, store, settings.thresholds, links, writeback)
+    workspace = settings.asana_workspace_gid or ""
+    cards = CardService(
+        status, hubspot, store, settings.thresholds, links, writeback, projects=lambda: store.asana_index(workspace)
+    )
     slack_http = aiohttp.ClientSession()  # one connection pool for every Slack Web API call of the process
     slack = slack_client(settings, slack_http)
     gate = Gatekeeper(slack)
@@ -206,27 +245,43 @@ async def open_services(
     )
     book = BookService(store, hubspot, gate, snapshotter)
     worker = build_worker(
-        settings, store, hubspot, asana, quickbooks, status, snapshotter, book, gate, slack_session=slack_http
+        settings, store, hubspot, asana, accounting, status, snapshotter, book, gate, slack_session=slack_http
     )
+    unlinked = UnlinkedService(store, hubspot, asana, accounting, status, worker.engine.projects, clock)
+    indexes = IndexBuilds(**{"asana": asana, accounting.system: accounting})
     return Services(
         settings=settings,
         store=store,
         hubspot=hubspot,
         asana=asana,
-        quickbooks=quickbooks,
+        accounting=accounting,
         status=status,
         cards=cards,
         gate=gate,
         subscriptions=SubscriptionService(store, cards, SlackDirectory(slack)),
         book=book,
-        home=HomeService(gate, book, store, clock),
-        doctor=Doctor(settings, store, hubspot, asana, quickbooks, writeback, worker.engine.projects, replicas),
+        home=HomeService(gate, book, store, clock, accounting.system),
+        doctor=Doctor(
+            settings,
+            store,
+            hubspot,
+            asana,
+            accounting,
+            writeback,
+            worker.engine.projects,
+            unlinked,
+            liveness=worker.liveness,
+            indexes=indexes,
+            replicas=replicas,
+        ),
         links=links,
         unfurls=UnfurlService(links, cards, gate, clock),
         communications=CommunicationLog(cards, store, gate),
         hooks=AsanaHookSecrets(store, settings.asana_webhook_secret),
         writeback=writeback,
         worker=worker,
+        unlinked=unlinked,
+        indexes=indexes,
         slack=slack,
         slack_http=slack_http,
         clock=clock,
@@ -241,7 +296,8 @@ def replicas_from(settings: Settings, *, prefix: str | None = None) -> Replicas 
     """
     if not settings.redis_url:
         return None
-    identity = prefix or f"accountbot:{settings.hubspot_portal_id or '-'}:{settings.qbo_realm_id or '-'}"
+    company = settings.netsuite_account_id if settings.accounting == "netsuite" else settings.qbo_realm_id
+    identity = prefix or f"accountbot:{settings.hubspot_portal_id or '-'}:{company or '-'}"
     return Replicas(settings.redis_url, prefix=identity, secret=settings.slack_signing_secret or "")
 
 
@@ -268,7 +324,7 @@ def build_worker(
     store: Store,
     hubspot: HubSpotConnector,
     asana: AsanaConnector,
-    quickbooks: QuickBooksConnector,
+    accounting: Accounting,
     status: StatusService,
     snapshotter: Snapshotter,
     book: BookService,
@@ -280,7 +336,7 @@ def build_worker(
     session: aiohttp.ClientSession | None = worker_kwargs.pop("slack_session", None)
     recorder = EventRecorder(store, settings, snapshotter=snapshotter)
     projects = ProjectOnClose(settings, store, hubspot, asana, status, recorder, holder)
-    engine = AlertEngine(store, hubspot, quickbooks, recorder=recorder, status=status, projects=projects)
+    engine = AlertEngine(store, hubspot, accounting, recorder=recorder, status=status, projects=projects)
     sender = OutboxSender(store, sender_client(settings, session), alert_message, name=holder)
     return AlertWorker(
         store,
@@ -309,7 +365,7 @@ def another_worker(services: Services, settings: Settings | None = None, **worke
         services.store,
         services.hubspot,
         services.asana,
-        services.quickbooks,
+        services.accounting,
         services.status,
         snapshotter,
         services.book,
@@ -318,30 +374,27 @@ def another_worker(services: Services, settings: Settings | None = None, **worke
     )
 
 
-def sandbox_env(
-    settings: Settings, sandbox_env_vars: dict[str, str], *, database_dir: Path | None = None
-) -> dict[str, str]:
-    """The environment to use: real credentials where set, the sandbox for the systems missing them.
+def settings_on_sandbox(settings: Settings, sandbox_env_vars: dict[str, str], *, database_dir: Path) -> Settings:
+    """`settings` (the environment and .env as read) with the systems lacking credentials on the sandbox.
 
-    A sandbox run gets its own throwaway database, since the sandbox's tokens die with it.
+    Real where configured, the sandbox for the rest: only the variables of the missing systems
+    are taken from the sandbox. The store is always the sandbox's own throwaway database in
+    `database_dir` (the sandbox's tokens die with it), never an exported DATABASE_URL.
     """
-    env = dict(os.environ)
-    for system, prefixes in SYSTEM_PREFIXES.items():
-        if settings.configured(system):
-            continue
-        for key, value in sandbox_env_vars.items():
-            if key.startswith(prefixes):
-                env[key] = value
-    env.setdefault("OAUTHLIB_INSECURE_TRANSPORT", sandbox_env_vars.get("OAUTHLIB_INSECURE_TRANSPORT", "1"))
-    if "DATABASE_URL" not in os.environ:
-        folder = database_dir or Path(tempfile.mkdtemp(prefix="accountbot-sandbox-"))
-        env["DATABASE_URL"] = f"sqlite:///{folder / 'sandbox.db'}"
-    return env
-
-
-def settings_on_sandbox(settings: Settings, sandbox_env_vars: dict[str, str], **kwargs: Any) -> Settings:
-    """Settings where every system without credentials points at the running sandbox."""
     missing = frozenset(s for s in SYSTEM_PREFIXES if not settings.configured(s))
-    env = sandbox_env(settings, sandbox_env_vars, **kwargs)
-    fresh = Settings.from_env(env, dotenv=None)
-    return replace(fresh, sandbox=True, sandbox_systems=missing)
+    chosen = {
+        key: value
+        for key, value in sandbox_env_vars.items()
+        if any(key.startswith(SYSTEM_PREFIXES[system]) for system in missing)
+    }
+    parsed = Settings.from_env(chosen, dotenv=None)
+    overrides = {f.name: getattr(parsed, f.name) for f in fields(Settings) if f.name.upper() in chosen}
+    if "QBO_BASE_URL" not in chosen and "quickbooks" in missing:
+        overrides["qbo_base_url"] = parsed.qbo_base_url
+    return replace(
+        settings,
+        **overrides,
+        database_url=f"sqlite:///{database_dir / 'sandbox.db'}",
+        sandbox=True,
+        sandbox_systems=missing,
+    )

@@ -48,6 +48,10 @@ class NotFoundError(ConnectorError):
     """The record does not exist (or is not visible to this token)."""
 
 
+class IndexBuilding(ConnectorError):
+    """A join index is still being built (the bot has just started): the section comes once it is."""
+
+
 class ConfigError(ConnectorError):
     """The connector is misconfigured (missing custom field, bad base URL, ...)."""
 
@@ -64,3 +68,40 @@ def error_for_status(system: str, status: int, message: str, retry_after: float 
     if status == 0 or status >= 500:
         return UnavailableError(system, message)
     return ConnectorError(system, message)
+
+
+def unreachable(service: str, exc: BaseException) -> str:
+    """A transport failure in words, e.g. "cannot reach HubSpot at 127.0.0.1:9 (connection refused)".
+
+    urllib3 wraps the socket's error in NewConnectionError inside MaxRetryError, whose text
+    repeats the pool, the URL and every layer: only the host and the innermost cause are kept.
+    """
+    host, port = getattr(getattr(exc, "pool", None), "host", None), getattr(getattr(exc, "pool", None), "port", None)
+    where = f" at {host}:{port}" if host else ""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    innermost: BaseException = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        innermost = cause
+        reason = getattr(cause, "reason", None)
+        cause = reason if isinstance(reason, BaseException) else cause.__cause__ or cause.__context__
+    return f"cannot reach {service}{where} ({in_words(innermost)})"
+
+
+def in_words(exc: BaseException) -> str:
+    """A socket-level failure in two or three words: "connection refused", "host not found", "timed out"."""
+    import socket
+
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, socket.gaierror):
+        return "host not found"
+    if isinstance(exc, TimeoutError) or "timed out" in str(exc).lower():
+        return "timed out"
+    if isinstance(exc, ConnectionResetError):
+        return "connection reset"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    text = str(exc).split(":")[-1].strip()
+    return text or type(exc).__name__

@@ -6,9 +6,13 @@ implements them all); it never sees how or where that object keeps anything.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from datetime import date
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from connectors.types import InvoiceRef, LinkWrite, Money, PaymentApplication
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,10 @@ class InvoiceIndex(Protocol):
         """How many invoices of the company are indexed."""
         ...
 
+    async def indexed_deal_ids(self, realm_id: str) -> dict[str, int]:
+        """Deal ID -> how many indexed invoices carry it."""
+        ...
+
     async def indexed_invoice_ids(self, realm_id: str) -> set[str]:
         """Every invoice ID indexed for the company."""
         ...
@@ -143,10 +151,18 @@ class RateBudget(Protocol):
 
     In one process it is a sliding window in memory (connectors.runtime.RateLimiter); several
     replicas share one through whatever the host provides (with REDIS_URL, the bot's Redis).
+    `limit` and `window` are what it allows (the background pacer takes its share of them).
     """
 
-    async def acquire(self) -> None:
-        """Wait until one more request fits the budget, and take it."""
+    limit: int
+    window: float
+
+    async def acquire(self) -> float:
+        """Wait until one more request fits the budget, and take it; the stamp of the slot taken."""
+        ...
+
+    def restamp(self, stamp: float) -> None:
+        """The request that took `stamp` leaves only now (it waited for a worker): count it from now."""
         ...
 
     def penalise(self, seconds: float) -> None:
@@ -158,3 +174,97 @@ class BudgetFactory(Protocol):
     """Makes the budget named `name` of `system`: at most `limit` requests per `window` seconds."""
 
     def __call__(self, system: str, name: str, limit: int, window: float) -> RateBudget: ...
+
+
+class NetSuiteStore(CursorStore, InvoiceIndex, Protocol):
+    """What the NetSuite connector needs: the invoice index for the book, and when it was scanned."""
+
+
+class LinkRepair(Protocol):
+    """What `/account unlinked` needs from the accounting system (QuickBooks or NetSuite), never more:
+    the invoices that may lack the deal field, the deal IDs invoices carry, and writing one onto an invoice.
+
+    `system` names the source ("quickbooks", "netsuite") so that the list can say where an invoice lives.
+    """
+
+    system: str
+
+    async def recent_invoices(self, since: date) -> list[InvoiceRef]:
+        """Every invoice dated on or after `since`, with or without a deal ID (every page), oldest id first."""
+        ...
+
+    async def invoices_of_customers(self, customer_ids: Sequence[str]) -> list[InvoiceRef]:
+        """Every invoice of these customers, whatever its date (the evidence for a customer's deal)."""
+        ...
+
+    async def deal_ids_carried(self) -> dict[str, int]:
+        """Deal ID -> how many invoices carry it, the invoice index brought up to date on the way."""
+        ...
+
+    async def invoice_ids_carrying(self, deal_ids: Sequence[str]) -> dict[str, list[str]]:
+        """Deal ID -> ids of the invoices carrying it (deal IDs carried by none left out)."""
+        ...
+
+    async def put_deal_id_on_invoice(self, invoice_id: str, deal_id: str) -> LinkWrite:
+        """Write `deal_id` into the invoice's deal field and the index; written=False when it carried it already."""
+        ...
+
+    async def deal_field_problem(self, *, sync: bool = True) -> str | None:
+        """For doctor: what to do when no invoice carries the deal field at all (None when some do, or unknown).
+
+        With `sync` the accounting system is asked; without, only what the store knows (/healthz).
+        """
+        ...
+
+
+class Accounting(LinkRepair, Protocol):
+    """Where the money comes from (QuickBooks or NetSuite): what the status service, the alert
+    engine and its poller, write-back, the book, link repair and `/account doctor` call, never more.
+
+    `system` names the source ("quickbooks", "netsuite"): the money section's source, the
+    poller's cursor and the signals the engine takes as payments. `company` is the company or
+    account the invoices belong to (payment events are keyed by it).
+    """
+
+    system: str
+
+    @property
+    def company(self) -> str:
+        """The company (QuickBooks realm) or account (NetSuite) id."""
+        ...
+
+    async def money(self, deal_id: str, *, today: date) -> Money | None:
+        """Invoiced, paid, outstanding, overdue and the last payment of the deal; None without invoices."""
+        ...
+
+    async def money_many(self, deal_ids: Sequence[str], *, today: date) -> dict[str, Money | None]:
+        """money() for many deals at once (the daily round)."""
+        ...
+
+    async def payment_applications_many(self, payment_ids: Sequence[str]) -> dict[str, list[PaymentApplication]]:
+        """What each payment paid into invoices carrying a deal ID (unknown payments left out)."""
+        ...
+
+    async def changed_payments(self, cursor: str | None) -> tuple[list[str], str]:
+        """Ids of payments changed since `cursor` and the next cursor; None starts from now (no ids)."""
+        ...
+
+    async def sync_index(self) -> int:
+        """Bring the deal -> invoices index of the store up to date; how many invoices it holds."""
+        ...
+
+    async def index_age(self) -> float | None:
+        """Seconds since the index was last brought up to date, or None if never (doctor says so)."""
+        ...
+
+    async def probe(self) -> None:
+        """One cheap authenticated read (doctor's auth check); raises the connector's error."""
+        ...
+
+    def health(self) -> dict[str, object]:
+        """For /healthz and doctor: available, last_ok, last_error, calls, retries (and limits)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections and workers."""
+        ...

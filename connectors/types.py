@@ -214,3 +214,39 @@ class AccountFacts:
     deal: Deal | None  # None when HubSpot has no such deal
     escalations: tuple[Escalation, ...]
     communication: Communication | None
+
+
+@dataclass(frozen=True)
+class ProjectRef:
+    """An Asana project as link repair sees it: the deal ID it carries, if any, and when it last moved."""
+
+    gid: str
+    name: str
+    deal_id: str | None
+    archived: bool
+    modified_at: datetime | None
+    url: str
+
+
+@dataclass(frozen=True)
+class InvoiceRef:
+    """An accounting invoice as link repair sees it: its customer and the deal ID it carries, if any."""
+
+    id: str
+    doc_number: str | None
+    txn_date: date | None
+    total: Decimal
+    currency: str
+    customer_id: str
+    customer_name: str
+    deal_id: str | None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class LinkWrite:
+    """What writing a deal ID did: `written` False when the record carried that deal ID already."""
+
+    target: str
+    written: bool
+    detail: str = ""

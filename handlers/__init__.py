@@ -18,6 +18,7 @@ from slack_bolt.async_app import AsyncApp
 from blocks import messages
 
 if TYPE_CHECKING:
+    from bot.models.views import QueryResult
     from bot.wiring import Services
 
 log = logging.getLogger(__name__)
@@ -140,3 +141,12 @@ async def answer_in_ack(ack: Any, respond: Any, work: Callable[[Reply], Awaitabl
         if placeholder:  # never leave "on its way" standing
             await reply(messages.error(messages.SOMETHING_WENT_WRONG))
         raise
+
+
+async def complete_later(
+    services: Services, result: QueryResult, respond: Any, render: Callable[[QueryResult], dict[str, Any]]
+) -> None:
+    """A card that said a section was on its way: the same message, completed when the section lands."""
+    later = await services.cards.completed(result)
+    if later is not None:
+        await respond(render(later))

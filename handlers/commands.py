@@ -9,8 +9,9 @@ from slack_bolt.async_app import AsyncApp
 
 from blocks import messages
 from blocks.admin import doctor_message, subscriptions_list
-from blocks.replies import reply
-from handlers import Reply, acked_first, allowed, answer_in_ack, services_of
+from blocks.replies import card_response, reply
+from blocks.unlinked import unlinked_message
+from handlers import Reply, acked_first, allowed, answer_in_ack, complete_later, services_of
 
 if TYPE_CHECKING:
     from bot.wiring import Services
@@ -19,8 +20,8 @@ Subcommand = Callable[["Services", dict[str, Any], str, Any], Awaitable[None]]
 
 
 async def show_help(services: Services, command: dict[str, Any], rest: str, respond: Any) -> None:
-    """/account help."""
-    await respond(messages.help_message())
+    """/account help (naming the accounting system in use)."""
+    await respond(messages.help_message(accounting=services.accounting.system))
 
 
 async def subscribe(services: Services, command: dict[str, Any], rest: str, respond: Any) -> None:
@@ -58,6 +59,11 @@ async def doctor(services: Services, command: dict[str, Any], rest: str, respond
     await respond(doctor_message(await services.doctor.report(), services.clock()))
 
 
+async def unlinked(services: Services, command: dict[str, Any], rest: str, respond: Any) -> None:
+    """/account unlinked: what is not joined yet, worst first, with suggested links (after the ack)."""
+    await respond(unlinked_message(await services.unlinked.report(fresh=True), services.clock()))
+
+
 SUBCOMMANDS: Final[dict[str, Subcommand]] = {
     "help": show_help,
     "subscribe": subscribe,
@@ -66,6 +72,7 @@ SUBCOMMANDS: Final[dict[str, Subcommand]] = {
     "link": link,
     "unlink": unlink,
     "doctor": doctor,
+    "unlinked": unlinked,
 }
 
 
@@ -90,8 +97,12 @@ async def account(services: Services, command: dict[str, Any], respond: Reply) -
         await respond(messages.help_message() if linked is None else reply(linked, services.clock()))
     elif subcommand is not None:
         await subcommand(services, command, rest.strip(), respond)
+        return
     else:
-        await respond(reply(await services.cards.for_query(text), services.clock()))
+        linked = await services.cards.for_query(text)
+        await respond(reply(linked, services.clock()))
+    if linked is not None:
+        await complete_later(services, linked, respond, lambda later: card_response(later, services.clock()))
 
 
 def register(app: AsyncApp) -> None:

@@ -148,19 +148,27 @@ async def start_bot(
     database_url: str | None = None,
     settings_overrides: dict[str, Any] | None = None,
     redis_prefix: str | None = None,
+    accounting: str = "quickbooks",
     **sandbox_kwargs: Any,
 ) -> Bot:
-    """Sandbox + services + the Slack app on a loopback port (`settings_overrides`: Settings fields to change).
+    """Sandbox + services + the Slack app on a loopback port (`settings_overrides`: Settings fields to change;
+    `accounting="netsuite"`: money from NetSuite).
 
     A `sandbox` that is already running is shared (replicas of one deployment) and left running by `stop_bot`.
     """
+    if accounting == "netsuite":
+        sandbox_kwargs["netsuite"] = True
     owns = sandbox is None or not sandbox.running
     sandbox = sandbox or Sandbox(**sandbox_kwargs)
     if not sandbox.running:
         await sandbox.start()
-    settings = settings_on_sandbox(Settings.from_env({}, dotenv=None), sandbox.env(), database_dir=tmp_path)
+    base = Settings.from_env({"ACCOUNTING": accounting}, dotenv=None)
+    settings = settings_on_sandbox(base, sandbox.env(), database_dir=tmp_path)
     settings = replace(
-        settings, database_url=database_url or f"sqlite:///{tmp_path}/bot.db", **(settings_overrides or {})
+        settings,
+        database_url=database_url or f"sqlite:///{tmp_path}/bot.db",
+        accounting=accounting,
+        **(settings_overrides or {}),
     )
     services = await open_services(settings, timing=timing, redis_prefix=redis_prefix)
     services.worker.daily_snapshots = False  # tests step the worker; the daily round has its own tests

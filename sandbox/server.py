@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
+import tempfile
 from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -24,7 +27,8 @@ class Sandbox:
     variables naming its base URL, given the URL it is served on). `qbo_custom_fields` says how the
     QuickBooks company holds the invoices' "Deal ID" field ("legacy" or "enhanced", see
     sandbox.quickbooks.fields). With `netsuite=True` a fifth one, the NetSuite emulator, runs
-    too (its NETSUITE_* variables join `env()`).
+    too (its NETSUITE_* variables join `env()`). `qbo_fillers` sets how many invoices without a deal the
+    QuickBooks company holds besides the book's (for index builds at scale).
     """
 
     def __init__(
@@ -38,6 +42,7 @@ class Sandbox:
         ports: dict[str, int] | None = None,
         qbo_custom_fields: CustomFieldMode = "legacy",
         netsuite: bool = False,
+        qbo_fillers: int | None = None,
     ) -> None:
         from sandbox.asana import AsanaEmulator
         from sandbox.hubspot import HubSpotEmulator
@@ -51,7 +56,10 @@ class Sandbox:
         self.host = host
         self.hubspot = HubSpotEmulator(self.accounts, today=self.today)
         self.asana = AsanaEmulator(self.accounts, today=self.today)
-        self.quickbooks = QuickBooksEmulator(self.accounts, today=self.today, custom_fields=qbo_custom_fields)
+        qbo_extra = {} if qbo_fillers is None else {"fillers": qbo_fillers}
+        self.quickbooks = QuickBooksEmulator(
+            self.accounts, today=self.today, custom_fields=qbo_custom_fields, **qbo_extra
+        )
         self.slack = SlackEmulator(self.accounts, today=self.today)
         self.emulators: dict[str, Emulator] = {
             "hubspot": self.hubspot,
@@ -67,6 +75,7 @@ class Sandbox:
             self.emulators["netsuite"] = self.netsuite
         self._ports = ports or {}
         self._runners: list[web.AppRunner] = []
+        self._store_dir: Path | None = None
         for emulator in self.emulators.values():
             emulator.faults.latency = latency
 
@@ -94,6 +103,15 @@ class Sandbox:
         for runner in self._runners:
             await runner.cleanup()
         self._runners.clear()
+        if self._store_dir is not None:
+            shutil.rmtree(self._store_dir, ignore_errors=True)
+            self._store_dir = None
+
+    def store_dir(self) -> Path:
+        """A throwaway folder for the bot's store on this sandbox, removed when the sandbox stops."""
+        if self._store_dir is None:
+            self._store_dir = Path(tempfile.mkdtemp(prefix="accountbot-sandbox-"))
+        return self._store_dir
 
     async def __aenter__(self) -> Sandbox:
         return await self.start()

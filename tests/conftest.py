@@ -23,7 +23,17 @@ if TYPE_CHECKING:
 # A fixed "today" makes golden output and date arithmetic reproducible.
 TODAY = date(2026, 11, 25)
 
-SECRET_PREFIXES = ("SLACK_", "HUBSPOT_", "ASANA_", "QBO_", "NETSUITE_", "DATABASE_URL", "ACCOUNTBOT_", "PUBLIC_URL")
+SECRET_PREFIXES = (
+    "SLACK_",
+    "HUBSPOT_",
+    "ASANA_",
+    "QBO_",
+    "NETSUITE_",
+    "ACCOUNTING",
+    "DATABASE_URL",
+    "ACCOUNTBOT_",
+    "PUBLIC_URL",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -157,3 +167,15 @@ async def serve() -> AsyncIterator[Callable]:
         emulator.closing = True
     for runner in runners:
         await runner.cleanup()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Skips as one line per reason ("61 skipped: TEST_DATABASE_URL not set"), not one line per test."""
+    reasons: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        reasons[reason] = reasons.get(reason, 0) + 1
+    for reason, count in sorted(reasons.items(), key=lambda kv: -kv[1]):
+        terminalreporter.write_line(f"{count} skipped: {reason}")

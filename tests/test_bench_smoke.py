@@ -71,3 +71,66 @@ async def test_replicas_bench_runs() -> None:
     figures = await run(replicas=2, commands=4, latency=0.0)
     assert set(figures) == {"in-process", "redis"}
     assert all(sum(f["calls"].values()) > 0 for f in figures.values())
+
+
+async def test_netsuite_bench_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """The cold card on NetSuite beside QuickBooks', each with its money (the verdicts are not checked)."""
+    from bench.netsuite import cold_cards, report
+
+    figures = await cold_cards(0.001, "Globex", 1)
+    assert set(figures) == {"quickbooks", "netsuite"} and figures["netsuite"]["calls_netsuite"] > 0
+    report(figures, 0.001)
+    assert "netsuite" in capsys.readouterr().out
+
+
+async def test_unlinked_bench_runs() -> None:
+    """/account unlinked on a small generated book: acked, listed, calls counted per system."""
+    from bench.unlinked import run
+
+    figures = await run(deals=12, invoices_per_deal=2, loose=0.3)
+    assert figures["cold"]["list"] >= figures["cold"]["ack"] > 0
+    assert figures["cold"]["quickbooks"] > figures["warm"]["quickbooks"] > 0  # the cold run built the index
+
+
+async def test_unlinked_bench_runs_on_netsuite() -> None:
+    """The same bench with the invoices in NetSuite: every call counted, the list answered."""
+    from bench.unlinked import run
+
+    figures = await run(deals=12, invoices_per_deal=2, loose=0.3, accounting="netsuite")
+    assert figures["cold"]["list"] >= figures["cold"]["ack"] > 0
+    assert figures["cold"]["netsuite"] > 0 and figures["warm"]["netsuite"] > 0
+
+
+async def test_traffic_bench_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """HubSpot calls per cold card, the bursts, the search peak and the typo's suggestions are printed."""
+    from bench.traffic import run
+
+    await run(0.0, 1000, 2, 4, pause=0.0, book=120)
+    out = capsys.readouterr().out
+    assert "HubSpot calls per cold card" in out and "matches nothing" in out and "batch/update" in out
+
+
+async def test_scale_bench_runs() -> None:
+    """The QuickBooks index is built from scratch; the first card after a start is timed, built and not."""
+    from bench.scale import first_card, index_build
+
+    build = await index_build(300, 0.0)
+    assert build["seen"] == build["invoices"] >= 300 and build["requests"] >= 2
+    figures = await first_card(60, 0.0, invoices=300)
+    assert {"built", "empty"} <= set(figures)
+
+
+async def test_round_bench_runs() -> None:
+    """The daily round runs for a moment at the free tier; its busiest minute per vendor is counted."""
+    from bench.round import daily_round
+
+    figures = await daily_round(150, seconds=1.0, book=60)
+    assert figures["asana"]["calls"] > 0 and "card_seconds" in figures["_"]
+
+
+async def test_cpu_bench_runs() -> None:
+    """Cold and warm cards against `accountbot sandbox` in its own process; CPU per card measured."""
+    from bench.cpu import run
+
+    figures = await run(cards=2)
+    assert figures["cold_ms"] > 0 and figures["warm_ms"] > 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from importlib.metadata import version
 
 import pytest
 
@@ -23,6 +24,15 @@ def test_demo_prints_a_card_and_how_to_go_further(capsys: pytest.CaptureFixture[
         "manifest.yml",
     ):
         assert text in out, text
+
+
+def test_demo_on_netsuite_shows_the_same_money(capsys: pytest.CaptureFixture[str]) -> None:
+    """`accountbot demo --accounting netsuite`: the same demo book, its money read from the NetSuite emulator."""
+    assert main(["demo", "--no-color", "--accounting", "netsuite"]) == 0
+    out = capsys.readouterr().out
+    for text in ("NetSuite and Slack on loopback", "Globex – Customer Data Platform", "$22,500.00", "NetSuite · "):
+        assert text in out, text
+    assert "QuickBooks ·" not in out
 
 
 def test_card_json_is_the_block_kit_slack_receives(capsys: pytest.CaptureFixture[str]) -> None:
@@ -71,3 +81,21 @@ def test_malformed_configuration_is_a_clear_error(capsys, monkeypatch) -> None:
     monkeypatch.setenv("PORT", "eighty")
     assert main(["card", "Acme", "--sandbox"]) == 2
     assert "PORT='eighty': expected a whole number" in capsys.readouterr().err
+
+
+def test_the_demo_label_of_initech_is_what_a_fresh_sandbox_shows(capsys: pytest.CaptureFixture[str]) -> None:
+    """The demo book says what the card shows on a fresh sandbox: milestones reassigned to the new PM (issue 13)."""
+    assert main(["demo", "--no-color"]) == 0
+    label = next(line for line in capsys.readouterr().out.splitlines() if "18340012003" in line)
+    assert label.split("Initech – TPS Automation")[1].strip() == "milestones reassigned to the new PM"
+    assert main(["card", "Initech", "--sandbox", "--no-color"]) == 0
+    card = capsys.readouterr().out
+    assert "Prototype review reassigned to Lena Fischer" in card and "PM: Lena Fischer" in card
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    """`accountbot --version` names the installed version."""
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.strip() == f"accountbot {version('accountbot')}"

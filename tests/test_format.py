@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from blocks import format as fmt
+from bot.models import Phase
 
 
 @pytest.mark.parametrize(
@@ -48,7 +49,10 @@ def test_due_in_words(due, expected) -> None:
         (timedelta(seconds=10), "just now"),
         (timedelta(minutes=2), "2 min ago"),
         (timedelta(hours=3), "3 h ago"),
-        (timedelta(days=1), "yesterday"),
+        (timedelta(days=1), "1 day ago"),
+        (timedelta(days=1, hours=15), "1 day ago"),  # whole days, as the health reasons count them
+        (timedelta(minutes=59, seconds=40), "59 min ago"),
+        (timedelta(hours=23, minutes=50), "23 h ago"),
         (timedelta(days=3), "3 days ago"),
         (timedelta(days=35), "5 weeks ago"),
     ],
@@ -59,10 +63,18 @@ def test_ago(delta, expected) -> None:
     assert fmt.ago(now - delta, now) == expected
 
 
-def test_day_shows_the_year_only_when_it_differs() -> None:
-    """Dates in the current year omit it."""
-    assert fmt.day(date(2026, 12, 4), date(2026, 11, 25)) == "Dec 4"
-    assert fmt.day(date(2025, 12, 4), date(2026, 11, 25)) == "Dec 4, 2025"
+def test_day_always_shows_the_year() -> None:
+    """Every date carries its year, on cards, alerts and digests alike."""
+    assert fmt.day(date(2026, 12, 4)) == "Dec 4, 2026"
+    assert fmt.day(date(2025, 12, 4)) == "Dec 4, 2025"
+    assert fmt.moment(datetime(2026, 11, 25, 16, 0, tzinfo=UTC)) == "Nov 25, 2026, 16:00 UTC"
+
+
+def test_task_counts_agree_in_number() -> None:
+    """ "(0 of 1 task done)", "(2 of 4 tasks)"."""
+    one = Phase(name="Pilot", done=0, total=1, project_done=1, project_total=1)
+    assert fmt.phase_text(one) == "Pilot (0 of 1 task done)"
+    assert fmt.project_progress(one) == "100% of the project done (1 of 1 task)"
 
 
 def test_truncate_and_one_line() -> None:

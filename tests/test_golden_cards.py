@@ -24,7 +24,7 @@ from tests.conftest import TODAY
 
 NOW = datetime(2026, 11, 25, 16, 0, tzinfo=UTC)
 # A noisy CI machine must not turn a slow answer into a "didn't answer" golden.
-SLOW_OK = Timing(hubspot_deadline=60, asana_deadline=60, quickbooks_deadline=60)
+SLOW_OK = Timing(hubspot_deadline=60, asana_deadline=60, accounting_deadline=60)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -95,6 +95,7 @@ async def test_modal_and_small_messages(snapshot) -> None:
         name="modal"
     )
     assert messages.help_message() == snapshot(name="help")
+    assert messages.help_message(accounting="netsuite") == snapshot(name="help_netsuite")
     assert messages.refusal() == snapshot(name="refusal")
 
 

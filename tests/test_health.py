@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -259,9 +260,10 @@ EVERY_REASON = {
     ],
 )
 def test_failed_source_is_said_not_judged(failed: str, note: str) -> None:
-    """A section that failed adds a note last, no rule hit from it, and does not change the level."""
+    """A section that failed adds a note last and no rule hit: nothing else wrong is unknown, not green."""
     health = assess(status(failed=(failed,)), TODAY)
-    assert (health.level, health.reasons) == ("green", (note,))
+    assert (health.level, health.reasons) == ("unknown", (note,))
+    assert health.text().startswith("⚪ unknown")
     busy = assess(status(failed=(failed,), **EVERY_RULE), TODAY)
     others = tuple(r for k, r in EVERY_REASON.items() if k != failed)
     assert busy.level == "yellow" and busy.reasons == (*sorted(others, key=list(EVERY_REASON.values()).index), note)
@@ -347,3 +349,25 @@ def test_card_shows_health_and_upsell() -> None:
         "Upsell moment — in the last phase (Build), invoices paid",
     ]
     assert card_content(s, NOW, None) == card_content(s, NOW)
+
+
+@pytest.mark.parametrize("days", [1.6, 2.5, 6.9, 13.5])
+def test_the_health_line_and_the_escalation_list_agree_on_an_age(days: float) -> None:
+    """One rounding: "escalation open 1 day" above "opened 1 day ago", never "2 days ago" (issue 13)."""
+    s = status(escalations=(esc("MEDIUM", days),))
+    content = card_content(s, NOW, assess(s, TODAY))
+    text = {part.key: "".join(t for line in part.lines for t, _ in line) for part in content.parts}
+    said = re.search(r"escalation open (\d+) days?", text["health"])
+    listed = re.search(r"opened (\d+) days? ago", text["escalations"])
+    assert said and listed, text
+    assert said.group(1) == listed.group(1) == str(int(days))
+
+
+def test_red_health_prints_red_in_a_terminal() -> None:
+    """Red is red (and yellow yellow) when the terminal has colours."""
+    red = status(escalations=(esc("HIGH", 3),))
+    red_text = status_text(replace(red, health=assess(red, TODAY)), NOW, color=True)
+    assert f"\033[1;31m{LEVEL_EMOJI['red']} red" in red_text
+    yellow = status(escalations=(esc("LOW", 3),))
+    yellow_text = status_text(replace(yellow, health=assess(yellow, TODAY)), NOW, color=True)
+    assert f"\033[33m{LEVEL_EMOJI['yellow']} yellow" in yellow_text

@@ -262,11 +262,11 @@ def test_milestones_derived_from_tasks() -> None:
         (Change("scope_added", days_ago(3), "Training", None, None, None), "Added to scope: Training, 3 days ago"),
         (
             Change("scope_added", days_ago(3), "Training", None, "2026-12-20", None),
-            "Added to scope: Training (due Dec 20), 3 days ago",
+            "Added to scope: Training (due Dec 20, 2026), 3 days ago",
         ),
         (
             Change("scope_removed", days_ago(1), "Go-live", "2027-01-15", None, None),
-            "Removed from scope: Go-live, yesterday",
+            "Removed from scope: Go-live, 1 day ago",
         ),
     ],
 )

@@ -201,7 +201,7 @@ def test_page_out_of_range_is_clamped() -> None:
 def test_single_page_has_no_paging_buttons() -> None:
     view = valid(home_view(BOOK, rep_name="Maya", now=NOW))
     assert buttons(view, ids.HOME_PAGE) == []
-    assert view["blocks"][-2]["elements"][0]["text"] == "refreshed Nov 25, 16:00 UTC"
+    assert view["blocks"][-2]["elements"][0]["text"] == "refreshed Nov 25, 2026, 16:00 UTC"
 
 
 @pytest.mark.parametrize(
@@ -284,5 +284,8 @@ def test_no_owner_view_escapes_the_email() -> None:
 def test_loading_view() -> None:
     view = valid(loading_view("Maya Chen"))
     assert "Loading Maya Chen's accounts" in texts(view)
+    assert "from HubSpot, Asana and QuickBooks or NetSuite…" in texts(view)  # the system in use not known
+    assert "from HubSpot, Asana and NetSuite…" in texts(valid(loading_view("Maya Chen", "netsuite")))
+    assert "from HubSpot, Asana and QuickBooks…" in texts(valid(loading_view("Maya Chen", "quickbooks")))
     assert "<!here>" not in texts(valid(loading_view("<!here>")))
     valid(loading_view(""))

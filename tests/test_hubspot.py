@@ -334,13 +334,24 @@ async def test_log_communication_is_not_retried_on_server_error(hs: HubSpotConne
 
 
 async def test_card_fetches_take_two_round_trips(hs: HubSpotConnector, hub: HubSpotEmulator) -> None:
-    """Once pipelines and owners are cached, the three card fetches make 10 calls in 2 waves."""
+    """Once pipelines and owners are cached, the three card fetches share one deal read: 5 calls in 2 waves."""
     await asyncio.gather(hs.get_deal(ACME), hs.open_escalations(ACME))  # warm the caches
     hub.reset_calls()
     before = hs.calls
     hub.faults.latency = 0.5
     await asyncio.gather(hs.get_deal(UMBRELLA), hs.open_escalations(UMBRELLA), hs.last_communication(UMBRELLA))
-    assert hs.calls - before == len(hub.calls) == 10
+    assert hs.calls - before == len(hub.calls) == 5
+    paths = sorted(c.path for c in hub.calls)
+    assert paths == sorted(
+        [
+            f"/crm/v3/objects/deals/{UMBRELLA}",  # with its companies, tickets and engagements inline
+            f"/crm/v3/objects/companies/{hub.associated_ids('deals', UMBRELLA, 'companies')[0]}",
+            "/crm/v3/objects/tickets/batch/read",
+            "/crm/v3/objects/calls/batch/read",
+            "/crm/v3/objects/notes/batch/read",
+        ]
+    ), paths
+    assert not hub.count("/crm/v4/associations")
     starts = sorted(c.at for c in hub.calls)
     waves = 1 + sum(1 for a, b in zip(starts, starts[1:]) if b - a > 0.25)
     assert waves == 2
@@ -392,7 +403,7 @@ async def test_unreachable_hubspot_is_unavailable(connect: Callable, hub: HubSpo
     hub.faults.refuse = True
     with pytest.raises(UnavailableError):
         await hs.open_escalations(ACME)
-    assert hub.count("/crm/v4/associations/deals/tickets") == 2  # ours: 1 + 1 retry, none by urllib3
+    assert hub.count(f"/crm/v3/objects/deals/{ACME}") == 2  # ours: 1 + 1 retry, none by urllib3
     assert hub.count("/crm/v3/pipelines/tickets") == 2
 
 

@@ -10,7 +10,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.store import Store, async_url, migrate
@@ -118,3 +118,67 @@ async def test_a_new_database_is_created_at_head(target) -> None:
             assert await conn.run_sync(migrate.current) == migrate.head()
     finally:
         await store.close()
+
+
+def _revisions() -> list[str]:
+    """Every revision before head, oldest first: each is a schema some install may still run."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(migrate._config())
+    return [r.revision for r in reversed(list(script.walk_revisions())) if r.revision != migrate.head()]
+
+
+def _indexes(conn) -> dict[str, set[tuple[str, tuple[str, ...], bool]]]:
+    inspector = inspect(conn)
+    return {
+        table: {(i["name"], tuple(i["column_names"]), bool(i["unique"])) for i in inspector.get_indexes(table)}
+        for table in sorted(Base.metadata.tables)
+    }
+
+
+@pytest.mark.parametrize("previous", _revisions())
+async def test_an_install_of_a_previous_release_upgrades_with_its_data_and_indexes(target, previous: str) -> None:
+    """A database at an older revision, with outbox rows, tokens and index rows: opening it upgrades in place,
+    keeps every row, and ends with exactly the indexes of a fresh database."""
+    url, schema = target
+    engine = _engine(url, schema)
+    async with engine.begin() as conn:
+        if schema:
+            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        await conn.run_sync(lambda c: command.upgrade(migrate._config(c), previous))
+        for statement in FIRST_RELEASE_ROWS:
+            await conn.execute(text(statement))
+    await engine.dispose()
+
+    store = await Store.open(url, schema=schema)
+    try:
+        assert store.migrated == f"upgraded from {previous} to {migrate.head()}"
+        token = await store.get_token("quickbooks:1")
+        assert token is not None and token.refresh_token == "RT-kept" and token.version == 7
+        assert await store.invoices_for("1", "42") == ["1019"]
+        assert [p.project_name for p in await store.asana_projects_for("w", "42")] == ["Acme rollout"]
+        [row] = await store.outbox_rows()
+        assert (row.event_key, row.status, row.attempts) == ("payment:1", "sending", 1)
+        assert len(await store.take_inbox("me", limit=10)) == 1
+        async with store.engine.connect() as conn:
+            upgraded = await conn.run_sync(_indexes)
+    finally:
+        await store.close()
+
+    fresh_engine = _engine(url, schema)
+    async with fresh_engine.begin() as conn:
+        fresh_schema = f"{schema}_fresh" if schema else None
+        if fresh_schema:
+            await conn.execute(text(f'CREATE SCHEMA "{fresh_schema}"'))
+            await conn.execute(text(f'SET search_path TO "{fresh_schema}"'))
+            await conn.run_sync(Base.metadata.create_all)
+            fresh = await conn.run_sync(_indexes)
+            await conn.execute(text(f'DROP SCHEMA "{fresh_schema}" CASCADE'))
+    await fresh_engine.dispose()
+    if not schema:
+        other = create_async_engine(async_url(url.replace("old.db", "fresh.db")))
+        async with other.begin() as conn:
+            await conn.run_sync(Base.metadata.create_all)
+            fresh = await conn.run_sync(_indexes)
+        await other.dispose()
+    assert upgraded == fresh

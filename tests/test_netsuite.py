@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from decimal import Decimal
@@ -379,7 +380,7 @@ async def test_invoices_without_deal_pages_and_types(connect: Callable) -> None:
     assert 0 < len(recent) < 1100 and all(u.txn_date and u.txn_date >= TODAY - timedelta(days=30) for u in recent)
 
 
-async def test_set_deal_patches_the_invoice(ns: NetSuiteEmulator, connect: Callable) -> None:
+async def test_set_invoice_deal_id_patches_the_invoice(ns: NetSuiteEmulator, connect: Callable) -> None:
     """PATCH with only the deal field (204 + Location); the invoice joins the deal's money; None clears it."""
     c = connect()
     filler = ns.find_invoice("F0002")
@@ -389,15 +390,65 @@ async def test_set_deal_patches_the_invoice(ns: NetSuiteEmulator, connect: Calla
     assert (patch.status, patch.body) == (204, {"custbody_hubspot_deal_id": DEAL["piedpiper"]})
     money = await c.money(DEAL["piedpiper"], today=TODAY)
     assert money is not None and money.invoice_ids == (filler,)
-    await c.set_deal(filler, None)
+    await c.set_invoice_deal_id(filler, None)
     assert await c.money(DEAL["piedpiper"], today=TODAY) is None
     record = await c.client.get_invoice(filler, expand=True)
     assert "custbody_hubspot_deal_id" not in record and record["item"]["items"]
     with pytest.raises(NotFoundError):
-        await c.set_deal("99999999", DEAL["stark"])
+        await c.set_invoice_deal_id("99999999", DEAL["stark"])
     payment = next(str(t.id) for t in ns.ledger.txns.values() if t.type == "CustPymt")
     with pytest.raises(NotFoundError):
-        await c.set_deal(payment, DEAL["stark"])
+        await c.set_invoice_deal_id(payment, DEAL["stark"])
+
+
+async def test_link_repair_reads_through_the_port(ns: NetSuiteEmulator, connect: Callable) -> None:
+    """recent_invoices (every page, with or without a deal ID), a customer's invoices, the deal IDs carried."""
+    c = connect()
+    since = TODAY - timedelta(days=400)
+    recent = await c.recent_invoices(since)
+    invoices = [t for t in ns.ledger.txns.values() if t.type == "CustInvc" and t.trandate >= since]
+    assert len(recent) == len(invoices) > 1000  # two pages
+    assert [r.id for r in recent] == sorted((r.id for r in recent), key=int)
+    loose = next(r for r in recent if r.deal_id is None)
+    assert loose.currency == "USD" and loose.customer_name and loose.url and loose.url.endswith(f"?id={loose.id}")
+    assert {r.deal_id for r in recent if r.deal_id} <= {a.deal_id for a in DEMO_ACCOUNTS}
+    mine = await c.invoices_of_customers([loose.customer_id, loose.customer_id, "not-an-id"])
+    expected = {
+        str(t.id) for t in ns.ledger.txns.values() if t.type == "CustInvc" and str(t.entity) == loose.customer_id
+    }
+    assert {r.id for r in mine} == expected and all(r.customer_id == loose.customer_id for r in mine)
+    carried = await c.deal_ids_carried()
+    field = ns.deal_field
+    assert carried == dict(Counter(t.custom[field] for t in ns.ledger.txns.values() if t.custom.get(field)))
+    acme = await c.invoice_ids_carrying([DEAL["acme"], "18340099999"])
+    assert list(acme) == [DEAL["acme"]] and len(acme[DEAL["acme"]]) == carried[DEAL["acme"]]
+
+
+async def test_put_deal_id_on_invoice_writes_only_what_differs(ns: NetSuiteEmulator, connect: Callable) -> None:
+    """One PATCH when the field differs; none when it carries the deal ID already; 404 → NotFoundError."""
+    c = connect()
+    filler = ns.find_invoice("F0003")
+    assert (await c.put_deal_id_on_invoice(filler, DEAL["stark"])).written
+    assert ns.ledger.txns[int(filler)].custom[ns.deal_field] == DEAL["stark"]
+    again = await c.put_deal_id_on_invoice(filler, f" {DEAL['stark']} ")
+    assert not again.written
+    assert [call.path for call in ns.calls if call.method == "PATCH"] == [f"/services/rest/record/v1/invoice/{filler}"]
+    with pytest.raises(NotFoundError):
+        await c.put_deal_id_on_invoice("99999999", DEAL["stark"])
+
+
+async def test_deal_field_problem_when_no_invoice_carries_the_field(ns: NetSuiteEmulator, connect: Callable) -> None:
+    """None while some invoice carries the field; the words (and the invoice count) when none does."""
+    c = connect()
+    assert await c.deal_field_problem() is None
+    for txn in ns.ledger.txns.values():
+        if txn.type == "CustInvc" and txn.custom.get(ns.deal_field):
+            ns.set_deal(str(txn.id), None)
+    problem = await c.deal_field_problem()
+    total = sum(1 for t in ns.ledger.txns.values() if t.type == "CustInvc")
+    assert problem is not None and f"none of the {total} invoices" in problem
+    assert "'custbody_hubspot_deal_id'" in problem and "NETSUITE_DEAL_FIELD" in problem
+    assert await c.deal_field_problem(sync=False) is None  # no store, no scan: nothing known without asking
 
 
 def test_the_library_stands_alone() -> None:

@@ -19,6 +19,7 @@ from urllib.parse import quote, urlencode, urlsplit
 import aiohttp
 import pytest
 
+from connectors.netsuite import DEAL_FIELD, queries
 from sandbox.book import DEMO_ACCOUNTS
 from sandbox.netsuite import NetSuiteEmulator
 from sandbox.quickbooks import QuickBooksEmulator
@@ -304,6 +305,25 @@ async def test_queries_outside_the_subset_are_invalid_parameter(ns: NetSuiteEmul
     assert body["title"] == "Bad Request" and body["status"] == 400
 
 
+@pytest.mark.parametrize(
+    "q",
+    [
+        queries.invoices_since(DEAL_FIELD, TODAY - timedelta(days=90)),
+        queries.invoices_of_customers(DEAL_FIELD, ["101", "102"]),
+        queries.invoices_of_deals(DEAL_FIELD, ["18340012001", "18340012092"]),
+        queries.invoices_by_id(DEAL_FIELD, ["1001"]),
+        queries.linked_invoices(DEAL_FIELD),
+        queries.linked_invoice_count(DEAL_FIELD),
+        queries.INVOICE_COUNT,
+    ],
+)
+async def test_the_link_repair_queries_are_inside_the_subset(ns: NetSuiteEmulator, q: str) -> None:
+    """Every query link repair sends is one the emulator runs (and so one NetSuite's grammar has)."""
+    status, body = await sql(ns, q)
+    assert status == 200, (q, body)
+    assert body["items"] and "totalResults" in body
+
+
 async def test_answers_carry_netsuites_traps(ns: NetSuiteEmulator) -> None:
     """Bare dates in the account's format, a bare datetime without its time, null columns left
     out, amounts as floats off the cents, BUILTIN.DF(currency) a name (not the ISO code), expr1."""
@@ -377,6 +397,29 @@ async def test_lastmodifieddate_zone_and_late_payments(ns: NetSuiteEmulator) -> 
     ns.set_time_zone(0)
     utc = datetime.fromisoformat((await sql(ns, q.format("2000-01-01 00:00:00")))[1]["items"][-1]["m"])
     assert utc - stamped == timedelta(hours=8)
+
+
+async def test_applying_a_payment_moves_the_invoices_lastmodifieddate(ns: NetSuiteEmulator) -> None:
+    """The payment, its link and the invoice it pays are stamped when it is applied (what a poller reads)."""
+    iid = ns.find_invoice("1009")
+    q = (
+        "SELECT t.id, TO_CHAR(t.lastmodifieddate, 'YYYY-MM-DD\"T\"HH24:MI:SS') AS m, t.foreignamountunpaid "
+        f"FROM transaction t WHERE t.id IN ({iid})"
+    )
+    [before] = (await sql(ns, q))[1]["items"]
+    ns.advance(600)
+    pid = ns.add_payment(iid, "100.00")
+    [after] = (await sql(ns, q))[1]["items"]
+    moved = datetime.fromisoformat(after["m"]) - datetime.fromisoformat(before["m"])
+    assert moved >= timedelta(minutes=10) and after["foreignamountunpaid"] == before["foreignamountunpaid"] - 100
+    links = (
+        await sql(
+            ns,
+            "SELECT l.previousdoc, TO_CHAR(l.lastmodifieddate, 'YYYY-MM-DD\"T\"HH24:MI:SS') AS m "
+            f"FROM NextTransactionLineLink l WHERE l.nextdoc = {pid}",
+        )
+    )[1]["items"]
+    assert [(str(link["previousdoc"]), link["m"]) for link in links] == [(iid, after["m"])]
 
 
 # -- the invoice record ---------------------------------------------------------------------

@@ -235,15 +235,21 @@ async def test_last_payment_counts_only_what_was_applied_to_the_deal(qbo: QuickB
 
 
 async def test_full_scan_pages_past_the_first_page(qbo: QuickBooksEmulator, store: Store) -> None:
-    """A small page size forces several pages; the index joins on the deal field, not on names."""
+    """A small page size forces several pages: a COUNT(*), then the pages at once (within QBO's 10 in flight),
+    each asking only the index's columns; the index joins on the deal field, not on names."""
     connector = connect(qbo, store, page_size=25)
+    qbo.faults.latency = 0.05  # pages in flight overlap
     try:
         seen = await connector.sync_index(full=True)
     finally:
         connector.close()
     total = len(qbo.invoices)
     assert total > 100 and seen == total == await store.invoice_count(QBO_REALM_ID)
-    assert qbo.count("/query") == total // 25 + 1
+    queries = [str(c.body or c.query.get("query")) for c in qbo.calls if c.path.endswith("/query")]
+    assert queries.count("SELECT COUNT(*) FROM Invoice") == 1 and len(queries) == 1 + -(-total // 25)
+    pages = [q for q in queries if "STARTPOSITION" in q]
+    assert all(q.startswith("SELECT Id, CustomField, MetaData.LastUpdatedTime FROM Invoice") for q in pages)
+    assert 1 < qbo.max_inflight <= 10 and all(c.status == 200 for c in qbo.calls)
     for account in DEMO_ACCOUNTS:  # HubSpot's "Stark Industries" is QBO's "Stark Industries (Manufacturing)"
         assert await store.invoices_for(QBO_REALM_ID, account.deal_id) == ids_of(qbo, [i.doc for i in account.invoices])
 
@@ -328,7 +334,7 @@ async def test_refused_cdc_falls_back_to_a_full_scan(qbo: QuickBooksEmulator, st
     finally:
         connector.close()
     assert [c.status for c in qbo.calls if "/cdc" in c.path] == [400]
-    assert qbo.count("/query") == 1
+    assert qbo.count("/query") == 2  # the COUNT(*) beside the one page
 
 
 # -- tokens ---------------------------------------------------------------------------------

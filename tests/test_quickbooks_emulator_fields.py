@@ -115,7 +115,9 @@ async def test_legacy_field_shows_with_and_without_include(legacy: QuickBooksEmu
 
 async def test_sdk_reads_with_include(enhanced: QuickBooksEmulator) -> None:
     """python-quickbooks passes include through Invoice.get(params=) and qb.query(params=)."""
-    qb = build_client(enhanced.base_url + "/v3", QBO_REALM_ID, enhanced.issue_access_token(), 5.0)
+    qb = build_client(
+        enhanced.base_url + "/v3", QBO_REALM_ID, enhanced.issue_access_token(), 5.0, include_enhanced=False
+    )
     iid = enhanced.find_invoice("1009")
 
     def work() -> tuple[Invoice, Invoice, dict]:
@@ -164,7 +166,7 @@ async def test_preferences_list_legacy_fields_only(legacy: QuickBooksEmulator, e
 
 async def test_sdk_reads_preferences(legacy: QuickBooksEmulator) -> None:
     """python-quickbooks' Preferences.get parses the emulator's Preferences."""
-    qb = build_client(legacy.base_url + "/v3", QBO_REALM_ID, legacy.issue_access_token(), 5.0)
+    qb = build_client(legacy.base_url + "/v3", QBO_REALM_ID, legacy.issue_access_token(), 5.0, include_enhanced=False)
     try:
         prefs = await asyncio.to_thread(Preferences.get, qb)
     finally:

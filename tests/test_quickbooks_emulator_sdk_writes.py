@@ -37,7 +37,7 @@ def deal_definition(qbo: QuickBooksEmulator) -> str:
 
 async def run(qbo: QuickBooksEmulator, work: Callable[[Client], Any]) -> Any:
     """Run SDK calls in a thread with a client pointed at the emulator; the result or the SDK's exception."""
-    qb = build_client(qbo.base_url + "/v3", QBO_REALM_ID, qbo.issue_access_token(), 5.0)
+    qb = build_client(qbo.base_url + "/v3", QBO_REALM_ID, qbo.issue_access_token(), 5.0, include_enhanced=False)
 
     def guarded() -> Any:
         try:

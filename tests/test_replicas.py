@@ -81,6 +81,27 @@ async def test_a_429_seen_by_one_replica_holds_the_others(prefix: str) -> None:
 
 
 @needs_redis
+async def test_a_slot_whose_call_waited_for_a_worker_counts_from_when_it_left(prefix: str) -> None:
+    """The Runner restamps a slot when its call leaves (connectors.runtime): in Redis too, for every replica."""
+    assert REDIS_URL
+    one = Replicas(REDIS_URL, prefix=prefix)
+    try:
+        budget = one.budgets("hubspot", "default", 5, 30.0)
+        window = one.key("budget", "hubspot", "default")
+        stamp = await budget.acquire()
+        [(member, taken)] = await one.client.zrange(window, 0, -1, withscores=True)
+        await asyncio.sleep(0.05)  # the call waits for a worker
+        budget.restamp(stamp)
+        await asyncio.gather(*one._tasks)  # the restamp reaches Redis in the background
+        [(same, left)] = await one.client.zrange(window, 0, -1, withscores=True)
+        assert same == member and left > taken
+        budget.restamp(stamp)  # once only: a stamp restamped already is left alone
+        assert not one._tasks
+    finally:
+        await one.close()
+
+
+@needs_redis
 async def test_one_replica_fetches_while_the_others_wait(prefix: str) -> None:
     """Three replicas ask for one section at once: one fetch; a value not signed by this deployment is ignored."""
     assert REDIS_URL
@@ -125,7 +146,7 @@ async def test_replicas_answer_cards_for_the_upstream_calls_of_one(tmp_path, pre
             )
         for bot in bots:  # join indexes and HubSpot's pipelines and owners, as a replica that has run a while
             await bot.services.asana.refresh_index()
-            await bot.services.quickbooks.sync_index()
+            await bot.services.accounting.sync_index()
             await bot.command("Umbrella Health")
         one = await _calls(sandbox, bots[0], prefix, lambda: bots[0].command("Globex"))
         answers: list[tuple[int, str, str]] = []

@@ -62,6 +62,9 @@ def test_missing_credentials_are_all_named() -> None:
         ({"QBO_ENVIRONMENT": "staging"}, "'production' or 'sandbox'"),
         ({"CARD_WAIT_SECONDS": "5"}, "CARD_WAIT_SECONDS='5': at most 2.5"),
         ({"REDIS_URL": "localhost:6379"}, "REDIS_URL='localhost:6379': expected a URL starting with redis://"),
+        ({"ACCOUNTING": "xero"}, "ACCOUNTING must be 'quickbooks' or 'netsuite'"),
+        ({"NETSUITE_CONCURRENCY": "0"}, "NETSUITE_CONCURRENCY='0': expected a number of requests"),
+        ({"NETSUITE_CONCURRENCY": "five"}, "NETSUITE_CONCURRENCY='five': expected a whole number"),
     ],
 )
 def test_malformed_values_get_a_clear_message(env: dict, fragment: str) -> None:
@@ -85,3 +88,17 @@ def test_sandbox_systems_are_not_required() -> None:
     replace(s, sandbox_systems=frozenset({"hubspot", "asana", "quickbooks"})).require(
         ("hubspot", "asana", "quickbooks")
     )
+
+
+def test_accounting_netsuite_requires_its_variables() -> None:
+    """ACCOUNTING=netsuite needs the five TBA variables (named), not QuickBooks'; defaults as DESIGN.md."""
+    s = Settings.from_env({"ACCOUNTING": "NetSuite", "NETSUITE_ACCOUNT_ID": "1234567_SB1"}, dotenv=None)
+    assert s.accounting == "netsuite" and s.systems == ("slack", "hubspot", "asana", "netsuite")
+    assert (s.netsuite_deal_field, s.netsuite_concurrency, s.netsuite_base_url) == ("custbody_hubspot_deal_id", 5, None)
+    with pytest.raises(SettingsError) as info:
+        s.require()
+    text = str(info.value)
+    for name in ("NETSUITE_CONSUMER_KEY", "NETSUITE_CONSUMER_SECRET", "NETSUITE_TOKEN_ID", "NETSUITE_TOKEN_SECRET"):
+        assert name in text
+    assert "NETSUITE_ACCOUNT_ID" not in text and "QBO_" not in text
+    assert Settings.from_env({}, dotenv=None).systems[-1] == "quickbooks"

@@ -104,7 +104,7 @@ async def test_hubspot_refusing_keeps_the_text(bot: Bot) -> None:
 
 async def test_a_hung_backend_gives_a_partial_card_in_time(tmp_path) -> None:
     """QuickBooks hanging: the card still arrives, saying QuickBooks didn't answer."""
-    bot = await start_bot(tmp_path, timing=Timing(quickbooks_deadline=0.5))
+    bot = await start_bot(tmp_path, timing=Timing(accounting_deadline=0.5))
     try:
         bot.sandbox.quickbooks.faults.hang = True
         _, _, url = await bot.command("Globex")

@@ -13,7 +13,7 @@ from sandbox.harness import Bot
 async def bot(bot: Bot) -> Bot:
     """The shared bot with both join indexes built, as a running worker keeps them."""
     await bot.services.asana.refresh_index()
-    await bot.services.quickbooks.sync_index()
+    await bot.services.accounting.sync_index()
     return bot
 
 

@@ -22,7 +22,7 @@ async def env(tmp_path) -> AsyncIterator[tuple[Sandbox, Services]]:
     async with Sandbox() as sandbox:
         settings = settings_on_sandbox(Settings.from_env({}, dotenv=None), sandbox.env(), database_dir=tmp_path)
         services = await open_services(
-            settings, timing=Timing(hubspot_deadline=1.0, asana_deadline=1.0, quickbooks_deadline=1.0)
+            settings, timing=Timing(hubspot_deadline=1.0, asana_deadline=1.0, accounting_deadline=1.0)
         )
         try:
             yield sandbox, services
@@ -83,11 +83,11 @@ async def test_twenty_simultaneous_lookups_cost_one(env) -> None:
     await card(services.status)  # warm the join indexes and connector metadata (pipelines, owners)
     await asyncio.sleep(1.2)  # an empty HubSpot search window for both runs
     sandbox.reset_calls()
-    await card(StatusService(services.hubspot, services.asana, services.quickbooks))
+    await card(StatusService(services.hubspot, services.asana, services.accounting))
     one = _calls(sandbox)
     await asyncio.sleep(1.2)
     sandbox.reset_calls()
-    fresh = StatusService(services.hubspot, services.asana, services.quickbooks)
+    fresh = StatusService(services.hubspot, services.asana, services.accounting)
     await asyncio.gather(*(card(fresh) for _ in range(20)))
     assert _calls(sandbox) == one
     assert sum(one.values()) > 5

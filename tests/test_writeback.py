@@ -218,7 +218,7 @@ async def test_the_daily_round_writes_in_batches_of_a_hundred(ready: Bot) -> Non
     """Many accounts at once go through batch/update, at most 100 deals per request."""
     snapshotter = ready.services.worker.snapshotter
     await ready.services.asana.refresh_index()  # the worker keeps the join indexes warm
-    await ready.services.quickbooks.sync_index()
+    await ready.services.accounting.sync_index()
     deals = await snapshotter.tracked()
     assert len(deals) > 10
     ready.sandbox.reset_calls()

@@ -18,6 +18,7 @@ from bot.settings import Settings
 from bot.store import InboxItem, Store
 from bot.webhooks import Signal
 from connectors.errors import ConnectorError, NotFoundError, RateLimitedError, UnavailableError
+from connectors.ports import Accounting
 from connectors.types import PaymentApplication, TicketInfo
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ class AlertEngine(Pollers):
         self,
         store: Store,
         hubspot: Any,
-        quickbooks: Any,
+        accounting: Accounting,
         *,
         recorder: EventRecorder,
         status: Any = None,
@@ -41,7 +42,7 @@ class AlertEngine(Pollers):
     ) -> None:
         self.store = store
         self.hubspot = hubspot
-        self.quickbooks = quickbooks
+        self.accounting = accounting  # QuickBooks or NetSuite: its payments are the payment alerts
         self.recorder = recorder
         self.status = status
         self.projects = projects  # bot.projects.ProjectOnClose: a won deal gets its delivery project
@@ -72,9 +73,9 @@ class AlertEngine(Pollers):
     async def handle(self, signal: Signal, *, heard: float | None = None) -> int:
         """One signal from a webhook or a poller (`heard`: when it arrived); how many new events it made."""
         try:
-            if signal.source == "quickbooks" and signal.entity == "Payment" and signal.action != "deleted":
+            if signal.source == self.accounting.system and signal.entity == "Payment" and signal.action != "deleted":
                 return await self.payments([signal.entity_id], heard=heard)
-            if signal.source == "quickbooks" and signal.entity == "Invoice":
+            if signal.source == self.accounting.system and signal.entity == "Invoice":
                 self._refresh_money(signal)
                 return 0
             if signal.source == "hubspot" and signal.entity == "ticket" and signal.action != "deleted":
@@ -98,7 +99,7 @@ class AlertEngine(Pollers):
         payments = [
             (item, s)
             for item, s in signals
-            if s.source == "quickbooks" and s.entity == "Payment" and s.action != "deleted"
+            if s.source == self.accounting.system and s.entity == "Payment" and s.action != "deleted"
         ]
         tickets = [
             (item, s) for item, s in signals if s.source == "hubspot" and s.entity == "ticket" and s.action != "deleted"
@@ -134,12 +135,12 @@ class AlertEngine(Pollers):
         return made
 
     async def payment(self, payment_id: str) -> int:
-        """A QuickBooks payment: one event per deal whose invoices it paid."""
+        """A payment (QuickBooks or NetSuite): one event per deal whose invoices it paid."""
         return await self.payments([payment_id])
 
     async def payments(self, payment_ids: list[str], *, heard: float | None = None) -> int:
-        """QuickBooks payments, fetched together: one event per (payment, deal) it paid into."""
-        found: dict[str, list[PaymentApplication]] = await self.quickbooks.payment_applications_many(payment_ids)
+        """Payments, fetched together: one event per (payment, deal) it paid into."""
+        found: dict[str, list[PaymentApplication]] = await self.accounting.payment_applications_many(payment_ids)
         await self._learn_deals([a.deal_id for apps in found.values() for a in apps])
         made = 0
         for payment_id, applications in found.items():
@@ -161,6 +162,7 @@ class AlertEngine(Pollers):
             "deal_id": deal_id,
             "deal_name": deal.get("name"),
             "payment_id": payment_id,
+            "source": self.accounting.system,
             "paid_on": apps[0].paid_on.isoformat(),
             "currency": apps[0].currency,
             "amount": str(total),
@@ -176,7 +178,7 @@ class AlertEngine(Pollers):
                 for a in apps
             ],
         }
-        key = f"payment:{self.settings.qbo_realm_id}:{payment_id}:{deal_id}"
+        key = f"payment:{self.accounting.company}:{payment_id}:{deal_id}"
         recorded = apps[0].recorded_at
         return await self._record(
             key,

@@ -1,4 +1,6 @@
-"""The pollers: the backstop for webhooks (QuickBooks payments by CDC, HubSpot tickets by creation time).
+"""The pollers: the backstop for webhooks (payments from the accounting, HubSpot tickets by creation time).
+
+QuickBooks finds changed payments by CDC, NetSuite (no webhooks) by SuiteQL on lastmodifieddate.
 
 A mixin of AlertEngine, which records what they find through the same path as the webhooks.
 """
@@ -15,6 +17,7 @@ from connectors.errors import ConnectorError
 
 if TYPE_CHECKING:
     from bot.store import Store
+    from connectors.ports import Accounting
     from connectors.types import TicketInfo
 
 log = logging.getLogger(__name__)
@@ -34,7 +37,7 @@ class Pollers:
     if TYPE_CHECKING:  # provided by AlertEngine
         store: Store
         hubspot: Any
-        quickbooks: Any
+        accounting: Accounting
 
         async def start_alerting(self) -> float: ...
 
@@ -47,11 +50,11 @@ class Pollers:
         projects: Any
 
     async def poll(self, lease: LeaseCheck | None = None) -> int:
-        """The backstop for webhooks: QuickBooks payments by CDC, HubSpot tickets by creation time."""
+        """The backstop for webhooks: the accounting's payments, HubSpot tickets by creation time."""
         await self.start_alerting()  # what the first polls look back on predates this: owners don't hear of it
         made = 0
         for name, fn in (
-            ("quickbooks", self._poll_payments),
+            (self.accounting.system, self._poll_payments),
             ("hubspot", self._poll_tickets),
             ("hubspot-wins", self._poll_wins),
         ):
@@ -65,10 +68,11 @@ class Pollers:
         return made
 
     async def _poll_payments(self) -> int:
-        cursor = await self.store.get_sync(keys.QBO_PAYMENT_CURSOR)
-        ids, new_cursor = await self.quickbooks.changed_payments(cursor)
+        name = keys.payment_cursor(self.accounting.system)
+        cursor = await self.store.get_sync(name)
+        ids, new_cursor = await self.accounting.changed_payments(cursor)
         made = await self.payments(ids) if ids else 0
-        await self.store.set_sync(keys.QBO_PAYMENT_CURSOR, new_cursor)
+        await self.store.set_sync(name, new_cursor)
         return made
 
     async def _poll_tickets(self) -> int:

@@ -25,6 +25,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.alerts import MAX_ACCOUNTS
+from bot.metrics import WEBHOOK_TO_SLACK_SECONDS
 from bot.models.alerts import COALESCING, AlertPayload
 from bot.store import OutboxRow, Store
 
@@ -170,6 +171,9 @@ class OutboxSender:
             return await self._check(group, channel, started, repr(exc))
         _crash_point("after_post")
         await self.store.mark_sent(ids, channel, response.get("ts"))
+        accepted = time.time()
+        for row in group:
+            WEBHOOK_TO_SLACK_SECONDS.observe(max(0.0, accepted - row.created_at))
         self.sent += 1
         return 1
 

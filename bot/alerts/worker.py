@@ -55,12 +55,14 @@ class LeaseKeeper:
         self.ttl = ttl
         self.clock = clock
         self._renewed = -1e18
+        self.last_asked: float | None = None  # when the store last answered a take-or-renew (held or not)
 
     async def acquire(self) -> bool:
         """Take or renew the lease now; True while held."""
         held = await self.store.acquire_lease(LEASE, self.holder, self.ttl)
+        self.last_asked = self.clock()
         if held:
-            self._renewed = self.clock()
+            self._renewed = self.last_asked
         return held
 
     async def check(self) -> None:
@@ -126,6 +128,8 @@ class AlertWorker:
         self.wake = asyncio.Event()
         self.leader = False
         self._last_poll = 0.0
+        self.running: bool | None = None  # None: run() never started (tests step the worker by hand)
+        self._started = 0.0
 
     async def step(self) -> bool:
         """One round; False when another process holds the lease (or took it during the round)."""
@@ -191,8 +195,28 @@ class AlertWorker:
             await self.snapshotter.stop()
         await self.engine.close()
 
+    def liveness(self) -> str | None:
+        """Why the lease loop is not alive (for /healthz), or None while it is (or was never started).
+
+        The loop asks the store for the lease every tick as a standby and renews it every third of
+        the TTL as the leader: a whole TTL without an answer means it is stuck or cannot reach the store.
+        """
+        if self.running is None:
+            return None
+        if not self.running:
+            return "the alert loop has stopped: restart the process"
+        last = self.lease.last_asked if self.lease.last_asked is not None else self._started
+        silent = self.lease.clock() - last
+        if silent > self.lease.ttl:
+            return (
+                f"the alert loop has not reached the lease for {silent:.0f} s "
+                "(stuck, or the database does not answer): check the database, then restart the process"
+            )
+        return None
+
     async def run(self, stop: asyncio.Event) -> None:
         """Until `stop` is set; a failing round is logged and the loop goes on."""
+        self.running, self._started = True, self.lease.clock()
         try:
             while not stop.is_set():
                 try:
@@ -207,6 +231,7 @@ class AlertWorker:
                 except TimeoutError:
                     pass
         finally:
+            self.running = False
             await self.close()
             if self.leader:
                 await self.store.release_lease(LEASE, self.holder)

@@ -49,7 +49,7 @@ __all__ = [
 
 T = TypeVar("T")
 
-SOURCE_LABELS: Final = {"hubspot": "HubSpot", "asana": "Asana", "quickbooks": "QuickBooks"}
+SOURCE_LABELS: Final = {"hubspot": "HubSpot", "asana": "Asana", "quickbooks": "QuickBooks", "netsuite": "NetSuite"}
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,7 @@ class Section(Generic[T]):
     fetched_at: datetime | None = None
     error: str | None = None
     stale: bool = False
+    pending: bool = False  # still being fetched, delayed by the bot's own rate budget: not a failure
 
     @property
     def ok(self) -> bool:
@@ -131,5 +132,10 @@ class AccountStatus:
 
     @property
     def partial(self) -> bool:
-        """True when at least one source failed (the card says so)."""
+        """True when at least one source failed or is still on its way (the card says so)."""
         return any(s.error for s in self.sections())
+
+    @property
+    def pending(self) -> bool:
+        """True when a section is still on its way (the card completes itself when it lands)."""
+        return any(s.pending for s in self.sections())

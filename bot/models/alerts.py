@@ -7,7 +7,7 @@ them: TypedDicts, so that the stored JSON and the typed value are the same thing
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Final, TypedDict
+from typing import Final, NotRequired, TypedDict
 
 
 class AlertKind(StrEnum):
@@ -46,6 +46,7 @@ class PaymentAlert(TypedDict):
     currency: str
     amount: str
     invoices: list[InvoicePaid]
+    source: NotRequired[str]  # the accounting system: "quickbooks" (when absent) or "netsuite"
 
 
 class EscalationAlert(TypedDict):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Literal
 
-Level = Literal["green", "yellow", "red"]
+Level = Literal["green", "yellow", "red", "unknown"]  # unknown: nothing wrong seen, but a source is missing
 
-LEVEL_EMOJI: Final[dict[str, str]] = {"green": "🟢", "yellow": "🟡", "red": "🔴"}
-LEVEL_RANK: Final[dict[str, int]] = {"green": 0, "yellow": 1, "red": 2}
+LEVEL_EMOJI: Final[dict[str, str]] = {"green": "🟢", "yellow": "🟡", "red": "🔴", "unknown": "⚪"}
+LEVEL_RANK: Final[dict[str, int]] = {"green": 0, "unknown": 0, "yellow": 1, "red": 2}
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class Health:
 
     @property
     def emoji(self) -> str:
-        """🟢, 🟡 or 🔴."""
+        """🟢, 🟡, 🔴, or ⚪ (unknown)."""
         return LEVEL_EMOJI[self.level]
 
     def text(self) -> str:

@@ -23,6 +23,7 @@ class QueryResult:
     status: AccountStatus | None = None
     matches: tuple[DealMatch, ...] = field(default=())
     message: str = ""
+    more: bool = False  # the picker's list was cut: more deals match than it shows
 
 
 @dataclass(frozen=True)

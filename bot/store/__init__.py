@@ -8,14 +8,16 @@ The schema is versioned with Alembic (bot/store/migrations); opening a store mig
 from bot.models.views import Subscription
 from bot.store.alerts import AlertStore
 from bot.store.book import BookStore
-from bot.store.core import CoreStore, async_url
+from bot.store.core import CoreStore
+from bot.store.links import LinkMade, LinkStore
+from bot.store.opening import StoreUnavailable, async_url
 from bot.store.outbox import InboxItem, OutboxRow, OutboxStore
 from bot.store.projects import ProjectStore, ProjectWork
 from bot.store.writeback import WritebackStore
 from connectors.ports import IndexedProject, TokenRecord
 
 
-class Store(CoreStore, AlertStore, OutboxStore, BookStore, WritebackStore, ProjectStore):
+class Store(CoreStore, AlertStore, OutboxStore, BookStore, WritebackStore, ProjectStore, LinkStore):
     """Async access to the accountbot database; create with `await Store.open(url)`.
 
     It implements every store protocol of `connectors.ports` (tokens, cursors, both indexes).
@@ -24,7 +26,9 @@ class Store(CoreStore, AlertStore, OutboxStore, BookStore, WritebackStore, Proje
 
 __all__ = [
     "Store",
+    "StoreUnavailable",
     "IndexedProject",
+    "LinkMade",
     "InboxItem",
     "TokenRecord",
     "OutboxRow",

@@ -12,7 +12,7 @@ import logging
 import random
 import time
 from collections.abc import Iterable
-from typing import Any, Final, Self
+from typing import Any, Self
 
 from sqlalchemy import (
     and_,
@@ -23,10 +23,11 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from bot.store import migrate
+from bot.store.opening import StoreUnavailable, async_url, check_sqlite_folder, create_schema, explain
 from bot.store.schema import (
     ASANA_PROJECT_INDEX,
     CLAIMS,
@@ -40,22 +41,10 @@ from bot.store.schema import (
 )
 from connectors.ports import IndexedProject, TokenRecord
 
+log = logging.getLogger(__name__)
+
 # aiosqlite logs every statement with its parameters at DEBUG: tokens must never reach a log.
 logging.getLogger("aiosqlite").setLevel(logging.INFO)
-
-SCHEMA_LOCK_ID: Final = 0x616363_7462  # "acctb": advisory lock that serialises schema creation
-
-
-def async_url(url: str) -> str:
-    """Map a DATABASE_URL (sqlite:///x.db, postgresql://...) to its async driver URL."""
-    if url.startswith("sqlite+") or url.startswith("postgresql+"):
-        return url
-    if url.startswith("sqlite:"):
-        return "sqlite+aiosqlite:" + url[len("sqlite:") :]
-    for prefix in ("postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+asyncpg://" + url[len(prefix) :]
-    raise ValueError(f"DATABASE_URL must start with sqlite:/// or postgresql://, not {url.split(':', 1)[0]!r}")
 
 
 class CoreStore:
@@ -71,6 +60,7 @@ class CoreStore:
     async def open(cls, url: str, *, schema: str | None = None) -> Self:
         """Connect and create the schema if needed (safe when many processes start at once)."""
         aurl = async_url(url)
+        check_sqlite_folder(url)
         kwargs: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
         if aurl.startswith("sqlite"):
             kwargs["connect_args"] = {"timeout": 30}
@@ -78,29 +68,28 @@ class CoreStore:
             kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
         engine = create_async_engine(aurl, **kwargs)
         store = cls(engine, schema)
-        await store._create_schema()
+        try:
+            await store._create_schema()
+        except (DBAPIError, OSError, TimeoutError) as exc:
+            await engine.dispose()
+            raise StoreUnavailable(explain(url, exc)) from exc
+        log.info("database %s: schema %s", make_url(url).render_as_string(hide_password=True), store.migrated)
         return store
 
     async def _create_schema(self) -> None:
-        """Create or upgrade the schema (Alembic), one process at a time."""
-        if self.dialect == "postgresql":
-            async with self.engine.begin() as conn:
-                # Serialise concurrent starts: the lock is released at commit.
-                await conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": SCHEMA_LOCK_ID})
-                if self.schema:
-                    await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
-                self.migrated = await conn.run_sync(migrate.upgrade)
-            return
-        for attempt in range(10):
-            try:
-                async with self.engine.begin() as conn:
-                    await conn.execute(text("PRAGMA journal_mode=WAL"))
-                    self.migrated = await conn.run_sync(migrate.upgrade)
-                return
-            except (OperationalError, ProgrammingError) as exc:  # another process won the race
-                if "already exists" not in str(exc) and "locked" not in str(exc) or attempt == 9:
-                    raise
-                await asyncio.sleep(0.05 * (attempt + 1))
+        """Create or upgrade the schema (Alembic), one process at a time, and one store at a time in a process."""
+        self.migrated = await create_schema(self.engine, self.schema)
+
+    async def ping(self, timeout: float = 5.0) -> str | None:
+        """None when the database answers a trivial query within `timeout`; else why not, in one line."""
+        try:
+            async with asyncio.timeout(timeout), self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except TimeoutError:
+            return f"the database does not answer within {timeout:g} s: check it (DATABASE_URL)"
+        except (DBAPIError, OSError) as exc:
+            return f"the database does not answer: {explain(str(self.engine.url), exc)}"
+        return None
 
     async def close(self) -> None:
         """Dispose of the connection pool."""
@@ -276,14 +265,14 @@ class CoreStore:
         else:
             # the dialects' inserts share on_conflict_do_update, not a type
             from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
+        stmt = upsert(t)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[t.c.realm_id, t.c.invoice_id],
+            set_={"deal_id": stmt.excluded.deal_id, "last_updated": stmt.excluded.last_updated},
+        )
         async with self.engine.begin() as conn:
-            for chunk in _chunks(rows, 500):
-                stmt = upsert(t).values(chunk)
-                stmt = stmt.on_conflict_do_update(
-                    index_elements=[t.c.realm_id, t.c.invoice_id],
-                    set_={"deal_id": stmt.excluded.deal_id, "last_updated": stmt.excluded.last_updated},
-                )
-                await conn.execute(stmt)
+            for chunk in _chunks(rows, 500):  # one compiled statement, executed many times (batched by the driver)
+                await conn.execute(stmt, chunk)
 
     async def delete_invoices(self, realm_id: str, invoice_ids: Iterable[str]) -> None:
         """Forget invoices deleted in QuickBooks."""

@@ -231,6 +231,9 @@ class OutboxStore:
                     select(t.c.last_error, func.count()).where(t.c.status == "failed").group_by(t.c.last_error)
                 )
             ).all()
+            oldest_pending = (
+                await conn.execute(select(func.min(t.c.created_at)).where(t.c.status == "pending"))
+            ).scalar_one()
         return {
             "pending": counts.get("pending", 0),
             "sending": counts.get("sending", 0),
@@ -238,6 +241,7 @@ class OutboxStore:
             "failed": counts.get("failed", 0),
             "overdue": overdue[0],
             "oldest_overdue_seconds": round(now - overdue[1], 1) if overdue[1] is not None else None,
+            "oldest_pending_seconds": round(now - oldest_pending, 1) if oldest_pending is not None else None,
             "stuck": stuck,
             "unverifiable": {str(error): n for error, n in checking},
             "sent_unverified_7d": unverified,

@@ -199,6 +199,25 @@ class DeliveryProject(Base):
     updated_at: Mapped[float] = mapped_column(Float)
 
 
+class LinkRecord(Base):
+    """A link the bot made from `/account unlinked`: who joined what to which deal, and when.
+
+    kind: project (the deal ID written into an Asana project), invoice (into a QuickBooks
+    invoice), created (a delivery project made from the template). The unique key makes a
+    second click on the same button write nothing more.
+    """
+
+    __tablename__ = "link_history"
+    __table_args__ = (UniqueConstraint("kind", "target_id", "deal_id", name="uq_link_history_target"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    target_id: Mapped[str] = mapped_column(String(64))
+    target_name: Mapped[str] = mapped_column(Text, default="")
+    deal_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(String(64))
+    at: Mapped[float] = mapped_column(Float)
+
+
 def _table(model: type[Base]) -> Table:
     """The model's Core table: declarative `__table__` is typed as a bare FromClause."""
     table = model.__table__
@@ -221,3 +240,4 @@ SNAPSHOTS: Final = _table(Snapshot)
 REP_PREFS: Final = _table(RepPrefs)
 DEAL_WRITEBACK: Final = _table(DealWriteback)
 DELIVERY_PROJECTS: Final = _table(DeliveryProject)
+LINK_HISTORY: Final = _table(LinkRecord)

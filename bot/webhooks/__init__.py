@@ -7,11 +7,12 @@ contain a secret or a computed signature.
 """
 
 from bot.webhooks.asana import asana_handshake, asana_signature, parse_asana, verify_asana
-from bot.webhooks.common import Signal, Source, WebhookRejected
+from bot.webhooks.common import WEBHOOK_SOURCES, Signal, Source, WebhookRejected
 from bot.webhooks.hubspot import hubspot_signature_v3, parse_hubspot, public_uri, verify_hubspot_v3
 from bot.webhooks.quickbooks import parse_quickbooks, quickbooks_signature, verify_quickbooks
 
 __all__ = [
+    "WEBHOOK_SOURCES",
     "Signal",
     "Source",
     "WebhookRejected",

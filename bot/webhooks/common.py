@@ -7,9 +7,10 @@ import hmac
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 Source = Literal["quickbooks", "hubspot", "asana"]
+WEBHOOK_SOURCES: Final[tuple[Source, ...]] = ("quickbooks", "hubspot", "asana")  # NetSuite has no webhooks
 
 
 class WebhookRejected(Exception):

@@ -38,10 +38,18 @@ from connectors.asana.derive import (
     track_owner,
 )
 from connectors.asana.hooks import AsanaWebhookApi
+from connectors.asana.review import AsanaProjectReview
 from connectors.asana.templates import AsanaTemplates
-from connectors.errors import ConfigError, ConnectorError, NotFoundError, UnavailableError, error_for_status
+from connectors.errors import (
+    ConfigError,
+    ConnectorError,
+    NotFoundError,
+    UnavailableError,
+    error_for_status,
+    unreachable,
+)
 from connectors.ports import AsanaStore, BudgetFactory, IndexedProject
-from connectors.runtime import Policy, Runner, local_budget
+from connectors.runtime import FIRST_BUILD_WAIT, Policy, Runner, join_first_build, local_budget, shared_task
 from connectors.types import Change, Delivery, Person
 
 log = logging.getLogger(__name__)
@@ -68,7 +76,7 @@ def classify(exc: BaseException) -> ConnectorError | None:
         status = exc.status or 0
         return error_for_status(SYSTEM, status, f"HTTP {status}: {_error_message(exc)}", _retry_after(exc))
     if isinstance(exc, (urllib3.exceptions.HTTPError, OSError)):
-        return UnavailableError(SYSTEM, f"{type(exc).__name__}: {exc}")
+        return UnavailableError(SYSTEM, unreachable("Asana", exc))
     return None
 
 
@@ -94,7 +102,7 @@ class Events:
     resynced: bool
 
 
-class AsanaConnector(AsanaWebhookApi, AsanaTemplates):
+class AsanaConnector(AsanaWebhookApi, AsanaTemplates, AsanaProjectReview):
     """Delivery status of a deal from its Asana project; knows nothing of Slack."""
 
     def __init__(
@@ -115,6 +123,7 @@ class AsanaConnector(AsanaWebhookApi, AsanaTemplates):
         budgets: BudgetFactory = local_budget,  # shared by several replicas when the host says so
         clock: Callable[[], float] = time.monotonic,
         utcnow: Callable[[], datetime] = lambda: datetime.now(UTC),
+        first_build_wait: float = FIRST_BUILD_WAIT,
     ) -> None:
         if not 1 <= page_size <= 100:
             raise ConfigError(SYSTEM, "page_size must be between 1 and 100")
@@ -125,6 +134,7 @@ class AsanaConnector(AsanaWebhookApi, AsanaTemplates):
         self.miss_refresh_interval = miss_refresh_interval
         self.page_size = page_size
         self.story_concurrency = story_concurrency
+        self.first_build_wait = first_build_wait  # how long a card waits for the index's first build
         self._clock = clock
         self._utcnow = utcnow
         config = asana.Configuration()
@@ -152,6 +162,7 @@ class AsanaConnector(AsanaWebhookApi, AsanaTemplates):
         )
         self._refresh: asyncio.Future[int] | None = None
         self._last_scan: float | None = None  # when the last scan started (clock)
+        self._fresh_until = float("-inf")  # (clock) until then the index is known fresh: no store read per card
         self._stories_cache: LRUCache[tuple[str, str], list[dict[str, Any]]] = LRUCache(maxsize=20000)
 
     def close(self) -> None:
@@ -203,11 +214,18 @@ class AsanaConnector(AsanaWebhookApi, AsanaTemplates):
         """Scan every project of the workspace (archived too) and store those carrying a deal ID."""
         return await asyncio.shield(self._start_refresh())
 
+    async def warm_index(self) -> int | None:
+        """At start-up: scan unless the stored index is fresh; projects indexed, None when it was fresh."""
+        age = await self.store.asana_index_age(self.workspace_gid)
+        if age is not None and age <= self.index_max_age:
+            return None
+        return await self.refresh_index()
+
     def _start_refresh(self) -> asyncio.Future[int]:
         """The scan in flight, or a new one: concurrent refreshes coalesce into one."""
         if self._refresh is None or self._refresh.done():
             self._last_scan = self._clock()
-            self._refresh = asyncio.ensure_future(self._scan())
+            self._refresh = shared_task(self._scan())
             self._refresh.add_done_callback(_consume)
         return self._refresh
 
@@ -221,6 +239,7 @@ class AsanaConnector(AsanaWebhookApi, AsanaTemplates):
                     IndexedProject(project["gid"], deal, project.get("name") or "", bool(project.get("archived")), 0.0)
                 )
         await self.store.replace_asana_index(self.workspace_gid, entries)
+        self._fresh_until = self._clock() + self.index_max_age
         if projects and not entries:
             log.warning("asana: none of %d projects has a %r custom field with a value", len(projects), self.deal_field)
         return len(entries)
@@ -240,14 +259,21 @@ class AsanaConnector(AsanaWebhookApi, AsanaTemplates):
         """Put a project the bot made or linked into the index at once (the next card finds it)."""
         await self.store.add_asana_project(self.workspace_gid, IndexedProject(project_gid, deal_id, name, False, 0.0))
 
-    async def find_project(self, deal_id: str) -> IndexedProject | None:
-        """The project carrying `deal_id` (unarchived first), from the index; a miss refreshes it."""
+    async def find_project(self, deal_id: str, *, patient: bool = False) -> IndexedProject | None:
+        """The project carrying `deal_id` (unarchived first), from the index; a miss refreshes it.
+
+        A never-built index is built first; a card waits for that only `first_build_wait` (IndexBuilding),
+        a `patient` caller (making a project) as long as it takes."""
         deal_id = deal_id.strip()
-        age = await self.store.asana_index_age(self.workspace_gid)
-        if age is None:
-            await self.refresh_index()
-        elif age > self.index_max_age:
-            self._start_refresh()  # stale: refresh in the background, answer from the index now
+        if self._clock() >= self._fresh_until:
+            age = await self.store.asana_index_age(self.workspace_gid)
+            if age is None:
+                wait = None if patient else self.first_build_wait
+                await join_first_build(self.refresh_index(), SYSTEM, "project", wait)
+            elif age > self.index_max_age:
+                self._start_refresh()  # stale: refresh in the background, answer from the index now
+            else:
+                self._fresh_until = self._clock() + self.index_max_age - age
         found = await self.store.asana_projects_for(self.workspace_gid, deal_id)
         if not found and await self._refresh_on_miss():
             found = await self.store.asana_projects_for(self.workspace_gid, deal_id)

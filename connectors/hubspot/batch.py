@@ -60,6 +60,8 @@ class AccountBatch:
 
         def _record_url(self, object_type_id: str, record_id: str) -> str | None: ...
 
+        def remember_companies(self, names: dict[str, str]) -> None: ...
+
     async def accounts(self, deal_ids: Sequence[str]) -> dict[str, AccountFacts]:
         """AccountFacts per given deal id, as get_deal / open_escalations / last_communication would say.
 
@@ -105,6 +107,15 @@ class AccountBatch:
             )
         return briefs
 
+    async def company_names(self, deal_ids: Sequence[str]) -> dict[str, str]:
+        """Deal id -> its primary company's name (deals without a company left out): 2 calls per 100 deals."""
+        ids = list(dict.fromkeys(deal_ids))
+        links = await self._association_links("deals", ids, "companies")
+        primary = {d: primary_company_v4(links.get(d, [])) for d in ids}
+        companies = await self._batch_read("companies", {c for c in primary.values() if c}, ["name"])
+        names = {str(c.id): (c.properties or {}).get("name") or "" for c in companies}
+        return {d: names[c] for d, c in primary.items() if c and names.get(c)}
+
     async def _account_chunk(self, deal_ids: list[str]) -> dict[str, AccountFacts]:
         """One chunk of ≤ 100 deals: the deals and their links, then the linked records, then the facts."""
         deals, deal_stages, ticket_stages, owners, *links = await gather_all(
@@ -125,6 +136,7 @@ class AccountBatch:
             *(self._batch_read(t, wanted[t], COMM_READ_PROPERTIES[t]) for t in COMM_PROPERTIES),
         )
         names = {str(c.id): (c.properties or {}).get("name") or None for c in company_objs}
+        self.remember_companies({i: n for i, n in names.items() if n})
         records = {t: _by_id(objs) for t, objs in zip(("tickets", *COMM_PROPERTIES), (tickets, *engagements))}
 
         def linked(deal_id: str, object_type: str) -> list[Any]:

@@ -123,6 +123,38 @@ class BookQuery:
             )
         return out
 
+    async def won_deals(self, closed_since: date, *, limit: int = 10000) -> list[DealMatch]:
+        """Deals in a won stage (any pipeline) closed on or after `closed_since`, newest close first (paged)."""
+        stages = await self._stages("deals")
+        won_ids, _ = _stage_ids(stages, 1.0)
+        if not won_ids:
+            return []
+        groups = [
+            {
+                "filters": [
+                    {"propertyName": "dealstage", "operator": "IN", "values": won_ids},
+                    {"propertyName": "closedate", "operator": "GTE", "value": str(_millis(closed_since))},
+                ]
+            }
+        ]
+        out = []
+        for deal in await self._search_deals(groups, limit):
+            props = deal.properties or {}
+            stage = find_stage(stages, props.get("pipeline"), props.get("dealstage"))
+            if stage is None or not is_won(stage):
+                continue  # a stage id shared by pipelines that mean different things by it
+            out.append(
+                DealMatch(
+                    str(deal.id),
+                    props.get("dealname") or f"Deal {deal.id}",
+                    stage.label,
+                    to_decimal(props.get("amount")),
+                    to_date(props.get("closedate")),
+                    currency=props.get("deal_currency_code") or None,
+                )
+            )
+        return out
+
     async def deals_won_since(self, since: datetime, *, limit: int = 500) -> list[str]:
         """Ids of deals that entered a won stage (isClosed, probability 1.0, any pipeline) at or after `since`.
 

@@ -19,6 +19,7 @@ from urllib3.util.retry import Retry
 from connectors.errors import ConfigError, NotFoundError
 from connectors.hubspot.batch import AccountBatch
 from connectors.hubspot.book import BookQuery
+from connectors.hubspot.deal import DealReads
 from connectors.hubspot.lookups import CachedLookups
 from connectors.hubspot.properties import DealWrites
 from connectors.hubspot.reads import PagedReads
@@ -50,6 +51,7 @@ from connectors.hubspot.records import (
     to_decimal,
 )
 from connectors.hubspot.records import gather_all as _all
+from connectors.hubspot.similar import SimilarNames
 from connectors.hubspot.tickets import TicketFeed
 from connectors.ports import BudgetFactory
 from connectors.runtime import Policy, Runner, local_budget
@@ -58,7 +60,9 @@ from connectors.types import Communication, Deal, DealMatch, Escalation
 log = logging.getLogger(__name__)
 
 
-class HubSpotConnector(TicketFeed, BookQuery, AccountBatch, CachedLookups, PagedReads, DealWrites):
+class HubSpotConnector(
+    TicketFeed, BookQuery, AccountBatch, CachedLookups, PagedReads, DealReads, SimilarNames, DealWrites
+):
     """Deals, escalations and communications of one HubSpot portal."""
 
     system = SYSTEM
@@ -117,6 +121,7 @@ class HubSpotConnector(TicketFeed, BookQuery, AccountBatch, CachedLookups, Paged
         )
         self._cache: dict[tuple, tuple[float, Any]] = {}
         self._locks: dict[tuple, asyncio.Lock] = {}
+        self._init_deal_reads(cache_ttl)
 
     @property
     def calls(self) -> int:
@@ -180,6 +185,7 @@ class HubSpotConnector(TicketFeed, BookQuery, AccountBatch, CachedLookups, Paged
             self._stages("deals"),
         )
         company_names = {c.id: (c.properties or {}).get("name") or "" for c in companies}
+        self.remember_companies(company_names)
         if on_likely is not None and company_names:
             _announce_leader(text, deals, on_likely)
         by_company = await self._associated("companies", list(company_names), "deals")
@@ -214,19 +220,8 @@ class HubSpotConnector(TicketFeed, BookQuery, AccountBatch, CachedLookups, Paged
     async def get_deal(self, deal_id: str) -> Deal:
         """The deal with its stage resolved through pipeline metadata, owner and company."""
         deal_id = check_id(deal_id)
-        obj, stages, owners = await _all(
-            self.runner.call(
-                self._objects.get_by_id,
-                "deals",
-                deal_id,
-                properties=DEAL_PROPERTIES,
-                associations=["companies"],
-                archived=False,
-                _request_timeout=self._timeout,
-            ),
-            self._stages("deals"),
-            self._owners_or_empty(),
-        )
+        record, stages, owners = await _all(self._deal_record(deal_id), self._stages("deals"), self._owners_or_empty())
+        obj = record.obj
         stage = await self._deal_stage(obj, stages)
         company_name, owner = await _all(
             self._company_name(primary_company(obj)),
@@ -237,18 +232,17 @@ class HubSpotConnector(TicketFeed, BookQuery, AccountBatch, CachedLookups, Paged
     async def open_escalations(self, deal_id: str) -> list[Escalation]:
         """Tickets on the deal whose stage metadata says ticketState OPEN, most urgent then newest first."""
         deal_id = check_id(deal_id)
-        links, stages = await _all(self._associated("deals", [deal_id], "tickets"), self._stages("tickets"))
-        tickets = await self._batch_read("tickets", links.get(deal_id, []), TICKET_PROPERTIES)
+        record, stages = await _all(self._deal_record(deal_id), self._stages("tickets"))
+        tickets = await self._batch_read("tickets", await self._linked_ids(record, "tickets"), TICKET_PROPERTIES)
         return await self._open_escalations_of(tickets, stages)
 
     async def last_communication(self, deal_id: str) -> Communication | None:
         """The newest email, call or meeting on the deal, or note the bot logged as client communication."""
         deal_id = check_id(deal_id)
         types = list(COMM_PROPERTIES)
-        *links, owners = await _all(*(self._associated("deals", [deal_id], t) for t in types), self._owners_or_empty())
-        reads = await _all(
-            *(self._batch_read(t, l.get(deal_id, []), COMM_READ_PROPERTIES[t]) for t, l in zip(types, links))
-        )
+        record, owners = await _all(self._deal_record(deal_id), self._owners_or_empty())
+        links = await _all(*(self._linked_ids(record, t) for t in types))
+        reads = await _all(*(self._batch_read(t, ids, COMM_READ_PROPERTIES[t]) for t, ids in zip(types, links)))
         return latest_communication(((t, o) for t, objs in zip(types, reads) for o in objs), owners)
 
     async def log_communication(

@@ -37,6 +37,8 @@ class CachedLookups:
         _pipelines_api: Any
         _owners_api: Any
 
+        def known_company(self, company_id: str) -> str | None: ...
+
     async def _cached(self, key: tuple, load: Callable[[], Awaitable[T]], refresh: bool = False) -> T:
         """A TTL cache with single flight; `refresh` reloads unless the entry is under a minute old."""
         async with self._locks.setdefault(key, asyncio.Lock()):
@@ -116,6 +118,9 @@ class CachedLookups:
     async def _company_name(self, company_id: str | None) -> str | None:
         if not company_id:
             return None
+        known = self.known_company(company_id)
+        if known:
+            return known
         try:
             company = await self.runner.call(
                 self._objects.get_by_id,

@@ -25,6 +25,7 @@ from connectors.errors import (
     Refused,
     UnavailableError,
     error_for_status,
+    unreachable,
 )
 from connectors.types import Communication, CommunicationKind, Deal, Escalation, Person
 
@@ -123,7 +124,7 @@ def classify(exc: BaseException) -> ConnectorError | None:
             return Refused(SYSTEM, error_message(exc), details)
         return error_for_status(SYSTEM, status, error_message(exc), retry_after_of(exc))
     if isinstance(exc, (urllib3.exceptions.HTTPError, OSError)):  # MaxRetryError, timeouts, resets
-        return UnavailableError(SYSTEM, f"cannot reach HubSpot ({type(exc).__name__}: {exc})")
+        return UnavailableError(SYSTEM, unreachable("HubSpot", exc))
     if isinstance(exc, (ValueError, TypeError)):  # a response the SDK could not read
         return ConnectorError(SYSTEM, f"unexpected response: {exc}")
     return None

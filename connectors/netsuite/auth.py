@@ -11,11 +11,13 @@ from typing import Any
 from authlib.oauth1 import ClientAuth
 from authlib.oauth1.rfc5849.signature import generate_signature_base_string
 from authlib.oauth1.rfc5849.util import escape
+from yarl import URL
 
 from connectors.errors import ConfigError
 
 SYSTEM = "netsuite"
 HMAC_SHA256 = "HMAC-SHA256"  # NetSuite accepts only this method (HMAC-SHA1 is gone since 2023.1)
+HOST_SUFFIX = ".suitetalk.api.netsuite.com"
 _ACCOUNT = re.compile(r"^[A-Za-z0-9]+(?:[_-][A-Za-z0-9]+)?$")
 
 
@@ -44,6 +46,24 @@ def host_label(account_id: str) -> str:
 def default_base_url(account_id: str) -> str:
     """https://{account}.suitetalk.api.netsuite.com (Oracle: better read it from Company Information)."""
     return f"https://{host_label(account_id)}.suitetalk.api.netsuite.com"
+
+
+def check_host(account_id: str, base_url: str) -> None:
+    """ConfigError when NETSUITE_BASE_URL is another account's SuiteTalk host than NETSUITE_ACCOUNT_ID's.
+
+    NetSuite signs the realm (1234567_SB1) and routes on the host (1234567-sb1...): the two must
+    name one account, or every request is refused as INVALID_LOGIN.
+    """
+    host = URL(base_url).host or ""
+    if host.endswith(HOST_SUFFIX):
+        label = host[: -len(HOST_SUFFIX)]
+        if label != host_label(account_id):
+            raise ConfigError(
+                SYSTEM,
+                f"NETSUITE_BASE_URL {base_url!r} is account {label.upper().replace('-', '_')}'s host but "
+                f"NETSUITE_ACCOUNT_ID is {account_id!r}: take both from Setup > Company > Company Information "
+                f"(the host would be {host_label(account_id)}{HOST_SUFFIX})",
+            )
 
 
 def default_app_url(account_id: str) -> str:

@@ -18,7 +18,7 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from connectors.errors import ConfigError, ConnectorError, NotFoundError, RateLimitedError, UnavailableError
-from connectors.netsuite.auth import SYSTEM, Signer, check_account, default_base_url
+from connectors.netsuite.auth import SYSTEM, Signer, check_account, check_host, default_base_url
 from connectors.netsuite.errors import NetSuiteError, classify
 
 T = TypeVar("T")
@@ -92,6 +92,7 @@ class NetSuiteClient:
         self.base_url = (base_url or default_base_url(self.account_id)).rstrip("/")
         if not self.base_url.startswith(("https://", "http://")):
             raise ConfigError(SYSTEM, f"NETSUITE_BASE_URL {self.base_url!r} is not an http(s) URL")
+        check_host(self.account_id, self.base_url)
         self.signer = Signer(self.account_id, consumer_key, consumer_secret, token_id, token_secret)
         self.concurrency = concurrency
         self.policy = policy
@@ -99,6 +100,7 @@ class NetSuiteClient:
         self._session: aiohttp.ClientSession | None = None
         self.calls = 0
         self.retries = 0
+        self.rate_limited = 0  # 429 answers, for /metrics
         self.in_flight = 0
         self.last_ok: float | None = None
         self.last_error: str | None = None
@@ -203,6 +205,8 @@ class NetSuiteClient:
             if failure is None:
                 self._mark_ok()
                 return answer
+            if isinstance(failure, RateLimitedError):
+                self.rate_limited += 1
             wait = self._wait(failure, attempt)
             if wait is None or loop.time() + wait > deadline:
                 self._mark_failed(failure)

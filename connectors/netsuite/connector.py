@@ -3,8 +3,10 @@ through NextTransactionLineLink, and a payment poller on lastmodifieddate with a
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -14,8 +16,9 @@ from connectors.netsuite import queries
 from connectors.netsuite.auth import SYSTEM, default_app_url
 from connectors.netsuite.client import NetSuiteClient, gather_all
 from connectors.netsuite.errors import NetSuiteError
+from connectors.netsuite.links import InvoiceLinks
 from connectors.netsuite.money import InvoiceRow, PaymentLink, applications, id_key, summarise
-from connectors.netsuite.types import UnlinkedInvoice
+from connectors.ports import NetSuiteStore
 from connectors.types import Money, PaymentApplication
 
 log = logging.getLogger(__name__)
@@ -24,7 +27,7 @@ IN_CHUNK = 500  # values per IN (...) list (Oracle allows 1000)
 LOOKBACK = timedelta(minutes=15)  # lastmodifieddate's zone and precision are uncertain: re-read this far back
 
 
-class NetSuiteConnector:
+class NetSuiteConnector(InvoiceLinks):
     """A deal's invoices and payments in one NetSuite account (ACCOUNTING=netsuite)."""
 
     system = SYSTEM
@@ -36,8 +39,10 @@ class NetSuiteConnector:
         deal_field: str = DEAL_FIELD,
         app_url: str | None = None,
         lookback: timedelta = LOOKBACK,
+        store: NetSuiteStore | None = None,
     ) -> None:
         self.client = client
+        self.store = store  # the deal -> invoices index the book reads (SuiteQL itself needs none)
         self.deal_field = queries.check_field(deal_field)
         self.app_url = app_url if app_url is not None else default_app_url(client.account_id)
         self.lookback = lookback
@@ -66,13 +71,68 @@ class NetSuiteConnector:
     def __repr__(self) -> str:
         return f"<NetSuiteConnector {self.client!r} deal_field={self.deal_field}>"
 
+    @property
+    def company(self) -> str:
+        """`netsuite:{account id}`: payment events and the store's invoice index are keyed by it."""
+        return f"{SYSTEM}:{self.client.account_id}"
+
     def health(self) -> dict[str, object]:
         """The client's health (see NetSuiteClient.health)."""
         return self.client.health()
 
+    async def probe(self) -> None:
+        """One cheap query that also proves the deal field exists (doctor's auth check)."""
+        await self.linked_invoice_count()
+
     async def close(self) -> None:
         """Close the HTTP session."""
         await self.client.close()
+
+    async def aclose(self) -> None:
+        """close(), for the Accounting interface."""
+        await self.close()
+
+    async def sync_index(self) -> int:
+        """Every invoice carrying a deal ID into the store's index (a full scan, every page); how many.
+
+        The card needs no index (SuiteQL filters on the deal field); the book and the daily
+        round read it to know which deals have invoices. Invoices gone or unlinked since are dropped.
+        """
+        if self.store is None:
+            return 0
+        return len(await self._scan_linked())
+
+    async def _scan_linked(self) -> list[tuple[str, str | None, str]]:
+        """(invoice id, deal ID, lastmodifieddate) of every invoice carrying a deal ID; the index replaced by them."""
+        rows = await self._rows(queries.linked_invoices(self.deal_field))
+        entries = [(str(r["id"]), str(r.get("deal") or "").strip() or None, str(r.get("modified") or "")) for r in rows]
+        if self.store is not None:
+            gone = await self.store.indexed_invoice_ids(self.company) - {invoice_id for invoice_id, _, _ in entries}
+            await self.store.delete_invoices(self.company, gone)
+            await self.store.upsert_invoices(self.company, entries)
+            await self.store.set_sync(self._index_name, str(time.time()))
+        return entries
+
+    async def index_age(self) -> float | None:
+        """Seconds since the last full scan into the index, or None if never."""
+        raw = await self.store.get_sync(self._index_name) if self.store is not None else None
+        try:
+            return max(0.0, time.time() - float(raw)) if raw else None
+        except ValueError:
+            return None
+
+    @property
+    def _index_name(self) -> str:
+        return f"{self.company}:index"
+
+    async def _remember(self, entries: Sequence[tuple[str, str | None]]) -> None:
+        """What a read or a link repair saw goes into the index too; the money never waits on a failing store."""
+        if self.store is None or not entries:
+            return
+        try:
+            await self.store.upsert_invoices(self.company, [(iid, deal, "") for iid, deal in entries])
+        except Exception:  # the store's own error types are not the connector's to know
+            log.warning("NetSuite invoices could not be written to the index; the next scan will", exc_info=True)
 
     # -- queries --------------------------------------------------------------------------
 
@@ -128,8 +188,14 @@ class NetSuiteConnector:
         if not wanted:
             return {}
         invoices = await self._invoices_of(wanted)
-        links = await self._links_into([inv.id for inv in invoices]) if invoices else []
-        currencies = await self.currencies(inv.currency_id for inv in invoices) if invoices else {}
+        if not invoices:
+            return dict.fromkeys(wanted)
+        # the payments, the currency codes (read once) and the index write at the same time
+        links, currencies, _ = await asyncio.gather(
+            self._links_into([inv.id for inv in invoices]),
+            self.currencies(inv.currency_id for inv in invoices),
+            self._remember([(inv.id, inv.deal_id) for inv in invoices]),
+        )
         by_deal: dict[str, list[InvoiceRow]] = {}
         for inv in invoices:
             by_deal.setdefault(inv.deal_id or "", []).append(inv)
@@ -153,6 +219,27 @@ class NetSuiteConnector:
         return int(rows[0].get("invoices") or 0) if rows else 0
 
     # -- alert sources --------------------------------------------------------------------
+
+    async def payment_applications_many(self, payment_ids: Sequence[str]) -> dict[str, list[PaymentApplication]]:
+        """payment_applications() for many payments in a few `IN (...)` queries; unknown ids left out."""
+        wanted = sorted({str(p).strip() for p in payment_ids if str(p).strip().isdigit()}, key=id_key)
+        if not wanted:
+            return {}
+        links = [PaymentLink.of(r) for r in await self._chunked(queries.applications_of_many, wanted)]
+        invoice_ids = sorted({link.invoice_id for link in links}, key=id_key)
+        invoices = (
+            [
+                InvoiceRow.of(r)
+                for r in await self._chunked(lambda chunk: queries.invoices_by_id(self.deal_field, chunk), invoice_ids)
+            ]
+            if invoice_ids
+            else []
+        )
+        currencies = await self.currencies(inv.currency_id for inv in invoices) if invoices else {}
+        by_payment: dict[str, list[PaymentLink]] = {}
+        for link in links:
+            by_payment.setdefault(link.payment_id, []).append(link)
+        return {pid: applications(mine, invoices, currencies) for pid, mine in by_payment.items()}
 
     async def payment_applications(self, payment_id: str) -> list[PaymentApplication]:
         """What the payment paid into each invoice carrying a deal ID; [] for an unknown payment."""
@@ -195,33 +282,6 @@ class NetSuiteConnector:
     async def _changed_since(self, at: str | None) -> list[tuple[str, str]]:
         since = _shift(at, -self.lookback) if at else None
         return [(str(r["id"]), str(r.get("modified") or "")) for r in await self._rows(queries.payments_changed(since))]
-
-    # -- link repair ----------------------------------------------------------------------
-
-    async def invoices_without_deal(self, since: date) -> list[UnlinkedInvoice]:
-        """Invoices dated `since` or later whose deal field is empty, every page."""
-        rows = [InvoiceRow.of(r) for r in await self._rows(queries.invoices_without_deal(self.deal_field, since))]
-        currencies = await self.currencies(r.currency_id for r in rows) if rows else {}
-        return [
-            UnlinkedInvoice(
-                id=r.id,
-                doc_number=r.tranid,
-                txn_date=r.trandate,
-                due_on=r.duedate,
-                total=r.total,
-                balance=r.unpaid,
-                currency=currencies.get(r.currency_id, r.currency_id),
-                customer_id=r.entity_id,
-                customer_name=r.customer,
-                url=f"{self.app_url}/app/accounting/transactions/custinvc.nl?id={r.id}",
-            )
-            for r in rows
-        ]
-
-    async def set_deal(self, invoice_id: str, deal_id: str | None) -> None:
-        """Write (or clear, with None) the invoice's deal field by PATCH; NotFoundError for no such invoice."""
-        value = (deal_id or "").strip()  # an empty string clears a text field
-        await self.client.patch_invoice(invoice_id, {self.deal_field: value})
 
 
 class _Cursor:

@@ -91,7 +91,9 @@ def _status_message(status: int, code: str, detail: str) -> str:
     if status == 429:
         return (
             "NetSuite's concurrency limit is reached (429 Too Many Requests; the limit is per account, "
-            "shared by every integration)"
+            "shared by every integration): set NETSUITE_CONCURRENCY below the account's limit minus what "
+            "the other integrations use (Setup > Integration > Integration Management > Integration "
+            "Governance shows both)"
         )
     if status >= 500:
         return f"NetSuite answered {status}: {detail or 'server error'}"

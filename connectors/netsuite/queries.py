@@ -94,6 +94,23 @@ def applications_of(payment_id: str) -> str:
     )
 
 
+def applications_of_many(payment_ids: Iterable[str]) -> str:
+    """What each of these payments applied to each invoice."""
+    return (
+        f"SELECT {LINK_COLUMNS} FROM transaction p JOIN NextTransactionLineLink l ON l.nextdoc = p.id "
+        f"WHERE p.type = 'CustPymt' AND l.linktype = 'Payment' AND p.id IN ({ids(payment_ids)}) "
+        "ORDER BY p.id"
+    )
+
+
+def linked_invoices(field: str) -> str:
+    """Every invoice carrying a deal ID: (id, deal, lastmodifieddate) for the store's index."""
+    return (
+        f"SELECT t.id, t.{field} AS deal, TO_CHAR(t.lastmodifieddate, {MOMENT}) AS modified FROM transaction t "
+        f"WHERE t.type = 'CustInvc' AND t.{field} IS NOT NULL ORDER BY t.id"
+    )
+
+
 def payments_changed(since: str | None) -> str:
     """Payments by lastmodifieddate (to the second, in NetSuite's zone), oldest first."""
     bound = f" AND t.lastmodifieddate >= {to_date(since)}" if since else ""
@@ -123,3 +140,22 @@ def invoices_without_deal(field: str, since: date) -> str:
 def linked_invoice_count(field: str) -> str:
     """How many invoices carry a deal ID at all."""
     return f"SELECT COUNT(*) AS invoices FROM transaction t WHERE t.type = 'CustInvc' AND t.{field} IS NOT NULL"
+
+
+def invoices_since(field: str, since: date) -> str:
+    """Invoices dated `since` or later, with or without a deal ID (link repair's window)."""
+    return (
+        f"SELECT {INVOICE_COLUMNS.format(day=DAY, field=field)} FROM transaction t "
+        f"WHERE t.type = 'CustInvc' AND t.trandate >= {to_date(since.isoformat())} ORDER BY t.id"
+    )
+
+
+def invoices_of_customers(field: str, customer_ids: Iterable[str]) -> str:
+    """Every invoice of these customers (entity internal ids), whatever its date."""
+    return (
+        f"SELECT {INVOICE_COLUMNS.format(day=DAY, field=field)} FROM transaction t "
+        f"WHERE t.type = 'CustInvc' AND t.entity IN ({ids(customer_ids)}) ORDER BY t.id"
+    )
+
+
+INVOICE_COUNT = "SELECT COUNT(*) AS invoices FROM transaction t WHERE t.type = 'CustInvc'"

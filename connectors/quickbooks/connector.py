@@ -14,11 +14,12 @@ from typing import Any
 
 from connectors.errors import AuthError, ConfigError, ConnectorError
 from connectors.ports import BudgetFactory, QuickBooksStore
-from connectors.quickbooks.index import CDC_MAX_AGE, CDC_MAX_OBJECTS, InvoiceIndex
+from connectors.quickbooks.index import CDC_MAX_AGE, CDC_MAX_OBJECTS, INDEX_COLUMNS, InvoiceIndex
+from connectors.quickbooks.links import InvoiceLinks
 from connectors.quickbooks.money import APP_URL, applications, applied_amounts, deal_of, id_key, linked, summarise
 from connectors.quickbooks.oauth import STORE_RETRIES, TokenManager
 from connectors.quickbooks.sdk import SYSTEM, Client, TokenRejected, build_client, check_url, classify, invoke
-from connectors.runtime import Policy, Runner, local_budget
+from connectors.runtime import FIRST_BUILD_WAIT, Policy, Runner, local_budget
 from connectors.types import Money, PaymentApplication
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 IN_CHUNK = 100  # ids per `Id IN (...)` query
 
 
-class QuickBooksConnector(InvoiceIndex):
+class QuickBooksConnector(InvoiceIndex, InvoiceLinks):
     """Money per HubSpot deal from one QuickBooks Online company (realm)."""
 
     system = SYSTEM
@@ -54,6 +55,7 @@ class QuickBooksConnector(InvoiceIndex):
         cdc_overlap: float = 120.0,
         http_timeout: float = 10.0,
         app_url: str | None = None,
+        first_build_wait: float = FIRST_BUILD_WAIT,
     ) -> None:
         missing = [
             name
@@ -109,6 +111,9 @@ class QuickBooksConnector(InvoiceIndex):
         self._sync_task: asyncio.Future[int] | None = None
         self._sync_full = False
         self._sync_name = f"quickbooks:{realm_id}:index"
+        self._columns = INDEX_COLUMNS
+        self.first_build_wait = first_build_wait  # how long a card waits for the index's first build
+        self._fresh_until = 0.0  # (monotonic) until then the index is known fresh: no store read per card
 
     def __repr__(self) -> str:
         return f"<QuickBooksConnector realm={self.realm_id} base_url={self.base_url}>"
@@ -117,6 +122,23 @@ class QuickBooksConnector(InvoiceIndex):
     def refresh_token_expires_at(self) -> datetime | None:
         """When the refresh token stops working for good (for `doctor`), if known."""
         return self.tokens.refresh_token_expires_at
+
+    @property
+    def company(self) -> str:
+        """The QuickBooks company (realm) id: payment events are keyed by it."""
+        return self.realm_id
+
+    def health(self) -> dict[str, object]:
+        """The runner's health (available, last success, last error, counters)."""
+        return self.runner.health()
+
+    async def probe(self) -> None:
+        """One cheap authenticated query (doctor's auth check)."""
+        await self.query("SELECT COUNT(*) FROM Invoice")
+
+    async def aclose(self) -> None:
+        """close(), for the Accounting interface."""
+        self.close()
 
     def close(self) -> None:
         """Stop the executor and close the HTTP sessions."""

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from connectors.errors import ConnectorError
 from connectors.quickbooks.money import deal_of
+from connectors.runtime import join_first_build, shared_task
 
 if TYPE_CHECKING:
     from connectors.ports import QuickBooksStore
@@ -23,6 +24,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 CDC_MAX_AGE = 29 * 86400.0  # QBO's CDC looks back at most 30 days; older cursors mean a full scan
 CDC_MAX_OBJECTS = 1000  # CDC answers at most this many objects per entity, without paging
+# What an index entry needs of an invoice; a company that refuses the column list gets `SELECT *`.
+INDEX_COLUMNS = "Id, CustomField, MetaData.LastUpdatedTime"
+# Pages in flight during a full scan. QBO allows 10 per realm: `serve` and `worker` starting together on an
+# empty store both scan (8), and 2 stay free for cards.
+SCAN_CONCURRENCY = 4
 
 
 class InvoiceIndex:
@@ -38,6 +44,9 @@ class InvoiceIndex:
         _sync_task: asyncio.Future[int] | None
         _sync_full: bool
         _sync_name: str
+        _columns: str
+        _fresh_until: float
+        first_build_wait: float
 
         async def _call(self, method: str, *args: Any) -> Any: ...
 
@@ -64,7 +73,7 @@ class InvoiceIndex:
             with contextlib.suppress(Exception):
                 await asyncio.shield(task)
         self._sync_full = full
-        self._sync_task = task = asyncio.ensure_future(self._sync(full))
+        self._sync_task = task = shared_task(self._sync(full))
         return await asyncio.shield(task)
 
     async def _sync(self, full: bool) -> int:
@@ -92,28 +101,72 @@ class InvoiceIndex:
         await self.store.set_sync(
             self._sync_name, json.dumps({"cursor": cursor, "at": time.time(), "full_at": full_at})
         )
+        self._fresh_until = time.monotonic() + self.index_max_age
 
     async def _full_scan(self) -> int:
-        """Every invoice, page after page; invoices no longer in QBO leave the index."""
+        """Every invoice, its index fields only: COUNT(*) beside the first page, then the other pages
+        concurrently (SCAN_CONCURRENCY in flight); invoices no longer in QBO leave the index. Changes after
+        the count come back through CDC."""
+        counted, first = await asyncio.gather(self._call("query", "SELECT COUNT(*) FROM Invoice"), self._first_page())
+        cursor: str | None = counted.get("time")
+        total = int((counted.get("QueryResponse") or {}).get("totalCount") or 0)
         seen: set[str] = set()
-        cursor: str | None = None
-        position = 1
-        while True:
-            data = await self._call(
-                "query", f"SELECT * FROM Invoice ORDERBY Id STARTPOSITION {position} MAXRESULTS {self.page_size}"
-            )
-            cursor = cursor or data.get("time")  # changes after the first page come back through CDC
-            page = (data.get("QueryResponse") or {}).get("Invoice", [])
+        gate = asyncio.Semaphore(SCAN_CONCURRENCY)
+
+        async def keep(page: list[dict]) -> int:
             await self.store.upsert_invoices(self.realm_id, [self._entry(inv) for inv in page])
             seen.update(str(inv["Id"]) for inv in page)
-            if len(page) < self.page_size:
-                break
-            position += len(page)
+            return len(page)
+
+        async def page_at(position: int) -> int:
+            async with gate:
+                page = await self._index_page(position)
+            return await keep(page)
+
+        sizes = [await keep(first)]
+        if sizes[0] == self.page_size:
+            positions = list(range(1 + self.page_size, total + 1, self.page_size)) or [1 + self.page_size]
+            sizes += await asyncio.gather(*(page_at(p) for p in positions))
+            position = positions[-1] + sizes[-1]
+            while sizes[-1] == self.page_size:  # the company grew since the count: page on from the last one
+                sizes.append(await page_at(position))
+                position += sizes[-1]
         gone = await self.store.indexed_invoice_ids(self.realm_id) - seen
         await self.store.delete_invoices(self.realm_id, gone)
         await self._save(cursor, time.time())
         log.info("QuickBooks index: full scan of %d invoices (%d forgotten)", len(seen), len(gone))
         return len(seen)
+
+    async def _first_page(self) -> list[dict]:
+        """The first page, checking the column list on it: where no invoice of it carries CustomField, the
+        whole invoices are read once to see whether the company dropped the field from the answer."""
+        page = await self._index_page(1)
+        if self._columns == "*" or not page or any("CustomField" in inv for inv in page):
+            return page
+        whole = await self._page("*", 1)
+        if any(inv.get("CustomField") for inv in whole):
+            log.warning("QuickBooks left CustomField out of a column list; reading whole invoices")
+            self._columns = "*"
+            return whole
+        return page
+
+    async def _index_page(self, position: int) -> list[dict]:
+        """One page of invoices, only the columns an index entry needs (all of them where refused)."""
+        if self._columns != "*":
+            try:
+                return await self._page(self._columns, position)
+            except ConnectorError as exc:
+                if type(exc) is not ConnectorError:  # auth, throttling, outage: not the column list
+                    raise
+                log.warning("QuickBooks refused the column list (%s); reading whole invoices", exc.message)
+                self._columns = "*"
+        return await self._page("*", position)
+
+    async def _page(self, columns: str, position: int) -> list[dict]:
+        data = await self._call(
+            "query", f"SELECT {columns} FROM Invoice ORDERBY Id STARTPOSITION {position} MAXRESULTS {self.page_size}"
+        )
+        return list((data.get("QueryResponse") or {}).get("Invoice", []))
 
     async def _sync_changes(self, state: dict) -> int | None:
         """Invoices changed or deleted since the cursor, by CDC; None when a full scan is needed."""
@@ -138,6 +191,19 @@ class InvoiceIndex:
         return len(changed)
 
     async def _ensure_index(self) -> None:
+        if time.monotonic() < self._fresh_until:  # synced (here, or seen synced) within index_max_age
+            return
         age = await self.index_age()
-        if age is None or age > self.index_max_age:
-            await self.sync_index()  # a full scan when never synced: _sync decides
+        if age is None:  # never built: a full scan, which a card waits for only so long
+            await join_first_build(self.sync_index(), "quickbooks", "invoice", self.first_build_wait)
+        elif age > self.index_max_age:
+            await self.sync_index()  # CDC, or a full scan when the cursor is too old: _sync decides
+        else:
+            self._fresh_until = time.monotonic() + self.index_max_age - age
+
+    async def warm_index(self) -> int | None:
+        """At start-up: bring the index up to date unless it is fresh; invoices seen, None when it was fresh."""
+        age = await self.index_age()
+        if age is not None and age <= self.index_max_age:
+            return None
+        return await self.sync_index()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import threading
-from typing import Any
+from typing import Any, Final
 from urllib.parse import urlsplit
 
 import requests
@@ -16,11 +16,18 @@ from connectors.errors import AuthError, ConfigError, ConnectorError, NotFoundEr
 
 SYSTEM = "quickbooks"
 MINOR_VERSION = 75  # the minimum QBO still honours
+# Custom fields made with QuickBooks' newer custom-field feature come back (and can be written) only
+# when the request asks for them; every request asks, so the deal field is read in whichever kind it is.
+INCLUDE: Final = "enhancedAllCustomFields"
 _last = threading.local()  # the last HTTP response seen by this worker thread
 
 
 class TokenRejected(AuthError):
     """The access token was refused (401): refresh once, then retry once."""
+
+
+class StaleObject(ConnectorError):
+    """5010 Stale Object Error: the SyncToken sent is no longer the object's; re-read it and try again."""
 
 
 class BearerSession(requests.Session):
@@ -46,12 +53,19 @@ class BearerSession(requests.Session):
 
 
 class Client(QuickBooks):
-    """The SDK client; remembers each response per thread so errors keep status and Retry-After."""
+    """The SDK client; remembers each response per thread so errors keep status and Retry-After.
+
+    `include_enhanced` (on for the connector) asks every request for the newer custom fields.
+    """
+
+    include_enhanced: bool = True
 
     def process_request(
         self, request_type: str, url: str, headers: Any = "", params: Any = "", data: Any = ""
     ) -> requests.Response:
         _last.response = None
+        if self.include_enhanced:
+            params = {**(params or {}), "include": INCLUDE}
         response = super().process_request(request_type, url, headers=headers, params=params, data=data)
         _last.response = response
         return response
@@ -79,9 +93,12 @@ def _loopback(host: str) -> bool:
         return False
 
 
-def build_client(base_url: str, realm_id: str, access_token: str, timeout: float) -> Client:
+def build_client(
+    base_url: str, realm_id: str, access_token: str, timeout: float, *, include_enhanced: bool = True
+) -> Client:
     """A fresh SDK client (and session) for one access token: the SDK never updates its session."""
     qb = Client(company_id=realm_id, minorversion=MINOR_VERSION, use_decimal=True)
+    qb.include_enhanced = include_enhanced
     qb.sandbox = False
     qb.api_url_v3 = base_url  # instance attribute: the class default is Intuit's production host
     qb.sandbox_api_url_v3 = base_url
@@ -150,6 +167,8 @@ def classify(exc: BaseException) -> ConnectorError | None:
             return error_for_status(SYSTEM, meant, _status_message(meant), getattr(exc, "retry_after", None))
         if isinstance(exc, ObjectNotFoundException) or code == 610:
             return NotFoundError(SYSTEM, "object not found")
+        if code == 5010:
+            return StaleObject(SYSTEM, "the invoice changed in QuickBooks meanwhile (5010 Stale Object Error)")
         detail = str(exc.detail or "")[:300]
         return ConnectorError(
             SYSTEM, f"QuickBooks error {code or status}: {exc.message}" + (f" ({detail})" if detail else "")

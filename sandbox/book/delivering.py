@@ -136,7 +136,7 @@ DELIVERY_ACCOUNTS: Final[tuple[Account, ...]] = (
         amount=D("87300.00"),
         close_days_ago=70,
         owner="maya",
-        state="PM changed",
+        state="milestones reassigned to the new PM",
         project=Project(
             "TPS automation – Initech",
             "lena",

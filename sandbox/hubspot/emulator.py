@@ -27,7 +27,13 @@ from sandbox.hubspot.http import ApiError
 from sandbox.hubspot.properties import PropertiesApi
 from sandbox.hubspot.reads import ReadApi
 from sandbox.hubspot.schema import Schema
-from sandbox.hubspot.scopes import DEFAULT_SCOPES, missing_scopes_body, required_scopes, unmet_clauses
+from sandbox.hubspot.scopes import (
+    DEFAULT_SCOPES,
+    inline_association_scopes,
+    missing_scopes_body,
+    required_scopes,
+    unmet_clauses,
+)
 from sandbox.hubspot.seed import seed_deal, seeded
 from sandbox.hubspot.stages import DealStages
 from sandbox.hubspot.webhooks import HubSpotWebhooks
@@ -240,7 +246,10 @@ class HubSpotEmulator(HubSpotWebhooks, PropertiesApi, ReadApi, RecordWrites, Dea
             if wait is not None:
                 return self.rate_limited_response(wait, "SECONDLY" if search else "TEN_SECONDLY_ROLLING")
             route = request.match_info.route.resource
-            needs = required_scopes(request.method, route.canonical if route else "", request.match_info)
+            canonical = route.canonical if route else ""
+            needs = required_scopes(request.method, canonical, request.match_info)
+            if canonical == "/crm/v3/objects/{type}/{id}" and request.method in ("GET", "HEAD"):
+                needs += inline_association_scopes(request.query.getall("associations", []))
             unmet = unmet_clauses(self.scopes, needs)
             try:
                 if unmet:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import base64
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
 
 from sandbox.hubspot import search
 from sandbox.hubspot.data import ALIASES, ASSOCIATION_TYPES, SINGULAR, deal_pipelines_json, ticket_pipelines_json
 from sandbox.hubspot.http import ApiError, batch_body, batch_inputs, object_type, read_json
+
+INLINE_ASSOCIATIONS: Final = 100  # associations of one type a v3 record read returns inline
 
 if TYPE_CHECKING:
     from sandbox.hubspot.data import Crm
@@ -23,6 +25,7 @@ class ReadApi:
     crm: Crm
     schema: Schema
     association_page_size: int
+    base_url: str
 
     if TYPE_CHECKING:
 
@@ -88,15 +91,18 @@ class ReadApi:
             to_type = ALIASES.get(name.lower())
             if to_type is None:
                 continue  # unknown types are ignored, as HubSpot does
-            links = self.crm.associated(type_, obj.id, to_type)
-            if links:
-                associations[to_type] = {
-                    "results": [
-                        {"id": to_id, "type": f"{SINGULAR[type_]}_to_{SINGULAR[to_type]}" + ("_unlabeled" if k else "")}
-                        for to_id, type_ids in links
-                        for k, _ in enumerate(type_ids)
-                    ]
-                }
+            items = [
+                {"id": to_id, "type": f"{SINGULAR[type_]}_to_{SINGULAR[to_type]}" + ("_unlabeled" if k else "")}
+                for to_id, type_ids in self.crm.associated(type_, obj.id, to_type)
+                for k, _ in enumerate(type_ids)
+            ]
+            if items:
+                # Inline associations stop at INLINE_ASSOCIATIONS per type; the rest is paged (v4 reads them).
+                associations[to_type] = {"results": items[:INLINE_ASSOCIATIONS]}
+                if len(items) > INLINE_ASSOCIATIONS:
+                    after = _encode_after(INLINE_ASSOCIATIONS)
+                    link = f"{self.base_url}/crm/v3/objects/{type_}/{obj.id}/associations/{to_type}?after={after}"
+                    associations[to_type]["paging"] = {"next": {"after": after, "link": link}}
         if associations:
             body["associations"] = associations
         return web.json_response(body)

@@ -107,6 +107,21 @@ def _for_type(rule: str, type_: str) -> Requirement:
     return (_one(f"crm.schemas.{schema_type}.{rule.removeprefix('schema-')}"),)
 
 
+def inline_association_scopes(names: list[str]) -> Requirement:
+    """What a record read's `associations=` adds: the read scope of each associated type.
+
+    Stricter than HubSpot may be (*unconfirmed* whether it refuses or leaves the type out):
+    a type the token can't read refuses the whole read, so a client must cope with either.
+    """
+    needs: list[Clause] = []
+    for raw in names:
+        for name in raw.split(","):
+            type_ = ALIASES.get(name.strip().lower())
+            if type_ is not None:
+                needs.extend(OBJECT_SCOPES[type_][0])
+    return tuple(dict.fromkeys(needs))
+
+
 def unmet_clauses(granted: frozenset[str] | set[str], needs: Requirement) -> list[Clause]:
     """The clauses `granted` does not satisfy."""
     return [clause for clause in needs if clause and not clause & granted]

@@ -29,6 +29,7 @@ class QuickBooksCompany(QuickBooksWebhooks):
     """Mixin for QuickBooksEmulator: the company's objects, seeded by `_open_company`."""
 
     today: date
+    edited_before_next_updates: int
 
     def _open_company(self, accounts: Sequence[Account], fillers: int, custom_fields: CustomFieldMode) -> None:
         # QuickBooks' clock is the real one; a sandbox set on another day runs from noon of that day.
@@ -239,6 +240,9 @@ class QuickBooksCompany(QuickBooksWebhooks):
 
     def _update_invoice(self, update: Update, *, include_enhanced: bool) -> dict:
         """Apply an API update (Refusal if QBO would refuse it); the invoice as the response shows it."""
+        if self.edited_before_next_updates > 0 and update.invoice_id in self.invoices:
+            self.edited_before_next_updates -= 1  # someone saved it in QuickBooks a moment before this update
+            self.edit_invoice_elsewhere(update.invoice_id)
         inv = check_target(update, self.invoices.get(update.invoice_id or ""))
         apply_update(inv, update, mode=self.custom_fields, include_enhanced=include_enhanced)
         self._touch(inv, self.now())

@@ -64,6 +64,11 @@ class QuickBooksEmulator(QuickBooksCompany, Emulator):
         self.max_concurrent = 10  # requests in flight per realm
         self.window = RateWindow(self.rate_limit, 60.0)
         self.html_throttles = 0  # the next N throttles answer with the HTML 429 page
+        self.edited_before_next_updates = 0  # the next N invoice updates find it saved elsewhere (5010)
+        # How a column list (SELECT Id, CustomField ...) is answered; Intuit's documentation has said both
+        # "projections are not supported" and that answers are `sparse`: "honoured" returns only the columns,
+        # "refused" answers 400, "no_custom_fields" returns the columns but leaves CustomField out.
+        self.column_lists: str = "honoured"
         self.issued_tokens: list[str] = []  # every token handed out, for leak checks in tests
         self._refresh_token = self._new_token("AB11")
         self._refresh_expires = time.monotonic() + REFRESH_LIFETIME
@@ -253,7 +258,13 @@ class QuickBooksEmulator(QuickBooksCompany, Emulator):
         try:
             q = parse_query(text)
             rows = self._rows(q.entity, include_enhanced=wants_enhanced(request.query))
-            return self._ok({"QueryResponse": run_query(q, rows)})
+            if q.fields is not None and self.column_lists == "refused":
+                raise QueryError(f'QueryParserError: Encountered "{q.fields[0]}" at line 1, column 8.')
+            answer = run_query(q, rows)
+            if q.fields is not None and self.column_lists == "no_custom_fields":
+                for obj in answer.get(q.entity, []):
+                    obj.pop("CustomField", None)
+            return self._ok({"QueryResponse": answer})
         except QueryError as exc:
             return self.fault(400, exc.message, exc.detail, exc.code)
 

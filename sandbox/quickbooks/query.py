@@ -222,8 +222,36 @@ def _key(kind: str, value: Any) -> Any:
     return str(value)
 
 
+_ID_ORDER: dict[tuple[str, bool, int], list[int]] = {}  # (entity, desc, hash of the Ids) -> row order by Id
+
+
+def _order(rows: Sequence[dict], kind: str, name: str, desc: bool) -> list[int]:
+    """Row positions sorted by the field (stable), rows without it last; each row's key computed once."""
+    keyed: list[tuple[Any, int]] = []
+    absent: list[int] = []
+    for i, r in enumerate(rows):
+        k = _key(kind, _get(r, name))
+        if k is None:
+            absent.append(i)
+        else:
+            keyed.append((k, i))
+    keyed.sort(key=lambda pair: pair[0], reverse=desc)
+    return [i for _, i in keyed] + absent
+
+
+def check_columns(q: Query, rows: Sequence[dict]) -> None:
+    """A column list names only properties the entity has (the dotted tail of MetaData.* aside)."""
+    if q.fields is None:
+        return
+    known = {k.lower() for r in rows[:200] for k in r} | {f.split(".")[0].lower() for f in FILTERABLE[q.entity]}
+    for name in q.fields:
+        if rows and name.split(".")[0].lower() not in known:
+            raise QueryError(f"QueryParserError: property '{name}' is not queryable for entity {q.entity}.")
+
+
 def run_query(q: Query, rows: Sequence[dict]) -> dict:
     """Execute a parsed query over an entity's objects; the QueryResponse body."""
+    check_columns(q, rows)
     kinds = FILTERABLE[q.entity]
     out = list(rows)
     for name, op, raw in q.conds:
@@ -245,9 +273,18 @@ def run_query(q: Query, rows: Sequence[dict]) -> dict:
     if q.count:
         return {"totalCount": len(out)}
     sort_name, desc = q.order or ("Id", False)
-    present = [r for r in out if _key(kinds[sort_name], _get(r, sort_name)) is not None]
-    present.sort(key=lambda r: _key(kinds[sort_name], _get(r, sort_name)), reverse=desc)
-    out = present + [r for r in out if _key(kinds[sort_name], _get(r, sort_name)) is None]
+    if sort_name == "Id" and not q.conds:  # a full scan's pages: the order by Id is kept between pages
+        ids = tuple(r.get("Id") for r in out)
+        cache_key = (q.entity, desc, hash(ids))
+        order = _ID_ORDER.get(cache_key)
+        if order is None or len(order) != len(out):
+            order = _order(out, kinds[sort_name], sort_name, desc)
+            if len(_ID_ORDER) >= 8:
+                _ID_ORDER.clear()
+            _ID_ORDER[cache_key] = order
+        out = [out[i] for i in order]
+    else:
+        out = [out[i] for i in _order(out, kinds[sort_name], sort_name, desc)]
     page = out[q.start - 1 : q.start - 1 + q.max]
     if q.fields is not None:
         wanted_fields = {f.split(".")[0].lower() for f in q.fields} | {"id"}
