@@ -10,73 +10,29 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 from cachetools import TTLCache
 
 from bot.models import AccountStatus, Section
+from bot.status_batch import statuses_of
+from bot.status_ports import (
+    AccountingLike,
+    AsanaLike,
+    DealNotFound,
+    HubSpotLike,
+    SharedFlights,
+    Timing,
+    describe,
+)
 from connectors.errors import ConnectorError, NotFoundError
-from connectors.types import Communication, Deal, DealMatch, Delivery, Escalation, Money
+from connectors.types import Deal, DealMatch
 
 log = logging.getLogger(__name__)
-
-
-class HubSpotLike(Protocol):
-    portal_id: str | None
-
-    async def resolve(
-        self, query: str, limit: int = 10, on_likely: Callable[[str], None] | None = None
-    ) -> list[DealMatch]: ...
-    async def get_deal(self, deal_id: str) -> Deal: ...
-    async def open_escalations(self, deal_id: str) -> list[Escalation]: ...
-    async def last_communication(self, deal_id: str) -> Communication | None: ...
-
-
-class AsanaLike(Protocol):
-    async def delivery(self, deal_id: str, *, today: date) -> Delivery | None: ...
-
-
-class AccountingLike(Protocol):
-    system: str  # the money section's source: "quickbooks" or "netsuite"
-
-    async def money(self, deal_id: str, *, today: date) -> Money | None: ...
-    async def money_many(self, deal_ids: Sequence[str], *, today: date) -> dict[str, Money | None]: ...
-    async def sync_index(self) -> int: ...
-
-
-class SharedFlights(Protocol):
-    """A cache and single flight shared by several replicas (bot.replicas.SharedCache, with REDIS_URL)."""
-
-    async def get(self, kind: str, name: str) -> Any: ...
-    async def forget(self, names: list[str]) -> None: ...
-    async def once(
-        self, name: str, fetch: Callable[[], Awaitable[Any]], fresh_ttl: float, last_good_ttl: float
-    ) -> Any: ...
-
-
-class DealNotFound(Exception):
-    """No HubSpot deal has this ID."""
-
-    def __init__(self, deal_id: str) -> None:
-        super().__init__(f"No HubSpot deal with ID {deal_id}")
-        self.deal_id = deal_id
-
-
-@dataclass(frozen=True)
-class Timing:
-    """Deadlines (seconds a card waits for each source) and cache lifetimes."""
-
-    hubspot_deadline: float = 6.0
-    asana_deadline: float = 6.0
-    accounting_deadline: float = 6.0  # QuickBooks or NetSuite
-    fresh_ttl: float = 60.0  # a section this young is served from cache
-    last_good_ttl: float = 24 * 3600.0  # how long a last good value may stand in for a failure
-    resolve_ttl: float = 60.0
-    cache_size: int = 5000
-    settle_timeout: float = 120.0  # how long a card that said "on its way" waits to be completed
+__all__ = ["AccountingLike", "AsanaLike", "DealNotFound", "HubSpotLike", "SharedFlights", "StatusService", "Timing"]
 
 
 @dataclass(frozen=True)
@@ -226,71 +182,8 @@ class StatusService:
         }
 
     async def get_statuses(self, deal_ids: list[str], *, asana_concurrency: int = 8) -> dict[str, AccountStatus]:
-        """Many accounts at once for the daily snapshot: HubSpot and the accounting batched, Asana per project.
-
-        Not cached and not single-flighted: a background job, not a card. Deals HubSpot doesn't
-        know are left out.
-        """
-        today = self._today()
-        now = self._now()
-        gate = asyncio.Semaphore(asana_concurrency)
-
-        async def delivery(deal_id: str) -> Section:
-            async with gate:
-                try:
-                    return Section("asana", await self.asana.delivery(deal_id, today=today), now)
-                except NotFoundError:
-                    return Section("asana", None, now)
-                except ConnectorError as exc:
-                    return Section("asana", None, None, error=_describe(exc))
-
-        # Batch reads are optional capabilities beyond the protocols; Snapshotter.take_many checks
-        # for them before calling this.
-        async def hubspot() -> dict[str, Any] | str:
-            try:
-                return await self.hubspot.accounts(deal_ids)  # type: ignore[attr-defined]
-            except ConnectorError as exc:
-                return _describe(exc)
-
-        async def money() -> dict[str, Any] | str:
-            try:
-                return await self.accounting.money_many(deal_ids, today=today)
-            except ConnectorError as exc:
-                return _describe(exc)
-
-        facts, moneys, *deliveries = await asyncio.gather(hubspot(), money(), *(delivery(d) for d in deal_ids))
-        result: dict[str, AccountStatus] = {}
-        for deal_id, delivery_section in zip(deal_ids, deliveries):
-            deal: Section[Deal]
-            escalations: Section[tuple[Escalation, ...]]
-            comm: Section[Communication]
-            if isinstance(facts, str):
-                deal = Section("hubspot", None, None, error=facts)
-                escalations = Section("hubspot", None, None, error=facts)
-                comm = Section("hubspot", None, None, error=facts)
-            else:
-                fact = facts.get(deal_id)
-                if fact is None or fact.deal is None:
-                    continue
-                deal = Section("hubspot", fact.deal, now)
-                escalations = Section("hubspot", tuple(fact.escalations), now)
-                comm = Section("hubspot", fact.communication, now)
-            money_section = (
-                Section(self.accounting.system, None, None, error=moneys)
-                if isinstance(moneys, str)
-                else Section(self.accounting.system, moneys.get(deal_id), now)
-            )
-            result[deal_id] = AccountStatus(
-                deal_id=deal_id,
-                deal=deal,
-                escalations=escalations,
-                communication=comm,
-                delivery=delivery_section,
-                money=money_section,
-                generated_at=now,
-                today=today,
-            )
-        return result
+        """Many accounts at once for the daily snapshot (bot.status_batch): not cached, not single-flighted."""
+        return await statuses_of(self, deal_ids, asana_concurrency=asana_concurrency)
 
     async def close(self) -> None:
         """Cancel fetches still running in the background (shutdown)."""
@@ -331,7 +224,7 @@ class StatusService:
         except NotFoundError:
             return _NotFound()
         except ConnectorError as exc:
-            return await self._fallback(source, key, _describe(exc))
+            return await self._fallback(source, key, describe(exc))
         except Exception as exc:  # a bug in a connector must not take the card down
             log.exception("%s fetch of %s for deal %s failed", source, name, deal_id)
             return await self._fallback(source, key, f"failed unexpectedly ({type(exc).__name__})")
@@ -454,18 +347,3 @@ def _consume(task: asyncio.Task) -> None:
     """Retrieve a background task's exception so it is never reported as unhandled."""
     if not task.cancelled():
         task.exception()
-
-
-def _describe(exc: ConnectorError) -> str:
-    from connectors.errors import AuthError, MissingScopes, RateLimitedError, UnavailableError
-
-    if isinstance(exc, MissingScopes):
-        scopes = " or ".join(exc.scopes) or "a scope"
-        return f"token lacks the scope {scopes}: add it to the HubSpot private app"
-    if isinstance(exc, AuthError):
-        return "refused our credentials"
-    if isinstance(exc, RateLimitedError):
-        return "is rate limiting us"
-    if isinstance(exc, UnavailableError):
-        return "didn't answer"
-    return exc.message
