@@ -182,3 +182,21 @@ async def test_an_install_of_a_previous_release_upgrades_with_its_data_and_index
             fresh = await conn.run_sync(_indexes)
         await other.dispose()
     assert upgraded == fresh
+
+
+async def test_processes_migrating_one_new_sqlite_file_at_once_all_succeed(tmp_path) -> None:
+    """`serve` and `worker` started together on a new SQLite file: SQLite's driver commits DDL as it goes, so
+    without a lock between processes the second one reads a half-upgraded schema and dies."""
+    import asyncio
+    import sys
+
+    for round_ in range(5):
+        env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/race{round_}.db"}
+        procs = [
+            await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot.cli", "migrate", env=env, stdout=asyncio.subprocess.PIPE, stderr=-2
+            )
+            for _ in range(4)
+        ]
+        outputs = [(await p.communicate())[0].decode() for p in procs]
+        assert [p.returncode for p in procs] == [0, 0, 0, 0], outputs

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import os
 import weakref
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Final
 
@@ -101,13 +104,37 @@ async def create_schema(engine: AsyncEngine, schema: str | None) -> str:
                 if schema:
                     await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
                 return str(await conn.run_sync(migrate.upgrade))
-        for attempt in range(10):
-            try:
-                async with engine.begin() as conn:
-                    await conn.execute(text("PRAGMA journal_mode=WAL"))
-                    return str(await conn.run_sync(migrate.upgrade))
-            except (OperationalError, ProgrammingError) as exc:  # another process won the race
-                if "already exists" not in str(exc) and "locked" not in str(exc) or attempt == 9:
-                    raise
-                await asyncio.sleep(0.05 * (attempt + 1))
-        raise AssertionError("unreachable")  # pragma: no cover
+        async with _sqlite_file_lock(engine.url.database):
+            return await _upgrade_sqlite(engine)
+
+
+@contextlib.asynccontextmanager
+async def _sqlite_file_lock(database: str | None) -> AsyncIterator[None]:
+    """Processes on one SQLite file take turns at its schema (an flock on a file beside it).
+
+    SQLite's driver commits DDL as it goes, so a migration is not one transaction there: without
+    this, a second process starting at the same moment reads a half-upgraded schema.
+    """
+    if not database or database == ":memory:":
+        yield
+        return
+    fd = os.open(f"{database}.schema-lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        await asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+async def _upgrade_sqlite(engine: AsyncEngine) -> str:
+    """The SQLite upgrade, retried while another process's writes hold the database locked."""
+    for attempt in range(10):
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(text("PRAGMA journal_mode=WAL"))
+                return str(await conn.run_sync(migrate.upgrade))
+        except (OperationalError, ProgrammingError) as exc:  # a writer in another process holds the file
+            if "already exists" not in str(exc) and "locked" not in str(exc) or attempt == 9:
+                raise
+            await asyncio.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")  # pragma: no cover
