@@ -160,14 +160,13 @@ async def link_state(services: Doctor, *, probe: bool) -> dict[str, Any]:
     problems: list[str] = []
     state: dict[str, Any] = {}
     qbo = services.accounting
-    if hasattr(qbo, "deal_field_problem"):
-        try:
-            problem = await asyncio.wait_for(qbo.deal_field_problem(sync=probe), PROBE_DEADLINE)
-        except (TimeoutError, ConnectorError) as exc:  # the index is being built: say what the store knows
-            state["deal_field_error"] = exc.message if isinstance(exc, ConnectorError) else "no answer in time"
-            problem = await qbo.deal_field_problem(sync=False)
-        if problem:
-            problems.append(problem)
+    try:
+        problem = await asyncio.wait_for(qbo.deal_field_problem(sync=probe), PROBE_DEADLINE)
+    except (TimeoutError, ConnectorError) as exc:  # the index is being built: say what the store knows
+        state["deal_field_error"] = exc.message if isinstance(exc, ConnectorError) else "no answer in time"
+        problem = await qbo.deal_field_problem(sync=False)
+    if problem:
+        problems.append(problem)
     unlinked = services.unlinked
     last = await unlinked.last_counts() if unlinked is not None else None
     if last is not None:
