@@ -17,9 +17,9 @@ from connectors.hubspot.records import (
     find_stage,
     is_closed,
     is_won,
+    match_from,
     person_from,
     to_date,
-    to_decimal,
 )
 from connectors.types import DealMatch, Person
 
@@ -111,16 +111,7 @@ class BookQuery:
             stage = find_stage(stages, props.get("pipeline"), props.get("dealstage"))
             if not _belongs(stage, to_date(props.get("closedate")), closed_since, min_open_probability):
                 continue  # a stage id shared by pipelines that mean different things by it
-            out.append(
-                DealMatch(
-                    str(deal.id),
-                    props.get("dealname") or f"Deal {deal.id}",
-                    stage.label if stage else props.get("dealstage") or "",
-                    to_decimal(props.get("amount")),
-                    to_date(props.get("closedate")),
-                    currency=props.get("deal_currency_code") or None,
-                )
-            )
+            out.append(match_from(deal, stage))
         return out
 
     async def won_deals(self, closed_since: date, *, limit: int = 10000) -> list[DealMatch]:
@@ -143,16 +134,7 @@ class BookQuery:
             stage = find_stage(stages, props.get("pipeline"), props.get("dealstage"))
             if stage is None or not is_won(stage):
                 continue  # a stage id shared by pipelines that mean different things by it
-            out.append(
-                DealMatch(
-                    str(deal.id),
-                    props.get("dealname") or f"Deal {deal.id}",
-                    stage.label,
-                    to_decimal(props.get("amount")),
-                    to_date(props.get("closedate")),
-                    currency=props.get("deal_currency_code") or None,
-                )
-            )
+            out.append(match_from(deal, stage))
         return out
 
     async def deals_won_since(self, since: datetime, *, limit: int = 500) -> list[str]:

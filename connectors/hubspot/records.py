@@ -27,7 +27,7 @@ from connectors.errors import (
     error_for_status,
     unreachable,
 )
-from connectors.types import Communication, CommunicationKind, Deal, Escalation, Person
+from connectors.types import Communication, CommunicationKind, Deal, DealMatch, Escalation, Person
 
 SYSTEM: Final = "hubspot"
 APP_URL: Final = "https://app.hubspot.com"
@@ -227,6 +227,19 @@ def deal_from(obj: Any, stage: Stage | None, owner: Person | None, company_name:
         owner=owner,
         company_name=company_name,
         url=url,
+    )
+
+
+def match_from(obj: Any, stage: Stage | None) -> DealMatch:
+    """A deal (SDK search or read object) as a DealMatch: name, stage, amount, close date, currency."""
+    props = obj.properties or {}
+    return DealMatch(
+        str(obj.id),
+        props.get("dealname") or f"Deal {obj.id}",
+        stage.label if stage else props.get("dealstage") or "",
+        to_decimal(props.get("amount")),
+        to_date(props.get("closedate")),
+        currency=props.get("deal_currency_code") or None,
     )
 
 

@@ -12,7 +12,7 @@ import difflib
 import re
 from typing import TYPE_CHECKING, Any, Final
 
-from connectors.hubspot.records import DEAL_PROPERTIES, Stage, find_stage, to_date, to_decimal
+from connectors.hubspot.records import DEAL_PROPERTIES, Stage, find_stage, match_from
 from connectors.hubspot.records import gather_all as _all
 from connectors.types import DealMatch
 
@@ -70,14 +70,7 @@ class SimilarNames:
         for deal in deals:
             props = deal.properties or {}
             stage = find_stage(stages, props.get("pipeline"), props.get("dealstage"))
-            out[str(deal.id)] = DealMatch(
-                str(deal.id),
-                props.get("dealname") or f"Deal {deal.id}",
-                stage.label if stage else props.get("dealstage") or "",
-                to_decimal(props.get("amount")),
-                to_date(props.get("closedate")),
-                currency=props.get("deal_currency_code") or None,
-            )
+            out[str(deal.id)] = match_from(deal, stage)
         for company_id, deal_ids in by_company.items():
             for deal_id in deal_ids:
                 known = out.get(deal_id)
