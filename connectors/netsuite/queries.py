@@ -60,20 +60,22 @@ def to_date(moment: str) -> str:
     return f"TO_DATE({text(moment)}, 'YYYY-MM-DD')"
 
 
-def invoices_of_deals(field: str, deal_ids: Iterable[str]) -> str:
-    """The invoices whose deal field is one of `deal_ids` (the custom field filters directly)."""
+def _invoices_where(field: str, condition: str) -> str:
+    """The invoice columns of every invoice meeting `condition` (SuiteQL over `transaction t`), by id."""
     return (
         f"SELECT {INVOICE_COLUMNS.format(day=DAY, field=field)} FROM transaction t "
-        f"WHERE t.type = 'CustInvc' AND t.{field} IN ({', '.join(text(d) for d in deal_ids)}) ORDER BY t.id"
+        f"WHERE t.type = 'CustInvc' AND {condition} ORDER BY t.id"
     )
+
+
+def invoices_of_deals(field: str, deal_ids: Iterable[str]) -> str:
+    """The invoices whose deal field is one of `deal_ids` (the custom field filters directly)."""
+    return _invoices_where(field, f"t.{field} IN ({', '.join(text(d) for d in deal_ids)})")
 
 
 def invoices_by_id(field: str, invoice_ids: Iterable[str]) -> str:
     """These invoices (whatever their deal field)."""
-    return (
-        f"SELECT {INVOICE_COLUMNS.format(day=DAY, field=field)} FROM transaction t "
-        f"WHERE t.type = 'CustInvc' AND t.id IN ({ids(invoice_ids)}) ORDER BY t.id"
-    )
+    return _invoices_where(field, f"t.id IN ({ids(invoice_ids)})")
 
 
 def payments_into(invoice_ids: Iterable[str]) -> str:
@@ -130,11 +132,7 @@ def newest_payment() -> str:
 
 def invoices_without_deal(field: str, since: date) -> str:
     """Invoices dated `since` or later with an empty deal field."""
-    return (
-        f"SELECT {INVOICE_COLUMNS.format(day=DAY, field=field)} FROM transaction t "
-        f"WHERE t.type = 'CustInvc' AND t.{field} IS NULL AND t.trandate >= {to_date(since.isoformat())} "
-        "ORDER BY t.id"
-    )
+    return _invoices_where(field, f"t.{field} IS NULL AND t.trandate >= {to_date(since.isoformat())}")
 
 
 def linked_invoice_count(field: str) -> str:
@@ -144,18 +142,12 @@ def linked_invoice_count(field: str) -> str:
 
 def invoices_since(field: str, since: date) -> str:
     """Invoices dated `since` or later, with or without a deal ID (link repair's window)."""
-    return (
-        f"SELECT {INVOICE_COLUMNS.format(day=DAY, field=field)} FROM transaction t "
-        f"WHERE t.type = 'CustInvc' AND t.trandate >= {to_date(since.isoformat())} ORDER BY t.id"
-    )
+    return _invoices_where(field, f"t.trandate >= {to_date(since.isoformat())}")
 
 
 def invoices_of_customers(field: str, customer_ids: Iterable[str]) -> str:
     """Every invoice of these customers (entity internal ids), whatever its date."""
-    return (
-        f"SELECT {INVOICE_COLUMNS.format(day=DAY, field=field)} FROM transaction t "
-        f"WHERE t.type = 'CustInvc' AND t.entity IN ({ids(customer_ids)}) ORDER BY t.id"
-    )
+    return _invoices_where(field, f"t.entity IN ({ids(customer_ids)})")
 
 
 INVOICE_COUNT = "SELECT COUNT(*) AS invoices FROM transaction t WHERE t.type = 'CustInvc'"
