@@ -56,17 +56,6 @@ class LinkStore:
                 delete(t).where(and_(t.c.kind == kind, t.c.target_id == target_id, t.c.deal_id == deal_id))
             )
 
-    async def link_made(self, kind: str, target_id: str, deal_id: str) -> LinkMade | None:
-        """The record of that link, if it was made."""
-        t = LINK_HISTORY
-        async with self.engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    select(t).where(and_(t.c.kind == kind, t.c.target_id == target_id, t.c.deal_id == deal_id))
-                )
-            ).first()
-        return _made(row) if row is not None else None
-
     async def recent_links(self, limit: int = 10) -> list[LinkMade]:
         """The newest links made, newest first."""
         t = LINK_HISTORY
