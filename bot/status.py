@@ -116,15 +116,7 @@ class StatusService:
         for (name, deal_id), fetched in list(self._last_good.items()):
             deal = fetched.value
             if name == "deal" and isinstance(deal, Deal) and deal_id not in seen:
-                seen[deal_id] = DealMatch(
-                    deal.id,
-                    deal.name,
-                    deal.stage_label,
-                    deal.amount,
-                    deal.close_date,
-                    deal.company_name,
-                    currency=deal.currency,
-                )
+                seen[deal_id] = deal.as_match()
         return list(seen.values())
 
     # -- status -------------------------------------------------------------------------

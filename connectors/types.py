@@ -52,6 +52,19 @@ class Deal:
     company_name: str | None
     url: str | None  # None while the portal id is unknown
 
+    def as_match(self, *, score: float = 0.0) -> DealMatch:
+        """This deal as a /account candidate (a deal read by id, or one the service already fetched)."""
+        return DealMatch(
+            self.id,
+            self.name,
+            self.stage_label,
+            self.amount,
+            self.close_date,
+            self.company_name,
+            score=score,
+            currency=self.currency,
+        )
+
 
 @dataclass(frozen=True)
 class DealBrief:

@@ -164,18 +164,7 @@ class HubSpotConnector(
                 return []
             try:
                 deal = await self.get_deal(deal_id)
-                return [
-                    DealMatch(
-                        deal.id,
-                        deal.name,
-                        deal.stage_label,
-                        deal.amount,
-                        deal.close_date,
-                        deal.company_name,
-                        score=4.0,
-                        currency=deal.currency,
-                    )
-                ]
+                return [deal.as_match(score=4.0)]
             except NotFoundError:
                 if parsed:
                     return []
