@@ -54,7 +54,7 @@ class Snapshotter:
 
     async def take_many(self, deal_ids: list[str]) -> int:
         """Snapshot many accounts through the batched fetch (the daily round)."""
-        if not hasattr(self.status.hubspot, "accounts") or not hasattr(self.status.accounting, "money_many"):
+        if not hasattr(self.status.hubspot, "accounts"):  # money_many is on every AccountingLike
             results = await asyncio.gather(*(self.take(d, refresh=False) for d in deal_ids))
             return sum(1 for r in results if r)
         statuses = await self.status.get_statuses(deal_ids)
