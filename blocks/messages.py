@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 from collections.abc import Sequence
 from datetime import date
 from typing import Any, Final
@@ -59,6 +61,11 @@ def message(text: str, *, blocks: list[Any] | None = None) -> dict[str, Any]:
 
 def help_message(unknown: str | None = None, *, accounting: str | None = None) -> dict[str, Any]:
     """Usage of /account, every subcommand, one line each; `accounting` names the system in use ("netsuite")."""
+    return copy.deepcopy(_help_message(unknown, accounting))  # the caller's own: it may add to it
+
+
+@functools.lru_cache(maxsize=64)  # Block Kit models are slow to render; help is asked for in bursts
+def _help_message(unknown: str | None, accounting: str | None) -> dict[str, Any]:
     lead = f"I don't know “{escape(unknown)}”. " if unknown else ""
     books = escape(books_name(accounting))
     lines = "\n".join(f"`{usage}` — {what.format(books=books)}" for usage, what in HELP_LINES)

@@ -17,8 +17,10 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
+from bot import heap
 from bot.metrics import CONTENT_TYPE, exposition
 from bot.settings import SettingsError
+from bot.slash import SlashCommands
 from bot.webhook_routes import SERVICES, add_routes
 
 if TYPE_CHECKING:
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 SIGNATURE_WINDOW = 300  # seconds either side of now a Slack request may be stamped
 BOLT: web.AppKey[AsyncApp] = web.AppKey("bolt")
+COMMANDS: web.AppKey[SlashCommands] = web.AppKey("slash-commands")
 FIRST_AUTH_WAIT = 1.0  # seconds at most a request waits for the first one's auth.test (cold start only)
 
 
@@ -45,19 +48,22 @@ logging.getLogger("slack_bolt.AsyncApp").addFilter(_NoTokenNotice())
 
 def create_app(services: Services) -> AsyncApp:
     """The Bolt app with the services in every listener's context and every listener registered."""
+    return _bolt(services, _FirstAuthorization())
+
+
+def _bolt(services: Services, first: _FirstAuthorization) -> AsyncApp:
     from handlers import register
 
     # Bolt awaits each listener and answers with its ack; the listeners (handlers.acked_first)
     # return as soon as they ack and go on in the background. With process_before_response=False
     # Bolt would instead poll every 10 ms for the ack, a wake-up per waiting request.
-    before_authorize, after_authorize = _first_authorization()
     app = AsyncApp(
         client=services.slack,
         signing_secret=services.settings.slack_signing_secret,
         process_before_response=True,
-        before_authorize=before_authorize,
+        before_authorize=first.before,
     )
-    app.use(after_authorize)
+    app.use(first.after)
     app.use(_with_services(services))
     app.use(_dedupe_events(services.store))
     app.error(_release_failed_events(services.store))
@@ -65,49 +71,52 @@ def create_app(services: Services) -> AsyncApp:
     return app
 
 
-def _first_authorization() -> tuple[Callable[..., Awaitable[Any]], Callable[..., Awaitable[Any]]]:
+class _FirstAuthorization:
     """Bolt asks auth.test once and keeps the answer, but every request that arrives before the answer
     asks too (a cold burst of 20 commands made 20 calls): the first request goes, the rest wait for it.
 
-    The first middleware runs before Bolt's authorization, the second after it.
+    `before` runs before Bolt's authorization, `after` after it; `done` once Bolt has authorized.
     """
-    authorized = False
-    first: asyncio.Future[None] | None = None
 
-    async def before(req: Any, next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
-        nonlocal first
-        if not authorized and not (isinstance(req.body, dict) and req.body.get("type") == "url_verification"):
-            if first is None:  # this one goes first (Bolt's next() only marks the step done)
-                first = asyncio.get_running_loop().create_future()
+    def __init__(self) -> None:
+        self.done = False
+        self._first: asyncio.Future[None] | None = None
+
+    async def before(self, req: Any, next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
+        if not self.done and not (isinstance(req.body, dict) and req.body.get("type") == "url_verification"):
+            if self._first is None:  # this one goes first (Bolt's next() only marks the step done)
+                self._first = asyncio.get_running_loop().create_future()
             else:
                 try:  # a first request that was refused never gets there: then each tries for itself
-                    await asyncio.wait_for(asyncio.shield(first), FIRST_AUTH_WAIT)
+                    await asyncio.wait_for(asyncio.shield(self._first), FIRST_AUTH_WAIT)
                 except TimeoutError:
                     pass
         return await next()
 
-    async def after(next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
-        nonlocal authorized
-        if not authorized:  # Bolt's authorization has its answer now
-            authorized = True
-            if first is not None and not first.done():
-                first.set_result(None)
+    async def after(self, next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
+        if not self.done:  # Bolt's authorization has its answer now
+            self.done = True
+            if self._first is not None and not self._first.done():
+                self._first.set_result(None)
         return await next()
 
-    return before, after
 
-
-def _with_services(services: Services) -> Callable[..., Awaitable[Any]]:
-    """Listeners read their services from `context["services"]`."""
-
+def _listener_context(services: Services) -> Callable[[], dict[str, Any]]:
+    """What every listener finds in its context: the services, and who hears of a failure after the ack."""
     release = _release_failed_events(services.store)
 
     async def after_ack(error: Exception, context: Any) -> None:
         await release(error, {"type": "event_callback", "event_id": context.get("claimed_event")})
 
+    return lambda: {"services": services, "on_background_error": after_ack}
+
+
+def _with_services(services: Services) -> Callable[..., Awaitable[Any]]:
+    """Listeners read their services from `context["services"]`."""
+    listener_context = _listener_context(services)
+
     async def middleware(context: Any, next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
-        context["services"] = services
-        context["on_background_error"] = after_ack  # a listener that fails after its ack
+        context.update(listener_context())
         return await next()
 
     return middleware
@@ -150,11 +159,20 @@ def _valid_timestamp(value: str | None) -> bool:
 
 
 async def slack_events(request: web.Request) -> web.Response:
-    """POST /slack/events: every Slack request; a malformed or stale one is a 401 (Bolt would answer 500)."""
-    if not _valid_timestamp(request.headers.get("X-Slack-Request-Timestamp")) or not request.headers.get(
-        "X-Slack-Signature", ""
-    ).startswith("v0="):
+    """POST /slack/events: every Slack request; a malformed or stale one is a 401 (Bolt would answer 500).
+
+    A slash command is answered by `bot.slash` (Bolt's dispatch is most of an ack's CPU, and
+    commands come in bursts); the rest goes through Bolt.
+    """
+    timestamp = request.headers.get("X-Slack-Request-Timestamp")
+    signature = request.headers.get("X-Slack-Signature", "")
+    if not _valid_timestamp(timestamp) or not signature.startswith("v0="):
         return web.json_response({"error": "invalid request signature"}, status=401)
+    commands = request.app[COMMANDS]
+    body = await request.read()
+    fields = commands.command(request.headers.get("Content-Type"), body)
+    if fields is not None:
+        return await commands.answer(fields, body, timestamp or "", signature)
     bolt_response = await request.app[BOLT].async_dispatch(await to_bolt_request(request))
     return await to_aiohttp_response(bolt_response)
 
@@ -187,10 +205,21 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
 
-def create_web_app(app: AsyncApp, services: Services) -> web.Application:
+def create_web_app(services: Services) -> web.Application:
     """The aiohttp application: POST /slack/events, GET /healthz, GET /metrics, POST /webhooks/*."""
+    from handlers import slash_commands
+
+    first = _FirstAuthorization()
     web_app = web.Application()
-    web_app[BOLT] = app
+    web_app[BOLT] = _bolt(services, first)
+    web_app[COMMANDS] = SlashCommands(
+        slash_commands(),
+        signing_secret=services.settings.slack_signing_secret,
+        context=_listener_context(services),
+        ready=lambda: first.done,
+        proxy=services.slack.proxy,
+        ssl=services.slack.ssl,
+    )
     web_app.router.add_post("/slack/events", slack_events)
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/metrics", metrics)
@@ -201,8 +230,9 @@ def create_web_app(app: AsyncApp, services: Services) -> web.Application:
 async def run_server(services: Services) -> None:  # pragma: no cover - exercised by `serve`
     """Serve HTTP on HOST:PORT; with SLACK_APP_TOKEN, Slack traffic comes over Socket Mode."""
     settings = services.settings
-    app = create_app(services)
-    runner = web.AppRunner(create_web_app(app, services), access_log=None)
+    web_app = create_web_app(services)
+    app = web_app[BOLT]
+    runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     try:
         await web.TCPSite(runner, settings.host, settings.port).start()
@@ -214,6 +244,7 @@ async def run_server(services: Services) -> None:  # pragma: no cover - exercise
         ) from None
     log.info("accountbot listening on http://%s:%s (POST /slack/events, GET /healthz)", settings.host, settings.port)
     stop = asyncio.Event()
+    heap.settle("started")  # what start-up built lives as long as the process
     services.indexes.start()  # the join indexes, in the background: not on the first card's path
     alerts = asyncio.create_task(services.worker.run(stop))  # one process is a complete deployment
     handler = None

@@ -33,6 +33,13 @@ def register(app: AsyncApp) -> None:
         module.register(app)
 
 
+def slash_commands() -> dict[str, Callable[..., Awaitable[None]]]:
+    """The slash command listeners by command name, for the adapter's own command lane (bot.slash)."""
+    from handlers.commands import COMMANDS
+
+    return dict(COMMANDS)
+
+
 def acked_first(listener: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
     """Bolt answers Slack when this returns (process_before_response): as soon as the listener acks.
 
@@ -43,27 +50,31 @@ def acked_first(listener: Callable[..., Awaitable[None]]) -> Callable[..., Await
 
     @functools.wraps(listener)
     async def run(**kwargs: Any) -> None:
-        acked = asyncio.Event()
-        if "ack" in kwargs:
+        if "ack" not in kwargs:  # an event listener: Bolt acks it when this returns
+            task = asyncio.ensure_future(listener(**kwargs))
+        else:
             real_ack = kwargs["ack"]
+            turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()  # the ack, or the end
+            acked = False
+
+            def done(*_: Any) -> None:
+                if not turn.done():
+                    turn.set_result(None)
 
             async def ack(*args: Any, **kw: Any) -> Any:
+                nonlocal acked
                 try:
                     return await real_ack(*args, **kw)
                 finally:
-                    acked.set()
+                    acked = True
+                    done()
 
-            kwargs["ack"] = ack
-        else:  # an event listener: Bolt acks it when this returns
-            acked.set()
-        task = asyncio.ensure_future(listener(**kwargs))
-        if not acked.is_set():
-            waiter = asyncio.ensure_future(acked.wait())
-            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
-            waiter.cancel()
-        if task.done() and not acked.is_set():
-            task.result()  # failed before its ack: Bolt's error handler answers
-            return
+            task = asyncio.ensure_future(listener(**{**kwargs, "ack": ack}))
+            task.add_done_callback(done)
+            await turn
+            if not acked:  # finished, or failed, before its ack: Bolt's error handler answers a failure
+                task.result()
+                return
         _BACKGROUND.add(task)
         task.add_done_callback(functools.partial(_finished, kwargs.get("context")))
 
@@ -104,14 +115,21 @@ async def answer_in_ack(ack: Any, respond: Any, work: Callable[[Reply], Awaitabl
     first reply isn't ready by then, the ack says it is on its way and the reply replaces that
     message through response_url. A failure before any reply is answered in words, never silence.
     """
-    first: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+    loop = asyncio.get_running_loop()
+    turn: asyncio.Future[None] = loop.create_future()  # the first reply, the end of the work, or `wait`
+    first: list[dict[str, Any]] = []
     acked = False
     placeholder = False
 
+    def decide(*_: Any) -> None:
+        if not turn.done():
+            turn.set_result(None)
+
     async def reply(message: dict[str, Any]) -> None:
         nonlocal placeholder
-        if not acked and not first.done():
-            first.set_result(message)
+        if not acked and not first:
+            first.append(message)
+            decide()
             return
         if placeholder:  # the first reply after "on its way" takes that message's place
             placeholder = False
@@ -119,11 +137,13 @@ async def answer_in_ack(ack: Any, respond: Any, work: Callable[[Reply], Awaitabl
         await respond(message)
 
     task: asyncio.Future[Any] = asyncio.ensure_future(work(reply))
-    waiting: set[asyncio.Future[Any]] = {first, task}
-    await asyncio.wait(waiting, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+    task.add_done_callback(decide)
+    timer = loop.call_later(wait, decide)
+    await turn
+    timer.cancel()
     acked = True
-    if first.done():
-        await ack(first.result())
+    if first:
+        await ack(first[0])
     elif task.done():  # finished (or failed) without a reply
         exc = task.exception()
         if exc is not None:

@@ -105,6 +105,10 @@ async def account(services: Services, command: dict[str, Any], respond: Reply) -
         await complete_later(services, linked, respond, lambda later: card_response(later, services.clock()))
 
 
+COMMANDS: Final[dict[str, Callable[..., Awaitable[None]]]] = {"/account": acked_first(on_account)}
+
+
 def register(app: AsyncApp) -> None:
-    """The /account command."""
-    app.command("/account")(acked_first(on_account))
+    """The slash commands, for Bolt (Socket Mode, and HTTP until Bolt has authorized; bot.slash after)."""
+    for name, listener in COMMANDS.items():
+        app.command(name)(listener)

@@ -14,7 +14,7 @@ import aiohttp
 from aiohttp import web
 
 from blocks.messages import ON_ITS_WAY
-from bot.app import create_app, create_web_app
+from bot.app import create_web_app
 from bot.settings import Settings
 from bot.status import Timing
 from bot.wiring import Services, open_services, settings_on_sandbox
@@ -172,7 +172,7 @@ async def start_bot(
     )
     services = await open_services(settings, timing=timing, redis_prefix=redis_prefix)
     services.worker.daily_snapshots = False  # tests step the worker; the daily round has its own tests
-    runner = web.AppRunner(create_web_app(create_app(services), services), access_log=None)
+    runner = web.AppRunner(create_web_app(services), access_log=None)
     await runner.setup()
     port = _free_port("127.0.0.1")
     await web.TCPSite(runner, "127.0.0.1", port).start()
