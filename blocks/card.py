@@ -5,20 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Final
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    ContextBlock,
-    DividerBlock,
-    HeaderBlock,
-    MarkdownTextObject,
-    PlainTextObject,
-    SectionBlock,
-)
-
 from blocks import format as fmt
-from blocks import ids
+from blocks import ids, kit
 from blocks.content import CardContent, Segment, card_content
 from bot.models import SOURCE_LABELS, AccountStatus
 
@@ -59,27 +47,22 @@ def mrkdwn(segments: list[Segment]) -> str:
 def status_card(status: AccountStatus, now: datetime, *, ephemeral: bool = False) -> dict[str, Any]:
     """The full card: a message payload with `text` fallback and `blocks`."""
     content = card_content(status, now)
-    blocks: list[Block] = [
-        HeaderBlock(text=PlainTextObject(text=fmt.truncate(content.title, HEADER_LIMIT), emoji=False)),
-        ContextBlock(elements=[MarkdownTextObject(text=fmt.truncate(mrkdwn(content.subtitle), 2000))]),
+    blocks: list[dict[str, Any]] = [
+        kit.header(fmt.truncate(content.title, HEADER_LIMIT)),
+        kit.context([fmt.truncate(mrkdwn(content.subtitle), 2000)]),
     ]
     for part in content.parts:
         body = "\n".join(mrkdwn(line) for line in part.lines)
         text = f"*{escape(part.title)}*\n{body}"
-        blocks.append(
-            SectionBlock(block_id=f"card_{part.key}", text=MarkdownTextObject(text=fmt.truncate(text, SECTION_LIMIT)))
-        )
+        blocks.append(kit.section(fmt.truncate(text, SECTION_LIMIT), block_id=f"card_{part.key}"))
     blocks.append(
-        ContextBlock(
-            block_id="card_sources",
-            elements=[MarkdownTextObject(text=fmt.truncate(escape(line), 2000)) for line in content.sources[:10]],
-        )
+        kit.context([fmt.truncate(escape(line), 2000) for line in content.sources[:10]], block_id="card_sources")
     )
     actions = _buttons(status, ephemeral)
     if actions:
-        blocks.append(DividerBlock())
-        blocks.append(ActionsBlock(block_id=ids.CARD_ACTIONS_BLOCK, elements=actions))
-    return {"text": fallback_text(status, content), "blocks": [b.to_dict() for b in blocks]}
+        blocks.append(kit.divider())
+        blocks.append(kit.actions(actions, block_id=ids.CARD_ACTIONS_BLOCK))
+    return {"text": fallback_text(status, content), "blocks": blocks}
 
 
 def card_modal(status: AccountStatus, now: datetime) -> dict[str, Any]:
@@ -116,27 +99,27 @@ def fallback_text(status: AccountStatus, content: CardContent | None = None) -> 
     return fmt.truncate(" · ".join(bits), 3000)
 
 
-def _buttons(status: AccountStatus, ephemeral: bool) -> list[ButtonElement]:
+def _buttons(status: AccountStatus, ephemeral: bool) -> list[dict[str, Any]]:
     value = status.deal_id
     buttons = [
-        ButtonElement(text="Log client communication", action_id=ids.LOG_COMMUNICATION, value=value, style="primary"),
-        ButtonElement(text="Refresh", action_id=ids.REFRESH_CARD, value=value),
+        kit.button("Log client communication", ids.LOG_COMMUNICATION, value=value, style="primary"),
+        kit.button("Refresh", ids.REFRESH_CARD, value=value),
     ]
     if ephemeral:
-        buttons.append(ButtonElement(text="Share in channel", action_id=ids.SHARE_CARD, value=value))
+        buttons.append(kit.button("Share in channel", ids.SHARE_CARD, value=value))
     deal = status.deal.value
     if deal is not None and deal.url:
-        buttons.append(ButtonElement(text="Open in HubSpot", action_id=ids.OPEN_HUBSPOT, url=deal.url))
+        buttons.append(kit.button("Open in HubSpot", ids.OPEN_HUBSPOT, url=deal.url))
     delivery = status.delivery.value
     if delivery is not None and delivery.url:
-        buttons.append(ButtonElement(text="Open in Asana", action_id=ids.OPEN_ASANA, url=delivery.url))
+        buttons.append(kit.button("Open in Asana", ids.OPEN_ASANA, url=delivery.url))
     money = status.money.value
     if money is not None and money.url:
         source = status.money.source
         buttons.append(
-            ButtonElement(
-                text=f"Open in {SOURCE_LABELS.get(source, source)}",
-                action_id=ids.OPEN_ACCOUNTING.get(source, ids.OPEN_QUICKBOOKS),
+            kit.button(
+                f"Open in {SOURCE_LABELS.get(source, source)}",
+                ids.OPEN_ACCOUNTING.get(source, ids.OPEN_QUICKBOOKS),
                 url=money.url,
             )
         )
