@@ -94,7 +94,11 @@ async def account(services: Services, command: dict[str, Any], respond: Reply) -
     subcommand = SUBCOMMANDS.get(verb.lower())
     if not text:
         linked = await services.cards.for_channel(command["channel_id"])
-        await respond(messages.help_message() if linked is None else reply(linked, services.clock()))
+        await respond(
+            messages.help_message(accounting=services.accounting.system)
+            if linked is None
+            else reply(linked, services.clock())
+        )
     elif subcommand is not None:
         await subcommand(services, command, rest.strip(), respond)
         return

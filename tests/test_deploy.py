@@ -29,11 +29,15 @@ def test_the_image_is_slim_non_root_and_checks_healthz() -> None:
     assert healthcheck and "/healthz" in healthcheck.group(0), healthcheck
 
 
-def test_compose_runs_serve_worker_and_postgres_on_one_database() -> None:
-    """docker-compose.yml: serve, worker and postgres; both bot services on the PostgreSQL service."""
+def test_compose_runs_serve_worker_postgres_and_redis_on_one_database_and_one_budget() -> None:
+    """docker-compose.yml: serve, worker, postgres and redis; both bot services on the PostgreSQL service
+    and on the Redis service (serve and worker call the same vendors: their rate budgets are shared)."""
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert {"serve", "worker", "postgres"} <= set(services)
+    assert {"serve", "worker", "postgres", "redis"} <= set(services)
+    for name in ("serve", "worker"):
+        assert services[name]["environment"]["REDIS_URL"] == "redis://redis:6379/0"
+        assert services[name]["depends_on"]["redis"]["condition"] == "service_healthy"
     assert services["serve"]["command"] == ["serve"] and services["worker"]["command"] == ["worker"]
     for name in ("serve", "worker"):
         url = services[name]["environment"]["DATABASE_URL"]

@@ -38,6 +38,7 @@ from connectors.asana.derive import (
     track_owner,
 )
 from connectors.asana.hooks import AsanaWebhookApi
+from connectors.asana.index import INDEX_FIELDS, SYSTEM, AsanaProjectIndex
 from connectors.asana.review import AsanaProjectReview
 from connectors.asana.templates import AsanaTemplates
 from connectors.errors import (
@@ -48,16 +49,14 @@ from connectors.errors import (
     error_for_status,
     unreachable,
 )
-from connectors.ports import AsanaStore, BudgetFactory, IndexedProject
-from connectors.runtime import FIRST_BUILD_WAIT, Policy, Runner, join_first_build, local_budget, shared_task
+from connectors.ports import AsanaStore, BudgetFactory
+from connectors.runtime import FIRST_BUILD_WAIT, Policy, Runner, local_budget
 from connectors.types import Change, Delivery, Person
 
 log = logging.getLogger(__name__)
 
-SYSTEM: Final = "asana"
 DEFAULT_BASE_URL: Final = "https://app.asana.com/api/1.0"
 # opt_fields go out as comma-separated strings: the SDK sends a list as its Python repr.
-INDEX_FIELDS: Final = "name,archived,custom_fields.name,custom_fields.text_value,custom_fields.display_value"
 PROJECT_FIELDS: Final = INDEX_FIELDS + ",owner.name,owner.email"
 SECTION_FIELDS: Final = "name"
 TASK_FIELDS: Final = (
@@ -102,7 +101,7 @@ class Events:
     resynced: bool
 
 
-class AsanaConnector(AsanaWebhookApi, AsanaTemplates, AsanaProjectReview):
+class AsanaConnector(AsanaWebhookApi, AsanaTemplates, AsanaProjectReview, AsanaProjectIndex):
     """Delivery status of a deal from its Asana project; knows nothing of Slack."""
 
     def __init__(
@@ -207,77 +206,6 @@ class AsanaConnector(AsanaWebhookApi, AsanaTemplates, AsanaProjectReview):
         """Who the token belongs to (for doctor / health checks)."""
         me = await self._call(self._users.get_user, "me", opts={"opt_fields": "name,email"})
         return person(me.get("data")) or Person(name="(unnamed)")
-
-    # -- the project index --------------------------------------------------------------
-
-    async def refresh_index(self) -> int:
-        """Scan every project of the workspace (archived too) and store those carrying a deal ID."""
-        return await asyncio.shield(self._start_refresh())
-
-    async def warm_index(self) -> int | None:
-        """At start-up: scan unless the stored index is fresh; projects indexed, None when it was fresh."""
-        age = await self.store.asana_index_age(self.workspace_gid)
-        if age is not None and age <= self.index_max_age:
-            return None
-        return await self.refresh_index()
-
-    def _start_refresh(self) -> asyncio.Future[int]:
-        """The scan in flight, or a new one: concurrent refreshes coalesce into one."""
-        if self._refresh is None or self._refresh.done():
-            self._last_scan = self._clock()
-            self._refresh = shared_task(self._scan())
-            self._refresh.add_done_callback(_consume)
-        return self._refresh
-
-    async def _scan(self) -> int:
-        projects = await self._list(self._projects.get_projects_for_workspace, self.workspace_gid, fields=INDEX_FIELDS)
-        entries = []
-        for project in projects:
-            deal = deal_value(project, self.deal_field)
-            if deal:
-                entries.append(
-                    IndexedProject(project["gid"], deal, project.get("name") or "", bool(project.get("archived")), 0.0)
-                )
-        await self.store.replace_asana_index(self.workspace_gid, entries)
-        self._fresh_until = self._clock() + self.index_max_age
-        if projects and not entries:
-            log.warning("asana: none of %d projects has a %r custom field with a value", len(projects), self.deal_field)
-        return len(entries)
-
-    async def _refresh_on_miss(self) -> bool:
-        """Bring the index up to date for an unknown deal ID: join the scan in flight, or start one
-        unless one started less than `miss_refresh_interval` ago (a flood of unknown IDs is one scan)."""
-        if self._refresh is not None and not self._refresh.done():
-            await asyncio.shield(self._refresh)
-            return True
-        if self._last_scan is not None and self._clock() - self._last_scan < self.miss_refresh_interval:
-            return False
-        await self.refresh_index()
-        return True
-
-    async def index_project(self, project_gid: str, deal_id: str, name: str) -> None:
-        """Put a project the bot made or linked into the index at once (the next card finds it)."""
-        await self.store.add_asana_project(self.workspace_gid, IndexedProject(project_gid, deal_id, name, False, 0.0))
-
-    async def find_project(self, deal_id: str, *, patient: bool = False) -> IndexedProject | None:
-        """The project carrying `deal_id` (unarchived first), from the index; a miss refreshes it.
-
-        A never-built index is built first; a card waits for that only `first_build_wait` (IndexBuilding),
-        a `patient` caller (making a project) as long as it takes."""
-        deal_id = deal_id.strip()
-        if self._clock() >= self._fresh_until:
-            age = await self.store.asana_index_age(self.workspace_gid)
-            if age is None:
-                wait = None if patient else self.first_build_wait
-                await join_first_build(self.refresh_index(), SYSTEM, "project", wait)
-            elif age > self.index_max_age:
-                self._start_refresh()  # stale: refresh in the background, answer from the index now
-            else:
-                self._fresh_until = self._clock() + self.index_max_age - age
-        found = await self.store.asana_projects_for(self.workspace_gid, deal_id)
-        if not found and await self._refresh_on_miss():
-            found = await self.store.asana_projects_for(self.workspace_gid, deal_id)
-        return found[0] if found else None
 
     # -- the card -----------------------------------------------------------------------
 
@@ -400,9 +328,3 @@ class AsanaConnector(AsanaWebhookApi, AsanaTemplates, AsanaProjectReview):
                 raise
             body = json.loads(exc.body)  # no (or an expired) token: 412 carries a fresh one
             return {"data": [], "sync": body["sync"], "has_more": False, "resynced": True}
-
-
-def _consume(future: asyncio.Future[Any]) -> None:
-    """Retrieve a background future's exception so that it is logged once, not warned about."""
-    if not future.cancelled() and future.exception() is not None:
-        log.warning("asana index refresh failed: %s", future.exception())
