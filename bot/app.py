@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 SIGNATURE_WINDOW = 300  # seconds either side of now a Slack request may be stamped
 BOLT: web.AppKey[AsyncApp] = web.AppKey("bolt")
 COMMANDS: web.AppKey[SlashCommands] = web.AppKey("slash-commands")
+SHUTDOWN_GRACE = 10.0  # seconds the work after an ack may take to finish at shutdown
 FIRST_AUTH_WAIT = 1.0  # seconds at most a request waits for the first one's auth.test (cold start only)
 
 
@@ -229,6 +230,8 @@ def create_web_app(services: Services) -> web.Application:
 
 async def run_server(services: Services) -> None:  # pragma: no cover - exercised by `serve`
     """Serve HTTP on HOST:PORT; with SLACK_APP_TOKEN, Slack traffic comes over Socket Mode."""
+    import handlers
+
     settings = services.settings
     web_app = create_web_app(services)
     app = web_app[BOLT]
@@ -264,4 +267,5 @@ async def run_server(services: Services) -> None:  # pragma: no cover - exercise
         await alerts
         if handler is not None:
             await handler.close_async()
-        await runner.cleanup()
+        await runner.cleanup()  # no new requests
+        await handlers.drain(SHUTDOWN_GRACE)  # the answers already acked finish before the store closes

@@ -84,6 +84,20 @@ def acked_first(listener: Callable[..., Awaitable[None]]) -> Callable[..., Await
 _BACKGROUND: set[asyncio.Future[None]] = set()  # listeners still working after their ack
 
 
+async def drain(timeout: float) -> int:
+    """At shutdown, before the store closes: let the listeners still working after their ack finish
+    (a card on its way, a logged call being written) for up to `timeout` seconds; how many were cut off."""
+    pending = {t for t in _BACKGROUND if not t.done()}
+    if not pending:
+        return 0
+    _, cut = await asyncio.wait(pending, timeout=timeout)
+    for task in cut:
+        task.cancel()
+    if cut:
+        log.warning("%d listener(s) still working after %.0f s at shutdown were stopped", len(cut), timeout)
+    return len(cut)
+
+
 def _finished(context: Any, task: asyncio.Future[None]) -> None:
     _BACKGROUND.discard(task)
     if task.cancelled() or task.exception() is None:

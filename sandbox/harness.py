@@ -18,6 +18,7 @@ from bot.app import create_web_app
 from bot.settings import Settings
 from bot.status import Timing
 from bot.wiring import Services, open_services, settings_on_sandbox
+from handlers import drain
 from sandbox.server import Sandbox, _free_port
 from sandbox.slack import block_actions_payload, event_body, interactive_body, signed_headers, view_submission_payload
 
@@ -182,6 +183,7 @@ async def start_bot(
 async def stop_bot(bot: Bot) -> None:
     await bot.http.close()
     await bot.runner.cleanup()
+    await drain(10.0)  # what the listeners do after their acks finishes first, as at a real shutdown
     await bot.services.close()
     if bot.owns_sandbox:
         await bot.sandbox.stop()

@@ -13,10 +13,11 @@ from urllib.parse import urlencode
 
 import pytest
 
+from blocks.messages import ON_ITS_WAY
 from bot import heap
 from bot.app import BOLT
 from bot.slash import SlashCommands
-from sandbox.harness import Bot, block_texts
+from sandbox.harness import Bot, block_texts, start_bot, stop_bot
 from sandbox.slack import signed_headers
 
 
@@ -150,3 +151,19 @@ def test_settling_the_heap_collects_cycles_first_then_freezes_what_lives() -> No
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+async def test_a_card_on_its_way_at_shutdown_is_finished_before_the_store_closes(tmp_path) -> None:
+    """Stopping the app right after an "on its way" ack: the card still reaches the response_url."""
+    slow = await start_bot(tmp_path, latency=0.3, settings_overrides={"card_wait_seconds": 0.2})
+    stopped = False
+    try:
+        status, body, url = await slow.command("Globex")
+        assert status == 200 and json.loads(body)["text"] == ON_ITS_WAY
+        await stop_bot(slow)  # what serve does on SIGTERM: no new requests, the acked ones finish
+        stopped = True
+        [card] = slow.slack.delivered(url)
+        assert "Globex – Customer Data Platform" in block_texts(card)
+    finally:
+        if not stopped:
+            await stop_bot(slow)
