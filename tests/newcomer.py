@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import socket
 import subprocess
@@ -77,6 +78,26 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def free_port_range(count: int) -> int:
+    """A first port P such that P..P+count-1 are all free now, below the ephemeral range (32768 and up on
+    Linux), where no outgoing connection is handed one of them meanwhile, as it can a free_port() + 1."""
+    for _ in range(200):
+        first = random.randrange(20000, 32000 - count)
+        socks = []
+        try:
+            for port in range(first, first + count):
+                sock = socket.socket()
+                socks.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+        finally:
+            for sock in socks:
+                sock.close()
+    raise RuntimeError(f"no {count} consecutive free ports between 20000 and 32000")
 
 
 def wait_http(url: str, timeout: float = 60) -> Any:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from sandbox.server import Sandbox
-from tests.newcomer import exports, free_port, read_until, run, running
+from tests.newcomer import exports, free_port, free_port_range, read_until, run, running
 
 
 def test_worker_honours_sandbox(tmp_path: Path) -> None:
@@ -160,7 +160,7 @@ def test_a_stopped_sandbox_leaves_no_temp_folder(tmp_path: Path) -> None:
 
 def test_a_second_sandbox_names_the_port_option(tmp_path: Path) -> None:
     """A busy port: one line naming --port, no bind traceback (item 7)."""
-    port = free_port()
+    port = free_port_range(5)  # the sandbox takes PORT..PORT+4
     with running("sandbox", "--port", str(port), cwd=tmp_path) as first:
         assert first.stdout is not None
         read_until(first.stdout, r"Ctrl-C")
