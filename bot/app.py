@@ -247,8 +247,9 @@ async def run_server(services: Services) -> None:  # pragma: no cover - exercise
         ) from None
     log.info("accountbot listening on http://%s:%s (POST /slack/events, GET /healthz)", settings.host, settings.port)
     stop = asyncio.Event()
-    heap.settle("started")  # what start-up built lives as long as the process
-    services.indexes.start()  # the join indexes, in the background: not on the first card's path
+    # the join indexes, in the background (not on the first card's path); what start-up built, and
+    # the indexes once built, live as long as the process: out of the collector's walks
+    heap.process_started(services.indexes.start())
     alerts = asyncio.create_task(services.worker.run(stop))  # one process is a complete deployment
     handler = None
     if settings.slack_app_token:

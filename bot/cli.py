@@ -290,12 +290,13 @@ async def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 async def _cmd_worker(args: argparse.Namespace) -> int:
+    from bot import heap
     from bot.wiring import open_services
 
     async with _configured(args) as settings:
         settings.require_shared_store("worker")
         services = await open_services(settings)
-        services.indexes.start()  # the join indexes, in the background
+        heap.process_started(services.indexes.start())  # the join indexes, in the background (bot.heap)
         worker = services.worker
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -12,6 +12,7 @@ among frozen objects is kept, and the collection just before the freeze leaves n
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import time
@@ -26,3 +27,10 @@ def settle(reason: str) -> None:
     gc.freeze()
     took = (time.perf_counter() - start) * 1000
     log.debug("heap settled (%s): %d objects frozen in %.0f ms", reason, gc.get_freeze_count(), took)
+
+
+def process_started(index_builds: asyncio.Task[None]) -> None:
+    """In `serve` and `worker` (a policy of the process, not of a service): settle now, and again once
+    the start-up index builds are done (an index lives until the next build replaces it)."""
+    settle("started")
+    index_builds.add_done_callback(lambda _: settle("indexes built"))

@@ -11,7 +11,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from bot import heap
 from connectors.errors import ConnectorError
 
 log = logging.getLogger(__name__)
@@ -58,7 +57,6 @@ class IndexBuilds:
 
     async def _run(self) -> None:
         await asyncio.gather(*(self._build(name, c) for name, c in self.connectors.items()))
-        heap.settle("indexes built")  # an index lives until the next build replaces it
 
     async def _build(self, name: str, connector: Any) -> None:
         build = self.builds[name] = IndexBuild("building", time.time())
