@@ -134,9 +134,13 @@ class HubSpotEmulator(HubSpotWebhooks, PropertiesApi, ReadApi, RecordWrites, Dea
         self.crm.remove("deals", deal_id)
 
     def add_ticket(
-        self, deal_id: str, subject: str, *, priority: str = "HIGH", stage: str = "1", days_ago: float = 0.0
+        self, deal_id: str, subject: str, *, priority: str = "HIGH", stage: str = "1", days_ago: float | None = None
     ) -> str:
-        """Open a ticket on the deal; returns its id."""
+        """Open a ticket on the deal; returns its id.
+
+        Without `days_ago` it opens now, stamped by the wall clock as HubSpot stamps a new ticket (the
+        book's day is anchored at 15:00 UTC, which after 15:00 would date a new ticket before the
+        subscriptions made a minute ago); with it, that many days before the book's day (history)."""
         ticket = self.crm.add(
             "tickets",
             {
@@ -147,7 +151,7 @@ class HubSpotEmulator(HubSpotWebhooks, PropertiesApi, ReadApi, RecordWrites, Dea
                 "hs_ticket_priority": priority,
                 "hs_ticket_category": None,
             },
-            created=self.crm.now - timedelta(days=days_ago),
+            created=self.crm.moment() if days_ago is None else self.crm.now - timedelta(days=days_ago),
         )
         self.crm.link("tickets", ticket.id, "deals", deal_id)
         return ticket.id

@@ -65,7 +65,11 @@ class NetSuiteEmulator(Emulator):
         self.verifier = TokenVerifier(
             account_id, secrets.token_hex(32), secrets.token_hex(32), secrets.token_hex(32), secrets.token_hex(32)
         )
-        self._anchor = datetime.combine(self.today, dtime(12, 0), tzinfo=UTC)
+        # NetSuite's clock is the real one (a change is stamped when it is made); a sandbox set on
+        # another day runs from noon of that day, as the QuickBooks emulator does
+        self._anchor = (
+            datetime.now(UTC) if self.today == date.today() else datetime.combine(self.today, dtime(12, 0), tzinfo=UTC)
+        )
         self._started = time.monotonic()
         self.clock_offset = timedelta()
         self.ledger = Ledger(deal_field, self.output.tz, self.now)
@@ -75,7 +79,7 @@ class NetSuiteEmulator(Emulator):
     # -- clock ----------------------------------------------------------------------------
 
     def now(self) -> datetime:
-        """The account's clock: noon UTC of `today` plus the real time elapsed plus `advance()`."""
+        """The account's clock: the real time (noon UTC of `today` on another day) plus `advance()`."""
         return self._anchor + timedelta(seconds=time.monotonic() - self._started) + self.clock_offset
 
     def advance(self, seconds: float) -> None:
