@@ -47,12 +47,8 @@ class _NoTokenNotice(logging.Filter):
 logging.getLogger("slack_bolt.AsyncApp").addFilter(_NoTokenNotice())
 
 
-def create_app(services: Services) -> AsyncApp:
-    """The Bolt app with the services in every listener's context and every listener registered."""
-    return _bolt(services, _FirstAuthorization())
-
-
 def _bolt(services: Services, first: _FirstAuthorization) -> AsyncApp:
+    """The Bolt app with the services in every listener's context and every listener registered."""
     from handlers import register
 
     # Bolt awaits each listener and answers with its ack; the listeners (handlers.acked_first)
@@ -236,6 +232,10 @@ async def run_server(services: Services) -> None:  # pragma: no cover - exercise
     web_app = create_web_app(services)
     app = web_app[BOLT]
     runner = web.AppRunner(web_app, access_log=None)
+    # the join indexes, in the background (not on the first card's path); what start-up built, and the
+    # indexes once built, live as long as the process: settled out of the collector's walks before
+    # the first request can arrive
+    heap.process_started(services.indexes.start())
     await runner.setup()
     try:
         await web.TCPSite(runner, settings.host, settings.port).start()
@@ -247,9 +247,6 @@ async def run_server(services: Services) -> None:  # pragma: no cover - exercise
         ) from None
     log.info("accountbot listening on http://%s:%s (POST /slack/events, GET /healthz)", settings.host, settings.port)
     stop = asyncio.Event()
-    # the join indexes, in the background (not on the first card's path); what start-up built, and
-    # the indexes once built, live as long as the process: out of the collector's walks
-    heap.process_started(services.indexes.start())
     alerts = asyncio.create_task(services.worker.run(stop))  # one process is a complete deployment
     handler = None
     if settings.slack_app_token:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
-from bot.app import create_app
+from bot.app import BOLT
 from sandbox.book import PEOPLE
 from sandbox.harness import Bot, block_texts
 from sandbox.slack import SALES
@@ -12,8 +12,7 @@ from sandbox.slack import SALES
 
 async def test_account_over_socket_mode(bot: Bot) -> None:
     """apps.connections.open with the app token, hello, a slash_commands envelope acked, the card posted."""
-    app = create_app(bot.services)
-    handler = AsyncSocketModeHandler(app, bot.slack.app_token)
+    handler = AsyncSocketModeHandler(bot.runner.app[BOLT], bot.slack.app_token)  # as serve does with SLACK_APP_TOKEN
     await handler.connect_async()
     try:
         await bot.slack.wait_connected()
