@@ -232,10 +232,7 @@ async def run_server(services: Services) -> None:  # pragma: no cover - exercise
     web_app = create_web_app(services)
     app = web_app[BOLT]
     runner = web.AppRunner(web_app, access_log=None)
-    # the join indexes, in the background (not on the first card's path); what start-up built, and the
-    # indexes once built, live as long as the process: settled out of the collector's walks before
-    # the first request can arrive
-    heap.process_started(services.indexes.start())
+    heap.settle("started")  # what start-up built lives as long as the process: out of the collector's walks
     await runner.setup()
     try:
         await web.TCPSite(runner, settings.host, settings.port).start()
@@ -247,6 +244,9 @@ async def run_server(services: Services) -> None:  # pragma: no cover - exercise
         ) from None
     log.info("accountbot listening on http://%s:%s (POST /slack/events, GET /healthz)", settings.host, settings.port)
     stop = asyncio.Event()
+    # the join indexes, in the background (not on the first card's path), once serve listens: a busy
+    # port fails before any upstream call
+    heap.after_index_builds(services.indexes.start())
     alerts = asyncio.create_task(services.worker.run(stop))  # one process is a complete deployment
     handler = None
     if settings.slack_app_token:

@@ -296,7 +296,8 @@ async def _cmd_worker(args: argparse.Namespace) -> int:
     async with _configured(args) as settings:
         settings.require_shared_store("worker")
         services = await open_services(settings)
-        heap.process_started(services.indexes.start())  # the join indexes, in the background (bot.heap)
+        heap.settle("started")
+        heap.after_index_builds(services.indexes.start())  # the join indexes, in the background
         worker = services.worker
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -29,8 +29,7 @@ def settle(reason: str) -> None:
     log.debug("heap settled (%s): %d objects frozen in %.0f ms", reason, gc.get_freeze_count(), took)
 
 
-def process_started(index_builds: asyncio.Task[None]) -> None:
-    """In `serve` and `worker` (a policy of the process, not of a service): settle now, and again once
-    the start-up index builds are done (an index lives until the next build replaces it)."""
-    settle("started")
+def after_index_builds(index_builds: asyncio.Task[None]) -> None:
+    """Settle again once the start-up index builds are done (an index lives until the next build
+    replaces it). `serve` and `worker` call this and `settle` (a policy of the process, not of a service)."""
     index_builds.add_done_callback(lambda _: settle("indexes built"))
