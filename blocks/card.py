@@ -10,8 +10,6 @@ from blocks import ids, kit
 from blocks.content import CardContent, Segment, card_content
 from bot.models import SOURCE_LABELS, AccountStatus
 
-SECTION_LIMIT: Final = 3000
-HEADER_LIMIT: Final = 150
 # Characters Slack would turn into formatting; replaced by look-alikes in data we show.
 _LOOKALIKES: Final = str.maketrans({"*": "∗", "_": "ˍ", "~": "∼", "`": "ˋ"})
 
@@ -48,13 +46,13 @@ def status_card(status: AccountStatus, now: datetime, *, ephemeral: bool = False
     """The full card: a message payload with `text` fallback and `blocks`."""
     content = card_content(status, now)
     blocks: list[dict[str, Any]] = [
-        kit.header(fmt.truncate(content.title, HEADER_LIMIT)),
+        kit.header(fmt.truncate(content.title, kit.HEADER_TEXT_LIMIT)),
         kit.context([fmt.truncate(mrkdwn(content.subtitle), 2000)]),
     ]
     for part in content.parts:
         body = "\n".join(mrkdwn(line) for line in part.lines)
         text = f"*{escape(part.title)}*\n{body}"
-        blocks.append(kit.section(fmt.truncate(text, SECTION_LIMIT), block_id=f"card_{part.key}"))
+        blocks.append(kit.section(fmt.truncate(text, kit.SECTION_TEXT_LIMIT), block_id=f"card_{part.key}"))
     blocks.append(
         kit.context([fmt.truncate(escape(line), 2000) for line in content.sources[:10]], block_id="card_sources")
     )

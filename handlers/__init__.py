@@ -55,11 +55,8 @@ def acked_first(listener: Callable[..., Awaitable[None]]) -> Callable[..., Await
         else:
             real_ack = kwargs["ack"]
             turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()  # the ack, or the end
+            done = _resolver(turn)
             acked = False
-
-            def done(*_: Any) -> None:
-                if not turn.done():
-                    turn.set_result(None)
 
             async def ack(*args: Any, **kw: Any) -> Any:
                 nonlocal acked
@@ -82,6 +79,16 @@ def acked_first(listener: Callable[..., Awaitable[None]]) -> Callable[..., Await
 
 
 _BACKGROUND: set[asyncio.Future[None]] = set()  # listeners still working after their ack
+
+
+def _resolver(turn: asyncio.Future[None]) -> Callable[..., None]:
+    """A callback (for a timer, a task's end or a call) that resolves `turn` the first time it runs."""
+
+    def resolve(*_: Any) -> None:
+        if not turn.done():
+            turn.set_result(None)
+
+    return resolve
 
 
 async def drain(timeout: float) -> int:
@@ -131,13 +138,10 @@ async def answer_in_ack(ack: Any, respond: Any, work: Callable[[Reply], Awaitabl
     """
     loop = asyncio.get_running_loop()
     turn: asyncio.Future[None] = loop.create_future()  # the first reply, the end of the work, or `wait`
+    decide = _resolver(turn)
     first: list[dict[str, Any]] = []
     acked = False
     placeholder = False
-
-    def decide(*_: Any) -> None:
-        if not turn.done():
-            turn.set_result(None)
 
     async def reply(message: dict[str, Any]) -> None:
         nonlocal placeholder
